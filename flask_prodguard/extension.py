@@ -1,0 +1,172 @@
+"""The :class:`ProdGuard` extension: settings, checks, enforcement, hooks."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from typing import Any
+
+import click
+
+from . import config
+from . import events
+from .debugger import install_debugger_hook
+from .detect import flag_is_on
+from .exceptions import AlreadyRegisteredError
+from .middleware import GuardMiddleware
+from .policy import Action
+from .policy import Condition
+from .policy import Strictness
+from .state import DEVELOPMENT_HINT
+from .state import Finding
+from .state import GuardState
+from .state import startup_findings
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def _running_flask_run() -> bool:
+    """Whether the app is being loaded by the ``flask run`` command."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.command.name != "run" or ctx.parent is None:
+        return False
+    from flask.cli import FlaskGroup
+
+    return isinstance(ctx.parent.command, FlaskGroup)
+
+
+class ProdGuard:
+    """Make a Flask app safe to run in production.
+
+    ::
+
+        app = Flask(__name__)
+        ProdGuard(app)
+
+    or, with an app factory::
+
+        guard = ProdGuard()
+
+        def create_app():
+            app = Flask(__name__)
+            guard.init_app(app)
+            return app
+
+    :param app: the app to guard now; or call :meth:`init_app` later.
+    :param overrides: settings that take precedence over ``app.config``, named
+        after the ``PRODGUARD_*`` keys without the prefix, in lower case
+        (``env="production"``, ``strictness="strict"``). The ``PRODGUARD_ENV``
+        and ``PRODGUARD_STRICTNESS`` environment variables still win.
+    :raises ConfigurationError: an argument is not a known setting.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, app: Flask | None = None, **overrides: Any) -> None:
+        config.check_unknown_arguments(overrides)
+        self._overrides = dict(overrides)
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Guard ``app``: read settings, check, enforce or refuse, install hooks.
+
+        :raises AlreadyRegisteredError: the app is already guarded.
+        :raises ConfigurationError: a ``PRODGUARD_*`` setting is unknown or bad.
+        :raises UnsafeDeploymentError: strictness is ``strict`` and the app or
+            its process is unsafe.
+        """
+        if "prodguard" in app.extensions:
+            raise AlreadyRegisteredError(
+                f"Flask-ProdGuard is already registered on app {app.name!r}. Call"
+                " ProdGuard(app) or guard.init_app(app) once per app; to change"
+                " settings, create the app again."
+            )
+        settings = config.load_settings(app.config, self._overrides, os.environ)
+        state = GuardState(app, settings)
+        if settings.strictness is Strictness.OFF:
+            app.extensions["prodguard"] = state
+            return
+
+        flask_run = _running_flask_run()
+        findings = startup_findings(app, os.environ, flask_run)
+        refused = [f for f in findings if state.action(f.condition) is Action.REFUSE]
+        if refused:
+            state.refuse(refused, "start")
+        for finding in findings:
+            state.handle(app, finding)
+
+        app.extensions["prodguard"] = state
+        app.wsgi_app = GuardMiddleware(app, app.wsgi_app, state)  # type: ignore[method-assign]
+        install_debugger_hook(app)
+        _guard_run(app, state)
+        state.emit(
+            events.STARTUP_POSTURE,
+            env_source=settings.sources["PRODGUARD_ENV"],
+            strictness_source=settings.sources["PRODGUARD_STRICTNESS"],
+            findings=[str(f.condition) for f in findings],
+            hint=None if settings.env_explicit else DEVELOPMENT_HINT,
+        )
+        if flask_run and findings and not settings.env_explicit:
+            _tell_developer(findings)
+
+
+def _tell_developer(findings: list[Finding]) -> None:
+    """Under ``flask run``, say in plain words what happened and how to opt out."""
+    described = "; ".join(f.description for f in findings)
+    click.secho(
+        f" * Flask-ProdGuard: treating this as production ({described})."
+        f"\n * {DEVELOPMENT_HINT}",
+        err=True,
+        fg="yellow",
+    )
+
+
+def _guard_run(app: Flask, state: GuardState) -> None:
+    """Wrap this app's ``run`` method: the development server is a finding too."""
+    original: Callable[..., None] = app.run
+
+    @functools.wraps(original)
+    def run(
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: Any,
+    ) -> None:
+        if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+            # Flask ignores app.run() under the flask command; so do we.
+            return original(host, port, debug, load_dotenv, **options)
+        wants_debug = (
+            bool(debug)
+            if debug is not None
+            else (app.debug or flag_is_on(os.environ.get("FLASK_DEBUG")))
+        )
+        wants_debugger = bool(options.get("use_debugger", wants_debug))
+        dev_action = state.action(Condition.DEV_SERVER)
+        if dev_action is Action.REFUSE or (
+            (wants_debug or wants_debugger)
+            and state.action(Condition.DEBUG_MODE) is Action.REFUSE
+        ):
+            findings = [
+                Finding(Condition.DEV_SERVER, "app.run() starts the development server")
+            ]
+            if wants_debug or wants_debugger:
+                findings.append(
+                    Finding(Condition.DEBUG_MODE, "app.run() was asked for debug mode")
+                )
+            state.refuse(findings, "run the development server")
+        if wants_debug or wants_debugger:
+            sources = ["app.run(debug=True)" if debug else "app.run() with debug on"]
+            state.handle(app, Finding(Condition.DEBUG_MODE, "debug mode", {"sources": sources}))
+        if state.action(Condition.DEBUG_MODE) is Action.FIX:
+            debug = False
+            options["use_debugger"] = False
+            options.setdefault("use_reloader", False)
+        state.report_dev_server(["app.run()"])
+        return original(host, port, debug, load_dotenv, **options)
+
+    app.run = run  # type: ignore[method-assign]

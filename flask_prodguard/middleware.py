@@ -1,0 +1,111 @@
+"""The WSGI middleware the guard places around ``app.wsgi_app``.
+
+On the happy path it does a few dictionary lookups and string tests and calls
+the app. It runs the late checks on the first request of each process, answers
+debugger requests with the app's own 404, and in ``strict`` turns requests
+arriving through the development server away with a 503.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from typing import Any
+
+from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import ServiceUnavailable
+
+from . import detect
+from .policy import Action
+from .policy import Condition
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import WSGIEnvironment
+    from flask import Flask
+
+    from .state import GuardState
+
+
+class GuardMiddleware:
+    """Wraps ``app.wsgi_app``; installed by :meth:`ProdGuard.init_app`."""
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApplication, state: GuardState) -> None:
+        self.app = app
+        #: The WSGI callable this middleware wraps (Flask's own ``wsgi_app``).
+        self.wsgi_app = wsgi_app
+        self.state = state
+        self._block_probes = state.action(Condition.DEBUGGER_PROBE) is Action.FIX
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        state = self.state
+        if state.first_request_pending:
+            state.first_request(self.app, environ)
+        if state.block_dev_server and detect.is_dev_server_environ(environ):
+            return self._refuse_dev_server(environ, start_response)
+        query = environ.get("QUERY_STRING")
+        if query and detect.query_has_debugger_key(query):
+            state.report_probe(environ, "debugger_query")
+            if self._block_probes:
+                return serve_not_found(self.app, environ, start_response)
+        path = environ.get("PATH_INFO")
+        if path and ("onsol" in (lowered := path.lower()) or "%" in lowered):
+            if state.classify_probe({"PATH_INFO": path}) == "console":
+                return self._watch_console(environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+    def _watch_console(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        # An app may have its own /console route: only a request that the app
+        # answers with 404 is a probe, and the app's 404 is the right answer.
+        state = self.state
+
+        def watching_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            if status.startswith("404"):
+                state.report_probe(environ, "console")
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, watching_start_response)
+
+    def _refuse_dev_server(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        self.state.report_dev_server([f"SERVER_SOFTWARE {environ.get('SERVER_SOFTWARE')}"])
+        return ServiceUnavailable()(environ, start_response)
+
+
+def serve_not_found(
+    app: Flask, environ: WSGIEnvironment, start_response: StartResponse
+) -> Iterable[bytes]:
+    """Answer a request exactly as the app answers a URL it has no route for.
+
+    The request goes through the app's ``before_request`` functions, its 404
+    handler and ``after_request`` functions, as an unknown URL would, so a
+    debugger probe cannot be told apart from any other miss.
+    """
+    ctx = app.request_context(environ)
+    error: BaseException | None = None
+    try:
+        try:
+            ctx.push()
+            request = ctx.request
+            request.routing_exception = NotFound()
+            request.url_rule = None
+            request.view_args = None
+            response = app.full_dispatch_request()
+        except Exception as e:  # noqa: BLE001 - as Flask.wsgi_app does
+            error = e
+            response = app.handle_exception(e)
+        except BaseException:
+            error = sys.exc_info()[1]
+            raise
+        return response(environ, start_response)
+    finally:
+        ctx.pop(error)

@@ -1,0 +1,351 @@
+"""Per-app guard state: settings, what was found, and how to act on it.
+
+One :class:`GuardState` lives in ``app.extensions["prodguard"]`` for each guarded
+app. It turns findings into actions by asking the policy table, emits the
+matching events, and remembers what it already reported so each condition is
+reported once per process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import NoReturn
+
+from . import detect
+from . import events
+from .exceptions import UnsafeDeploymentError
+from .policy import Action
+from .policy import Condition
+from .policy import action_for
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from .config import Settings
+
+DEVELOPMENT_HINT = (
+    "If this is a development machine, say so: set PRODGUARD_ENV=development"
+    " (for example in .flaskenv, or export PRODGUARD_ENV=development)."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One unsafe condition found in the app or its process."""
+
+    condition: Condition
+    #: Human-readable description, used in refusal messages.
+    description: str
+    #: Structured details, used as event fields.
+    detail: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def server_commands(app: Flask) -> str:
+    """The exact gunicorn and waitress commands that serve ``app`` instead."""
+    target = detect.app_import_string(app)
+    if target.endswith("()"):
+        waitress = f"waitress-serve --listen=127.0.0.1:8000 --call {target[:-2]}"
+    else:
+        waitress = f"waitress-serve --listen=127.0.0.1:8000 {target}"
+    return f"    gunicorn --bind 127.0.0.1:8000 '{target}'\n    {waitress}"
+
+
+class GuardState:
+    """Everything the guard keeps for one app."""
+
+    def __init__(self, app: Flask, settings: Settings) -> None:
+        #: The resolved settings.
+        self.settings = settings
+        self.app_name = app.name
+        self._server_commands = server_commands(app)
+        self._actions = {
+            condition: action_for(condition, settings.strictness) for condition in Condition
+        }
+        #: Fields every event of this app carries.
+        self.context: dict[str, Any] = {
+            "env": str(settings.env),
+            "strictness": str(settings.strictness),
+            "app": app.name,
+        }
+        #: Console paths of debuggers seen around this app (for probe detection).
+        self.console_paths = {detect.DEFAULT_CONSOLE_PATH}
+        #: True until the first request of this process ran the late checks.
+        self.first_request_pending = True
+        #: Strict: requests arriving through the development server get a 503.
+        self.block_dev_server = self.action(Condition.DEV_SERVER) is Action.REFUSE
+        self._reported: set[tuple[int, str]] = set()
+        self._lock = threading.Lock()
+
+    def action(self, condition: Condition) -> Action:
+        """What the policy says to do about ``condition`` for this app."""
+        return self._actions[condition]
+
+    def emit(self, spec: events.EventSpec, **fields: Any) -> None:
+        """Emit an event with this app's common fields."""
+        events.emit(spec, self.context, **fields)
+
+    def _first_time(self, what: str) -> bool:
+        # Once per process: a forked worker reports again, a thread does not.
+        key = (os.getpid(), what)
+        with self._lock:
+            if key in self._reported:
+                return False
+            self._reported.add(key)
+            return True
+
+    def _hint(self) -> str | None:
+        return None if self.settings.env_explicit else DEVELOPMENT_HINT
+
+    # -- refusing --------------------------------------------------------------
+
+    def refuse(self, findings: list[Finding], reason: str) -> NoReturn:
+        """Emit ``prodguard.startup.refused`` and raise :exc:`UnsafeDeploymentError`."""
+        names = [str(f.condition) for f in findings]
+        self.emit(
+            events.STARTUP_REFUSED,
+            findings=names,
+            reason=reason,
+            action="refused",
+        )
+        lines = [
+            f"Flask-ProdGuard refused to {reason} for app {self.app_name!r}"
+            f" (PRODGUARD_ENV={self.settings.env}, from"
+            f" {self.settings.sources['PRODGUARD_ENV']};"
+            f" PRODGUARD_STRICTNESS={self.settings.strictness}):",
+        ]
+        lines += [f"  - {f.description}" for f in findings]
+        lines.append(
+            "Serve the app with a production WSGI server, never the development"
+            " server or its debugger, for example:"
+        )
+        lines.append(self._server_commands)
+        lines.append("and keep debug mode off (unset FLASK_DEBUG, no debug=True, no --debug).")
+        hint = self._hint()
+        if hint:
+            lines.append(hint)
+        raise UnsafeDeploymentError("\n".join(lines), findings=names)
+
+    def refuse_debugger(self) -> NoReturn:
+        """Refuse to construct a ``DebuggedApplication`` around this app."""
+        self.refuse(
+            [Finding(Condition.DEBUGGER, "the Werkzeug interactive debugger wraps the app")],
+            "start the Werkzeug debugger",
+        )
+
+    # -- acting on findings ----------------------------------------------------
+
+    def handle(self, app: Flask, finding: Finding, action: Action | None = None) -> None:
+        """Act on one finding per the policy (or ``action``): fix it, emit its event."""
+        if action is None:
+            action = self.action(finding.condition)
+        if action is Action.IGNORE:
+            return
+        if action is Action.REFUSE:
+            self.refuse([finding], "start")
+        fixed = action is Action.FIX
+        outcome = "fixed" if fixed else "reported"
+        condition = finding.condition
+        if condition is Condition.DEBUG_MODE:
+            if fixed:
+                app.debug = False
+                # So that `flask run --debug` (which reads FLASK_DEBUG after
+                # loading the app) starts neither the debugger nor the reloader.
+                os.environ["FLASK_DEBUG"] = "0"
+            self.emit(
+                events.DEBUG_BLOCKED if fixed else events.DEBUG_DETECTED,
+                sources=list(finding.detail["sources"]),
+                action=outcome,
+                hint=self._hint(),
+            )
+        elif condition is Condition.UNSAFE_FLAG:
+            flags = dict(finding.detail["flags"])
+            if fixed:
+                for key in flags:
+                    app.config[key] = detect.UNSAFE_FLAGS[key]
+            self.emit(events.CONFIG_UNSAFE, flags=flags, action=outcome)
+        elif condition is Condition.DEBUG_PIN:
+            self.emit(events.DEBUGGER_PIN, setting=finding.detail["setting"], action=outcome)
+        elif condition is Condition.DEBUGGER:
+            debugger = finding.detail["debugger"]
+            if debugger is not None:
+                debugger.__dict__["_prodguard_reported"] = True
+            self.report_debugger(
+                where=finding.detail.get("where", "inside the app's WSGI chain"),
+                evalex=bool(getattr(debugger, "evalex", True)),
+                live=bool(finding.detail.get("live")),
+            )
+        elif condition is Condition.DEV_SERVER:
+            self.report_dev_server(list(finding.detail["signals"]))
+
+    def report_debugger(self, *, where: str, evalex: bool, live: bool = False) -> None:
+        """Report a debugger around or inside this app (neutralised or ``live``)."""
+        if not self._first_time(f"debugger:{where}:{live}"):
+            return
+        fixed = not live and self.action(Condition.DEBUGGER) in (Action.FIX, Action.REFUSE)
+        self.emit(
+            events.DEBUGGER_NEUTRALIZED if fixed else events.DEBUGGER_DETECTED,
+            where=where,
+            action="fixed" if fixed else "reported",
+            evalex=evalex,
+        )
+
+    def report_dev_server(self, signals: list[str]) -> None:
+        """Report the development server, once per process."""
+        action = self.action(Condition.DEV_SERVER)
+        if action is Action.IGNORE or not self._first_time("dev_server"):
+            return
+        self.emit(
+            events.DEVSERVER_DETECTED,
+            signals=signals,
+            action="refused" if action is Action.REFUSE else "reported",
+            hint=self._hint(),
+        )
+
+    # -- requests ----------------------------------------------------------------
+
+    def classify_probe(
+        self, environ: Mapping[str, Any], console_path: str | None = None
+    ) -> str | None:
+        """``"debugger_query"``, ``"console"`` or ``None`` for a request environ."""
+        query = environ.get("QUERY_STRING")
+        if query and detect.query_has_debugger_key(query):
+            return "debugger_query"
+        path = environ.get("PATH_INFO") or ""
+        paths = self.console_paths if console_path is None else {console_path}
+        if any(detect.is_console_path(path, p) for p in paths):
+            return "console"
+        return None
+
+    def report_probe(self, environ: Mapping[str, Any], probe: str) -> None:
+        """Emit ``prodguard.debugger.probe`` for one request."""
+        blocked = self.action(Condition.DEBUGGER_PROBE) is Action.FIX
+        self.emit(
+            events.DEBUGGER_PROBE,
+            probe=probe,
+            action="blocked" if blocked else "reported",
+            method=environ.get("REQUEST_METHOD"),
+            path=environ.get("PATH_INFO"),
+            query=environ.get("QUERY_STRING"),
+            client_ip=environ.get("REMOTE_ADDR"),
+            user_agent=environ.get("HTTP_USER_AGENT"),
+        )
+
+    def first_request(self, app: Flask, environ: Mapping[str, Any]) -> None:
+        """Late checks on the first request of the process.
+
+        The development server, a debugger wrapped from outside and config
+        changed after ``init_app`` only become visible now.
+        """
+        with self._lock:
+            if not self.first_request_pending:
+                return
+            self.first_request_pending = False
+        for finding in late_findings(app, environ):
+            action = self.action(finding.condition)
+            if action is Action.REFUSE:
+                # Too late to refuse to start: fail closed by fixing what can
+                # be fixed. Dev-server requests are answered with 503s.
+                action = (
+                    Action.EVENT if finding.condition is Condition.DEV_SERVER else Action.FIX
+                )
+            self.handle(app, finding, action)
+
+
+def startup_findings(app: Flask, environ: Mapping[str, str], flask_run: bool) -> list[Finding]:
+    """Everything unsafe that can be seen when ``init_app`` runs."""
+    findings = []
+    sources = detect.debug_mode_sources(app.config, environ)
+    if sources:
+        findings.append(
+            Finding(
+                Condition.DEBUG_MODE,
+                f"debug mode is on ({', '.join(sources)})",
+                {"sources": sources},
+            )
+        )
+    flags = detect.unsafe_flags(app.config)
+    if flags:
+        findings.append(
+            Finding(
+                Condition.UNSAFE_FLAG,
+                "unsafe config flags are on: "
+                + ", ".join(f"{k}={v!r}" for k, v in flags.items()),
+                {"flags": flags},
+            )
+        )
+    pin = detect.debug_pin_setting(environ)
+    if pin is not None:
+        findings.append(
+            Finding(
+                Condition.DEBUG_PIN,
+                "WERKZEUG_DEBUG_PIN is "
+                + ("off: the debugger needs no PIN" if pin == "off" else "set to a fixed PIN"),
+                {"setting": pin},
+            )
+        )
+    debugger = detect.find_debugger(app.wsgi_app)
+    if debugger is not None:
+        findings.append(
+            Finding(
+                Condition.DEBUGGER,
+                "a Werkzeug DebuggedApplication is inside app.wsgi_app",
+                {"debugger": debugger},
+            )
+        )
+    signals = detect.dev_server_signals(environ)
+    if flask_run:
+        signals.append("flask run")
+    if signals:
+        findings.append(
+            Finding(
+                Condition.DEV_SERVER,
+                f"the Werkzeug development server runs the app ({', '.join(signals)})",
+                {"signals": signals},
+            )
+        )
+    return findings
+
+
+def late_findings(app: Flask, environ: Mapping[str, Any]) -> list[Finding]:
+    """What the first request reveals: the server, a live debugger, late config."""
+    findings = []
+    if app.config.get("DEBUG"):
+        findings.append(
+            Finding(
+                Condition.DEBUG_MODE,
+                "debug mode was switched on after init_app",
+                {"sources": ["app.config DEBUG (set after init_app)"]},
+            )
+        )
+    flags = detect.unsafe_flags(app.config)
+    if flags:
+        findings.append(
+            Finding(Condition.UNSAFE_FLAG, "unsafe config flags are on", {"flags": flags})
+        )
+    if "werkzeug.debug.preserve_context" in environ:
+        # Only a debugger with evalex on, and not neutralised, adds this key.
+        findings.append(
+            Finding(
+                Condition.DEBUGGER,
+                "the interactive Werkzeug debugger wraps the app",
+                {"debugger": None, "live": True, "where": "around the app"},
+            )
+        )
+    signals = []
+    if detect.is_dev_server_environ(environ):
+        signals.append(f"SERVER_SOFTWARE {environ.get('SERVER_SOFTWARE')}")
+    signals += detect.dev_server_signals(os.environ)
+    if signals:
+        findings.append(
+            Finding(
+                Condition.DEV_SERVER,
+                "the development server serves the app",
+                {"signals": signals},
+            )
+        )
+    return findings

@@ -1,0 +1,47 @@
+"""Helpers for testing apps that use Flask-ProdGuard."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from .events import SECURITY_LOGGER_NAME
+from .events import event_from_record
+from .events import security_logger
+
+
+class _CollectingHandler(logging.Handler):
+    def __init__(self, sink: list[dict[str, Any]]) -> None:
+        super().__init__(logging.DEBUG)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(event_from_record(record))
+
+
+@contextlib.contextmanager
+def capture_events() -> Iterator[list[dict[str, Any]]]:
+    """Collect the security events emitted inside the ``with`` block.
+
+    ::
+
+        with capture_events() as events:
+            client.get("/console")
+        assert events[0]["event"] == "prodguard.debugger.probe"
+
+    Each event is a dictionary of its fields, ``event`` holding its name.
+    While capturing, the guard's default stderr handler stays quiet.
+    """
+    logger = security_logger()
+    captured: list[dict[str, Any]] = []
+    handler = _CollectingHandler(captured)
+    logger.addHandler(handler)
+    try:
+        yield captured
+    finally:
+        logger.removeHandler(handler)
+
+
+__all__ = ["SECURITY_LOGGER_NAME", "capture_events"]
