@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from . import config
+from . import config as _settings
 
 
-def pytest_configure(config_: pytest.Config) -> None:
-    config.set_pytest_default(True)
+def pytest_configure(config: pytest.Config) -> None:
+    _settings.set_pytest_default(True)
 
 
-def pytest_unconfigure(config_: pytest.Config) -> None:
-    config.set_pytest_default(False)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _settings.set_pytest_default(False)

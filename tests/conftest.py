@@ -1,0 +1,88 @@
+"""Shared fixtures: an app factory, clean process state, captured events."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_prodguard import ProdGuard
+from flask_prodguard import restore_debugger
+from flask_prodguard.testing import capture_events
+
+# Variables that the guard reads or writes; every test starts without them and
+# gets the original values back afterwards, whatever the guard did.
+_PROCESS_VARIABLES = (
+    "FLASK_DEBUG",
+    "PRODGUARD_ENV",
+    "PRODGUARD_STRICTNESS",
+    "WERKZEUG_DEBUG_PIN",
+    "WERKZEUG_RUN_MAIN",
+    "WERKZEUG_SERVER_FD",
+    "FLASK_RUN_FROM_CLI",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Isolate each test from the process-wide state the guard touches."""
+    for name in _PROCESS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    logger = logging.getLogger("flask_prodguard.security")
+    handlers = list(logger.handlers)
+    yield
+    restore_debugger()
+    logger.handlers[:] = handlers
+
+
+def build_app(name: str = "guarded", **config: Any) -> Flask:
+    """A small app with a normal route, a failing route and the given config."""
+    app = Flask(name)
+    app.config.update(config)
+
+    @app.get("/")
+    def index() -> str:
+        return "hello"
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("planted secret hunter2")
+
+    return app
+
+
+@pytest.fixture
+def make_app() -> Callable[..., Flask]:
+    """Return ``make_app(env=..., strictness=..., **config)``: a guarded app."""
+
+    def factory(
+        env: str | None = "production",
+        strictness: str | None = None,
+        guard: bool = True,
+        **config: Any,
+    ) -> Flask:
+        if env is not None:
+            config["PRODGUARD_ENV"] = env
+        if strictness is not None:
+            config["PRODGUARD_STRICTNESS"] = strictness
+        app = build_app(**config)
+        if guard:
+            ProdGuard(app)
+        return app
+
+    return factory
+
+
+@pytest.fixture
+def events() -> Iterator[list[dict[str, Any]]]:
+    """Security events emitted during the test."""
+    with capture_events() as captured:
+        yield captured
+
+
+def names(captured: list[dict[str, Any]]) -> list[str]:
+    """The event names, in order."""
+    return [event["event"] for event in captured]

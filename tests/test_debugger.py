@@ -1,0 +1,271 @@
+"""The Werkzeug debugger: neutralised, refused or left alone, in process."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_prodguard import ProdGuard
+from flask_prodguard import UnsafeDeploymentError
+from flask_prodguard import restore_debugger
+from flask_prodguard.debugger import debugger_hook_installed
+from werkzeug.debug import DebuggedApplication
+from werkzeug.test import Client
+
+from conftest import build_app
+from conftest import names
+
+# What the debugger puts in its pages; none may reach a client of a guarded app.
+DEBUGGER_MARKERS = (
+    b"SECRET",
+    b"EVALEX",
+    b"debugger.js",
+    b"Traceback",
+    b"__debugger__",
+    b"console.png",
+    b"Werkzeug Debugger",
+    b"hunter2",
+)
+
+QUERY_PROBES = [
+    "__debugger__=yes&cmd=resource&f=debugger.js",
+    "__debugger__=yes&cmd=resource&f=style.css",
+    "__DEBUGGER__=yes&cmd=resource&f=debugger.js",
+    "x=1&__debugger__=yes&cmd=printpin&s=abc",
+    "__debugger__=no&__debugger__=yes&cmd=resource&f=debugger.js",
+    "%5F%5Fdebugger%5F%5F=yes&cmd=resource&f=debugger.js",
+    "%255F%255Fdebugger%255F%255F=yes",
+    "__debugger__=yes&cmd=pinauth&pin=123-456-789&s=abc",
+    "__debugger__=yes&cmd=1%2B1&frm=0&s=abc",
+    "__debugger__",
+]
+PATH_PROBES = [
+    "/console",
+    "/Console",
+    "/console/",
+    "/%2563onsole",
+    "/./console",
+    "/static/../console",
+    "/console;x=1",
+]
+
+
+def unknown_url_response(client: Client) -> tuple[int, bytes]:
+    response = client.get("/no-such-page")
+    return response.status_code, response.get_data()
+
+
+def debugged(app: Flask, **options: Any) -> Client:
+    options.setdefault("evalex", True)
+    return Client(DebuggedApplication(app, **options))
+
+
+def test_development_debugger_works_as_usual(events: list[Any]) -> None:
+    """Control: without enforcement the debugger serves its console and resources."""
+    app = build_app(PRODGUARD_ENV="development", DEBUG=True)
+    ProdGuard(app)
+    client = debugged(app)
+    assert client.get("/console").status_code == 200
+    assert b"SECRET" in client.get("/console").data
+    resource = client.get("/?__debugger__=yes&cmd=resource&f=debugger.js")
+    assert resource.status_code == 200 and b"function" in resource.data
+    assert b"Traceback" in client.get("/boom").data
+    assert not debugger_hook_installed()
+    assert events == []
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"])
+@pytest.mark.parametrize("query", QUERY_PROBES)
+def test_enforce_debugger_queries_get_the_unknown_url_404(
+    query: str, method: str, events: list[Any]
+) -> None:
+    """enforce: every __debugger__ request, any method, gets the app's 404 and an event."""
+    app = build_app(PRODGUARD_ENV="production", DEBUG=True)
+    ProdGuard(app)
+    client = debugged(app)
+    expected = unknown_url_response(client)
+    response = client.open(f"/?{query}", method=method)
+    assert (response.status_code, response.get_data()) == expected
+    assert "__wzd" not in response.headers.get("Set-Cookie", "")
+    for marker in DEBUGGER_MARKERS:
+        assert marker not in response.get_data()
+    probes = [e for e in events if e["event"] == "prodguard.debugger.probe"]
+    assert len(probes) == 1
+    assert probes[0]["probe"] == "debugger_query" and probes[0]["action"] == "blocked"
+    assert probes[0]["method"] == method
+
+
+@pytest.mark.parametrize("path", PATH_PROBES)
+def test_enforce_console_paths_get_the_unknown_url_404(path: str, events: list[Any]) -> None:
+    """enforce: the console path and its variants get the app's 404 and an event."""
+    app = build_app(PRODGUARD_ENV="production")
+    ProdGuard(app)
+    client = debugged(app)
+    expected_status, expected_body = unknown_url_response(client)
+    response = client.get(path)
+    assert response.status_code == expected_status == 404
+    assert b"SECRET" not in response.data and b"console" not in response.data.lower()
+    assert "prodguard.debugger.probe" in names(events)
+
+
+def test_forged_pin_cookie_executes_nothing() -> None:
+    """enforce: a forged __wzd cookie with a far-future expiry gets the 404 too."""
+    app = build_app(PRODGUARD_ENV="production", DEBUG=True)
+    ProdGuard(app)
+    dbg = DebuggedApplication(app, evalex=True)
+    client = Client(dbg)
+    client.set_cookie(
+        "__wzd0123456789abcdef0123", "9999999999|0123456789ab", domain="localhost"
+    )
+    response = client.get("/?__debugger__=yes&cmd=__import__('os').getpid()&frm=0&s=x")
+    assert response.status_code == 404
+    assert str(__import__("os").getpid()).encode() not in response.data
+
+
+def test_enforce_traceback_page_never_rendered(events: list[Any]) -> None:
+    """enforce: an exception under the debugger is a generic 500, not a traceback page."""
+    app = build_app(PRODGUARD_ENV="production", DEBUG=True)
+    ProdGuard(app)
+    response = debugged(app).get("/boom")
+    assert response.status_code == 500
+    for marker in DEBUGGER_MARKERS:
+        assert marker not in response.data
+    neutralized = [e for e in events if e["event"] == "prodguard.debugger.neutralized"]
+    assert len(neutralized) == 1 and neutralized[0]["action"] == "fixed"
+    assert neutralized[0]["evalex"] is False
+
+
+def test_enforce_custom_404_handler_answers_probes() -> None:
+    """A probe cannot be told from a miss: the app's own 404 handler answers both."""
+    app = build_app(PRODGUARD_ENV="production")
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        return "nothing here, sorry", 404
+
+    ProdGuard(app)
+    client = debugged(app)
+    for url in ("/no-such-page", "/console", "/?__debugger__=yes&cmd=resource&f=style.css"):
+        response = client.get(url)
+        assert (response.status_code, response.data) == (404, b"nothing here, sorry")
+
+
+def test_app_console_route_keeps_working() -> None:
+    """An app's own /console route is served; only misses count as probes."""
+    app = build_app(PRODGUARD_ENV="production")
+
+    @app.get("/console")
+    def admin_console() -> str:
+        return "admin console"
+
+    ProdGuard(app)
+    assert app.test_client().get("/console").data == b"admin console"
+
+
+def test_debugger_inside_wsgi_app_before_init(events: list[Any]) -> None:
+    """enforce: a DebuggedApplication placed in app.wsgi_app is found and neutralised."""
+    app = build_app(PRODGUARD_ENV="production")
+    app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)  # type: ignore[method-assign]
+    ProdGuard(app)
+    client = app.test_client()
+    assert client.get("/console").status_code == 404
+    assert client.get("/?__debugger__=yes&cmd=resource&f=debugger.js").status_code == 404
+    assert b"Traceback" not in client.get("/boom").data
+    assert "prodguard.debugger.neutralized" in names(events)
+
+
+def test_debugger_inside_wsgi_app_after_init(events: list[Any]) -> None:
+    """enforce: a DebuggedApplication added after init_app is neutralised too."""
+    app = build_app(PRODGUARD_ENV="production")
+    ProdGuard(app)
+    app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)  # type: ignore[method-assign]
+    client = app.test_client()
+    assert client.get("/console").status_code == 404
+    assert b"Traceback" not in client.get("/boom").data
+    assert "prodguard.debugger.neutralized" in names(events)
+
+
+def test_report_leaves_debugger_live_and_reports(events: list[Any]) -> None:
+    """report: the debugger works, and its presence and the probes are reported."""
+    app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="report", DEBUG=True)
+    ProdGuard(app)
+    client = debugged(app)
+    assert client.get("/console").status_code == 200
+    detected = [e for e in events if e["event"] == "prodguard.debugger.detected"]
+    assert detected and detected[0]["level"] == "critical"
+    probes = [e for e in events if e["event"] == "prodguard.debugger.probe"]
+    assert probes and probes[0]["action"] == "reported" and probes[0]["probe"] == "console"
+
+
+def test_strict_refuses_to_construct_debugger(events: list[Any]) -> None:
+    """strict: wrapping a guarded app in DebuggedApplication raises with the fix."""
+    app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict")
+    ProdGuard(app)
+    with pytest.raises(
+        UnsafeDeploymentError, match="refused to start the Werkzeug debugger"
+    ) as info:
+        DebuggedApplication(app, evalex=True)
+    assert "gunicorn --bind" in str(info.value)
+    with pytest.raises(UnsafeDeploymentError):
+        DebuggedApplication(app.wsgi_app, evalex=True)
+    assert "prodguard.startup.refused" in names(events)
+
+
+def test_strict_refuses_debugger_already_in_chain() -> None:
+    """strict: init_app refuses an app whose wsgi_app already holds the debugger."""
+    app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict")
+    app.wsgi_app = DebuggedApplication(app.wsgi_app)  # type: ignore[method-assign]
+    with pytest.raises(UnsafeDeploymentError, match="DebuggedApplication"):
+        ProdGuard(app)
+
+
+def test_hook_is_narrow_other_apps_keep_their_debugger() -> None:
+    """A development app in the same process keeps a working debugger."""
+    prod = build_app("prod", PRODGUARD_ENV="production")
+    dev = build_app("dev", PRODGUARD_ENV="development", PRODGUARD_STRICTNESS="off")
+    ProdGuard(prod)
+    ProdGuard(dev)
+    assert debugger_hook_installed()
+    assert debugged(dev).get("/console").status_code == 200
+    assert debugged(prod).get("/console").status_code == 404
+
+
+def test_hook_inactive_without_production_app() -> None:
+    """No guarded app acting: DebuggedApplication is untouched."""
+    original = DebuggedApplication.__call__
+    ProdGuard(build_app(PRODGUARD_ENV="testing"))
+    assert not debugger_hook_installed()
+    assert DebuggedApplication.__call__ is original
+
+
+def test_restore_debugger_is_reversible() -> None:
+    """restore_debugger() puts the shipped methods back; the debugger works again."""
+    original_call, original_init = DebuggedApplication.__call__, DebuggedApplication.__init__
+    app = build_app(PRODGUARD_ENV="production")
+    ProdGuard(app)
+    assert DebuggedApplication.__call__ is not original_call
+    restore_debugger()
+    assert DebuggedApplication.__call__ is original_call
+    assert DebuggedApplication.__init__ is original_init
+    plain = build_app("plain")
+    assert debugged(plain).get("/console").status_code == 200
+
+
+def test_hook_switches_off_when_guarded_app_is_gone() -> None:
+    """Once the last guarded app is garbage collected, debuggers work as shipped."""
+    ProdGuard(build_app(PRODGUARD_ENV="production"))
+    gc.collect()
+    plain = build_app("plain")
+    assert debugged(plain).get("/console").status_code == 200
+
+
+def test_unguarded_app_debugger_neutralised_while_production_app_alive() -> None:
+    """Fail closed: a debugger around an unknown app in a guarded process is inert."""
+    guarded = build_app("guarded", PRODGUARD_ENV="production")
+    ProdGuard(guarded)
+    other = build_app("other")
+    response = debugged(other).get("/console")
+    assert response.status_code == 404
+    assert guarded.extensions["prodguard"] is not None

@@ -1,0 +1,138 @@
+"""The event emitter: transport, default handler, safety."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask_prodguard import ProdGuard
+from flask_prodguard import events as events_module
+from flask_prodguard.events import CATALOGUE
+
+from conftest import build_app
+
+
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+@contextlib.contextmanager
+def no_logging_configured() -> Iterator[None]:
+    """Hide pytest's own capturing handlers: the process has no logging set up."""
+    root = logging.getLogger()
+    saved = root.handlers
+    root.handlers = []
+    try:
+        yield
+    finally:
+        root.handlers = saved
+
+
+def test_default_handler_writes_json_lines_to_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With no logging configured, each event is one JSON object per line on stderr."""
+    with no_logging_configured():
+        ProdGuard(build_app(PRODGUARD_ENV="production", DEBUG=True))
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    parsed = _json_lines(err)
+    assert len(parsed) == len(lines) == 2
+    assert [e["event"] for e in parsed] == [
+        "prodguard.debug.blocked",
+        "prodguard.startup.posture",
+    ]
+    assert parsed[0]["level"] == "warning"
+
+
+def test_default_handler_stands_aside_for_app_handler(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """When the app has a handler that receives the events, nothing is duplicated."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect()
+    with no_logging_configured():
+        logging.getLogger().addHandler(handler)
+        ProdGuard(build_app(PRODGUARD_ENV="production", DEBUG=True))
+    assert capsys.readouterr().err == ""
+    assert [r.getMessage() for r in records] == [
+        "prodguard.debug.blocked",
+        "prodguard.startup.posture",
+    ]
+    assert records[0].sources == ["app.config DEBUG"]  # type: ignore[attr-defined]
+
+
+def test_control_characters_never_reach_a_log_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A probe path with CR, LF and ESC produces one escaped line, not a forged one."""
+    app = build_app(PRODGUARD_ENV="production")
+    ProdGuard(app)
+    capsys.readouterr()
+    with no_logging_configured():
+        app.test_client().get(
+            "/?__debugger__=yes",
+            environ_base={"HTTP_USER_AGENT": 'x\r\n{"event": "forged"}\x1b[31m'},
+        )
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\r" not in err
+    (line,) = err.strip().splitlines()
+    probe = json.loads(line)
+    assert probe["event"] == "prodguard.debugger.probe"
+    assert "\\x0d\\x0a" in probe["user_agent"] and "\\x1b" in probe["user_agent"]
+
+
+def test_failing_handler_never_breaks_a_request() -> None:
+    """A log sink that raises does not turn a probe into a server error."""
+
+    class Broken(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            raise OSError("disk full")
+
+        def handleError(self, record: logging.LogRecord) -> None:
+            raise OSError("still broken")
+
+    app = build_app(PRODGUARD_ENV="production")
+    ProdGuard(app)
+    logger = logging.getLogger("flask_prodguard.security")
+    broken = Broken()
+    logger.addHandler(broken)
+    try:
+        response = app.test_client().get("/?__debugger__=yes")
+    finally:
+        logger.removeHandler(broken)
+    assert response.status_code == 404
+
+
+def test_catalogue_entries_are_complete() -> None:
+    """Every event has a dotted stable name, a level and a meaning."""
+    assert len(CATALOGUE) >= 9
+    for name, spec in CATALOGUE.items():
+        assert name == spec.name and name.startswith("prodguard.") and name.count(".") == 2
+        assert spec.level in ("debug", "info", "warning", "error", "critical")
+        assert spec.meaning
+
+
+def test_field_names_do_not_clash_with_log_records() -> None:
+    """No event field collides with a LogRecord attribute (stdlib would raise)."""
+    reserved = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+    for spec in CATALOGUE.values():
+        assert not set(spec.fields) & reserved, spec.name
+
+
+def test_long_values_are_capped() -> None:
+    """Strings longer than the cap are cut and marked."""
+    from flask_prodguard.processors import sanitise_text
+
+    text = sanitise_text("a" * 10_000)
+    assert len(text) < 2100 and text.endswith("more]")
+    assert events_module.SCHEMA_VERSION == 1

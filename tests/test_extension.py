@@ -1,0 +1,324 @@
+"""The extension object, environments and strictness levels, in process."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_prodguard import AlreadyRegisteredError
+from flask_prodguard import ProdGuard
+from flask_prodguard import UnsafeDeploymentError
+from flask_prodguard.middleware import GuardMiddleware
+from flask_prodguard.policy import Strictness
+from flask_prodguard.testing import capture_events
+
+from conftest import build_app
+from conftest import names
+
+UNSAFE = {
+    "TESTING": True,
+    "PROPAGATE_EXCEPTIONS": True,
+    "TRAP_HTTP_EXCEPTIONS": True,
+    "TRAP_BAD_REQUEST_ERRORS": True,
+    "EXPLAIN_TEMPLATE_LOADING": True,
+    "TEMPLATES_AUTO_RELOAD": True,
+}
+
+
+def test_state_lives_in_app_extensions(make_app: Any) -> None:
+    """init_app stores per-app state under app.extensions['prodguard']."""
+    guard = ProdGuard()
+    assert not hasattr(guard, "app")
+    app = build_app(PRODGUARD_ENV="staging")
+    guard.init_app(app)
+    state = app.extensions["prodguard"]
+    assert state.settings.env == "staging"
+    assert state.settings.strictness is Strictness.ENFORCE
+
+
+def test_second_init_app_raises_clear_error() -> None:
+    """Registering the guard twice on one app is an error that says what to do."""
+    app = build_app(PRODGUARD_ENV="production")
+    guard = ProdGuard(app)
+    with pytest.raises(AlreadyRegisteredError, match="already registered") as info:
+        guard.init_app(app)
+    assert isinstance(info.value, RuntimeError)
+    with pytest.raises(AlreadyRegisteredError):
+        ProdGuard(app)
+
+
+def test_several_apps_keep_their_own_settings() -> None:
+    """One extension object, several apps, each with its own settings."""
+    guard = ProdGuard()
+    prod = build_app("prod", PRODGUARD_ENV="production", DEBUG=True)
+    dev = build_app("dev", PRODGUARD_ENV="development", DEBUG=True)
+    report = build_app(
+        "rep", PRODGUARD_ENV="staging", PRODGUARD_STRICTNESS="report", DEBUG=True
+    )
+    for app in (prod, dev, report):
+        guard.init_app(app)
+    assert prod.extensions["prodguard"].settings.strictness is Strictness.ENFORCE
+    assert dev.extensions["prodguard"].settings.strictness is Strictness.OFF
+    assert report.extensions["prodguard"].settings.strictness is Strictness.REPORT
+    assert (prod.debug, dev.debug, report.debug) == (False, True, True)
+
+
+@pytest.mark.parametrize("env", ["development", "testing"])
+def test_non_production_default_changes_nothing(env: str, events: list[Any]) -> None:
+    """Development and testing with default strictness: nothing changes, no events."""
+    app = build_app(PRODGUARD_ENV=env, DEBUG=True, **UNSAFE)
+    original_wsgi_app = app.wsgi_app
+    ProdGuard(app)
+    assert app.debug is True
+    assert all(app.config[key] is True for key in UNSAFE)
+    assert app.wsgi_app == original_wsgi_app
+    assert "FLASK_DEBUG" not in os.environ
+    assert events == []
+
+
+@pytest.mark.parametrize("env", ["production", "staging"])
+def test_report_detects_and_changes_nothing(env: str, events: list[Any]) -> None:
+    """report: debug mode and unsafe flags are reported and left as they are."""
+    app = build_app(PRODGUARD_ENV=env, PRODGUARD_STRICTNESS="report", DEBUG=True, **UNSAFE)
+    ProdGuard(app)
+    assert app.debug is True
+    assert all(app.config[key] is True for key in UNSAFE)
+    assert names(events) == [
+        "prodguard.debug.detected",
+        "prodguard.config.unsafe",
+        "prodguard.startup.posture",
+    ]
+    debug, unsafe, posture = events
+    assert debug["action"] == "reported" and debug["sources"] == ["app.config DEBUG"]
+    assert unsafe["action"] == "reported" and set(unsafe["flags"]) == set(UNSAFE)
+    assert posture["env"] == env and posture["strictness"] == "report"
+    assert posture["findings"] == ["debug_mode", "unsafe_flag"]
+
+
+@pytest.mark.parametrize("env", ["production", "staging"])
+def test_enforce_forces_safe_values(
+    env: str, events: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """enforce: debug off (also FLASK_DEBUG in os.environ), unsafe flags off, events."""
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = build_app(PRODGUARD_ENV=env, **UNSAFE)
+    assert app.debug is True  # Flask read FLASK_DEBUG when the app was created.
+    ProdGuard(app)
+    assert app.debug is False
+    assert os.environ["FLASK_DEBUG"] == "0"
+    assert all(not app.config[key] for key in UNSAFE)
+    assert names(events) == [
+        "prodguard.debug.blocked",
+        "prodguard.config.unsafe",
+        "prodguard.startup.posture",
+    ]
+    assert events[0]["action"] == "fixed"
+    assert events[0]["sources"] == ["app.config DEBUG", "environment variable FLASK_DEBUG"]
+    assert events[1]["action"] == "fixed"
+
+
+@pytest.mark.parametrize(
+    ("config", "environ", "condition"),
+    [
+        ({"DEBUG": True}, {}, "debug_mode"),
+        ({}, {"FLASK_DEBUG": "true"}, "debug_mode"),
+        ({"PROPAGATE_EXCEPTIONS": True}, {}, "unsafe_flag"),
+        ({"TESTING": True}, {}, "unsafe_flag"),
+        ({}, {"WERKZEUG_DEBUG_PIN": "off"}, "debug_pin"),
+        ({}, {"WERKZEUG_DEBUG_PIN": "123-456-789"}, "debug_pin"),
+        ({}, {"WERKZEUG_RUN_MAIN": "true"}, "dev_server"),
+    ],
+)
+def test_strict_refuses_to_start(
+    config: dict[str, Any],
+    environ: dict[str, str],
+    condition: str,
+    events: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """strict: each unsafe condition makes init_app raise with the fix spelled out."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict", **config)
+    with pytest.raises(UnsafeDeploymentError) as info:
+        ProdGuard(app)
+    message = str(info.value)
+    assert "refused to start" in message
+    assert "gunicorn --bind 127.0.0.1:8000" in message
+    assert "waitress-serve --listen=127.0.0.1:8000" in message
+    assert condition in info.value.findings
+    assert isinstance(info.value, RuntimeError)
+    assert "prodguard" not in app.extensions
+    assert names(events) == ["prodguard.startup.refused"]
+    assert events[0]["findings"] == [condition] and events[0]["level"] == "critical"
+
+
+def test_strict_starts_when_safe(events: list[Any]) -> None:
+    """strict lets a safe app start and reports its posture."""
+    app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict")
+    ProdGuard(app)
+    assert names(events) == ["prodguard.startup.posture"]
+    assert app.test_client().get("/").data == b"hello"
+
+
+def test_report_and_enforce_report_debug_pin(
+    events: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WERKZEUG_DEBUG_PIN=off is reported (not refused) below strict."""
+    monkeypatch.setenv("WERKZEUG_DEBUG_PIN", "off")
+    ProdGuard(build_app(PRODGUARD_ENV="production"))
+    pin = [e for e in events if e["event"] == "prodguard.debugger.pin_configured"]
+    assert pin and pin[0]["setting"] == "off"
+
+
+def test_production_without_explicit_env_hints_at_development(
+    events: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When nobody said where the app runs, events say how to declare development."""
+    from flask_prodguard import config
+
+    monkeypatch.setattr(config, "_under_pytest", False)
+    ProdGuard(build_app(DEBUG=True))
+    blocked = events[0]
+    assert blocked["event"] == "prodguard.debug.blocked"
+    assert "PRODGUARD_ENV=development" in blocked["hint"]
+    assert events[-1]["env_source"] == "default"
+
+
+def test_explicit_production_gives_no_development_hint(events: list[Any]) -> None:
+    """An explicit production setting is not second-guessed."""
+    ProdGuard(build_app(PRODGUARD_ENV="production", DEBUG=True))
+    assert events[0]["hint"] is None
+
+
+def test_environment_variable_overrides_shipped_development_config(
+    events: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PRODGUARD_ENV=production in the process wins over development in code."""
+    monkeypatch.setenv("PRODGUARD_ENV", "production")
+    app = build_app(PRODGUARD_ENV="development", DEBUG=True)
+    ProdGuard(app, env="development")
+    assert app.debug is False
+    assert events[-1]["env_source"] == "environment variable PRODGUARD_ENV"
+
+
+def test_middleware_installed_only_when_acting() -> None:
+    """The WSGI middleware is there for report/enforce/strict, not for off."""
+    on = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="report")
+    off = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="off")
+    ProdGuard(on)
+    ProdGuard(off)
+    assert isinstance(on.wsgi_app, GuardMiddleware)
+    assert not isinstance(off.wsgi_app, GuardMiddleware)
+
+
+def test_debug_switched_on_after_init_is_caught_on_first_request(events: list[Any]) -> None:
+    """enforce re-checks on the first request: late debug mode is switched off."""
+    app = build_app(PRODGUARD_ENV="production")
+    ProdGuard(app)
+    app.debug = True
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert b"hunter2" not in response.data and b"Traceback" not in response.data
+    assert app.debug is False and app.config["PROPAGATE_EXCEPTIONS"] is False
+    blocked = [e for e in events if e["event"] == "prodguard.debug.blocked"]
+    assert blocked and "after init_app" in blocked[0]["sources"][0]
+
+
+def test_dev_server_detected_once_per_process(events: list[Any]) -> None:
+    """A request from the Werkzeug dev server is reported once, not per request."""
+    app = build_app(PRODGUARD_ENV="production")
+    ProdGuard(app)
+    client = app.test_client()
+    for _ in range(3):
+        client.get("/", environ_base={"SERVER_SOFTWARE": "Werkzeug/3.1.9"})
+    detected = [e for e in events if e["event"] == "prodguard.devserver.detected"]
+    assert len(detected) == 1
+    assert detected[0]["signals"] == ["SERVER_SOFTWARE Werkzeug/3.1.9"]
+    assert detected[0]["action"] == "reported"
+
+
+def test_strict_answers_dev_server_requests_with_503(events: list[Any]) -> None:
+    """strict: a request arriving through the dev server gets a generic 503."""
+    app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict")
+    ProdGuard(app)
+    client = app.test_client()
+    response = client.get("/", environ_base={"SERVER_SOFTWARE": "Werkzeug/3.1.9"})
+    assert response.status_code == 503
+    assert b"hello" not in response.data
+    assert client.get("/", environ_base={"SERVER_SOFTWARE": "gunicorn/27.0.1"}).data == b"hello"
+    assert "prodguard.devserver.detected" in names(events)
+
+
+def test_enforce_app_run_starts_no_debugger(
+    monkeypatch: pytest.MonkeyPatch, events: list[Any]
+) -> None:
+    """enforce: app.run(debug=True) reaches run_simple with debugger and debug off."""
+    import werkzeug.serving
+
+    calls: list[dict[str, Any]] = []
+
+    def record(host: str, port: int, application: Flask, **options: Any) -> None:
+        calls.append({"debug": application.debug, **options})
+
+    monkeypatch.setattr(werkzeug.serving, "run_simple", record)
+    app = build_app(PRODGUARD_ENV="production")
+    ProdGuard(app)
+    app.run(debug=True, port=5999)
+    assert calls == [
+        {"debug": False, "use_debugger": False, "use_reloader": False, "threaded": True}
+    ]
+    assert "prodguard.debug.blocked" in names(events)
+    assert "prodguard.devserver.detected" in names(events)
+
+
+def test_report_app_run_leaves_debug_on(
+    monkeypatch: pytest.MonkeyPatch, events: list[Any]
+) -> None:
+    """report: app.run(debug=True) is reported and left alone."""
+    import werkzeug.serving
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda h, p, a, **o: calls.append(o))
+    app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="report")
+    ProdGuard(app)
+    app.run(debug=True, port=5999)
+    assert calls[0]["use_debugger"] is True
+    assert {"prodguard.debug.detected", "prodguard.devserver.detected"} <= set(names(events))
+
+
+@pytest.mark.parametrize("debug", [True, False, None])
+def test_strict_app_run_refuses(debug: bool | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """strict: app.run() raises with the gunicorn and waitress commands."""
+    import werkzeug.serving
+
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *a, **k: pytest.fail("ran"))
+    app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict")
+    ProdGuard(app)
+    with pytest.raises(UnsafeDeploymentError, match="development server") as info:
+        app.run(debug=debug)
+    assert "gunicorn --bind" in str(info.value) and "waitress-serve" in str(info.value)
+
+
+def test_capture_events_sees_structured_fields() -> None:
+    """Events carry the common fields as structured data."""
+    with capture_events() as captured:
+        ProdGuard(build_app(PRODGUARD_ENV="production"))
+    (posture,) = captured
+    for field in (
+        "timestamp",
+        "level",
+        "logger",
+        "schema_version",
+        "env",
+        "strictness",
+        "app",
+        "host",
+        "pid",
+    ):
+        assert field in posture
+    assert posture["timestamp"].endswith("Z")
+    assert posture["logger"] == "flask_prodguard.security"
