@@ -167,6 +167,10 @@ def _guard_run(app: Flask, state: GuardState) -> None:
             options["use_debugger"] = False
             options.setdefault("use_reloader", False)
         state.report_dev_server(["app.run()"])
+        if (wants_debug or wants_debugger) and not state.settings.env_explicit:
+            _tell_developer(
+                [Finding(Condition.DEBUG_MODE, "app.run() asked for the debugger; it is off")]
+            )
         return original(host, port, debug, load_dotenv, **options)
 
     app.run = run  # type: ignore[method-assign]

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from .config import Settings
 
 DEVELOPMENT_HINT = (
-    "If this is a development machine, say so: set PRODGUARD_ENV=development"
-    " (for example in .flaskenv, or export PRODGUARD_ENV=development)."
+    "If this is a development machine, say so: export PRODGUARD_ENV=development"
+    " before starting the app (with the flask command, a PRODGUARD_ENV=development"
+    " line in .flaskenv also works; app.run() reads .flaskenv too late)."
 )
 
 
