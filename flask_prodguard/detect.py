@@ -7,6 +7,7 @@ the results lives in :mod:`flask_prodguard.extension`.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -189,7 +190,12 @@ def is_console_path(path: str, console_path: str = DEFAULT_CONSOLE_PATH) -> bool
     tail = console_path.rstrip("/").rsplit("/", 1)[-1].lower()
     if tail and tail[1:] not in path.lower() and "%" not in path:
         return False  # The fast path for ordinary requests.
-    return normalise_path(path) == normalise_path(console_path)
+    return normalise_path(path) == _normalised_console_path(console_path)
+
+
+@functools.lru_cache(maxsize=16)
+def _normalised_console_path(console_path: str) -> str:
+    return normalise_path(console_path)
 
 
 def app_import_string(app: Any) -> str:

@@ -8,6 +8,7 @@ arriving through the development server away with a 503.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -29,6 +30,14 @@ if TYPE_CHECKING:
     from .state import GuardState
 
 
+def _has_escape(path: str) -> bool:
+    # Only a real %XX escape can hide "console"; a bare % (from %25) cannot.
+    return "%" in path and _HEX_ESCAPE.search(path) is not None
+
+
+_HEX_ESCAPE = re.compile("%[0-9a-f]{2}")
+
+
 class GuardMiddleware:
     """Wraps ``app.wsgi_app``; installed by :meth:`ProdGuard.init_app`."""
 
@@ -48,12 +57,13 @@ class GuardMiddleware:
         if state.block_dev_server and detect.is_dev_server_environ(environ):
             return self._refuse_dev_server(environ, start_response)
         query = environ.get("QUERY_STRING")
-        if query and detect.query_has_debugger_key(query):
+        # "__debugger__" in any case contains "__" unless percent-encoded.
+        if query and ("__" in query or "%" in query) and detect.query_has_debugger_key(query):
             state.report_probe(environ, "debugger_query")
             if self._block_probes:
                 return serve_not_found(self.app, environ, start_response)
         path = environ.get("PATH_INFO")
-        if path and ("onsol" in (lowered := path.lower()) or "%" in lowered):
+        if path and ("onsol" in (lowered := path.lower()) or _has_escape(lowered)):
             if state.classify_probe({"PATH_INFO": path}) == "console":
                 return self._watch_console(environ, start_response)
         return self.wsgi_app(environ, start_response)
