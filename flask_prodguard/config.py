@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,34 +36,46 @@ class Key:
 
     #: Full name, e.g. ``PRODGUARD_ENV``.
     name: str
-    #: Default value; ``None`` means "decided from other settings".
+    #: Default value; ``None`` means "decided from other settings" or "unset".
     default: object
-    #: Allowed values, for keys that take one of a fixed set.
-    choices: tuple[str, ...]
-    #: Whether an environment variable of the same name overrides code.
-    env_override: bool
     #: One-line description used in the documentation.
     doc: str
+    #: Kind of value: ``choice``, ``text``, ``text_list``, ``pattern_list``,
+    #: ``int``, ``number`` or ``bool``.
+    kind: str = "choice"
+    #: Allowed values, for ``choice`` keys.
+    choices: tuple[str, ...] = ()
+    #: Whether an environment variable of the same name overrides code.
+    env_override: bool = False
+    #: Smallest allowed value, for ``int`` and ``number`` keys.
+    minimum: float | None = None
 
     @property
     def argument(self) -> str:
         """Name of the matching :class:`~flask_prodguard.ProdGuard` keyword."""
         return self.name.removeprefix(PREFIX).lower()
 
+    @property
+    def allowed(self) -> str:
+        """The allowed values, in words, for error messages and docs."""
+        if self.kind == "choice":
+            return ", ".join(repr(c) for c in self.choices)
+        return {
+            "text": "a non-empty string, or None",
+            "text_list": "a list of strings",
+            "pattern_list": "a list of regular expressions (strings)",
+            "int": f"an integer >= {self.minimum:g}",
+            "number": f"a number > {self.minimum:g}",
+            "bool": "True or False",
+        }[self.kind]
+
 
 #: Every known key, by name.
 KEYS: dict[str, Key] = {}
 
 
-def _declare(
-    name: str,
-    default: object,
-    doc: str,
-    *,
-    choices: tuple[str, ...] = (),
-    env_override: bool = False,
-) -> Key:
-    key = Key(name, default, choices, env_override, doc)
+def _declare(name: str, default: object, doc: str, **options: Any) -> Key:
+    key = Key(name, default, doc, **options)
     KEYS[name] = key
     return key
 
@@ -73,7 +86,8 @@ def _declare(
 ENV = _declare(
     "PRODGUARD_ENV",
     None,
-    "Where the app runs. Default production (testing under pytest).",
+    "Where the app runs. Default production (testing under pytest). "
+    "The environment variable of the same name wins over code.",
     choices=tuple(Environment),
     env_override=True,
 )
@@ -85,10 +99,94 @@ ENV = _declare(
 STRICTNESS = _declare(
     "PRODGUARD_STRICTNESS",
     None,
-    "What the guard does: off, report, enforce or strict. "
-    "Default enforce in production and staging, off otherwise.",
+    "What the guard does: off, report, enforce or strict. Default enforce in "
+    "production and staging, off otherwise. The environment variable wins over code.",
     choices=tuple(Strictness),
     env_override=True,
+)
+
+#: Field names of the guard's own JSON lines: ``json`` (the event's own names),
+#: ``ecs``, ``gcp``, ``datadog`` or ``otel``.
+LOG_FORMAT = _declare(
+    "PRODGUARD_LOG_FORMAT",
+    "json",
+    "Field names of the guard's own handler: json, ecs, gcp, datadog or otel.",
+    choices=("json", "ecs", "gcp", "datadog", "otel"),
+)
+
+#: Where the guard's own handler writes: unset (stderr, only when no handler of
+#: the app receives the events), ``stderr``, ``stdout`` or a file path (always
+#: written, in addition to the app's handlers).
+LOG_DESTINATION = _declare(
+    "PRODGUARD_LOG_DESTINATION",
+    None,
+    "Where the guard's handler writes: unset (stderr when nothing else gets the "
+    "events), stderr, stdout, or a file path (always written).",
+    kind="text",
+)
+
+#: Incoming header trusted for request ids (e.g. ``X-Request-ID`` set by your
+#: proxy). Its value is used only when it is 1-128 characters of letters,
+#: digits and ``._:+/=-``; otherwise an id is generated.
+REQUEST_ID_HEADER = _declare(
+    "PRODGUARD_REQUEST_ID_HEADER",
+    None,
+    "Incoming header trusted for request ids, when its value is valid. Unset: always generate.",
+    kind="text",
+)
+
+#: Response header that echoes the request id on every response. Unset: no header
+#: (and no id is made for requests that log nothing).
+REQUEST_ID_RESPONSE_HEADER = _declare(
+    "PRODGUARD_REQUEST_ID_RESPONSE_HEADER",
+    None,
+    "Response header that carries the request id on every response. Unset: none.",
+    kind="text",
+)
+
+#: More field names to redact, matched like the built-in ones (case and
+#: separators ignored, a name matches if it contains the word).
+REDACT_KEYS = _declare(
+    "PRODGUARD_REDACT_KEYS",
+    (),
+    "More field names to redact (case and separators ignored).",
+    kind="text_list",
+)
+
+#: More regular expressions; every match in any string field is redacted.
+REDACT_PATTERNS = _declare(
+    "PRODGUARD_REDACT_PATTERNS",
+    (),
+    "More regular expressions whose matches are redacted from every string.",
+    kind="pattern_list",
+)
+
+#: Events one (event, client) pair may emit per window before flood control
+#: drops them and counts them in ``prodguard.events.suppressed``.
+RATE_LIMIT_BURST = _declare(
+    "PRODGUARD_RATE_LIMIT_BURST",
+    20,
+    "Request events per (event, client) and window before flood control drops them.",
+    kind="int",
+    minimum=1,
+)
+
+#: Length of the flood-control window in seconds.
+RATE_LIMIT_WINDOW = _declare(
+    "PRODGUARD_RATE_LIMIT_WINDOW",
+    60.0,
+    "Flood-control window in seconds; one suppressed-events summary per window.",
+    kind="number",
+    minimum=0,
+)
+
+#: Replace Flask's own ``Exception on <path>`` log record (which writes the
+#: decoded path raw) with the structured ``prodguard.error.unhandled`` event.
+REPLACE_EXCEPTION_LOG = _declare(
+    "PRODGUARD_REPLACE_EXCEPTION_LOG",
+    True,
+    "Replace Flask's 'Exception on <path>' log record with prodguard.error.unhandled.",
+    kind="bool",
 )
 
 # Set by the bundled pytest plugin: under pytest the default environment is
@@ -110,6 +208,15 @@ class Settings:
     strictness: Strictness
     #: Where each setting came from, by key name (for events and the CLI).
     sources: Mapping[str, str]
+    log_format: str = "json"
+    log_destination: str | None = None
+    request_id_header: str | None = None
+    request_id_response_header: str | None = None
+    redact_keys: tuple[str, ...] = ()
+    redact_patterns: tuple[str, ...] = ()
+    rate_limit_burst: int = 20
+    rate_limit_window: float = 60.0
+    replace_exception_log: bool = True
 
     @property
     def env_explicit(self) -> bool:
@@ -172,28 +279,69 @@ def _raw_value(
     return key.default, "default"
 
 
-def _choice(key: Key, value: object, source: str) -> str:
-    allowed = ", ".join(repr(c) for c in key.choices)
-    if not isinstance(value, str):
-        raise ConfigurationError(
-            f"{key.name} = {value!r} (from {source}) must be a string, one of"
-            f" {allowed}; got {type(value).__name__}.",
-            key=key.name,
-            value=value,
-            allowed=key.choices,
-        )
-    normalised = value.strip().lower()
-    if normalised not in key.choices:
-        suggestion = _closest(normalised, list(key.choices))
-        raise ConfigurationError(
-            f"{key.name} = {value!r} (from {source}) is not valid; allowed values:"
-            f" {allowed}.{_did_you_mean(repr(suggestion) if suggestion else None)}",
-            key=key.name,
-            value=value,
-            allowed=key.choices,
-            suggestion=suggestion,
-        )
-    return normalised
+def _invalid(key: Key, value: object, source: str, problem: str = "") -> ConfigurationError:
+    suggestion = None
+    if key.kind == "choice" and isinstance(value, str):
+        suggestion = _closest(value.strip().lower(), list(key.choices))
+    hint = _did_you_mean(repr(suggestion) if suggestion else None)
+    detail = f" ({problem})" if problem else ""
+    return ConfigurationError(
+        f"{key.name} = {value!r} (from {source}) is not valid{detail}; allowed:"
+        f" {key.allowed}.{hint}",
+        key=key.name,
+        value=value,
+        allowed=key.choices or (key.allowed,),
+        suggestion=suggestion,
+    )
+
+
+def _parse(key: Key, value: object, source: str) -> object:
+    """Validate one raw value and return it in its settled form."""
+    kind = key.kind
+    if kind == "choice":
+        if not isinstance(value, str):
+            raise _invalid(key, value, source, f"must be a string, got {type(value).__name__}")
+        normalised = value.strip().lower()
+        if normalised not in key.choices:
+            raise _invalid(key, value, source)
+        return normalised
+    if kind == "text":
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise _invalid(key, value, source, f"got {type(value).__name__}")
+        return value.strip()
+    if kind in ("text_list", "pattern_list"):
+        if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+            raise _invalid(key, value, source, f"got {type(value).__name__}")
+        items = tuple(value)
+        for item in items:
+            if not isinstance(item, str) or not item:
+                raise _invalid(key, value, source, f"item {item!r} is not a non-empty string")
+            if kind == "pattern_list":
+                try:
+                    re.compile(item)
+                except re.error as error:
+                    raise _invalid(key, value, source, f"{item!r}: {error}") from None
+        return items
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+            return _BOOL_WORDS[value.strip().lower()]
+        raise _invalid(key, value, source, f"got {type(value).__name__}")
+    # int and number
+    numeric_ok = isinstance(value, int) or (kind == "number" and isinstance(value, float))
+    if isinstance(value, bool) or not numeric_ok:
+        raise _invalid(key, value, source, f"got {type(value).__name__}")
+    assert isinstance(value, (int, float)) and key.minimum is not None
+    too_small = value < key.minimum if kind == "int" else value <= key.minimum
+    if too_small:
+        raise _invalid(key, value, source, "too small")
+    return value if kind == "int" else float(value)
+
+
+_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 def load_settings(
@@ -212,23 +360,34 @@ def load_settings(
     check_unknown_keys(config)
     check_unknown_arguments(overrides)
     sources: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for key in KEYS.values():
+        raw, source = _raw_value(key, config, overrides, environ)
+        sources[key.name] = source
+        values[key.name] = None if raw is None else _parse(key, raw, source)
 
-    raw, source = _raw_value(ENV, config, overrides, environ)
-    if raw is None:
-        if _under_pytest:
-            env, source = Environment.TESTING, "default under pytest"
-        else:
-            env = Environment.PRODUCTION
+    if values[ENV.name] is None:
+        env = Environment.TESTING if _under_pytest else Environment.PRODUCTION
+        sources[ENV.name] = "default under pytest" if _under_pytest else "default"
     else:
-        env = Environment(_choice(ENV, raw, source))
-    sources[ENV.name] = source
-
-    raw, source = _raw_value(STRICTNESS, config, overrides, environ)
-    if raw is None:
+        env = Environment(values[ENV.name])
+    if values[STRICTNESS.name] is None:
         strictness = DEFAULT_STRICTNESS[env]
-        source = f"default for {env}"
+        sources[STRICTNESS.name] = f"default for {env}"
     else:
-        strictness = Strictness(_choice(STRICTNESS, raw, source))
-    sources[STRICTNESS.name] = source
+        strictness = Strictness(values[STRICTNESS.name])
 
-    return Settings(env=env, strictness=strictness, sources=sources)
+    return Settings(
+        env=env,
+        strictness=strictness,
+        sources=sources,
+        log_format=values[LOG_FORMAT.name],
+        log_destination=values[LOG_DESTINATION.name],
+        request_id_header=values[REQUEST_ID_HEADER.name],
+        request_id_response_header=values[REQUEST_ID_RESPONSE_HEADER.name],
+        redact_keys=values[REDACT_KEYS.name],
+        redact_patterns=values[REDACT_PATTERNS.name],
+        rate_limit_burst=values[RATE_LIMIT_BURST.name],
+        rate_limit_window=values[RATE_LIMIT_WINDOW.name],
+        replace_exception_log=values[REPLACE_EXCEPTION_LOG.name],
+    )

@@ -1,235 +1,66 @@
-"""The security event catalogue and the one place events are emitted from.
+"""Emitting security events: the one place events leave the guard.
 
 Events are built with structlog and carried by the stdlib logger
 ``flask_prodguard.security``, so they reach whatever logging the app already has
-(stdlib handlers, python-json-logger, structlog's ``ProcessorFormatter``) with
-their fields as structured data. The library never calls
-``structlog.configure()`` or ``logging.basicConfig()`` and never touches the
-root logger. When no handler would emit the events, the guard attaches its own:
-one JSON object per line on stderr, like Flask's default handler for
-``app.logger``.
+(stdlib handlers, python-json-logger, structlog's ``ProcessorFormatter``,
+Sentry's logging integration) with their fields as structured data. The
+library never calls ``structlog.configure()`` or ``logging.basicConfig()`` and
+never touches the root logger.
+
+Each record's message is a readable one-line summary (``event key=value ...``)
+for plain text formatters; the fields, ``event`` included, travel as record
+attributes for structured ones.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 import logging
 import os
+import re
 import socket
 import sys
+import uuid
 from collections.abc import Mapping
 from collections.abc import MutableMapping
+from typing import TYPE_CHECKING
 from typing import Any
-from typing import TextIO
 
 import structlog
 
+from .catalogue import CATALOGUE as CATALOGUE
+from .catalogue import COMMON_FIELDS
+from .catalogue import EVENTS_SUPPRESSED
+from .catalogue import SCHEMA_VERSION as SCHEMA_VERSION
+from .catalogue import EventSpec as EventSpec
+from .flood import FloodControl
+from .output import SECURITY_LOGGER_NAME as SECURITY_LOGGER_NAME
+from .output import security_logger as security_logger
+from .processors import Redactor
 from .processors import sanitise_fields
+from .processors import sanitise_text
 
-#: Name of the stdlib logger that carries every security event.
-SECURITY_LOGGER_NAME = "flask_prodguard.security"
+if TYPE_CHECKING:
+    from .config import Settings
 
-#: Version of the event format; bumped when a field changes meaning.
-SCHEMA_VERSION = 1
+#: Environ key holding the request id once it exists.
+REQUEST_ID_KEY = "prodguard.request_id"
+REQUEST_ID_TOKENS_KEY = "prodguard.request_id_tokens"
 
-
-@dataclasses.dataclass(frozen=True)
-class EventSpec:
-    """One entry of the event catalogue."""
-
-    #: Dotted, stable event name: what alert rules key on.
-    name: str
-    #: Log level: ``debug``, ``info``, ``warning``, ``error`` or ``critical``.
-    level: str
-    #: Name in the OWASP Application Logging Vocabulary, where one fits.
-    owasp: str | None
-    #: What the event means, in one line.
-    meaning: str
-    #: Fields the event carries beyond the common ones.
-    fields: tuple[str, ...] = ()
-
-
-#: Every event the guard can emit, by name.
-CATALOGUE: dict[str, EventSpec] = {}
-
-
-def _spec(
-    name: str, level: str, owasp: str | None, meaning: str, fields: tuple[str, ...]
-) -> EventSpec:
-    spec = EventSpec(name, level, owasp, meaning, fields)
-    CATALOGUE[name] = spec
-    return spec
-
-
-STARTUP_POSTURE = _spec(
-    "prodguard.startup.posture",
-    "info",
-    "sys_startup",
-    "The guard started: environment, strictness and what it found.",
-    ("env_source", "strictness_source", "findings", "hint"),
-)
-STARTUP_REFUSED = _spec(
-    "prodguard.startup.refused",
-    "critical",
-    "sys_crash",
-    "Strictness is strict and the deployment is unsafe: the app will not start or serve.",
-    ("findings", "reason", "action"),
-)
-DEBUG_DETECTED = _spec(
-    "prodguard.debug.detected",
-    "error",
-    "sys_monitor_disabled",
-    "Debug mode is on in a guarded app; strictness report left it on.",
-    ("sources", "action", "hint"),
-)
-DEBUG_BLOCKED = _spec(
-    "prodguard.debug.blocked",
-    "warning",
-    None,
-    "Debug mode was on and the guard switched it off.",
-    ("sources", "action", "hint"),
-)
-CONFIG_UNSAFE = _spec(
-    "prodguard.config.unsafe",
-    "warning",
-    None,
-    "Config flags that leak tracebacks or internals are on (forced off under enforce).",
-    ("flags", "action"),
-)
-DEBUGGER_DETECTED = _spec(
-    "prodguard.debugger.detected",
-    "critical",
-    "sys_monitor_disabled",
-    "The Werkzeug interactive debugger wraps a guarded app and is live (strictness report).",
-    ("where", "action", "evalex"),
-)
-DEBUGGER_NEUTRALIZED = _spec(
-    "prodguard.debugger.neutralized",
-    "error",
-    None,
-    "The Werkzeug debugger wraps a guarded app; the guard made it pass requests through.",
-    ("where", "action", "evalex"),
-)
-DEBUGGER_PIN = _spec(
-    "prodguard.debugger.pin_configured",
-    "warning",
-    None,
-    "WERKZEUG_DEBUG_PIN is set: off disables the debugger PIN, a value fixes it.",
-    ("setting", "action"),
-)
-DEBUGGER_PROBE = _spec(
-    "prodguard.debugger.probe",
-    "warning",
-    "malicious_attempt",
-    "A request aimed at the Werkzeug debugger (console, resources, PIN, code).",
-    ("probe", "action", "method", "path", "query", "client_ip", "user_agent"),
-)
-DEVSERVER_DETECTED = _spec(
-    "prodguard.devserver.detected",
-    "warning",
-    None,
-    "The Werkzeug development server serves a guarded app.",
-    ("signals", "action", "hint"),
-)
-
-_LEVELS = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warning": logging.WARNING,
-    "error": logging.ERROR,
-    "critical": logging.CRITICAL,
-}
-
-# Attributes every LogRecord has; anything else on a record came from ``extra``.
-_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
-    "message",
-    "asctime",
-    "taskName",
-}
-
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=\-]{1,128}")
 _HOST = socket.gethostname()
-
-
-def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
-    """Rebuild the event dictionary from a record on the security logger."""
-    event: dict[str, Any] = {"event": record.getMessage()}
-    for key, value in record.__dict__.items():
-        if key not in _RECORD_ATTRIBUTES:
-            event[key] = value
-    return event
-
-
-class JSONLinesFormatter(logging.Formatter):
-    """Render a security event as one JSON object on one line."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(event_from_record(record), default=str, ensure_ascii=False)
-
-
-def _handler_would_emit(logger: logging.Logger, level: int, skip: logging.Handler) -> bool:
-    current: logging.Logger | None = logger
-    while current is not None:
-        for handler in current.handlers:
-            if handler is not skip and handler.level <= level:
-                return True
-        if not current.propagate:
-            break
-        current = current.parent
-    return False
-
-
-class DefaultHandler(logging.StreamHandler[TextIO]):
-    """The guard's own handler: JSON lines on the current ``sys.stderr``.
-
-    It stands aside (emits nothing) as soon as any other handler would receive
-    the events, so an app that configures logging later gets no duplicates.
-    """
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        super().__init__()
-        self._fixed_stream = stream
-        self.setFormatter(JSONLinesFormatter())
-
-    @property
-    def stream(self) -> TextIO:
-        return self._fixed_stream or sys.stderr
-
-    @stream.setter
-    def stream(self, value: TextIO) -> None:
-        pass  # StreamHandler.__init__ assigns; the current stderr is used instead.
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        logger = logging.getLogger(record.name)
-        if _handler_would_emit(logger, record.levelno, self):
-            return False
-        return bool(super().filter(record))
-
-
-_default_handler = DefaultHandler()
-
-
-def security_logger() -> logging.Logger:
-    """The stdlib logger that carries the events, set up to reach somebody.
-
-    Its level is set to ``INFO`` if nobody set one (the root logger's
-    ``WARNING`` default would drop the start-up posture), and the default
-    handler is attached once.
-    """
-    logger = logging.getLogger(SECURITY_LOGGER_NAME)
-    if logger.level == logging.NOTSET:
-        logger.setLevel(logging.INFO)
-    if _default_handler not in logger.handlers:
-        logger.addHandler(_default_handler)
-    return logger
+_COMMON_NAMES = frozenset(f.name for f in COMMON_FIELDS)
+_SUMMARY_LIMIT = 1000
+_failure_reported = False
 
 
 def _add_common_fields(
     logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     now = datetime.datetime.now(datetime.UTC)
-    common = {
+    common: dict[str, Any] = {
+        "event": event_dict.pop("event"),
         "level": method_name,
         "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "logger": SECURITY_LOGGER_NAME,
@@ -241,31 +72,164 @@ def _add_common_fields(
     return common
 
 
-_bound = structlog.wrap_logger(
-    logging.getLogger(SECURITY_LOGGER_NAME),
-    processors=[
-        _add_common_fields,
-        sanitise_fields,
-        structlog.stdlib.render_to_log_kwargs,
-    ],
-    wrapper_class=structlog.stdlib.BoundLogger,
-)
+def _summary_value(value: Any) -> str:
+    if isinstance(value, str) and value and " " not in value and '"' not in value:
+        return value
+    return json.dumps(value, default=str, ensure_ascii=False)
 
 
-def emit(spec: EventSpec, context: Mapping[str, Any] | None = None, **fields: Any) -> None:
-    """Emit one security event. Never raises: a failing sink never breaks a request.
+def summarise(event_dict: Mapping[str, Any]) -> str:
+    """A readable one-line message: the event name and its own fields."""
+    parts = [str(event_dict.get("event"))]
+    for key, value in event_dict.items():
+        if key not in _COMMON_NAMES and value is not None:
+            parts.append(f"{key}={_summary_value(value)}")
+    text = " ".join(parts)
+    return text if len(text) <= _SUMMARY_LIMIT else text[:_SUMMARY_LIMIT] + "..."
 
-    :param spec: the catalogue entry.
-    :param context: common fields of the app (``env``, ``strictness``, ``app``).
-    :param fields: the event's own fields.
-    """
+
+def _to_log_kwargs(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> dict[str, Any]:
+    # Like structlog.stdlib.render_to_log_kwargs, but the message is a readable
+    # summary and ``event`` stays a field, so structured formatters key on it.
+    return {"msg": summarise(event_dict), "extra": dict(event_dict)}
+
+
+def _report_failure(name: str, error: BaseException) -> None:
+    global _failure_reported
+    if _failure_reported:
+        return
+    _failure_reported = True
     try:
-        security_logger()
-        event = dict(context or {})
-        event.update(fields)
-        getattr(_bound, spec.level)(spec.name, **event)
-    except Exception:  # noqa: BLE001 - logging must never break the caller
+        sys.__stderr__.write(  # type: ignore[union-attr]
+            f"flask_prodguard: could not emit {name}: {type(error).__name__}: {error}"
+            " (reported once; requests are not affected)\n"
+        )
+    except Exception:  # noqa: BLE001, S110 - nowhere left to report to
+        pass
+
+
+def _wsgi_text(value: Any) -> str | None:
+    """A WSGI environ string (bytes as latin-1) as readable text."""
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        return text.encode("latin-1").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text
+
+
+class Emitter:
+    """Builds and emits the events of one app.
+
+    :param context: common fields of the app (``env``, ``strictness``, ``app``).
+    :param settings: the app's settings (redaction, request ids, flood control).
+    """
+
+    def __init__(self, context: Mapping[str, Any], settings: Settings) -> None:
+        self.context = dict(context)
+        self.settings = settings
+        self._request_id_environ_key = (
+            "HTTP_" + settings.request_id_header.upper().replace("-", "_")
+            if settings.request_id_header
+            else None
+        )
+        self.redactor = Redactor(
+            settings.redact_keys,
+            settings.redact_patterns,
+            allowed_keys={f.name for f in COMMON_FIELDS} | {"request_id", "event"},
+        )
+        self.flood = FloodControl(
+            settings.rate_limit_burst,
+            settings.rate_limit_window,
+            self._report_suppressed,
+        )
+        self._logger = structlog.wrap_logger(
+            logging.getLogger(SECURITY_LOGGER_NAME),
+            processors=[_add_common_fields, self.redactor, sanitise_fields, _to_log_kwargs],
+            wrapper_class=structlog.stdlib.BoundLogger,
+        )
+
+    def emit(
+        self, spec: EventSpec, environ: Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
+        """Emit one event. Never raises: a failing sink never breaks a request.
+
+        :param spec: the catalogue entry.
+        :param environ: the WSGI environ of the request, for request events.
+        :param fields: the event's own fields.
+        """
         try:
-            sys.stderr.write(f"flask_prodguard: could not emit {spec.name}\n")
-        except Exception:  # noqa: BLE001, S110 - nowhere left to report to
-            pass
+            if spec.rate_limited:
+                client = environ.get("REMOTE_ADDR") if environ is not None else None
+                if not self.flood.allow(spec.name, client):
+                    return
+            if spec.request and environ is not None:
+                fields = {**self.request_fields(environ), **fields}
+            security_logger()
+            getattr(self._logger, spec.level)(spec.name, **self.context, **fields)
+        except Exception as error:  # noqa: BLE001 - logging must never break the caller
+            _report_failure(spec.name, error)
+
+    def _report_suppressed(self, summary: dict[str, Any]) -> None:
+        self.emit(EVENTS_SUPPRESSED, **summary)
+
+    # -- requests ------------------------------------------------------------
+
+    def request_fields(self, environ: Mapping[str, Any]) -> dict[str, Any]:
+        """The request fields of an event, from the WSGI environ."""
+        return {
+            "request_id": self.request_id(environ),
+            "client_ip": environ.get("REMOTE_ADDR"),
+            "method": environ.get("REQUEST_METHOD"),
+            "path": _wsgi_text(environ.get("PATH_INFO")),
+            "query": _wsgi_text(environ.get("QUERY_STRING")) or None,
+            "user_agent": _wsgi_text(environ.get("HTTP_USER_AGENT")),
+        }
+
+    def request_id(self, environ: Mapping[str, Any]) -> str:
+        """The id of this request, made on first use and bound to contextvars.
+
+        Taken from the configured incoming header when its value is valid,
+        generated otherwise. Binding uses tokens, so the app's own context
+        variables are left alone; the guard's middleware resets them when the
+        request ends.
+        """
+        existing = environ.get(REQUEST_ID_KEY)
+        if existing is not None:
+            return str(existing)
+        request_id = None
+        if self._request_id_environ_key is not None:
+            incoming = environ.get(self._request_id_environ_key)
+            if isinstance(incoming, str) and _VALID_REQUEST_ID.fullmatch(incoming):
+                request_id = incoming
+        if request_id is None:
+            request_id = uuid.uuid4().hex
+        if isinstance(environ, MutableMapping):
+            environ[REQUEST_ID_KEY] = request_id
+            environ[REQUEST_ID_TOKENS_KEY] = structlog.contextvars.bind_contextvars(
+                request_id=request_id
+            )
+        return request_id
+
+
+def end_request(environ: MutableMapping[str, Any]) -> None:
+    """Undo the request's context-variable bindings (called by the middleware)."""
+    tokens = environ.pop(REQUEST_ID_TOKENS_KEY, None)
+    if tokens:
+        structlog.contextvars.reset_contextvars(**tokens)
+
+
+__all__ = [
+    "CATALOGUE",
+    "SCHEMA_VERSION",
+    "SECURITY_LOGGER_NAME",
+    "Emitter",
+    "EventSpec",
+    "end_request",
+    "sanitise_text",
+    "security_logger",
+    "summarise",
+]

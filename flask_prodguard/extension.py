@@ -10,12 +10,16 @@ from typing import Any
 
 import click
 
+from . import catalogue
 from . import config
-from . import events
 from .debugger import install_debugger_hook
 from .detect import flag_is_on
+from .errors import install_error_events
 from .exceptions import AlreadyRegisteredError
+from .exceptions import ConfigurationError
 from .middleware import GuardMiddleware
+from .output import Output
+from .output import configure_output
 from .policy import Action
 from .policy import Condition
 from .policy import Strictness
@@ -86,6 +90,16 @@ class ProdGuard:
                 " settings, create the app again."
             )
         settings = config.load_settings(app.config, self._overrides, os.environ)
+        try:
+            configure_output(app.name, Output(settings.log_format, settings.log_destination))
+        except OSError as error:
+            raise ConfigurationError(
+                f"PRODGUARD_LOG_DESTINATION = {settings.log_destination!r} cannot be"
+                f" opened for writing: {error}. Give a writable file path, 'stderr'"
+                " or 'stdout'.",
+                key="PRODGUARD_LOG_DESTINATION",
+                value=settings.log_destination,
+            ) from None
         state = GuardState(app, settings)
         if settings.strictness is Strictness.OFF:
             app.extensions["prodguard"] = state
@@ -102,9 +116,10 @@ class ProdGuard:
         app.extensions["prodguard"] = state
         app.wsgi_app = GuardMiddleware(app, app.wsgi_app, state)  # type: ignore[method-assign]
         install_debugger_hook(app)
+        install_error_events(app, state)
         _guard_run(app, state)
         state.emit(
-            events.STARTUP_POSTURE,
+            catalogue.STARTUP_POSTURE,
             env_source=settings.sources["PRODGUARD_ENV"],
             strictness_source=settings.sources["PRODGUARD_STRICTNESS"],
             findings=[str(f.condition) for f in findings],

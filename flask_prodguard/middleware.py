@@ -18,6 +18,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import ServiceUnavailable
 
 from . import detect
+from .events import REQUEST_ID_TOKENS_KEY
+from .events import end_request
 from .policy import Action
 from .policy import Condition
 
@@ -47,11 +49,40 @@ class GuardMiddleware:
         self.wsgi_app = wsgi_app
         self.state = state
         self._block_probes = state.action(Condition.DEBUGGER_PROBE) is Action.FIX
+        self._echo_header = state.settings.request_id_response_header
+
+    def _echoing(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> StartResponse:
+        header = self._echo_header
+        assert header is not None
+        request_id = self.state.emitter.request_id(environ)
+
+        def echoing_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            headers = [(k, v) for k, v in headers if k.lower() != header.lower()]
+            headers.append((header, request_id))
+            return start_response(status, headers, exc_info)
+
+        return echoing_start_response
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
+        try:
+            return self._dispatch(environ, start_response)
+        finally:
+            # Request ids are bound to contextvars only when made; undo that.
+            if REQUEST_ID_TOKENS_KEY in environ:
+                end_request(environ)
+
+    def _dispatch(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
         state = self.state
+        if self._echo_header is not None:
+            start_response = self._echoing(environ, start_response)
         if state.first_request_pending:
             state.first_request(self.app, environ)
         if state.block_dev_server and detect.is_dev_server_environ(environ):

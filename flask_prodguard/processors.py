@@ -1,20 +1,68 @@
-"""structlog processors used by the security event pipeline.
+"""structlog processors of the security event pipeline.
 
-Each processor is a small plain callable ``(logger, method_name, event_dict) ->
-event_dict`` doing one thing; :mod:`flask_prodguard.events` composes them.
+Each processor is a small callable ``(logger, method_name, event_dict) ->
+event_dict`` doing one thing; :mod:`flask_prodguard.events` composes them in
+this order: common fields, redaction, sanitising, rendering for the stdlib
+transport. Redaction runs on the raw values, sanitising last, so no renderer
+ever sees a secret or a raw control character.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from collections.abc import MutableMapping
 from typing import Any
 
 #: Longest string kept in an event field; longer values are cut and marked.
 MAX_STRING_LENGTH = 2048
 
-# C0 controls, DEL, C1 controls and the Unicode line/paragraph separators: all
-# of them can forge or hide log lines in some viewer.
+#: What a redacted value is replaced with.
+REDACTED = "[REDACTED]"
+
+#: Key words that make a field secret, compared after lower-casing and removing
+#: everything but letters and digits (so ``X-Api-Key``, ``api_key`` and
+#: ``apiKey`` all match ``apikey``). A key matches if it contains a word.
+DENIED_KEY_WORDS = (
+    "authorization",
+    "cookie",
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "session",
+    "csrf",
+    "xsrf",
+    "privatekey",
+    "accesskey",
+    "credential",
+    "signature",
+)
+
+# Value patterns: (regex, replacement). Order matters: URLs first.
+_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # scheme://user:password@host
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@]*):[^/\s@]*@"), r"\1:" + REDACTED + "@"),
+    # Authorization schemes with a credential after them.
+    (
+        re.compile(r"(?i)\b(bearer|basic|digest|token)\s+[A-Za-z0-9._~+/=\-]{4,}"),
+        r"\1 " + REDACTED,
+    ),
+    # name=value in query strings and free text, for secret-looking names.
+    (
+        re.compile(
+            r"(?i)((?:^|[?&;\s,\"'])[\w.\-\[\]]*"
+            r"(?:password|passwd|pwd|secret|token|api[_\-]?key|session(?:id)?|csrf|"
+            r"auth|credential|signature)[\w.\-\[\]]*)(\s*[=:]\s*)([^&;\s,\"']+)"
+        ),
+        r"\1\2" + REDACTED,
+    ),
+)
+
+# C0 controls, DEL, C1 controls and the Unicode line and paragraph separators:
+# each of them can forge or hide a log line in some viewer or terminal.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -26,21 +74,21 @@ def _escape(match: re.Match[str]) -> str:
 def sanitise_text(value: str, limit: int = MAX_STRING_LENGTH) -> str:
     """Escape control characters and cap the length of one string."""
     if len(value) > limit:
-        value = value[:limit] + f"...[{len(value) - limit} more]"
+        value = value[:limit] + f"...[{len(value) - limit} more characters]"
     return _CONTROL.sub(_escape, value)
 
 
 def _sanitise(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
         return sanitise_text(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
     if depth > 8:
         return "[nested too deep]"
     if isinstance(value, dict):
-        return {sanitise_text(str(k)): _sanitise(v, depth + 1) for k, v in value.items()}
+        return {sanitise_text(str(k), 200): _sanitise(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_sanitise(v, depth + 1) for v in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
+        return [_sanitise(v, depth + 1) for v in value[:200]]
     return sanitise_text(str(value))
 
 
@@ -49,9 +97,119 @@ def sanitise_fields(
 ) -> MutableMapping[str, Any]:
     """Make every field safe to log: control characters escaped, strings capped.
 
-    Runs before any renderer, so no request-controlled character reaches a log
-    line raw whatever formatter the app uses.
+    Runs after redaction and before any renderer, so no request-controlled
+    character reaches a log line raw, whatever formatter the app uses.
     """
     for key, value in event_dict.items():
         event_dict[key] = _sanitise(value)
     return event_dict
+
+
+def normalise_key(key: str) -> str:
+    """Lower-case and keep only letters and digits: ``X-Api-Key`` -> ``xapikey``."""
+    return "".join(ch for ch in key.lower() if ch.isalnum())
+
+
+class Redactor:
+    """A processor that replaces secret-looking keys and values with ``[REDACTED]``.
+
+    :param extra_keys: more key words to deny (normalised like the built-in ones).
+    :param extra_patterns: more regular expressions; every match in a string
+        value is replaced.
+    :param allowed_keys: keys never redacted by name (the guard's own fields).
+    """
+
+    def __init__(
+        self,
+        extra_keys: Iterable[str] = (),
+        extra_patterns: Iterable[str] = (),
+        allowed_keys: Iterable[str] = (),
+    ) -> None:
+        self.words = tuple(DENIED_KEY_WORDS) + tuple(normalise_key(k) for k in extra_keys)
+        self.patterns = _VALUE_PATTERNS + tuple(
+            (re.compile(p), REDACTED) for p in extra_patterns
+        )
+        self.allowed = frozenset(allowed_keys)
+
+    def key_is_secret(self, key: str) -> bool:
+        """Whether a field name looks like it holds a secret."""
+        normalised = normalise_key(key)
+        return any(word in normalised for word in self.words)
+
+    def redact_text(self, text: str) -> str:
+        """Replace secret-looking parts of one string."""
+        for pattern, replacement in self.patterns:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def redact(self, value: Any, depth: int = 0) -> Any:
+        """Redact a value recursively: dictionary keys by name, strings by pattern."""
+        if isinstance(value, str):
+            return self.redact_text(value)
+        if depth > 8:
+            return value
+        if isinstance(value, dict):
+            return {
+                k: REDACTED
+                if isinstance(k, str) and self.key_is_secret(k)
+                else self.redact(v, depth + 1)
+                for k, v in value.items()
+            }
+        if isinstance(value, (list, tuple)):
+            if len(value) == 2 and isinstance(value[0], str) and self.key_is_secret(value[0]):
+                return [value[0], REDACTED]  # a (name, value) header pair
+            return [self.redact(v, depth + 1) for v in value]
+        return value
+
+    def __call__(
+        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        for key, value in event_dict.items():
+            if key in self.allowed:
+                continue
+            if self.key_is_secret(key):
+                event_dict[key] = REDACTED
+            else:
+                event_dict[key] = self.redact(value)
+        return event_dict
+
+
+def traceback_frames(error: BaseException, max_frames: int = 50) -> list[dict[str, Any]]:
+    """The exception chain as structured frames: file, line, function. No locals.
+
+    Frame locals hold request objects, environs and secrets; they are never
+    read. Exception values are included and go through redaction and
+    sanitising like every other field.
+    """
+    chain: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen and len(chain) < 10:
+        seen.add(id(current))
+        frames = []
+        tb = current.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            frames.append(
+                {"file": code.co_filename, "line": tb.tb_lineno, "function": code.co_name}
+            )
+            tb = tb.tb_next
+        if len(frames) > max_frames:
+            frames = frames[: max_frames // 2] + frames[-max_frames // 2 :]
+        chain.append(
+            {
+                "exception_type": qualified_name(type(current)),
+                "exception_message": str(current),
+                "frames": frames,
+            }
+        )
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    return chain
+
+
+def qualified_name(cls: type) -> str:
+    """``module.Class``, or just ``Class`` for built-ins."""
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
 
+from . import catalogue
 from . import detect
-from . import events
+from .events import Emitter
 from .exceptions import UnsafeDeploymentError
 from .policy import Action
 from .policy import Condition
@@ -73,12 +74,16 @@ class GuardState:
             "strictness": str(settings.strictness),
             "app": app.name,
         }
+        #: Builds and emits this app's events.
+        self.emitter = Emitter(self.context, settings)
         #: Console paths of debuggers seen around this app (for probe detection).
         self.console_paths = {detect.DEFAULT_CONSOLE_PATH}
         #: True until the first request of this process ran the late checks.
         self.first_request_pending = True
         #: Strict: requests arriving through the development server get a 503.
         self.block_dev_server = self.action(Condition.DEV_SERVER) is Action.REFUSE
+        #: Receiver of Flask's got_request_exception signal (kept alive here).
+        self.exception_receiver: Any = None
         self._reported: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
 
@@ -86,9 +91,11 @@ class GuardState:
         """What the policy says to do about ``condition`` for this app."""
         return self._actions[condition]
 
-    def emit(self, spec: events.EventSpec, **fields: Any) -> None:
-        """Emit an event with this app's common fields."""
-        events.emit(spec, self.context, **fields)
+    def emit(
+        self, spec: catalogue.EventSpec, environ: Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
+        """Emit an event with this app's common fields (and request fields)."""
+        self.emitter.emit(spec, environ, **fields)
 
     def _first_time(self, what: str) -> bool:
         # Once per process: a forked worker reports again, a thread does not.
@@ -108,7 +115,7 @@ class GuardState:
         """Emit ``prodguard.startup.refused`` and raise :exc:`UnsafeDeploymentError`."""
         names = [str(f.condition) for f in findings]
         self.emit(
-            events.STARTUP_REFUSED,
+            catalogue.STARTUP_REFUSED,
             findings=names,
             reason=reason,
             action="refused",
@@ -158,7 +165,7 @@ class GuardState:
                 # loading the app) starts neither the debugger nor the reloader.
                 os.environ["FLASK_DEBUG"] = "0"
             self.emit(
-                events.DEBUG_BLOCKED if fixed else events.DEBUG_DETECTED,
+                catalogue.DEBUG_BLOCKED if fixed else catalogue.DEBUG_DETECTED,
                 sources=list(finding.detail["sources"]),
                 action=outcome,
                 hint=self._hint(),
@@ -168,9 +175,9 @@ class GuardState:
             if fixed:
                 for key in flags:
                     app.config[key] = detect.UNSAFE_FLAGS[key]
-            self.emit(events.CONFIG_UNSAFE, flags=flags, action=outcome)
+            self.emit(catalogue.CONFIG_UNSAFE, flags=flags, action=outcome)
         elif condition is Condition.DEBUG_PIN:
-            self.emit(events.DEBUGGER_PIN, setting=finding.detail["setting"], action=outcome)
+            self.emit(catalogue.DEBUGGER_PIN, setting=finding.detail["setting"], action=outcome)
         elif condition is Condition.DEBUGGER:
             debugger = finding.detail["debugger"]
             if debugger is not None:
@@ -189,7 +196,7 @@ class GuardState:
             return
         fixed = not live and self.action(Condition.DEBUGGER) in (Action.FIX, Action.REFUSE)
         self.emit(
-            events.DEBUGGER_NEUTRALIZED if fixed else events.DEBUGGER_DETECTED,
+            catalogue.DEBUGGER_NEUTRALIZED if fixed else catalogue.DEBUGGER_DETECTED,
             where=where,
             action="fixed" if fixed else "reported",
             evalex=evalex,
@@ -201,7 +208,7 @@ class GuardState:
         if action is Action.IGNORE or not self._first_time("dev_server"):
             return
         self.emit(
-            events.DEVSERVER_DETECTED,
+            catalogue.DEVSERVER_DETECTED,
             signals=signals,
             action="refused" if action is Action.REFUSE else "reported",
             hint=self._hint(),
@@ -226,14 +233,10 @@ class GuardState:
         """Emit ``prodguard.debugger.probe`` for one request."""
         blocked = self.action(Condition.DEBUGGER_PROBE) is Action.FIX
         self.emit(
-            events.DEBUGGER_PROBE,
+            catalogue.DEBUGGER_PROBE,
+            environ,
             probe=probe,
             action="blocked" if blocked else "reported",
-            method=environ.get("REQUEST_METHOD"),
-            path=environ.get("PATH_INFO"),
-            query=environ.get("QUERY_STRING"),
-            client_ip=environ.get("REMOTE_ADDR"),
-            user_agent=environ.get("HTTP_USER_AGENT"),
         )
 
     def first_request(self, app: Flask, environ: Mapping[str, Any]) -> None:

@@ -7,12 +7,15 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from .events import SECURITY_LOGGER_NAME
-from .events import event_from_record
-from .events import security_logger
+from .output import SECURITY_LOGGER_NAME
+from .output import event_from_record
+from .output import security_logger
 
 
 class _CollectingHandler(logging.Handler):
+    # Invisible to the default handler: capturing does not change the output.
+    prodguard_passive = True
+
     def __init__(self, sink: list[dict[str, Any]]) -> None:
         super().__init__(logging.DEBUG)
         self.sink = sink
@@ -31,8 +34,9 @@ def capture_events() -> Iterator[list[dict[str, Any]]]:
             client.get("/console")
         assert events[0]["event"] == "prodguard.debugger.probe"
 
-    Each event is a dictionary of its fields, ``event`` holding its name.
-    While capturing, the guard's default stderr handler stays quiet.
+    Each event is a dictionary of its fields, ``event`` holding its name, as
+    the default JSON handler writes it. Capturing does not change what the
+    guard writes elsewhere.
     """
     logger = security_logger()
     captured: list[dict[str, Any]] = []

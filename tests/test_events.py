@@ -64,7 +64,7 @@ def test_default_handler_stands_aside_for_app_handler(
         logging.getLogger().addHandler(handler)
         ProdGuard(build_app(PRODGUARD_ENV="production", DEBUG=True))
     assert capsys.readouterr().err == ""
-    assert [r.getMessage() for r in records] == [
+    assert [r.event for r in records] == [  # type: ignore[attr-defined]
         "prodguard.debug.blocked",
         "prodguard.startup.posture",
     ]
@@ -134,5 +134,5 @@ def test_long_values_are_capped() -> None:
     from flask_prodguard.processors import sanitise_text
 
     text = sanitise_text("a" * 10_000)
-    assert len(text) < 2100 and text.endswith("more]")
+    assert len(text) < 2100 and text.endswith("more characters]")
     assert events_module.SCHEMA_VERSION == 1

@@ -1,0 +1,312 @@
+"""The security event catalogue: every event name, level, meaning and fields.
+
+Names are dotted and stable: alert rules key on them, so a name never changes
+meaning; a new meaning gets a new name, and a changed field bumps
+:data:`SCHEMA_VERSION`. The JSON Schema shipped in ``schema/event.schema.json``
+is generated from this module (:func:`event_schema`) and a test keeps the two
+identical.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+#: Version of the event format; bumped when a field changes meaning.
+SCHEMA_VERSION = 1
+
+#: Levels an event can have, lowest first.
+LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One field an event can carry."""
+
+    name: str
+    #: JSON Schema type(s) of the value.
+    type: str | tuple[str, ...]
+    #: What the field holds.
+    doc: str
+    #: JSON Schema of array items, for ``array`` fields.
+    items: dict[str, Any] | None = None
+
+
+def _f(name: str, type_: str | tuple[str, ...], doc: str, items: Any = None) -> Field:
+    return Field(name, type_, doc, items)
+
+
+#: Fields every event carries.
+COMMON_FIELDS = (
+    _f("event", "string", "The dotted, stable event name."),
+    _f("level", "string", "debug, info, warning, error or critical."),
+    _f("timestamp", "string", "When, ISO-8601 in UTC with a Z suffix."),
+    _f("logger", "string", "Always flask_prodguard.security."),
+    _f("schema_version", "integer", "Version of this format."),
+    _f("env", "string", "PRODGUARD_ENV of the app."),
+    _f("strictness", "string", "PRODGUARD_STRICTNESS of the app."),
+    _f("app", "string", "The Flask app's name."),
+    _f("host", "string", "Host name of the machine."),
+    _f("pid", "integer", "Process id."),
+)
+
+#: Fields of events about one request.
+REQUEST_FIELDS = (
+    _f("request_id", "string", "Request id: a validated incoming header, or generated."),
+    _f("client_ip", ("string", "null"), "REMOTE_ADDR as the server saw it."),
+    _f("method", ("string", "null"), "HTTP method."),
+    _f("path", ("string", "null"), "Request path, decoded, escaped, capped."),
+    _f("query", ("string", "null"), "Raw query string, redacted, escaped, capped."),
+    _f("user_agent", ("string", "null"), "User-Agent header, escaped, capped."),
+)
+
+_STRINGS = {"type": "string"}
+
+#: Every event-specific field, by name.
+FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        _f("action", "string", "What the guard did: reported, fixed, blocked or refused."),
+        _f("env_source", "string", "Where PRODGUARD_ENV came from."),
+        _f("strictness_source", "string", "Where PRODGUARD_STRICTNESS came from."),
+        _f("findings", "array", "Names of the unsafe conditions found.", _STRINGS),
+        _f("hint", ("string", "null"), "What to do, when the guard has advice."),
+        _f("reason", "string", "What was refused."),
+        _f("sources", "array", "Where debug mode was switched on.", _STRINGS),
+        _f("flags", "object", "Unsafe Flask config flags and their values."),
+        _f("where", "string", "Where the debugger sits in the WSGI chain."),
+        _f("evalex", "boolean", "Whether the debugger could execute code."),
+        _f("setting", "string", "off (no PIN) or set (a fixed PIN)."),
+        _f("probe", "string", "Kind of debugger request: debugger_query or console."),
+        _f("signals", "array", "How the development server was recognised.", _STRINGS),
+        _f("error_id", "string", "Id shown to the user on the error page."),
+        _f("exception_type", "string", "Qualified class name of the exception."),
+        _f("exception_message", "string", "The exception's message, redacted and escaped."),
+        _f(
+            "traceback",
+            "array",
+            "Structured frames (file, line, function); no locals.",
+            {"type": "object"},
+        ),
+        _f("status", ("integer", "null"), "HTTP status of the response."),
+        _f("suppressed_total", "integer", "Events dropped by flood control in the period."),
+        _f("period_seconds", "number", "Length of the period summarised."),
+        _f("by_event", "object", "Dropped events per event name."),
+        _f(
+            "top_sources",
+            "array",
+            "Event and client pairs that were dropped most.",
+            {"type": "object"},
+        ),
+        _f("tracked_keys", "integer", "Event and client pairs currently tracked."),
+    )
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class EventSpec:
+    """One entry of the catalogue."""
+
+    #: Dotted, stable event name: what alert rules key on.
+    name: str
+    #: Log level: ``debug``, ``info``, ``warning``, ``error`` or ``critical``.
+    level: str
+    #: Name in the OWASP Application Logging Vocabulary, where one fits.
+    owasp: str | None
+    #: What the event means, in one line.
+    meaning: str
+    #: Event-specific fields (beyond the common ones), all always present.
+    fields: tuple[str, ...] = ()
+    #: Whether the event describes one request (and carries the request fields).
+    request: bool = False
+    #: Whether flood control applies (events a client can trigger at will).
+    rate_limited: bool = False
+    #: Whether log-based alerting should page someone for it.
+    alert: bool = False
+
+
+#: Every event the guard can emit, by name, in documentation order.
+CATALOGUE: dict[str, EventSpec] = {}
+
+
+def _spec(
+    name: str,
+    level: str,
+    owasp: str | None,
+    meaning: str,
+    *fields: str,
+    request: bool = False,
+    rate_limited: bool = False,
+    alert: bool = False,
+) -> EventSpec:
+    spec = EventSpec(name, level, owasp, meaning, fields, request, rate_limited, alert)
+    CATALOGUE[name] = spec
+    return spec
+
+
+STARTUP_POSTURE = _spec(
+    "prodguard.startup.posture",
+    "info",
+    "sys_startup",
+    "The guard started: environment, strictness and what it found.",
+    "env_source",
+    "strictness_source",
+    "findings",
+    "hint",
+)
+STARTUP_REFUSED = _spec(
+    "prodguard.startup.refused",
+    "critical",
+    "sys_crash",
+    "Strictness is strict and the deployment is unsafe: the app will not start or serve.",
+    "findings",
+    "reason",
+    "action",
+    alert=True,
+)
+DEBUG_DETECTED = _spec(
+    "prodguard.debug.detected",
+    "error",
+    "sys_monitor_disabled",
+    "Debug mode is on in a production-like app; strictness report left it on.",
+    "sources",
+    "action",
+    "hint",
+    alert=True,
+)
+DEBUG_BLOCKED = _spec(
+    "prodguard.debug.blocked",
+    "warning",
+    None,
+    "Debug mode was on and the guard switched it off.",
+    "sources",
+    "action",
+    "hint",
+    alert=True,
+)
+CONFIG_UNSAFE = _spec(
+    "prodguard.config.unsafe",
+    "warning",
+    None,
+    "Config flags that leak tracebacks or internals are on (forced off under enforce).",
+    "flags",
+    "action",
+)
+DEBUGGER_DETECTED = _spec(
+    "prodguard.debugger.detected",
+    "critical",
+    "sys_monitor_disabled",
+    "The Werkzeug interactive debugger wraps a guarded app and is live (strictness report).",
+    "where",
+    "action",
+    "evalex",
+    alert=True,
+)
+DEBUGGER_NEUTRALIZED = _spec(
+    "prodguard.debugger.neutralized",
+    "error",
+    None,
+    "The Werkzeug debugger wraps a guarded app; the guard made it pass requests through.",
+    "where",
+    "action",
+    "evalex",
+    alert=True,
+)
+DEBUGGER_PIN = _spec(
+    "prodguard.debugger.pin_configured",
+    "warning",
+    None,
+    "WERKZEUG_DEBUG_PIN is set: off disables the debugger PIN, a value fixes it.",
+    "setting",
+    "action",
+)
+DEBUGGER_PROBE = _spec(
+    "prodguard.debugger.probe",
+    "warning",
+    "malicious_attempt",
+    "A request aimed at the Werkzeug debugger (console, resources, PIN, code).",
+    "probe",
+    "action",
+    request=True,
+    rate_limited=True,
+    alert=True,
+)
+DEVSERVER_DETECTED = _spec(
+    "prodguard.devserver.detected",
+    "warning",
+    None,
+    "The Werkzeug development server serves a guarded app.",
+    "signals",
+    "action",
+    "hint",
+    alert=True,
+)
+ERROR_UNHANDLED = _spec(
+    "prodguard.error.unhandled",
+    "error",
+    None,
+    "A request raised an exception the app did not handle; the client got a generic 500.",
+    "error_id",
+    "exception_type",
+    "exception_message",
+    "traceback",
+    request=True,
+    rate_limited=True,
+)
+EVENTS_SUPPRESSED = _spec(
+    "prodguard.events.suppressed",
+    "warning",
+    None,
+    "Flood control dropped repeated events in the last period; counts by event and client.",
+    "suppressed_total",
+    "period_seconds",
+    "by_event",
+    "top_sources",
+    "tracked_keys",
+)
+
+
+def _type_schema(field: Field) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": list(field.type) if isinstance(field.type, tuple) else field.type,
+        "description": field.doc,
+    }
+    if field.items is not None:
+        schema["items"] = field.items
+    return schema
+
+
+def event_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of an event as the default handler writes it."""
+    properties = {f.name: _type_schema(f) for f in COMMON_FIELDS + REQUEST_FIELDS}
+    properties.update({name: _type_schema(f) for name, f in FIELDS.items()})
+    properties["event"]["enum"] = list(CATALOGUE)
+    properties["level"]["enum"] = list(LEVELS)
+    properties["schema_version"]["const"] = SCHEMA_VERSION
+    properties["logger"]["const"] = "flask_prodguard.security"
+    per_event = []
+    for spec in CATALOGUE.values():
+        required = list(spec.fields)
+        if spec.request:
+            required += [f.name for f in REQUEST_FIELDS]
+        per_event.append(
+            {
+                "if": {"properties": {"event": {"const": spec.name}}},
+                "then": {
+                    "required": required,
+                    "properties": {"level": {"const": spec.level}},
+                },
+            }
+        )
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://flask-prodguard.invalid/schema/event.schema.json",
+        "title": "Flask-ProdGuard security event",
+        "description": f"Schema version {SCHEMA_VERSION} of the events on the"
+        " flask_prodguard.security logger, as the default JSON handler writes them.",
+        "type": "object",
+        "required": [f.name for f in COMMON_FIELDS],
+        "properties": properties,
+        "additionalProperties": False,
+        "allOf": per_event,
+    }
