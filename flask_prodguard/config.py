@@ -60,12 +60,14 @@ class Key:
         """The allowed values, in words, for error messages and docs."""
         if self.kind == "choice":
             return ", ".join(repr(c) for c in self.choices)
+        if self.kind == "int":
+            return f"an integer >= {self.minimum:g}"
+        if self.kind == "number":
+            return f"a number > {self.minimum:g}"
         return {
             "text": "a non-empty string, or None",
             "text_list": "a list of strings",
             "pattern_list": "a list of regular expressions (strings)",
-            "int": f"an integer >= {self.minimum:g}",
-            "number": f"a number > {self.minimum:g}",
             "bool": "True or False",
         }[self.kind]
 

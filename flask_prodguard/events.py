@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 import structlog
+from flask import has_request_context
+from flask import request
 
 from .catalogue import CATALOGUE as CATALOGUE
 from .catalogue import COMMON_FIELDS
@@ -209,9 +211,12 @@ class Emitter:
             request_id = uuid.uuid4().hex
         if isinstance(environ, MutableMapping):
             environ[REQUEST_ID_KEY] = request_id
-            environ[REQUEST_ID_TOKENS_KEY] = structlog.contextvars.bind_contextvars(
-                request_id=request_id
-            )
+            # Bind only inside a Flask request, whose end the guard's
+            # middleware sees and undoes; elsewhere nothing would reset it.
+            if has_request_context() and request.environ is environ:
+                environ[REQUEST_ID_TOKENS_KEY] = structlog.contextvars.bind_contextvars(
+                    request_id=request_id
+                )
         return request_id
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
 from .output import SECURITY_LOGGER_NAME
@@ -48,4 +50,27 @@ def capture_events() -> Iterator[list[dict[str, Any]]]:
         logger.removeHandler(handler)
 
 
-__all__ = ["SECURITY_LOGGER_NAME", "capture_events"]
+def event_schema() -> dict[str, Any]:
+    """The JSON Schema of events, as shipped in ``flask_prodguard/schema``."""
+    text = resources.files("flask_prodguard").joinpath("schema/event.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def event_validator() -> Any:
+    """A ``jsonschema`` validator for events (needs the ``jsonschema`` package).
+
+    ::
+
+        validator = event_validator()
+        for event in events:
+            validator.validate(event)
+    """
+    import jsonschema
+
+    schema = event_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+__all__ = ["SECURITY_LOGGER_NAME", "capture_events", "event_schema", "event_validator"]

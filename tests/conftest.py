@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import structlog
 from flask import Flask
 from flask_prodguard import ProdGuard
 from flask_prodguard import restore_debugger
 from flask_prodguard.testing import capture_events
+from flask_prodguard.testing import event_validator
 
 # Variables that the guard reads or writes; every test starts without them and
 # gets the original values back afterwards, whatever the guard did.
@@ -26,6 +29,20 @@ _PROCESS_VARIABLES = (
 )
 
 
+_VALIDATOR = event_validator()
+
+
+@pytest.fixture(autouse=True)
+def every_event_matches_schema() -> Iterator[list[dict[str, Any]]]:
+    """Validate every event any test emits against the JSON Schema shipped in the package."""
+    with capture_events() as captured:
+        yield captured
+    for event in captured:
+        as_json = json.loads(json.dumps(event, default=str))
+        errors = sorted(_VALIDATOR.iter_errors(as_json), key=str)
+        assert not errors, f"{event['event']}: {errors[0].message}"
+
+
 @pytest.fixture(autouse=True)
 def clean_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Isolate each test from the process-wide state the guard touches."""
@@ -35,6 +52,7 @@ def clean_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     handlers = list(logger.handlers)
     yield
     restore_debugger()
+    structlog.contextvars.clear_contextvars()
     logger.handlers[:] = handlers
 
 
