@@ -75,8 +75,11 @@ def _add_common_fields(
 
 
 def _summary_value(value: Any) -> str:
-    if isinstance(value, str) and value and " " not in value and '"' not in value:
-        return value
+    # Values are already sanitised: quote them without escaping them again.
+    if isinstance(value, str):
+        if value and " " not in value and '"' not in value:
+            return value
+        return '"' + value.replace('"', "'") + '"'
     return json.dumps(value, default=str, ensure_ascii=False)
 
 

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 from typing import TextIO
 
+from .processors import sanitise_text
+
 #: Name of the stdlib logger that carries every security event.
 SECURITY_LOGGER_NAME = "flask_prodguard.security"
 
@@ -137,7 +139,11 @@ def render_gcp(event: Mapping[str, Any], message: str) -> dict[str, Any]:
     http = _drop_none(
         {
             "requestMethod": request.get("method"),
-            "requestUrl": request.get("path"),
+            "requestUrl": (
+                sanitise_text(f"{request.get('path')}?{request['query']}")
+                if request.get("query")
+                else request.get("path")
+            ),
             "userAgent": request.get("user_agent"),
             "remoteIp": request.get("client_ip"),
             "status": request.get("status"),
@@ -145,8 +151,9 @@ def render_gcp(event: Mapping[str, Any], message: str) -> dict[str, Any]:
     )
     if http:
         out["httpRequest"] = http
-    if request.get("request_id"):
-        out["request_id"] = request["request_id"]
+    for key in ("request_id", "query"):
+        if request.get(key):
+            out[key] = request[key]
     return out
 
 
@@ -310,7 +317,9 @@ class DefaultHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.outputs: dict[str, Output] = {}
-        self._failed = False
+        # Destinations currently failing; each failure is reported once, and
+        # again only after the destination worked in between.
+        self._failing: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
         output = self.outputs.get(str(getattr(record, "app", "")), Output())
@@ -325,12 +334,15 @@ class DefaultHandler(logging.Handler):
             stream.flush()
         except Exception as error:  # noqa: BLE001 - a sink must never break a request
             self.report_failure(error, output.destination)
+        else:
+            self._failing.discard(output.destination or "stderr")
 
     def report_failure(self, error: BaseException, destination: str | None) -> None:
-        """Say once, on the real stderr, that events are being lost."""
-        if self._failed:
+        """Say once per failing destination, on the real stderr, that events are lost."""
+        name = destination or "stderr"
+        if name in self._failing:
             return
-        self._failed = True
+        self._failing.add(name)
         try:
             sys.__stderr__.write(  # type: ignore[union-attr]
                 f"flask_prodguard: cannot write security events to"
@@ -341,7 +353,8 @@ class DefaultHandler(logging.Handler):
             pass
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802
-        self.report_failure(RuntimeError("handler error"), None)
+        output = self.outputs.get(str(getattr(record, "app", "")), Output())
+        self.report_failure(RuntimeError("handler error"), output.destination)
 
 
 #: The one default handler, attached to the security logger when first needed.
@@ -356,11 +369,34 @@ def security_logger() -> logging.Logger:
     handler is attached once.
     """
     logger = logging.getLogger(SECURITY_LOGGER_NAME)
+    if logger.disabled:
+        # logging.config.dictConfig() disables every existing logger unless
+        # told otherwise; losing security events silently is worse than
+        # surprising the app, which can still silence them by level.
+        logger.disabled = False
+        _say_once(
+            "flask_prodguard: the flask_prodguard.security logger had been disabled"
+            " (dictConfig with disable_existing_loggers=True?); re-enabled it. To"
+            " silence the guard's events on purpose, raise that logger's level."
+        )
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
     if default_handler not in logger.handlers:
         logger.addHandler(default_handler)
     return logger
+
+
+_said: set[str] = set()
+
+
+def _say_once(message: str) -> None:
+    if message in _said:
+        return
+    _said.add(message)
+    try:
+        sys.__stderr__.write(message + "\n")  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001, S110 - nowhere left to report to
+        pass
 
 
 def configure_output(app_name: str, output: Output) -> None:

@@ -41,6 +41,15 @@ DENIED_KEY_WORDS = (
     "signature",
 )
 
+# Names that make a ``name=value`` or ``"name": "value"`` pair secret in text.
+_SENSITIVE_NAME = (
+    r"(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|session(?:id)?|csrf|xsrf|"
+    r"auth|credential|signature|private[_\-]?key|access[_\-]?key|cookie)"
+)
+# Characters a parameter name can hold around the secret word, percent
+# escapes included (a form field user[password] arrives as user%5Bpassword%5D).
+_NAME_CHARS = r"[\w.\-\[\]%]*"
+
 # Value patterns: (regex, replacement). Order matters: URLs first.
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # scheme://user:password@host
@@ -50,12 +59,19 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(?i)\b(bearer|basic|digest|token)\s+[A-Za-z0-9._~+/=\-]{4,}"),
         r"\1 " + REDACTED,
     ),
-    # name=value in query strings and free text, for secret-looking names.
+    # "name": "value" and 'name': 'value' (dicts and JSON shown in messages).
     (
         re.compile(
-            r"(?i)((?:^|[?&;\s,\"'])[\w.\-\[\]]*"
-            r"(?:password|passwd|pwd|secret|token|api[_\-]?key|session(?:id)?|csrf|"
-            r"auth|credential|signature)[\w.\-\[\]]*)(\s*[=:]\s*)([^&;\s,\"']+)"
+            r"(?i)([\"']" + _NAME_CHARS + _SENSITIVE_NAME + _NAME_CHARS + r"[\"']\s*[:=]\s*)"
+            r"([\"'])(?:\\.|(?!\2).)*\2"
+        ),
+        r"\1\2" + REDACTED + r"\2",
+    ),
+    # name=value in query strings and free text.
+    (
+        re.compile(
+            r"(?i)((?:^|[?&;\s,\"'(])" + _NAME_CHARS + _SENSITIVE_NAME + _NAME_CHARS + r")"
+            r"(\s*[=:]\s*)([^&;\s,\"')]+)"
         ),
         r"\1\2" + REDACTED,
     ),

@@ -136,3 +136,54 @@ def test_long_values_are_capped() -> None:
     text = sanitise_text("a" * 10_000)
     assert len(text) < 2100 and text.endswith("more characters]")
     assert events_module.SCHEMA_VERSION == 1
+
+
+def test_each_failing_destination_reported_once(
+    tmp_path: Any, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two failing destinations are both reported; a recovered one is reported again."""
+    from flask_prodguard import output
+
+    monkeypatch.setattr(output.default_handler, "_failing", set())
+    full = build_app(
+        "fail-a", PRODGUARD_ENV="production", PRODGUARD_LOG_DESTINATION="/dev/full"
+    )
+    ProdGuard(full)
+    target = tmp_path / "events.log"
+    other = build_app(
+        "fail-b", PRODGUARD_ENV="production", PRODGUARD_LOG_DESTINATION=str(target)
+    )
+    ProdGuard(other)
+    stream = output._files[str(target)]
+    stream.close()
+    monkeypatch.setattr(
+        output, "_open_destination", lambda d: stream if d == str(target) else open(d, "a")
+    )
+    other.test_client().get("/?__debugger__=yes")
+    other.test_client().get("/?__debugger__=yes")
+    err = capfd.readouterr().err
+    assert err.count("cannot write security events to /dev/full") == 1
+    assert err.count(f"cannot write security events to {target}") == 1
+
+
+def test_logger_disabled_by_dictconfig_is_re_enabled(
+    tmp_path: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """dictConfig(disable_existing_loggers=True) does not silently drop security events."""
+    import logging.config
+
+    target = tmp_path / "events.log"
+    app = build_app(
+        "disabled", PRODGUARD_ENV="production", PRODGUARD_LOG_DESTINATION=str(target)
+    )
+    ProdGuard(app)
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        logging.config.dictConfig({"version": 1, "root": {"level": "INFO"}})
+        assert logging.getLogger("flask_prodguard.security").disabled
+        app.test_client().get("/?__debugger__=yes")
+    finally:
+        root.handlers[:], root.level = saved
+    assert target.read_text().count("prodguard.debugger.probe") == 1
+    assert "re-enabled it" in capfd.readouterr().err

@@ -58,6 +58,14 @@ def test_secret_keys_redacted_whatever_case_and_separator(key: str) -> None:
         ("login failed: password=hunter2", "hunter2"),
         ("Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA"),
         ("sessionid=abcdef0123456789; theme=dark", "abcdef0123456789"),
+        ("bad payload {'password': 'hunter2'}", "hunter2"),
+        ('{"api_key": "hunter2", "user": "bob"}', "hunter2"),
+        ("passphrase=hunter2", "hunter2"),
+        ("private_key=hunter2&x=1", "hunter2"),
+        ("access_key=hunter2", "hunter2"),
+        ("cookie=hunter2", "hunter2"),
+        ("_xsrf=hunter2", "hunter2"),
+        ("__debugger__=yes&user%5Bpassword%5D=hunter2", "hunter2"),
     ],
 )
 def test_secret_values_redacted_by_pattern(text: str, secret: str) -> None:
