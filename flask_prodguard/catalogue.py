@@ -123,6 +123,8 @@ class EventSpec:
     rate_limited: bool = False
     #: Whether log-based alerting should page someone for it.
     alert: bool = False
+    #: Multiple of ``PRODGUARD_RATE_LIMIT_BURST`` allowed for this event.
+    burst_factor: int = 1
 
 
 #: Every event the guard can emit, by name, in documentation order.
@@ -138,8 +140,11 @@ def _spec(
     request: bool = False,
     rate_limited: bool = False,
     alert: bool = False,
+    burst_factor: int = 1,
 ) -> EventSpec:
-    spec = EventSpec(name, level, owasp, meaning, fields, request, rate_limited, alert)
+    spec = EventSpec(
+        name, level, owasp, meaning, fields, request, rate_limited, alert, burst_factor
+    )
     CATALOGUE[name] = spec
     return spec
 
@@ -252,6 +257,8 @@ ERROR_UNHANDLED = _spec(
     "traceback",
     request=True,
     rate_limited=True,
+    # Each error id should be findable: errors get ten times the probe budget.
+    burst_factor=10,
 )
 EVENTS_SUPPRESSED = _spec(
     "prodguard.events.suppressed",

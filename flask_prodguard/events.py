@@ -15,7 +15,6 @@ attributes for structured ones.
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 import os
 import re
@@ -40,7 +39,6 @@ from .flood import FloodControl
 from .output import SECURITY_LOGGER_NAME as SECURITY_LOGGER_NAME
 from .output import security_logger as security_logger
 from .processors import Redactor
-from .processors import sanitise_fields
 from .processors import sanitise_text
 
 if TYPE_CHECKING:
@@ -53,6 +51,33 @@ REQUEST_ID_TOKENS_KEY = "prodguard.request_id_tokens"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=\-]{1,128}")
 _HOST = socket.gethostname()
 _COMMON_NAMES = frozenset(f.name for f in COMMON_FIELDS)
+
+#: Fields whose values the guard makes itself (names, ids, counts, settings):
+#: escaped and capped, never searched for secrets. Everything else (path,
+#: query, user agent, exception messages, config values) is searched.
+TRUSTED_FIELDS = _COMMON_NAMES | {
+    "request_id",
+    "client_ip",
+    "method",
+    "probe",
+    "action",
+    "evalex",
+    "setting",
+    "findings",
+    "reason",
+    "sources",
+    "signals",
+    "error_id",
+    "exception_type",
+    "status",
+    "env_source",
+    "strictness_source",
+    "suppressed_total",
+    "period_seconds",
+    "by_event",
+    "top_sources",
+    "tracked_keys",
+}
 _SUMMARY_LIMIT = 1000
 _failure_reported = False
 
@@ -75,12 +100,22 @@ def _add_common_fields(
 
 
 def _summary_value(value: Any) -> str:
-    # Values are already sanitised: quote them without escaping them again.
+    # Values are already cleaned: quote them without escaping them again.
     if isinstance(value, str):
         if value and " " not in value and '"' not in value:
             return value
         return '"' + value.replace('"', "'") + '"'
-    return json.dumps(value, default=str, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        if all(isinstance(v, (str, int, float, bool)) for v in value):
+            return "[" + ",".join(str(v) for v in value) + "]"
+        return f"[{len(value)} items]"
+    if isinstance(value, dict):
+        if len(value) <= 8 and all(
+            isinstance(v, (str, int, float, bool)) for v in value.values()
+        ):
+            return "{" + ",".join(f"{k}:{v}" for k, v in value.items()) + "}"
+        return f"{{{len(value)} keys}}"
+    return str(value)
 
 
 def summarise(event_dict: Mapping[str, Any]) -> str:
@@ -93,12 +128,29 @@ def summarise(event_dict: Mapping[str, Any]) -> str:
     return text if len(text) <= _SUMMARY_LIMIT else text[:_SUMMARY_LIMIT] + "..."
 
 
+class _Summary:
+    """A record message that becomes the readable summary only when formatted."""
+
+    __slots__ = ("_event", "_text")
+
+    def __init__(self, event: Mapping[str, Any]) -> None:
+        self._event = event
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = summarise(self._event)
+        return self._text
+
+
 def _to_log_kwargs(
     logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
 ) -> dict[str, Any]:
     # Like structlog.stdlib.render_to_log_kwargs, but the message is a readable
-    # summary and ``event`` stays a field, so structured formatters key on it.
-    return {"msg": summarise(event_dict), "extra": dict(event_dict)}
+    # summary (built only if a formatter asks) and ``event`` stays a field, so
+    # structured formatters key on it.
+    extra = dict(event_dict)
+    return {"msg": _Summary(extra), "extra": extra}
 
 
 def _report_failure(name: str, error: BaseException) -> None:
@@ -144,7 +196,8 @@ class Emitter:
         self.redactor = Redactor(
             settings.redact_keys,
             settings.redact_patterns,
-            allowed_keys={f.name for f in COMMON_FIELDS} | {"request_id", "event"},
+            allowed_keys=TRUSTED_FIELDS,
+            trusted_keys=TRUSTED_FIELDS | {"frames"},
         )
         self.flood = FloodControl(
             settings.rate_limit_burst,
@@ -153,9 +206,9 @@ class Emitter:
         )
         self._logger = structlog.wrap_logger(
             logging.getLogger(SECURITY_LOGGER_NAME),
-            processors=[_add_common_fields, self.redactor, sanitise_fields, _to_log_kwargs],
+            processors=[_add_common_fields, self.redactor, _to_log_kwargs],
             wrapper_class=structlog.stdlib.BoundLogger,
-        )
+        ).bind()  # a concrete logger: no lazy proxy to rebuild on every event
 
     def emit(
         self, spec: EventSpec, environ: Mapping[str, Any] | None = None, **fields: Any
@@ -169,7 +222,7 @@ class Emitter:
         try:
             if spec.rate_limited:
                 client = environ.get("REMOTE_ADDR") if environ is not None else None
-                if not self.flood.allow(spec.name, client):
+                if not self.flood.allow(spec.name, client, spec.burst_factor):
                     return
             if spec.request and environ is not None:
                 fields = {**self.request_fields(environ), **fields}

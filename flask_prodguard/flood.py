@@ -16,8 +16,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-#: Key used for every pair once ``max_keys`` pairs are tracked.
-OVERFLOW_KEY = ("*", "*")
+#: Client name shared by every new client of an event once ``max_keys`` pairs
+#: are tracked.
+OVERFLOW_CLIENT = "*"
 
 
 class FloodControl:
@@ -50,8 +51,11 @@ class FloodControl:
         self._window_start = clock()
         self._timer: threading.Timer | None = None
 
-    def allow(self, event: str, client: str | None) -> bool:
-        """Count one event; return whether it may be emitted."""
+    def allow(self, event: str, client: str | None, factor: int = 1) -> bool:
+        """Count one event; return whether it may be emitted.
+
+        :param factor: multiple of ``burst`` allowed for this event.
+        """
         summary = None
         with self._lock:
             now = self._clock()
@@ -60,10 +64,12 @@ class FloodControl:
                 summary = self._close_window(now)
             key = (event, client or "-")
             if key not in self._counts and len(self._counts) >= self.max_keys:
-                key = OVERFLOW_KEY
+                # Past the cap, clients share one budget per event, so a flood
+                # of one event cannot silence the others.
+                key = (event, OVERFLOW_CLIENT)
             count = self._counts.get(key, 0) + 1
             self._counts[key] = count
-            allowed = count <= self.burst
+            allowed = count <= self.burst * factor
             if not allowed:
                 self._dropped[key] += 1
                 self._arm_timer()

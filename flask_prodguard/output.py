@@ -39,7 +39,8 @@ def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
     for key, value in record.__dict__.items():
         if key not in _RECORD_ATTRIBUTES:
             event[key] = value
-    event.setdefault("event", record.getMessage())
+    if "event" not in event:
+        event["event"] = record.getMessage()
     return event
 
 
@@ -241,7 +242,8 @@ PRESETS: dict[str, Callable[[Mapping[str, Any], str], dict[str, Any]]] = {
 def render_line(preset: str, record: logging.LogRecord) -> str:
     """One record as one line of JSON in ``preset``'s field names."""
     event = event_from_record(record)
-    data = PRESETS[preset](event, record.getMessage())
+    # The plain JSON preset has no message; the others carry the summary.
+    data = PRESETS[preset](event, "" if preset == "json" else record.getMessage())
     # ensure_ascii=False keeps non-ASCII readable; the sanitiser already
     # escaped every control character, and json escapes the rest of C0.
     return json.dumps(data, default=str, ensure_ascii=False)
@@ -331,7 +333,8 @@ class DefaultHandler(logging.Handler):
             line = render_line(output.preset, record)
             stream = _open_destination(output.destination)
             stream.write(line + "\n")
-            stream.flush()
+            if output.destination in (None, "stderr", "stdout"):
+                stream.flush()  # files are opened line-buffered
         except Exception as error:  # noqa: BLE001 - a sink must never break a request
             self.report_failure(error, output.destination)
         else:

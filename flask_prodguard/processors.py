@@ -52,8 +52,11 @@ _NAME_CHARS = r"[\w.\-\[\]%]*"
 
 # Value patterns: (regex, replacement). Order matters: URLs first.
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # scheme://user:password@host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@]*):[^/\s@]*@"), r"\1:" + REDACTED + "@"),
+    # scheme://user:password@host (bounded scheme: no quadratic backtracking)
+    (
+        re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{0,31}://[^/\s:@]{0,256}):[^/\s@]{0,256}@"),
+        r"\1:" + REDACTED + "@",
+    ),
     # Authorization schemes with a credential after them.
     (
         re.compile(r"(?i)\b(bearer|basic|digest|token)\s+[A-Za-z0-9._~+/=\-]{4,}"),
@@ -91,7 +94,7 @@ def sanitise_text(value: str, limit: int = MAX_STRING_LENGTH) -> str:
     """Escape control characters and cap the length of one string."""
     if len(value) > limit:
         value = value[:limit] + f"...[{len(value) - limit} more characters]"
-    return _CONTROL.sub(_escape, value)
+    return value if value.isprintable() else _CONTROL.sub(_escape, value)
 
 
 def _sanitise(value: Any, depth: int = 0) -> Any:
@@ -127,12 +130,21 @@ def normalise_key(key: str) -> str:
 
 
 class Redactor:
-    """A processor that replaces secret-looking keys and values with ``[REDACTED]``.
+    """The processor that makes every field safe: capped, redacted, escaped.
+
+    For each field, in one pass: a key that looks secret has its value replaced
+    by ``[REDACTED]`` (recursively, in nested dictionaries and ``(name,
+    value)`` pairs); every string is cut to :data:`MAX_STRING_LENGTH` first (so
+    the patterns below never run on unbounded input), then secret-looking
+    parts are replaced, then control characters are escaped.
 
     :param extra_keys: more key words to deny (normalised like the built-in ones).
     :param extra_patterns: more regular expressions; every match in a string
         value is replaced.
-    :param allowed_keys: keys never redacted by name (the guard's own fields).
+    :param allowed_keys: top-level keys never redacted by name (the guard's own
+        fields); their values are still capped and escaped.
+    :param trusted_keys: keys, at any depth, whose values come from code, not
+        from requests (traceback frames): capped and escaped, never searched.
     """
 
     def __init__(
@@ -140,54 +152,89 @@ class Redactor:
         extra_keys: Iterable[str] = (),
         extra_patterns: Iterable[str] = (),
         allowed_keys: Iterable[str] = (),
+        trusted_keys: Iterable[str] = ("frames",),
+        limit: int = MAX_STRING_LENGTH,
     ) -> None:
         self.words = tuple(DENIED_KEY_WORDS) + tuple(normalise_key(k) for k in extra_keys)
-        self.patterns = _VALUE_PATTERNS + tuple(
-            (re.compile(p), REDACTED) for p in extra_patterns
-        )
+        self.extra_patterns = tuple((re.compile(p), REDACTED) for p in extra_patterns)
         self.allowed = frozenset(allowed_keys)
+        self.trusted = frozenset(trusted_keys)
+        self.limit = limit
+        self._secret_keys: dict[str, bool] = {}
 
     def key_is_secret(self, key: str) -> bool:
         """Whether a field name looks like it holds a secret."""
-        normalised = normalise_key(key)
-        return any(word in normalised for word in self.words)
+        known = self._secret_keys.get(key)
+        if known is None:
+            normalised = normalise_key(key)
+            known = any(word in normalised for word in self.words)
+            if len(self._secret_keys) < 4096:
+                self._secret_keys[key] = known
+        return known
 
     def redact_text(self, text: str) -> str:
-        """Replace secret-looking parts of one string."""
-        for pattern, replacement in self.patterns:
+        """Replace secret-looking parts of one string (capped first)."""
+        if len(text) > self.limit:
+            text = text[: self.limit] + f"...[{len(text) - self.limit} more characters]"
+        if _MAYBE_SECRET.search(text) is not None:
+            for pattern, replacement in _VALUE_PATTERNS:
+                text = pattern.sub(replacement, text)
+        for pattern, replacement in self.extra_patterns:
             text = pattern.sub(replacement, text)
         return text
 
-    def redact(self, value: Any, depth: int = 0) -> Any:
-        """Redact a value recursively: dictionary keys by name, strings by pattern."""
+    def clean_text(self, text: str) -> str:
+        """Cap, redact and escape one string."""
+        text = self.redact_text(text)
+        return text if text.isprintable() else _CONTROL.sub(_escape, text)
+
+    def clean(self, value: Any, depth: int = 0) -> Any:
+        """Clean a value recursively: keys by name, strings by pattern."""
         if isinstance(value, str):
-            return self.redact_text(value)
-        if depth > 8:
+            return self.clean_text(value)
+        if value is None or isinstance(value, (bool, int, float)):
             return value
+        if depth > 8:
+            return "[nested too deep]"
         if isinstance(value, dict):
-            return {
-                k: REDACTED
-                if isinstance(k, str) and self.key_is_secret(k)
-                else self.redact(v, depth + 1)
-                for k, v in value.items()
-            }
+            cleaned = {}
+            for k, v in value.items():
+                name = k if isinstance(k, str) else str(k)
+                if self.key_is_secret(name):
+                    cleaned[self.clean_text(name)] = REDACTED
+                elif name in self.trusted:
+                    cleaned[self.clean_text(name)] = _sanitise(v, depth + 1)
+                else:
+                    cleaned[self.clean_text(name)] = self.clean(v, depth + 1)
+            return cleaned
         if isinstance(value, (list, tuple)):
             if len(value) == 2 and isinstance(value[0], str) and self.key_is_secret(value[0]):
-                return [value[0], REDACTED]  # a (name, value) header pair
-            return [self.redact(v, depth + 1) for v in value]
-        return value
+                return [self.clean_text(value[0]), REDACTED]  # a (name, value) header pair
+            return [self.clean(v, depth + 1) for v in value[:200]]
+        return self.clean_text(str(value))
+
+    def redact(self, value: Any) -> Any:
+        """Alias of :meth:`clean`, kept for readability at call sites."""
+        return self.clean(value)
 
     def __call__(
         self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
         for key, value in event_dict.items():
-            if key in self.allowed:
-                continue
-            if self.key_is_secret(key):
+            if key in self.trusted:
+                event_dict[key] = _sanitise(value)
+            elif key not in self.allowed and self.key_is_secret(key):
                 event_dict[key] = REDACTED
             else:
-                event_dict[key] = self.redact(value)
+                event_dict[key] = self.clean(value)
         return event_dict
+
+
+# A cheap test that decides whether the value patterns need to run at all.
+_MAYBE_SECRET = re.compile(
+    r"(?i)://|bearer|basic|digest|token|pass|pwd|secret|api|session|csrf|xsrf|auth|"
+    r"credential|signature|private|access|cookie"
+)
 
 
 def traceback_frames(error: BaseException, max_frames: int = 50) -> list[dict[str, Any]]:

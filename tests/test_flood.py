@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_prodguard import ProdGuard
 from flask_prodguard.catalogue import DEBUGGER_PROBE
-from flask_prodguard.flood import OVERFLOW_KEY
+from flask_prodguard.flood import OVERFLOW_CLIENT
 from flask_prodguard.flood import FloodControl
 from flask_prodguard.testing import capture_events
 
@@ -45,7 +45,9 @@ def test_memory_bounded_by_key_cap() -> None:
     for i in range(10_000):
         flood.allow("prodguard.debugger.probe", f"10.{i // 65536}.{i // 256 % 256}.{i % 256}")
     assert flood.tracked_keys == 101  # 100 clients and the shared overflow key
-    assert OVERFLOW_KEY in flood._counts
+    assert ("prodguard.debugger.probe", OVERFLOW_CLIENT) in flood._counts
+    # The overflow budget is per event: another event still gets through.
+    assert flood.allow("prodguard.error.unhandled", "203.0.113.1")
 
 
 def test_clock_going_backwards_starts_a_new_window() -> None:
@@ -112,3 +114,14 @@ def test_summary_arrives_when_flood_stops() -> None:
             time.sleep(0.05)
     summaries = [e for e in events if e["event"] == "prodguard.events.suppressed"]
     assert summaries and summaries[0]["suppressed_total"] == 4
+
+
+def test_error_events_get_ten_times_the_budget() -> None:
+    """Unhandled errors stay findable: their budget is ten times the probes'."""
+    app = build_app("flood-errors", PRODGUARD_ENV="production", PRODGUARD_RATE_LIMIT_BURST=2)
+    ProdGuard(app)
+    client = app.test_client()
+    with capture_events() as events:
+        for _ in range(30):
+            client.get("/boom")
+    assert [e["event"] for e in events].count("prodguard.error.unhandled") == 20

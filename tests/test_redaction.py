@@ -173,3 +173,19 @@ def test_unhandled_exception_event_redacts_message() -> None:
     assert "\r" not in error["exception_message"] and "\\x0d\\x0a" in error["exception_message"]
     assert error["exception_type"] == "ConnectionError"
     assert len(error["error_id"]) == 16
+
+
+def test_long_values_capped_before_patterns_run() -> None:
+    """Redaction cuts a value to the cap first, so no pattern sees unbounded input."""
+    redactor = Redactor()
+    text = redactor.redact_text("a." * 50_000 + "password=hunter2")
+    assert len(text) < 2100 and text.endswith("more characters]")
+    assert redactor.redact_text("x://" + "a" * 3000 + ":pw@host").count("pw@") == 0
+
+
+def test_traceback_frames_kept_verbatim_but_escaped() -> None:
+    """Frames come from code: their file names are not searched for secrets."""
+    redactor = Redactor()
+    frames = [{"file": "/srv/app/auth/token_store.py", "line": 3, "function": "get_token"}]
+    out = redactor(None, "error", {"traceback": [{"frames": frames}]})
+    assert out["traceback"][0]["frames"] == frames
