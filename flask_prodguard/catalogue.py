@@ -99,6 +99,14 @@ FIELDS: dict[str, Field] = {
             {"type": "object"},
         ),
         _f("tracked_keys", "integer", "Event and client pairs currently tracked."),
+        _f("template", "string", "Name of the error template."),
+        _f("stage", "string", "Where the exception escaped: view, error_handler, wsgi, body."),
+        _f(
+            "middleware",
+            "array",
+            "Type names of the middleware outside the guard, outermost first.",
+            _STRINGS,
+        ),
     )
 }
 
@@ -255,10 +263,66 @@ ERROR_UNHANDLED = _spec(
     "exception_type",
     "exception_message",
     "traceback",
+    "stage",
     request=True,
     rate_limited=True,
     # Each error id should be findable: errors get ten times the probe budget.
     burst_factor=10,
+)
+ERROR_HTTP = _spec(
+    "prodguard.error.http",
+    "info",
+    None,
+    "An HTTP error (4xx, or a 5xx raised with abort) was answered with the generic page.",
+    "error_id",
+    "status",
+    "exception_type",
+    request=True,
+    rate_limited=True,
+)
+ERROR_STREAM_ABORTED = _spec(
+    "prodguard.error.stream_aborted",
+    "error",
+    None,
+    "A streamed response failed after its headers were sent; the response was aborted.",
+    "error_id",
+    "exception_type",
+    "exception_message",
+    "traceback",
+    request=True,
+    rate_limited=True,
+    burst_factor=10,
+)
+ERROR_TRACEBACK_SCRUBBED = _spec(
+    "prodguard.error.traceback_scrubbed",
+    "error",
+    None,
+    "An error page from the app's own handler looked like a traceback (strict replaced it).",
+    "error_id",
+    "status",
+    "action",
+    request=True,
+    rate_limited=True,
+    alert=True,
+)
+ERROR_TEMPLATE_FAILED = _spec(
+    "prodguard.error.template_failed",
+    "error",
+    None,
+    "PRODGUARD_ERROR_TEMPLATE could not be rendered; the built-in page was served.",
+    "template",
+    "exception_type",
+    "exception_message",
+    rate_limited=True,
+)
+MIDDLEWARE_OUTSIDE = _spec(
+    "prodguard.setup.middleware_outside",
+    "warning",
+    None,
+    "WSGI middleware wraps the app outside the guard, beyond its safety net (once a process).",
+    "middleware",
+    "action",
+    "hint",
 )
 EVENTS_SUPPRESSED = _spec(
     "prodguard.events.suppressed",

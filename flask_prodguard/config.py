@@ -191,6 +191,43 @@ REPLACE_EXCEPTION_LOG = _declare(
     kind="bool",
 )
 
+#: Path prefixes whose errors are always answered with problem+json
+#: (``["/api/"]``). Elsewhere the ``Accept`` header and JSON request bodies
+#: decide.
+JSON_PATH_PREFIXES = _declare(
+    "PRODGUARD_JSON_PATH_PREFIXES",
+    (),
+    "Path prefixes whose errors are always problem+json, e.g. ['/api/'].",
+    kind="text_list",
+)
+
+#: ``standard``: error pages use the standard text of the status code, never
+#: the ``description`` given to ``abort()``; ``passthrough``: they use it.
+HTTP_DESCRIPTIONS = _declare(
+    "PRODGUARD_HTTP_DESCRIPTIONS",
+    "standard",
+    "standard: error pages never show abort(code, description) texts; passthrough: they do.",
+    choices=("standard", "passthrough"),
+)
+
+#: A template (in the app's template folders) for error pages. It gets only
+#: ``status``, ``title``, ``description`` and ``error_id``; no ``config``,
+#: ``request`` or ``session``. If it fails, the built-in page is served.
+ERROR_TEMPLATE = _declare(
+    "PRODGUARD_ERROR_TEMPLATE",
+    None,
+    "Template for error pages; gets only status, title, description and error_id.",
+    kind="text",
+)
+
+#: Response header that carries the error id of an error response.
+ERROR_ID_HEADER = _declare(
+    "PRODGUARD_ERROR_ID_HEADER",
+    "X-Error-ID",
+    "Response header that carries the error id of every error response.",
+    kind="text",
+)
+
 # Set by the bundled pytest plugin: under pytest the default environment is
 # "testing", so adding the guard never changes the behaviour of an app's tests.
 _under_pytest = False
@@ -219,6 +256,10 @@ class Settings:
     rate_limit_burst: int = 20
     rate_limit_window: float = 60.0
     replace_exception_log: bool = True
+    json_path_prefixes: tuple[str, ...] = ()
+    http_descriptions: str = "standard"
+    error_template: str | None = None
+    error_id_header: str = "X-Error-ID"
 
     @property
     def env_explicit(self) -> bool:
@@ -392,4 +433,8 @@ def load_settings(
         rate_limit_burst=values[RATE_LIMIT_BURST.name],
         rate_limit_window=values[RATE_LIMIT_WINDOW.name],
         replace_exception_log=values[REPLACE_EXCEPTION_LOG.name],
+        json_path_prefixes=values[JSON_PATH_PREFIXES.name],
+        http_descriptions=values[HTTP_DESCRIPTIONS.name],
+        error_template=values[ERROR_TEMPLATE.name],
+        error_id_header=values[ERROR_ID_HEADER.name],
     )

@@ -1,35 +1,63 @@
-"""Unhandled exceptions: the structured event that replaces Flask's log record.
+"""Error responses: generic pages, the structured error event, leak scrubbing.
 
-Flask logs an unhandled exception as ``Exception on <path> [<method>]`` through
-``app.logger``, with the decoded path written raw (a ``%0d%0a`` in a URL forges
-a log line) and the frame-by-frame traceback as text. The guard emits
-``prodguard.error.unhandled`` instead: an error id, the exception type and
-message (redacted, escaped), structured frames without local variables, and
-the request fields. Flask's record is dropped by a filter on ``app.logger``
-(``PRODGUARD_REPLACE_EXCEPTION_LOG``, on by default).
+- Every HTTP error and unhandled exception gets a generic page (or
+  problem+json) with an error id, through one handler registered for
+  ``HTTPException``. The app's own handlers always win: Flask looks up
+  status-code and blueprint handlers first, a handler the app registers for
+  ``HTTPException`` later replaces the guard's, one registered earlier is kept,
+  and the guard's handler hands over to an app handler for ``Exception``. The
+  guard never registers ``errorhandler(Exception)``, so Flask still sends
+  ``got_request_exception`` (Sentry captures from it) and calls the app's 500
+  handler.
+- Flask logs an unhandled exception as ``Exception on <path> [<method>]``
+  through ``app.logger``, with the decoded path written raw (a ``%0d%0a`` in a
+  URL forges a log line) and a text traceback. The guard emits
+  ``prodguard.error.unhandled`` instead and drops Flask's record
+  (``PRODGUARD_REPLACE_EXCEPTION_LOG``).
+- In ``strict``, a 5xx body from the app's own handler that looks like a
+  traceback is replaced by the generic page.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 
 from flask import got_request_exception
 from flask import request
+from werkzeug.exceptions import HTTPException
 
 from . import catalogue
+from .pages import error_response
+from .pages import standard_description
+from .pages import standard_title
+from .policy import Action
+from .policy import Condition
 from .processors import qualified_name
 from .processors import traceback_frames
 
 if TYPE_CHECKING:
     from flask import Flask
+    from werkzeug.wrappers import Response
 
     from .state import GuardState
 
 #: Environ key holding the error id of a failed request.
 ERROR_ID_KEY = "prodguard.error_id"
+#: Environ key set when the request was reported as a debugger probe.
+PROBE_KEY = "prodguard.probe"
+#: Environ key set once an unhandled exception of the request was reported.
+REPORTED_KEY = "prodguard.error_reported"
+
+# What a leaked traceback looks like in a response body.
+_LEAK = re.compile(
+    rb"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+|"
+    rb"[\w./\\-]+\.py(?:\"|')?(?:, line |:)\d+"
+)
 
 
 def error_id_for(environ: dict[str, Any]) -> str:
@@ -40,9 +68,12 @@ def error_id_for(environ: dict[str, Any]) -> str:
     return str(error_id)
 
 
-def report_unhandled(state: GuardState, error: BaseException, environ: dict[str, Any]) -> str:
+def report_unhandled(
+    state: GuardState, error: BaseException, environ: dict[str, Any], stage: str
+) -> str:
     """Emit ``prodguard.error.unhandled`` for ``error``; return the error id."""
     error_id = error_id_for(environ)
+    environ[REPORTED_KEY] = True
     state.emit(
         catalogue.ERROR_UNHANDLED,
         environ,
@@ -50,8 +81,161 @@ def report_unhandled(state: GuardState, error: BaseException, environ: dict[str,
         exception_type=qualified_name(type(error)),
         exception_message=str(error),
         traceback=traceback_frames(error),
+        stage=stage,
     )
     return error_id
+
+
+class ErrorPages:
+    """Builds the generic error responses of one app (its template, settings)."""
+
+    def __init__(self, app: Flask, state: GuardState) -> None:
+        settings = state.settings
+        self.state = state
+        self.json_prefixes = settings.json_path_prefixes
+        self.error_id_header = settings.error_id_header
+        self.passthrough = settings.http_descriptions == "passthrough"
+        self.template_name = settings.error_template
+        self._template_env: Any = None
+        if self.template_name is not None:
+            # A bare environment on the app's loader: the template sees only
+            # the variables passed in, not Flask's config, request or session.
+            from jinja2.sandbox import SandboxedEnvironment
+
+            self._template_env = SandboxedEnvironment(
+                loader=app.jinja_env.loader, autoescape=True
+            )
+
+    def _render_template(self, status: int, description: str, error_id: str) -> str | None:
+        if self._template_env is None:
+            return None
+        try:
+            template = self._template_env.get_template(self.template_name)
+            return str(
+                template.render(
+                    status=status,
+                    title=standard_title(status),
+                    description=description,
+                    error_id=error_id,
+                )
+            )
+        except Exception as error:  # noqa: BLE001 - fall back to the built-in page
+            self.state.emit(
+                catalogue.ERROR_TEMPLATE_FAILED,
+                template=str(self.template_name),
+                exception_type=qualified_name(type(error)),
+                exception_message=str(error),
+            )
+            return None
+
+    def response(
+        self,
+        status: int,
+        environ: dict[str, Any],
+        error: HTTPException | None = None,
+    ) -> Response:
+        """The generic response for ``status``, with this request's error id."""
+        error_id = error_id_for(environ)
+        description = standard_description(status)
+        if self.passthrough and error is not None and error.description:
+            description = str(error.description)
+        headers: list[tuple[str, str]] = []
+        if error is not None:
+            try:
+                headers = error.get_headers(environ)
+            except Exception:  # noqa: BLE001 - the headers are a nicety
+                headers = []
+        wants_html = self._template_env is not None
+        return error_response(
+            status,
+            error_id,
+            environ,
+            json_prefixes=self.json_prefixes,
+            description=description,
+            headers=headers,
+            error_id_header=self.error_id_header,
+            html=self._render_template(status, description, error_id) if wants_html else None,
+        )
+
+
+def _later_app_handler(app: Flask, error: HTTPException) -> Callable[..., Any] | None:
+    """An app-level handler Flask would have used after the guard's one.
+
+    Flask found the guard's handler (app level, registered for
+    ``HTTPException``); handlers the app registered for classes further up
+    the exception's MRO (``Exception``, ``BaseException``) come after it.
+    """
+    handlers = app.error_handler_spec[None][None]
+    mro = type(error).__mro__
+    for cls in mro[mro.index(HTTPException) + 1 :]:
+        handler = handlers.get(cls)
+        if handler is not None:
+            return handler
+    return None
+
+
+def install_error_handling(app: Flask, state: GuardState) -> ErrorPages:
+    """Wire error pages, the error event and leak scrubbing into ``app``."""
+    pages = ErrorPages(app, state)
+    action = state.action(Condition.ERROR_RESPONSE)
+
+    def on_exception(sender: Flask, exception: BaseException, **extra: Any) -> None:
+        report_unhandled(state, exception, request.environ, "view")
+
+    # Keep a reference on the state: blinker holds receivers weakly.
+    state.exception_receiver = on_exception
+    got_request_exception.connect(on_exception, app)
+    if state.settings.replace_exception_log:
+        app.logger.addFilter(_DropFlaskExceptionRecord())
+
+    def generic_http_error(error: HTTPException) -> Any:
+        status = error.code
+        if status is None or status < 400:
+            return error
+        later = _later_app_handler(app, error)
+        if later is not None:
+            return app.ensure_sync(later)(error)
+        environ = request.environ
+        if not environ.get(REPORTED_KEY) and PROBE_KEY not in environ:
+            state.emit(
+                catalogue.ERROR_HTTP,
+                environ,
+                error_id=error_id_for(environ),
+                status=status,
+                exception_type=qualified_name(type(error)),
+            )
+        if action is not Action.FIX:
+            return error  # report: the response stays as Flask makes it
+        return pages.response(status, environ, error)
+
+    generic_http_error.prodguard = True  # type: ignore[attr-defined]
+    if app.error_handler_spec[None][None].get(HTTPException) is None:
+        # An HTTPException handler the app registered first is the app's choice.
+        app.register_error_handler(HTTPException, generic_http_error)
+
+    scrub = state.action(Condition.LEAKY_ERROR_PAGE)
+    if scrub is not Action.IGNORE:
+
+        def scrub_leaky_error_page(response: Response) -> Response:
+            if response.status_code < 500 or response.is_streamed:
+                return response
+            if _LEAK.search(response.get_data()) is None:
+                return response
+            environ = request.environ
+            fixed = scrub is Action.FIX
+            state.emit(
+                catalogue.ERROR_TRACEBACK_SCRUBBED,
+                environ,
+                error_id=error_id_for(environ),
+                status=response.status_code,
+                action="fixed" if fixed else "reported",
+            )
+            if not fixed:
+                return response
+            return pages.response(response.status_code, environ)
+
+        app.after_request(scrub_leaky_error_page)
+    return pages
 
 
 class _DropFlaskExceptionRecord(logging.Filter):
@@ -64,16 +248,3 @@ class _DropFlaskExceptionRecord(logging.Filter):
             and isinstance(record.msg, str)
             and record.msg.startswith("Exception on ")
         )
-
-
-def install_error_events(app: Flask, state: GuardState) -> None:
-    """Emit the structured event for unhandled exceptions of ``app``."""
-
-    def on_exception(sender: Flask, exception: BaseException, **extra: Any) -> None:
-        report_unhandled(state, exception, request.environ)
-
-    # Keep a reference on the state: blinker holds receivers weakly.
-    state.exception_receiver = on_exception
-    got_request_exception.connect(on_exception, app)
-    if state.settings.replace_exception_log:
-        app.logger.addFilter(_DropFlaskExceptionRecord())

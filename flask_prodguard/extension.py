@@ -14,7 +14,7 @@ from . import catalogue
 from . import config
 from .debugger import install_debugger_hook
 from .detect import flag_is_on
-from .errors import install_error_events
+from .errors import install_error_handling
 from .exceptions import AlreadyRegisteredError
 from .exceptions import ConfigurationError
 from .middleware import GuardMiddleware
@@ -23,6 +23,7 @@ from .output import configure_output
 from .policy import Action
 from .policy import Condition
 from .policy import Strictness
+from .safety import SafetyNet
 from .state import DEVELOPMENT_HINT
 from .state import Finding
 from .state import GuardState
@@ -114,9 +115,11 @@ class ProdGuard:
             state.handle(app, finding)
 
         app.extensions["prodguard"] = state
-        app.wsgi_app = GuardMiddleware(app, app.wsgi_app, state)  # type: ignore[method-assign]
+        pages = install_error_handling(app, state)
+        app.wsgi_app = GuardMiddleware(  # type: ignore[method-assign]
+            app, app.wsgi_app, state, SafetyNet(state, pages)
+        )
         install_debugger_hook(app)
-        install_error_events(app, state)
         _guard_run(app, state)
         state.emit(
             catalogue.STARTUP_POSTURE,

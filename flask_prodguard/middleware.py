@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
 
+    from .safety import SafetyNet
     from .state import GuardState
 
 
@@ -40,11 +41,24 @@ def _has_escape(path: str) -> bool:
 _HEX_ESCAPE = re.compile("%[0-9a-f]{2}")
 
 
+# Middleware that may sit outside the guard: it produces no bodies of its own
+# and must run first (ProxyFix sets the client address the events show).
+_HARMLESS_OUTSIDE = frozenset({"ProxyFix", "DebuggedApplication", "GuardMiddleware"})
+
+
 class GuardMiddleware:
     """Wraps ``app.wsgi_app``; installed by :meth:`ProdGuard.init_app`."""
 
-    def __init__(self, app: Flask, wsgi_app: WSGIApplication, state: GuardState) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        wsgi_app: WSGIApplication,
+        state: GuardState,
+        net: SafetyNet | None = None,
+    ) -> None:
         self.app = app
+        #: The safety net, or ``None`` when strictness leaves errors alone.
+        self.net = net if net is not None and net.active else None
         #: The WSGI callable this middleware wraps (Flask's own ``wsgi_app``).
         self.wsgi_app = wsgi_app
         self.state = state
@@ -70,8 +84,18 @@ class GuardMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
+        net = self.net
         try:
-            return self._dispatch(environ, start_response)
+            try:
+                body = self._dispatch(environ, start_response)
+            except Exception as error:
+                if net is None:
+                    raise
+                answer = net.escaped(environ, start_response, error)
+                if answer is None:
+                    raise
+                return answer
+            return body if net is None else net.wrap(body, environ, start_response)
         finally:
             # Request ids are bound to contextvars only when made; undo that.
             if REQUEST_ID_TOKENS_KEY in environ:
@@ -85,6 +109,7 @@ class GuardMiddleware:
             start_response = self._echoing(environ, start_response)
         if state.first_request_pending:
             state.first_request(self.app, environ)
+            self._check_outermost()
         if state.block_dev_server and detect.is_dev_server_environ(environ):
             return self._refuse_dev_server(environ, start_response)
         query = environ.get("QUERY_STRING")
@@ -98,6 +123,22 @@ class GuardMiddleware:
             if state.classify_probe({"PATH_INFO": path}) == "console":
                 return self._watch_console(environ, start_response)
         return self.wsgi_app(environ, start_response)
+
+    def _check_outermost(self) -> None:
+        """Report middleware wrapped around the app after the guard, once."""
+        outside = []
+        for item in detect.iter_wsgi_chain(self.app.wsgi_app):
+            if item is self:
+                break
+            name = type(item).__name__
+            if callable(item) and getattr(item, "__self__", None) is not None:
+                continue  # a bound method: look at its instance instead
+            if name not in _HARMLESS_OUTSIDE:
+                outside.append(f"{type(item).__module__}.{type(item).__qualname__}")
+        else:
+            return  # the guard is not in the chain at all: nothing to say
+        if outside:
+            self.state.report_middleware_outside(outside)
 
     def _watch_console(
         self, environ: WSGIEnvironment, start_response: StartResponse

@@ -53,6 +53,13 @@ class Condition(enum.StrEnum):
     UNSAFE_FLAG = "unsafe_flag"
     #: A request aimed at the Werkzeug debugger (scanner or attacker).
     DEBUGGER_PROBE = "debugger_probe"
+    #: An error response: an unhandled exception, an HTTP error, an exception
+    #: that escaped Flask, a stream that failed.
+    ERROR_RESPONSE = "error_response"
+    #: A 5xx body from the app's own handler that looks like a traceback.
+    LEAKY_ERROR_PAGE = "leaky_error_page"
+    #: Middleware wrapped around the app after the guard (outside its net).
+    MIDDLEWARE_OUTSIDE = "middleware_outside"
 
 
 class Action(enum.StrEnum):
@@ -97,6 +104,11 @@ POLICY: Mapping[tuple[Condition, Strictness], Action] = {
     **_row(Condition.UNSAFE_FLAG, _I, _E, _F, _R),
     # A probe cannot be refused at start-up; strict blocks it like enforce.
     **_row(Condition.DEBUGGER_PROBE, _I, _E, _F, _F),
+    # Error responses cannot be refused either: strict serves the generic page.
+    **_row(Condition.ERROR_RESPONSE, _I, _E, _F, _F),
+    # enforce trusts the app's own error handlers; strict checks their output.
+    **_row(Condition.LEAKY_ERROR_PAGE, _I, _E, _I, _F),
+    **_row(Condition.MIDDLEWARE_OUTSIDE, _I, _E, _E, _E),
 }
 
 #: Strictness used when none is configured, by environment.

@@ -214,6 +214,21 @@ class GuardState:
             hint=self._hint(),
         )
 
+    def report_middleware_outside(self, middleware: list[str]) -> None:
+        """Report middleware outside the guard's safety net, once per process."""
+        if self.action(Condition.MIDDLEWARE_OUTSIDE) is Action.IGNORE:
+            return
+        if not self._first_time("middleware_outside"):
+            return
+        self.emit(
+            catalogue.MIDDLEWARE_OUTSIDE,
+            middleware=middleware,
+            action="reported",
+            hint="Wrap app.wsgi_app before calling ProdGuard(app) (or guard.init_app(app))"
+            " so the guard is outermost: exceptions in middleware outside it reach the"
+            " server, which may print its own error page or drop the connection.",
+        )
+
     # -- requests ----------------------------------------------------------------
 
     def classify_probe(
@@ -232,6 +247,8 @@ class GuardState:
     def report_probe(self, environ: Mapping[str, Any], probe: str) -> None:
         """Emit ``prodguard.debugger.probe`` for one request."""
         blocked = self.action(Condition.DEBUGGER_PROBE) is Action.FIX
+        if isinstance(environ, dict):
+            environ["prodguard.probe"] = probe  # errors.PROBE_KEY: no second event
         self.emit(
             catalogue.DEBUGGER_PROBE,
             environ,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
@@ -99,6 +100,14 @@ def events() -> Iterator[list[dict[str, Any]]]:
     """Security events emitted during the test."""
     with capture_events() as captured:
         yield captured
+
+
+_ERROR_ID = re.compile(rb"[0-9a-f]{16}")
+
+
+def without_error_id(body: bytes) -> bytes:
+    """A response body with its error id blanked, to compare two error pages."""
+    return _ERROR_ID.sub(b"<error-id>", body)
 
 
 def names(captured: list[dict[str, Any]]) -> list[str]:
