@@ -239,12 +239,19 @@ def install_error_handling(app: Flask, state: GuardState) -> ErrorPages:
 
 
 class _DropFlaskExceptionRecord(logging.Filter):
-    """Drops the record of ``Flask.log_exception``; the guard's event replaces it."""
+    """Drops Flask's own exception records; the guard's events replace them.
+
+    ``Flask.log_exception`` writes ``Exception on <path>`` (raw path, text
+    traceback with the message); ``Flask.finalize_request`` writes ``Request
+    finalizing failed ...`` with the text traceback of an ``after_request``
+    function that failed again while the error response was being made.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.funcName == "log_exception"
-            and record.exc_info is not None
-            and isinstance(record.msg, str)
-            and record.msg.startswith("Exception on ")
-        )
+        if record.exc_info is None or not isinstance(record.msg, str):
+            return True
+        if record.funcName == "log_exception":
+            return not record.msg.startswith("Exception on ")
+        if record.funcName == "finalize_request":
+            return not record.msg.startswith("Request finalizing failed")
+        return True

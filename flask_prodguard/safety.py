@@ -70,9 +70,15 @@ class SafetyNet:
         exc_info = sys.exc_info()
 
         def restart(status: str, headers: list[tuple[str, str]], _: Any = None) -> Any:
-            if exc_info[0] is None:
+            # Servers accept a first call without exc_info; once the app has
+            # called start_response, a second call needs exc_info, which
+            # replaces the headers as long as none were sent.
+            try:
                 return start_response(status, headers)
-            return start_response(status, headers, exc_info)
+            except Exception:  # noqa: BLE001 - "headers already set"
+                if exc_info[0] is None:
+                    raise
+                return start_response(status, headers, exc_info)
 
         return response(environ, restart)
 

@@ -1,0 +1,517 @@
+"""Generic error pages, error ids, the app's own handlers, the safety net (in process)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import abort
+from flask import render_template
+from flask import stream_with_context
+from flask_prodguard import ProdGuard
+from flask_prodguard.safety import StreamAborted
+from flask_prodguard.testing import capture_events
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import Unauthorized
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from conftest import build_app
+from conftest import names
+
+# Nothing of the failure may reach the client.
+LEAKS = (
+    b"Traceback",
+    b".py",
+    b"hunter2",
+    b"RuntimeError",
+    b"ValueError",
+    b"KeyError",
+    b"TemplateNotFound",
+    b"OSError",
+    b"internal detail",
+)
+ERROR_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def assert_generic(response: Any, status: int) -> str:
+    """The response is generic, has the status and an error id; returns the id."""
+    assert response.status_code == status
+    body = response.get_data()
+    for leak in LEAKS:
+        assert leak not in body, (leak, body)
+    error_id = response.headers["X-Error-ID"]
+    assert ERROR_ID.fullmatch(error_id)
+    assert error_id.encode() in body
+    assert response.headers["Cache-Control"] == "no-store"
+    return str(error_id)
+
+
+def failing_app(name: str = "failing", **config: Any) -> Flask:
+    """An app that fails in many ways, each with a planted secret."""
+    config.setdefault("PRODGUARD_ENV", "production")
+    app = build_app(name, **config)
+
+    class Boom(Exception):
+        pass
+
+    @app.errorhandler(Boom)
+    def on_boom(error: Exception) -> str:
+        raise ValueError("handler hunter2")
+
+    @app.get("/handler-fails")
+    def handler_fails() -> str:
+        raise Boom("hunter2")
+
+    @app.get("/abort")
+    def aborted() -> str:
+        abort(403, description="internal detail hunter2")
+
+    @app.get("/unauthorized")
+    def unauthorized() -> str:
+        raise Unauthorized(www_authenticate=None) from None
+
+    @app.get("/limited")
+    def limited() -> str:
+        raise TooManyRequests(retry_after=30)
+
+    @app.get("/after")
+    def after() -> str:
+        return "fine"
+
+    @app.after_request
+    def failing_after(response: Response) -> Response:
+        from flask import request
+
+        if request.path == "/after":
+            raise RuntimeError("after hunter2")
+        return response
+
+    @app.get("/teardown")
+    def teardown() -> str:
+        return "fine"
+
+    @app.teardown_request
+    def failing_teardown(error: BaseException | None) -> None:
+        from flask import request
+
+        if request.path == "/teardown":
+            raise KeyError("teardown hunter2")
+
+    @app.get("/oserror")
+    def oserror() -> str:
+        raise FileNotFoundError("/etc/hunter2.conf")
+
+    @app.get("/stream-early")
+    def stream_early() -> Response:
+        def generate() -> Iterator[bytes]:
+            raise RuntimeError("stream hunter2")
+            yield b""  # pragma: no cover
+
+        return Response(stream_with_context(generate()))
+
+    @app.get("/stream-late")
+    def stream_late() -> Response:
+        def generate() -> Iterator[bytes]:
+            yield b"part1"
+            raise RuntimeError("stream hunter2")
+
+        return Response(generate())
+
+    @app.post("/json")
+    def takes_json() -> str:
+        from flask import request
+
+        return str(request.get_json())
+
+    @app.get("/form")
+    def form() -> str:
+        from flask import request
+
+        return request.args["missing"]
+
+    return app
+
+
+@pytest.fixture
+def client() -> Any:
+    app = failing_app()
+    ProdGuard(app)
+    return app.test_client()
+
+
+def test_unhandled_exception_gets_generic_page_with_error_id(client: Any) -> None:
+    """A view that raises: generic 500 page; the event carries the same error id."""
+    with capture_events() as events:
+        response = client.get("/boom")
+    error_id = assert_generic(response, 500)
+    assert response.mimetype == "text/html"
+    assert (
+        b'<html lang="en">' in response.data
+        and b"<title>500 Internal Server Error" in response.data
+    )
+    (event,) = [e for e in events if e["event"] == "prodguard.error.unhandled"]
+    assert event["error_id"] == error_id
+    assert event["exception_type"] == "RuntimeError" and event["stage"] == "view"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/no-such-page", 404), ("/abort", 403), ("/form", 400), ("/unauthorized", 401)],
+)
+def test_http_errors_get_generic_pages(client: Any, path: str, status: int) -> None:
+    """HTTP errors get the generic page with the standard text and an event with the id."""
+    with capture_events() as events:
+        response = client.get(path)
+    error_id = assert_generic(response, status)
+    (event,) = [e for e in events if e["event"] == "prodguard.error.http"]
+    assert event["error_id"] == error_id and event["status"] == status
+
+
+def test_abort_description_replaced_unless_passthrough() -> None:
+    """abort(403, description=...) text is replaced; passthrough keeps it."""
+    app = failing_app("passthrough", PRODGUARD_HTTP_DESCRIPTIONS="passthrough")
+    ProdGuard(app)
+    response = app.test_client().get("/abort")
+    assert response.status_code == 403 and b"internal detail" in response.data
+
+
+def test_standard_headers_kept(client: Any) -> None:
+    """Allow (405), WWW-Authenticate (401) and Retry-After (429) survive."""
+    not_allowed = client.post("/")
+    assert_generic(not_allowed, 405)
+    assert "GET" in not_allowed.headers["Allow"]
+    limited = client.get("/limited")
+    assert_generic(limited, 429)
+    assert limited.headers["Retry-After"] == "30"
+
+
+@pytest.mark.parametrize(
+    "request_options",
+    [
+        {"headers": {"Accept": "application/json"}},
+        {"headers": {"Accept": "application/problem+json, text/html;q=0.5"}},
+        {"path": "/api/missing"},
+        {
+            "method": "POST",
+            "path": "/json",
+            "data": "{not json",
+            "content_type": "application/json",
+        },
+    ],
+)
+def test_problem_json_by_negotiation(request_options: dict[str, Any]) -> None:
+    """Accept, JSON request bodies and configured prefixes get RFC 9457 problem+json."""
+    app = failing_app("problem", PRODGUARD_JSON_PATH_PREFIXES=["/api/"])
+    ProdGuard(app)
+    options = dict(request_options)
+    path = options.pop("path", "/boom")
+    response = app.test_client().open(path, **options)
+    assert response.mimetype == "application/problem+json"
+    problem = json.loads(response.data)
+    assert set(problem) == {"type", "title", "status", "detail", "instance", "error_id"}
+    assert problem["status"] == response.status_code
+    assert problem["error_id"] == response.headers["X-Error-ID"]
+    assert problem["instance"].endswith(problem["error_id"])
+    assert b"Expecting" not in response.data and b"hunter2" not in response.data
+
+
+def test_browser_gets_html(client: Any) -> None:
+    """A browser's Accept header gets the HTML page."""
+    response = client.get(
+        "/boom", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
+    assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_app_handlers_win(when: str) -> None:
+    """The app's 404, 500 and HTTPException handlers win, before or after init_app."""
+    app = failing_app(f"own-{when}")
+
+    def register() -> None:
+        app.register_error_handler(404, lambda e: ("own 404", 404))
+        app.register_error_handler(500, lambda e: ("own 500", 500))
+        app.register_error_handler(HTTPException, lambda e: (f"own {e.code}", e.code))
+
+    if when == "before":
+        register()
+        ProdGuard(app)
+    else:
+        ProdGuard(app)
+        register()
+    client = app.test_client()
+    assert client.get("/missing").data == b"own 404"
+    assert client.get("/boom").data == b"own 500"
+    assert client.get("/abort").data == b"own 403"
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_app_exception_handler_wins(when: str) -> None:
+    """An app handler for Exception answers HTTP errors too, as without the guard."""
+    app = failing_app(f"exc-{when}")
+
+    def register() -> None:
+        app.register_error_handler(Exception, lambda e: ("own handler", 418))
+
+    if when == "before":
+        register()
+        ProdGuard(app)
+    else:
+        ProdGuard(app)
+        register()
+    client = app.test_client()
+    assert client.get("/missing").data == b"own handler"
+    assert client.get("/boom").data == b"own handler"
+
+
+def test_blueprint_handlers_win() -> None:
+    """A blueprint's own error handler answers its routes."""
+    app = failing_app("bp")
+    bp = Blueprint("shop", __name__)
+
+    @bp.get("/shop/fail")
+    def fail() -> str:
+        abort(409)
+
+    bp.register_error_handler(409, lambda e: ("shop conflict", 409))
+    app.register_blueprint(bp)
+    ProdGuard(app)
+    assert app.test_client().get("/shop/fail").data == b"shop conflict"
+
+
+def test_guard_never_registers_exception_handler() -> None:
+    """Only HTTPException gets a guard handler; errorhandler(Exception) stays free."""
+    app = failing_app("spec")
+    ProdGuard(app)
+    handlers = app.error_handler_spec[None][None]
+    assert Exception not in handlers and HTTPException in handlers
+
+
+@pytest.mark.parametrize(
+    ("path", "stage"),
+    [
+        ("/handler-fails", "view"),
+        ("/after", "view"),
+        ("/teardown", "wsgi"),
+        ("/oserror", "view"),
+    ],
+)
+def test_safety_net_catches_what_escapes_flask(client: Any, path: str, stage: str) -> None:
+    """Exceptions in error handlers, after_request, teardown, OSErrors: a generic 500."""
+    with capture_events() as events:
+        response = client.get(path)
+    error_id = assert_generic(response, 500)
+    unhandled = [e for e in events if e["event"] == "prodguard.error.unhandled"]
+    assert unhandled and {e["error_id"] for e in unhandled} == {error_id}
+    assert unhandled[-1]["stage"] == stage
+
+
+def test_failing_500_handler_and_template_not_found() -> None:
+    """A 500 handler that renders a missing template still yields a generic 500."""
+    app = failing_app("tnf")
+
+    @app.errorhandler(500)
+    def broken_500(error: Exception) -> str:
+        return render_template("missing-hunter2.html")
+
+    ProdGuard(app)
+    assert_generic(app.test_client().get("/boom"), 500)
+
+
+def test_failing_middleware_inside_the_guard() -> None:
+    """Middleware placed inside the guard that raises gets the generic 500."""
+    app = failing_app("inner-mw")
+    inner = app.wsgi_app
+
+    def failing_middleware(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/mw":
+            raise RuntimeError("mw hunter2")
+        return inner(environ, start_response)
+
+    app.wsgi_app = failing_middleware  # type: ignore[method-assign]
+    ProdGuard(app)
+    assert_generic(app.test_client().get("/mw"), 500)
+
+
+def test_stream_failing_before_first_chunk_gets_generic_500(client: Any) -> None:
+    """A stream that fails before sending anything becomes a complete generic 500."""
+    response = client.get("/stream-early")
+    assert_generic(response, 500)
+
+
+def test_stream_failing_after_first_chunk_is_aborted(client: Any) -> None:
+    """A stream that fails mid-way is aborted (the client can tell) and reported."""
+    with capture_events() as events:
+        response = client.get("/stream-late", buffered=False)
+        assert response.status_code == 200
+        with pytest.raises(StreamAborted) as info:
+            b"".join(response.response)
+    assert "hunter2" not in str(info.value)
+    (aborted,) = [e for e in events if e["event"] == "prodguard.error.stream_aborted"]
+    assert aborted["error_id"] in str(info.value)
+
+
+def test_report_changes_no_response_but_reports() -> None:
+    """report: Flask's own pages and exceptions, unchanged; every case still reported."""
+    app = failing_app("report", PRODGUARD_STRICTNESS="report")
+    ProdGuard(app)
+    client = app.test_client()
+    with capture_events() as events:
+        missing = client.get("/missing")
+        boom = client.get("/boom")
+        with pytest.raises(KeyError, match="teardown hunter2"):
+            client.get("/teardown")
+    assert missing.status_code == 404 and "X-Error-ID" not in missing.headers
+    assert boom.status_code == 500 and "X-Error-ID" not in boom.headers
+    assert {"prodguard.error.http", "prodguard.error.unhandled"} <= set(names(events))
+
+
+def test_custom_template_sees_only_safe_variables(tmp_path: Path) -> None:
+    """PRODGUARD_ERROR_TEMPLATE renders with status, title and error id; no config."""
+    (tmp_path / "error.html").write_text(
+        "<p>custom {{ status }} {{ title }} ref={{ error_id }} [{{ config }}{{ request }}]</p>"
+    )
+    app = Flask("tpl", template_folder=str(tmp_path))
+    app.config.update(
+        PRODGUARD_ENV="production",
+        PRODGUARD_ERROR_TEMPLATE="error.html",
+        SECRET_KEY="hunter2-secret-key",
+    )
+    ProdGuard(app)
+    response = app.test_client().get("/missing")
+    error_id = response.headers["X-Error-ID"]
+    assert response.data == f"<p>custom 404 Not Found ref={error_id} []</p>".encode()
+
+
+@pytest.mark.parametrize(
+    "template", ["{{ config.SECRET_KEY }}", "{% if %}broken", "{{ 1 // 0 }}"]
+)
+def test_failing_template_falls_back_with_event(tmp_path: Path, template: str) -> None:
+    """A template that fails (or reaches for config) gives the built-in page and an event."""
+    (tmp_path / "error.html").write_text(template)
+    app = Flask("tpl-bad", template_folder=str(tmp_path))
+    app.config.update(
+        PRODGUARD_ENV="production",
+        PRODGUARD_ERROR_TEMPLATE="error.html",
+        SECRET_KEY="hunter2-secret-key",
+    )
+    ProdGuard(app)
+    with capture_events() as events:
+        response = app.test_client().get("/missing")
+    assert_generic(response, 404)
+    assert b"hunter2-secret-key" not in response.data
+    assert "prodguard.error.template_failed" in names(events)
+
+
+def test_strict_scrubs_leaky_app_error_page() -> None:
+    """strict: a 5xx page of the app that shows a traceback is replaced and reported."""
+
+    def leaky_app(name: str, strictness: str) -> Flask:
+        app = failing_app(name, PRODGUARD_STRICTNESS=strictness)
+
+        @app.errorhandler(500)
+        def leaky(error: Any) -> tuple[str, int]:
+            return 'Traceback (most recent call last):\n  File "/srv/app.py", line 3', 500
+
+        ProdGuard(app)
+        return app
+
+    with capture_events() as events:
+        strict = leaky_app("leaky-strict", "strict").test_client().get("/boom")
+    assert_generic(strict, 500)
+    scrubbed = [e for e in events if e["event"] == "prodguard.error.traceback_scrubbed"]
+    assert scrubbed and scrubbed[0]["action"] == "fixed"
+    enforce = leaky_app("leaky-enforce", "enforce").test_client().get("/boom")
+    assert b"Traceback" in enforce.data  # enforce trusts the app's own handler
+
+
+def test_middleware_outside_reported_once_proxyfix_is_fine() -> None:
+    """Middleware wrapped after init_app is reported once with the fix; ProxyFix is not."""
+    app = failing_app("outside")
+    ProdGuard(app)
+    inner = app.wsgi_app
+
+    class Timing:
+        def __init__(self, wsgi: Any) -> None:
+            self.app = wsgi
+
+        def __call__(self, environ: Any, start_response: Any) -> Any:
+            return self.app(environ, start_response)
+
+    app.wsgi_app = Timing(inner)  # type: ignore[method-assign]
+    with capture_events() as events:
+        for _ in range(3):
+            app.test_client().get("/")
+    outside = [e for e in events if e["event"] == "prodguard.setup.middleware_outside"]
+    assert len(outside) == 1 and outside[0]["middleware"][0].endswith("Timing")
+    assert "before calling ProdGuard" in outside[0]["hint"]
+
+    fine = failing_app("proxyfix")
+    ProdGuard(fine)
+    fine.wsgi_app = ProxyFix(fine.wsgi_app)  # type: ignore[method-assign]
+    with capture_events() as events:
+        fine.test_client().get("/")
+    assert "prodguard.setup.middleware_outside" not in names(events)
+
+
+def test_sentry_still_captures_exceptions(tmp_path: Path) -> None:
+    """Sentry's Flask integration still captures the exception behind the generic page."""
+    script = tmp_path / "sentry_app.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import json
+            import sentry_sdk
+            from sentry_sdk.integrations.flask import FlaskIntegration
+            from sentry_sdk.transport import Transport
+            from flask import Flask
+            from flask_prodguard import ProdGuard
+
+            captured = []
+
+            class Dropping(Transport):
+                def capture_envelope(self, envelope):
+                    for item in envelope.items:
+                        if item.type == "event":
+                            captured.append(item.payload.json)
+
+            sentry_sdk.init(
+                dsn="http://key@127.0.0.1:9/1",
+                transport=Dropping,
+                integrations=[FlaskIntegration()],
+                default_integrations=False,
+            )
+            app = Flask("sentry")
+            app.config["PRODGUARD_ENV"] = "production"
+
+            @app.get("/boom")
+            def boom():
+                raise RuntimeError("captured by sentry")
+
+            ProdGuard(app)
+            response = app.test_client().get("/boom")
+            sentry_sdk.flush()
+            exceptions = [v["type"] for e in captured for v in e["exception"]["values"]]
+            print(json.dumps({"status": response.status_code, "types": exceptions,
+                              "error_id": response.headers.get("X-Error-ID")}))
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == 500 and outcome["error_id"]
+    assert outcome["types"] == ["RuntimeError"]
