@@ -102,55 +102,32 @@ class SafetyNet:
         file_wrapper = environ.get("wsgi.file_wrapper")
         if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
             return body  # keep the server's sendfile path
-        return GuardedBody(body, self, environ, start_response)
+        return guarded_body(body, self, environ, start_response)
 
 
-class GuardedBody:
-    """A response body whose failures become a generic 500 or an aborted stream."""
+def guarded_body(
+    body: Iterable[bytes],
+    net: SafetyNet,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+) -> Iterator[bytes]:
+    """Iterate a response body; turn its failures into a generic 500 or an abort.
 
-    __slots__ = ("_body", "_iterator", "_net", "_environ", "_start_response", "_sent")
-
-    def __init__(
-        self,
-        body: Iterable[bytes],
-        net: SafetyNet,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-    ) -> None:
-        self._body = body
-        self._iterator: Iterator[bytes] | None = None
-        self._net = net
-        self._environ = environ
-        self._start_response = start_response
-        self._sent = False
-
-    def __iter__(self) -> GuardedBody:
-        return self
-
-    def __next__(self) -> bytes:
-        iterator = self._iterator
-        if iterator is None:
-            iterator = self._iterator = iter(self._body)
-        try:
-            chunk = next(iterator)
-        except StopIteration:
-            raise
-        except Exception as error:  # noqa: BLE001 - the net catches everything
-            return self._failed(error)
-        self._sent = True
-        return chunk
-
-    def _failed(self, error: Exception) -> bytes:
-        net = self._net
-        environ = self._environ
-        if not self._sent:
+    A generator, because it is the cheapest wrapper Python has: the happy path
+    pays for one generator and one resumption per chunk.
+    """
+    sent = False
+    try:
+        for chunk in body:
+            sent = True
+            yield chunk
+    except Exception as error:  # noqa: BLE001 - the net catches everything
+        if not sent:
             report_unhandled(net.state, error, environ, "body")
             if not net.fix:
-                raise error
-            replacement = iter(net.generic_500(environ, self._start_response))
-            self._iterator = replacement
-            self._sent = True
-            return next(replacement, b"")
+                raise
+            yield from net.generic_500(environ, start_response)
+            return
         error_id = error_id_for(environ)
         net.state.emit(
             catalogue.ERROR_STREAM_ABORTED,
@@ -161,18 +138,16 @@ class GuardedBody:
             traceback=traceback_frames(error),
         )
         if not net.fix:
-            raise error
+            raise
         raise StreamAborted(
             f"response aborted after its headers were sent; error id {error_id}"
         ) from None
-
-    def close(self) -> None:
-        close = getattr(self._body, "close", None)
-        if close is None:
-            return
-        try:
-            close()
-        except Exception as error:  # noqa: BLE001 - nothing can be sent any more
-            report_unhandled(self._net.state, error, self._environ, "close")
-            if not self._net.fix:
-                raise
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception as error:  # noqa: BLE001 - nothing can be sent any more
+                report_unhandled(net.state, error, environ, "close")
+                if not net.fix:
+                    raise
