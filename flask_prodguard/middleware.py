@@ -84,18 +84,10 @@ class GuardMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        net = self.net
         try:
-            try:
-                body = self._dispatch(environ, start_response)
-            except Exception as error:
-                if net is None:
-                    raise
-                answer = net.escaped(environ, start_response, error)
-                if answer is None:
-                    raise
-                return answer
-            return body if net is None else net.wrap(body, environ, start_response)
+            if self.net is None:
+                return self._dispatch(environ, start_response)
+            return self.net(self._dispatch, environ, start_response)
         finally:
             # Request ids are bound to contextvars only when made; undo that.
             if REQUEST_ID_TOKENS_KEY in environ:

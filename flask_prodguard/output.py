@@ -292,12 +292,29 @@ def _open_destination(destination: str | None) -> TextIO:
         return stream
 
 
+def _is_bare_default(handler: logging.Handler) -> bool:
+    """Whether a handler is what ``logging.basicConfig()`` installs by default.
+
+    Servers call it for their own messages (``waitress-serve`` does, after the
+    app is loaded); its ``LEVEL:name:message`` lines would reduce the events
+    to text, so it does not count as the app's logging.
+    """
+    formatter = handler.formatter
+    return (
+        type(handler) is logging.StreamHandler
+        and (formatter is None or type(formatter) is logging.Formatter)
+        and (formatter is None or formatter._fmt in (None, logging.BASIC_FORMAT))
+    )
+
+
 def _others_would_emit(logger: logging.Logger, level: int, me: logging.Handler) -> bool:
     current: logging.Logger | None = logger
     while current is not None:
         for handler in current.handlers:
             if handler is me or getattr(handler, "prodguard_passive", False):
                 continue
+            if current.parent is None and _is_bare_default(handler):
+                continue  # a bare basicConfig() on the root logger
             if level >= handler.level:
                 return True
         if not current.propagate:

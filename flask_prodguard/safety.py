@@ -20,7 +20,7 @@ Under ``report`` the net reports and re-raises: responses do not change.
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -37,6 +37,7 @@ from .processors import traceback_frames
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
 
     from .errors import ErrorPages
@@ -62,71 +63,99 @@ class SafetyNet:
         self.active = action is not Action.IGNORE
         self.fix = action is Action.FIX
 
+    def __call__(
+        self, app: WSGIApplication, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Call ``app`` under the net.
+
+        The app's ``start_response`` is held back until the first non-empty
+        chunk of the body (as PEP 3333 lets middleware do), so a failure
+        before that replaces the response cleanly on every server: the
+        server's ``start_response`` is called once, with the generic 500.
+        """
+        response = HeldResponse(start_response)
+        try:
+            body = app(environ, response.start_response)
+        except Exception as error:  # noqa: BLE001 - the net catches everything
+            # If the view's exception was reported, this one came from handling it.
+            stage = "error_handler" if environ.get(REPORTED_KEY) else "wsgi"
+            report_unhandled(self.state, error, environ, stage)
+            if not self.fix or response.sent:
+                raise
+            return self.generic_500(environ, start_response)
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
+            response.release()
+            return body  # keep the server's sendfile path
+        return guarded_body(body, self, environ, response)
+
     def generic_500(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        """Answer with the generic 500, replacing any headers not sent yet."""
-        response = self.pages.response(500, environ)
-        exc_info = sys.exc_info()
+        """The generic 500, sent through the server's own ``start_response``."""
+        return self.pages.response(500, environ)(environ, start_response)
 
-        def restart(status: str, headers: list[tuple[str, str]], _: Any = None) -> Any:
-            # Servers accept a first call without exc_info; once the app has
-            # called start_response, a second call needs exc_info, which
-            # replaces the headers as long as none were sent.
-            try:
-                return start_response(status, headers)
-            except Exception:  # noqa: BLE001 - "headers already set"
-                if exc_info[0] is None:
-                    raise
-                return start_response(status, headers, exc_info)
 
-        return response(environ, restart)
+class HeldResponse:
+    """The app's ``start_response``, held back until the body has something to send."""
 
-    def escaped(
-        self, environ: WSGIEnvironment, start_response: StartResponse, error: Exception
-    ) -> Iterable[bytes] | None:
-        """An exception escaped the app. ``None`` means: re-raise it (report)."""
-        # If the view's exception was reported, this one came from handling it.
-        stage = "error_handler" if environ.get(REPORTED_KEY) else "wsgi"
-        report_unhandled(self.state, error, environ, stage)
-        if not self.fix:
-            return None
-        return self.generic_500(environ, start_response)
+    __slots__ = ("_start_response", "status", "headers", "exc_info", "sent", "_write")
 
-    def wrap(
-        self, body: Iterable[bytes], environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
-        """Guard the iteration of a response body (unless it cannot fail)."""
-        if isinstance(body, (list, tuple)):
-            return body
-        file_wrapper = environ.get("wsgi.file_wrapper")
-        if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
-            return body  # keep the server's sendfile path
-        return guarded_body(body, self, environ, start_response)
+    def __init__(self, start_response: StartResponse) -> None:
+        self._start_response = start_response
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.exc_info: Any = None
+        self.sent = False
+        self._write: Callable[[bytes], object] | None = None
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], object]:
+        if exc_info is not None and self.sent:
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status, self.headers, self.exc_info = status, headers, exc_info
+        return self.write
+
+    def release(self) -> None:
+        """Pass the held status and headers to the server (once)."""
+        if not self.sent and self.status is not None:
+            self.sent = True
+            self._write = self._start_response(self.status, self.headers, self.exc_info)
+
+    def write(self, data: bytes) -> object:
+        # The legacy write() callable: headers go first.
+        self.release()
+        assert self._write is not None
+        return self._write(data)
 
 
 def guarded_body(
     body: Iterable[bytes],
     net: SafetyNet,
     environ: WSGIEnvironment,
-    start_response: StartResponse,
+    response: HeldResponse,
 ) -> Iterator[bytes]:
     """Iterate a response body; turn its failures into a generic 500 or an abort.
 
     A generator, because it is the cheapest wrapper Python has: the happy path
-    pays for one generator and one resumption per chunk.
+    pays for one generator and one resumption per chunk. Empty chunks before
+    the first non-empty one are dropped: nothing was sent yet.
     """
-    sent = False
     try:
         for chunk in body:
-            sent = True
+            if not response.sent:
+                if not chunk:
+                    continue
+                response.release()
             yield chunk
+        response.release()  # an empty body: the status and headers still go
     except Exception as error:  # noqa: BLE001 - the net catches everything
-        if not sent:
+        if not response.sent:
             report_unhandled(net.state, error, environ, "body")
             if not net.fix:
                 raise
-            yield from net.generic_500(environ, start_response)
+            yield from net.generic_500(environ, response._start_response)
             return
         error_id = error_id_for(environ)
         net.state.emit(

@@ -187,3 +187,21 @@ def test_logger_disabled_by_dictconfig_is_re_enabled(
         root.handlers[:], root.level = saved
     assert target.read_text().count("prodguard.debugger.probe") == 1
     assert "re-enabled it" in capfd.readouterr().err
+
+
+def test_bare_basic_config_does_not_silence_json_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A bare logging.basicConfig() (as waitress-serve calls) keeps the JSON lines coming."""
+    app = build_app("basic-config", PRODGUARD_ENV="production")
+    ProdGuard(app)
+    with no_logging_configured():
+        logging.basicConfig()
+        try:
+            capsys.readouterr()
+            app.test_client().get("/?__debugger__=yes")
+        finally:
+            for handler in list(logging.getLogger().handlers):
+                logging.getLogger().removeHandler(handler)
+    lines = _json_lines(capsys.readouterr().err)
+    assert [line["event"] for line in lines] == ["prodguard.debugger.probe"]
