@@ -22,6 +22,8 @@ from .events import REQUEST_ID_TOKENS_KEY
 from .events import end_request
 from .policy import Action
 from .policy import Condition
+from .safety import HeldResponse
+from .safety import guarded_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -31,11 +33,6 @@ if TYPE_CHECKING:
 
     from .safety import SafetyNet
     from .state import GuardState
-
-
-def _has_escape(path: str) -> bool:
-    # Only a real %XX escape can hide "console"; a bare % (from %25) cannot.
-    return "%" in path and _HEX_ESCAPE.search(path) is not None
 
 
 _HEX_ESCAPE = re.compile("%[0-9a-f]{2}")
@@ -64,6 +61,8 @@ class GuardMiddleware:
         self.state = state
         self._block_probes = state.action(Condition.DEBUGGER_PROBE) is Action.FIX
         self._echo_header = state.settings.request_id_response_header
+        # Whether a request needs more than the probe checks (see _dispatch).
+        self._special = True
 
     def _echoing(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -84,35 +83,106 @@ class GuardMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
+        # The happy path, kept in this one frame: a request that is not a
+        # probe candidate goes straight to the app under the net.
+        if self._special:
+            return self._guarded(self._dispatch, environ, start_response)
+        query = environ.get("QUERY_STRING")
+        # "__debugger__" in any case contains "__" unless percent-encoded.
+        if query and ("__" in query or "%" in query):
+            return self._guarded(self._dispatch, environ, start_response)
+        path = environ.get("PATH_INFO")
+        if path and ("onsol" in (lowered := path.lower()) or "%" in lowered):
+            return self._guarded(self._dispatch, environ, start_response)
+        net = self.net
+        if net is None:
+            return self._guarded(self.wsgi_app, environ, start_response)
+        # _guarded, inlined for the most common request.
+        held = HeldResponse(start_response)
         try:
-            if self.net is None:
-                return self._dispatch(environ, start_response)
-            return self.net(self._dispatch, environ, start_response)
+            body = self.wsgi_app(environ, held)
+        except Exception as error:
+            answer = net.escaped(environ, held, error)
+            if answer is None:
+                raise
+            return answer
+        finally:
+            if REQUEST_ID_TOKENS_KEY in environ:
+                end_request(environ)
+        headers = held.headers
+        if headers is not None and not held.sent:
+            for name, _ in headers:
+                if name == "Content-Length" or name.lower() == "content-length":
+                    held.release()
+                    return body
+        return guarded_body(body, net, environ, held)
+
+    def _guarded(
+        self,
+        target: WSGIApplication,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        """Call ``target`` under the safety net."""
+        net = self.net
+        # The app's start_response is held back until the body has something
+        # to send, so the net can still replace a failed response cleanly.
+        held = None if net is None else HeldResponse(start_response)
+        try:
+            body = target(environ, start_response if held is None else held)
+        except Exception as error:
+            if held is None:
+                raise
+            answer = net.escaped(environ, held, error)  # type: ignore[union-attr]
+            if answer is None:
+                raise
+            return answer
         finally:
             # Request ids are bound to contextvars only when made; undo that.
             if REQUEST_ID_TOKENS_KEY in environ:
                 end_request(environ)
+        if held is None:
+            return body
+        headers = held.headers
+        if headers is not None and not held.sent:
+            for name, _ in headers:
+                if name == "Content-Length" or name.lower() == "content-length":
+                    # A body of known length (Werkzeug sets it only for a
+                    # sequence, and for files) cannot fail half-way: send it
+                    # as is, which keeps the server's sendfile path too.
+                    held.release()
+                    return body
+        return guarded_body(body, net, environ, held)  # type: ignore[arg-type]
 
     def _dispatch(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        state = self.state
-        if self._echo_header is not None:
-            start_response = self._echoing(environ, start_response)
-        if state.first_request_pending:
-            state.first_request(self.app, environ)
-            self._check_outermost()
-        if state.block_dev_server and detect.is_dev_server_environ(environ):
-            return self._refuse_dev_server(environ, start_response)
+        if self._special:
+            # Rare per-request work: the first request, an echoed request id,
+            # strict's refusal of the development server.
+            state = self.state
+            self._special = False
+            if self._echo_header is not None:
+                start_response = self._echoing(environ, start_response)
+            if state.first_request_pending:
+                state.first_request(self.app, environ)
+                self._check_outermost()
+            self._special = self._echo_header is not None or state.block_dev_server
+            if state.block_dev_server and detect.is_dev_server_environ(environ):
+                return self._refuse_dev_server(environ, start_response)
         query = environ.get("QUERY_STRING")
         # "__debugger__" in any case contains "__" unless percent-encoded.
         if query and ("__" in query or "%" in query) and detect.query_has_debugger_key(query):
-            state.report_probe(environ, "debugger_query")
+            self.state.report_probe(environ, "debugger_query")
             if self._block_probes:
                 return serve_not_found(self.app, environ, start_response)
         path = environ.get("PATH_INFO")
-        if path and ("onsol" in (lowered := path.lower()) or _has_escape(lowered)):
-            if state.classify_probe({"PATH_INFO": path}) == "console":
+        if path and (
+            "onsol" in (lowered := path.lower())
+            or ("%" in lowered and _HEX_ESCAPE.search(lowered) is not None)
+        ):
+            # Only a real %XX escape can hide "console"; a bare % cannot.
+            if self.state.classify_probe({"PATH_INFO": path}) == "console":
                 return self._watch_console(environ, start_response)
         return self.wsgi_app(environ, start_response)
 

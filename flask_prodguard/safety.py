@@ -37,7 +37,6 @@ from .processors import traceback_frames
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
-    from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
 
     from .errors import ErrorPages
@@ -63,31 +62,20 @@ class SafetyNet:
         self.active = action is not Action.IGNORE
         self.fix = action is Action.FIX
 
-    def __call__(
-        self, app: WSGIApplication, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
-        """Call ``app`` under the net.
+    def escaped(
+        self, environ: WSGIEnvironment, response: HeldResponse, error: Exception
+    ) -> Iterable[bytes] | None:
+        """An exception escaped the app: the generic 500, or ``None`` to re-raise.
 
-        The app's ``start_response`` is held back until the first non-empty
-        chunk of the body (as PEP 3333 lets middleware do), so a failure
-        before that replaces the response cleanly on every server: the
-        server's ``start_response`` is called once, with the generic 500.
+        Re-raised under ``report``, and when part of the response was already
+        sent (the legacy ``write()`` callable), since nothing can replace it.
         """
-        response = HeldResponse(start_response)
-        try:
-            body = app(environ, response.start_response)
-        except Exception as error:  # noqa: BLE001 - the net catches everything
-            # If the view's exception was reported, this one came from handling it.
-            stage = "error_handler" if environ.get(REPORTED_KEY) else "wsgi"
-            report_unhandled(self.state, error, environ, stage)
-            if not self.fix or response.sent:
-                raise
-            return self.generic_500(environ, start_response)
-        file_wrapper = environ.get("wsgi.file_wrapper")
-        if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
-            response.release()
-            return body  # keep the server's sendfile path
-        return guarded_body(body, self, environ, response)
+        # If the view's exception was reported, this one came from handling it.
+        stage = "error_handler" if environ.get(REPORTED_KEY) else "wsgi"
+        report_unhandled(self.state, error, environ, stage)
+        if not self.fix or response.sent:
+            return None
+        return self.generic_500(environ, response.server_start_response)
 
     def generic_500(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -99,19 +87,20 @@ class SafetyNet:
 class HeldResponse:
     """The app's ``start_response``, held back until the body has something to send."""
 
-    __slots__ = ("_start_response", "status", "headers", "exc_info", "sent", "_write")
+    __slots__ = ("server_start_response", "status", "headers", "exc_info", "sent", "_write")
 
     def __init__(self, start_response: StartResponse) -> None:
-        self._start_response = start_response
-        self.status: str | None = None
-        self.headers: list[tuple[str, str]] = []
-        self.exc_info: Any = None
+        #: The server's own ``start_response``.
+        self.server_start_response = start_response
+        #: Status, headers and exc_info the app gave, ``None`` until it called.
+        self.headers: list[tuple[str, str]] | None = None
+        #: Whether the server has been given the status and headers.
         self.sent = False
-        self._write: Callable[[bytes], object] | None = None
 
-    def start_response(
+    def __call__(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Callable[[bytes], object]:
+        """The ``start_response`` the app gets: it records, the server waits."""
         if exc_info is not None and self.sent:
             raise exc_info[1].with_traceback(exc_info[2])
         self.status, self.headers, self.exc_info = status, headers, exc_info
@@ -119,9 +108,9 @@ class HeldResponse:
 
     def release(self) -> None:
         """Pass the held status and headers to the server (once)."""
-        if not self.sent and self.status is not None:
+        if not self.sent and self.headers is not None:
             self.sent = True
-            self._write = self._start_response(self.status, self.headers, self.exc_info)
+            self._write = self.server_start_response(self.status, self.headers, self.exc_info)
 
     def write(self, data: bytes) -> object:
         # The legacy write() callable: headers go first.
@@ -155,7 +144,7 @@ def guarded_body(
             report_unhandled(net.state, error, environ, "body")
             if not net.fix:
                 raise
-            yield from net.generic_500(environ, response._start_response)
+            yield from net.generic_500(environ, response.server_start_response)
             return
         error_id = error_id_for(environ)
         net.state.emit(
