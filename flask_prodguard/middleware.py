@@ -113,7 +113,8 @@ class GuardMiddleware:
         if headers is not None and not held.sent:
             for name, _ in headers:
                 if name == "Content-Length" or name.lower() == "content-length":
-                    held.release()
+                    held.sent = True  # held.release(), inlined
+                    start_response(held.status, headers, held.exc_info)
                     return body
         return guarded_body(body, net, environ, held)
 
