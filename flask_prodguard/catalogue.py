@@ -69,7 +69,7 @@ FIELDS: dict[str, Field] = {
         _f("action", "string", "What the guard did: reported, fixed, blocked or refused."),
         _f("env_source", "string", "Where PRODGUARD_ENV came from."),
         _f("strictness_source", "string", "Where PRODGUARD_STRICTNESS came from."),
-        _f("findings", "array", "Names of the unsafe conditions found.", _STRINGS),
+        _f("findings", "array", "Ids of the checks that failed (PG101...).", _STRINGS),
         _f("hint", ("string", "null"), "What to do, when the guard has advice."),
         _f("reason", "string", "What was refused."),
         _f("sources", "array", "Where debug mode was switched on.", _STRINGS),
@@ -100,6 +100,10 @@ FIELDS: dict[str, Field] = {
         ),
         _f("tracked_keys", "integer", "Event and client pairs currently tracked."),
         _f("template", "string", "Name of the error template."),
+        _f("check_id", "string", "Stable id of a deployment check (PG101...)."),
+        _f("severity", "string", "Severity of a finding: info, warning, error, critical."),
+        _f("finding", "string", "What a check found."),
+        _f("source", "string", "Where the risky value came from."),
         _f("stage", "string", "Where the exception escaped: view, error_handler, wsgi, body."),
         _f(
             "middleware",
@@ -323,6 +327,18 @@ MIDDLEWARE_OUTSIDE = _spec(
     "middleware",
     "action",
     "hint",
+)
+CHECK_FAILED = _spec(
+    "prodguard.check.failed",
+    "warning",
+    None,
+    "A deployment check failed at start-up: id, severity, message, hint, source.",
+    "check_id",
+    "severity",
+    "finding",
+    "hint",
+    "source",
+    "action",
 )
 EVENTS_SUPPRESSED = _spec(
     "prodguard.events.suppressed",

@@ -228,6 +228,15 @@ ERROR_ID_HEADER = _declare(
     kind="text",
 )
 
+#: Check ids (``PG101``...) to silence: they are neither reported nor acted on.
+#: An id that does not exist is itself a finding (``PG603``).
+SILENCED_CHECKS = _declare(
+    "PRODGUARD_SILENCED_CHECKS",
+    (),
+    "Check ids to silence, e.g. ['PG308']. Unknown ids are reported (PG603).",
+    kind="text_list",
+)
+
 # Set by the bundled pytest plugin: under pytest the default environment is
 # "testing", so adding the guard never changes the behaviour of an app's tests.
 _under_pytest = False
@@ -260,6 +269,7 @@ class Settings:
     http_descriptions: str = "standard"
     error_template: str | None = None
     error_id_header: str = "X-Error-ID"
+    silenced_checks: tuple[str, ...] = ()
 
     @property
     def env_explicit(self) -> bool:
@@ -437,4 +447,5 @@ def load_settings(
         http_descriptions=values[HTTP_DESCRIPTIONS.name],
         error_template=values[ERROR_TEMPLATE.name],
         error_id_header=values[ERROR_ID_HEADER.name],
+        silenced_checks=tuple(c.strip().upper() for c in values[SILENCED_CHECKS.name]),
     )

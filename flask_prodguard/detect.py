@@ -77,6 +77,19 @@ def dev_server_signals(environ: Mapping[str, str]) -> list[str]:
     return signals
 
 
+def production_server(
+    environ: Mapping[str, str], modules: Mapping[str, object] = sys.modules
+) -> str | None:
+    """``"gunicorn"`` or ``"waitress"`` when one of them runs this process."""
+    if environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        return "gunicorn"  # the arbiter sets it in os.environ
+    if "gunicorn.arbiter" in modules:
+        return "gunicorn"
+    if "waitress.server" in modules:
+        return "waitress"
+    return None
+
+
 def is_dev_server_environ(environ: Mapping[str, Any]) -> bool:
     """Whether a WSGI request environ comes from the Werkzeug development server."""
     return str(environ.get("SERVER_SOFTWARE", "")).startswith("Werkzeug/")

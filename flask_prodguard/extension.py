@@ -12,6 +12,8 @@ import click
 
 from . import catalogue
 from . import config
+from .checks import Finding
+from .checks import make_finding
 from .debugger import install_debugger_hook
 from .detect import flag_is_on
 from .errors import install_error_handling
@@ -25,7 +27,6 @@ from .policy import Condition
 from .policy import Strictness
 from .safety import SafetyNet
 from .state import DEVELOPMENT_HINT
-from .state import Finding
 from .state import GuardState
 from .state import startup_findings
 
@@ -107,7 +108,7 @@ class ProdGuard:
             return
 
         flask_run = _running_flask_run()
-        findings = startup_findings(app, os.environ, flask_run)
+        findings = startup_findings(app, os.environ, flask_run, settings)
         refused = [f for f in findings if state.action(f.condition) is Action.REFUSE]
         if refused:
             state.refuse(refused, "start")
@@ -125,7 +126,7 @@ class ProdGuard:
             catalogue.STARTUP_POSTURE,
             env_source=settings.sources["PRODGUARD_ENV"],
             strictness_source=settings.sources["PRODGUARD_STRICTNESS"],
-            findings=[str(f.condition) for f in findings],
+            findings=[f.check_id for f in findings],
             hint=None if settings.env_explicit else DEVELOPMENT_HINT,
         )
         if flask_run and findings and not settings.env_explicit:
@@ -170,16 +171,33 @@ def _guard_run(app: Flask, state: GuardState) -> None:
             and state.action(Condition.DEBUG_MODE) is Action.REFUSE
         ):
             findings = [
-                Finding(Condition.DEV_SERVER, "app.run() starts the development server")
+                make_finding(
+                    "PG105",
+                    "app.run() starts the development server",
+                    "app.run()",
+                    Condition.DEV_SERVER,
+                    signals=["app.run()"],
+                )
             ]
             if wants_debug or wants_debugger:
                 findings.append(
-                    Finding(Condition.DEBUG_MODE, "app.run() was asked for debug mode")
+                    make_finding(
+                        "PG101",
+                        "app.run() was asked for debug mode",
+                        "app.run()",
+                        Condition.DEBUG_MODE,
+                        sources=["app.run(debug=True)"],
+                    )
                 )
             state.refuse(findings, "run the development server")
         if wants_debug or wants_debugger:
             sources = ["app.run(debug=True)" if debug else "app.run() with debug on"]
-            state.handle(app, Finding(Condition.DEBUG_MODE, "debug mode", {"sources": sources}))
+            state.handle(
+                app,
+                make_finding(
+                    "PG101", "debug mode", sources[0], Condition.DEBUG_MODE, sources=sources
+                ),
+            )
         if state.action(Condition.DEBUG_MODE) is Action.FIX:
             debug = False
             options["use_debugger"] = False
@@ -187,7 +205,14 @@ def _guard_run(app: Flask, state: GuardState) -> None:
         state.report_dev_server(["app.run()"])
         if (wants_debug or wants_debugger) and not state.settings.env_explicit:
             _tell_developer(
-                [Finding(Condition.DEBUG_MODE, "app.run() asked for the debugger; it is off")]
+                [
+                    make_finding(
+                        "PG101",
+                        "app.run() asked for the debugger; it is off",
+                        "app.run()",
+                        Condition.DEBUG_MODE,
+                    )
+                ]
             )
         return original(host, port, debug, load_dotenv, **options)
 

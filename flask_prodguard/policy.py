@@ -60,6 +60,10 @@ class Condition(enum.StrEnum):
     LEAKY_ERROR_PAGE = "leaky_error_page"
     #: Middleware wrapped around the app after the guard (outside its net).
     MIDDLEWARE_OUTSIDE = "middleware_outside"
+    #: A deployment check found an error-level problem (weak secret, advisory).
+    CHECK_ERROR = "check_error"
+    #: A deployment check found a warning-level problem.
+    CHECK_WARNING = "check_warning"
 
 
 class Action(enum.StrEnum):
@@ -109,6 +113,9 @@ POLICY: Mapping[tuple[Condition, Strictness], Action] = {
     # enforce trusts the app's own error handlers; strict checks their output.
     **_row(Condition.LEAKY_ERROR_PAGE, _I, _E, _I, _F),
     **_row(Condition.MIDDLEWARE_OUTSIDE, _I, _E, _E, _E),
+    # Deployment checks: strict refuses error-level findings only.
+    **_row(Condition.CHECK_ERROR, _I, _E, _E, _R),
+    **_row(Condition.CHECK_WARNING, _I, _E, _E, _E),
 }
 
 #: Strictness used when none is configured, by environment.

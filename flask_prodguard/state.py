@@ -8,7 +8,6 @@ reported once per process.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from collections.abc import Mapping
@@ -18,6 +17,11 @@ from typing import NoReturn
 
 from . import catalogue
 from . import detect
+from .checks import REGISTRY
+from .checks import CheckContext
+from .checks import Finding
+from .checks import Severity
+from .checks import run_checks
 from .events import Emitter
 from .exceptions import UnsafeDeploymentError
 from .policy import Action
@@ -34,17 +38,6 @@ DEVELOPMENT_HINT = (
     " before starting the app (with the flask command, a PRODGUARD_ENV=development"
     " line in .flaskenv also works; app.run() reads .flaskenv too late)."
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Finding:
-    """One unsafe condition found in the app or its process."""
-
-    condition: Condition
-    #: Human-readable description, used in refusal messages.
-    description: str
-    #: Structured details, used as event fields.
-    detail: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def server_commands(app: Flask) -> str:
@@ -113,7 +106,7 @@ class GuardState:
 
     def refuse(self, findings: list[Finding], reason: str) -> NoReturn:
         """Emit ``prodguard.startup.refused`` and raise :exc:`UnsafeDeploymentError`."""
-        names = [str(f.condition) for f in findings]
+        names = [f.check_id for f in findings]
         self.emit(
             catalogue.STARTUP_REFUSED,
             findings=names,
@@ -141,7 +134,16 @@ class GuardState:
     def refuse_debugger(self) -> NoReturn:
         """Refuse to construct a ``DebuggedApplication`` around this app."""
         self.refuse(
-            [Finding(Condition.DEBUGGER, "the Werkzeug interactive debugger wraps the app")],
+            [
+                Finding(
+                    "PG102",
+                    Severity.CRITICAL,
+                    "the Werkzeug interactive debugger wraps the app",
+                    REGISTRY["PG102"].hint,
+                    "DebuggedApplication(app)",
+                    Condition.DEBUGGER,
+                )
+            ],
             "start the Werkzeug debugger",
         )
 
@@ -189,6 +191,16 @@ class GuardState:
             )
         elif condition is Condition.DEV_SERVER:
             self.report_dev_server(list(finding.detail["signals"]))
+        else:
+            self.emit(
+                catalogue.CHECK_FAILED,
+                check_id=finding.check_id,
+                severity=str(finding.severity),
+                finding=finding.message,
+                hint=finding.hint,
+                source=finding.source,
+                action=outcome,
+            )
 
     def report_debugger(self, *, where: str, evalex: bool, live: bool = False) -> None:
         """Report a debugger around or inside this app (neutralised or ``live``)."""
@@ -277,59 +289,12 @@ class GuardState:
             self.handle(app, finding, action)
 
 
-def startup_findings(app: Flask, environ: Mapping[str, str], flask_run: bool) -> list[Finding]:
-    """Everything unsafe that can be seen when ``init_app`` runs."""
-    findings = []
-    sources = detect.debug_mode_sources(app.config, environ)
-    if sources:
-        findings.append(
-            Finding(
-                Condition.DEBUG_MODE,
-                f"debug mode is on ({', '.join(sources)})",
-                {"sources": sources},
-            )
-        )
-    flags = detect.unsafe_flags(app.config)
-    if flags:
-        findings.append(
-            Finding(
-                Condition.UNSAFE_FLAG,
-                "unsafe config flags are on: "
-                + ", ".join(f"{k}={v!r}" for k, v in flags.items()),
-                {"flags": flags},
-            )
-        )
-    pin = detect.debug_pin_setting(environ)
-    if pin is not None:
-        findings.append(
-            Finding(
-                Condition.DEBUG_PIN,
-                "WERKZEUG_DEBUG_PIN is "
-                + ("off: the debugger needs no PIN" if pin == "off" else "set to a fixed PIN"),
-                {"setting": pin},
-            )
-        )
-    debugger = detect.find_debugger(app.wsgi_app)
-    if debugger is not None:
-        findings.append(
-            Finding(
-                Condition.DEBUGGER,
-                "a Werkzeug DebuggedApplication is inside app.wsgi_app",
-                {"debugger": debugger},
-            )
-        )
-    signals = detect.dev_server_signals(environ)
-    if flask_run:
-        signals.append("flask run")
-    if signals:
-        findings.append(
-            Finding(
-                Condition.DEV_SERVER,
-                f"the Werkzeug development server runs the app ({', '.join(signals)})",
-                {"signals": signals},
-            )
-        )
-    return findings
+def startup_findings(
+    app: Flask, environ: Mapping[str, str], flask_run: bool, settings: Settings
+) -> list[Finding]:
+    """Everything the checks find when ``init_app`` runs (silenced ones skipped)."""
+    ctx = CheckContext(app, environ, flask_run=flask_run, settings=settings)
+    return run_checks(ctx, settings.silenced_checks)
 
 
 def late_findings(app: Flask, environ: Mapping[str, Any]) -> list[Finding]:
@@ -338,22 +303,38 @@ def late_findings(app: Flask, environ: Mapping[str, Any]) -> list[Finding]:
     if app.config.get("DEBUG"):
         findings.append(
             Finding(
-                Condition.DEBUG_MODE,
+                "PG101",
+                Severity.CRITICAL,
                 "debug mode was switched on after init_app",
+                REGISTRY["PG101"].hint,
+                "app.config DEBUG (set after init_app)",
+                Condition.DEBUG_MODE,
                 {"sources": ["app.config DEBUG (set after init_app)"]},
             )
         )
     flags = detect.unsafe_flags(app.config)
-    if flags:
+    for key, value in flags.items():
         findings.append(
-            Finding(Condition.UNSAFE_FLAG, "unsafe config flags are on", {"flags": flags})
+            Finding(
+                "PG201",
+                Severity.ERROR,
+                f"{key} was switched on after init_app",
+                REGISTRY["PG201"].hint,
+                f"app.config {key}",
+                Condition.UNSAFE_FLAG,
+                {"flags": {key: value}},
+            )
         )
     if "werkzeug.debug.preserve_context" in environ:
         # Only a debugger with evalex on, and not neutralised, adds this key.
         findings.append(
             Finding(
-                Condition.DEBUGGER,
+                "PG102",
+                Severity.CRITICAL,
                 "the interactive Werkzeug debugger wraps the app",
+                REGISTRY["PG102"].hint,
+                "WSGI environ",
+                Condition.DEBUGGER,
                 {"debugger": None, "live": True, "where": "around the app"},
             )
         )
@@ -364,8 +345,12 @@ def late_findings(app: Flask, environ: Mapping[str, Any]) -> list[Finding]:
     if signals:
         findings.append(
             Finding(
-                Condition.DEV_SERVER,
+                "PG105",
+                Severity.ERROR,
                 "the development server serves the app",
+                REGISTRY["PG105"].hint,
+                ", ".join(signals),
+                Condition.DEV_SERVER,
                 {"signals": signals},
             )
         )

@@ -57,9 +57,22 @@ def clean_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     logger.handlers[:] = handlers
 
 
+#: Settings of a well-configured app: deployment checks find nothing to say.
+SAFE_SETTINGS = {
+    "SECRET_KEY": "6f1d0c9e4b7a2f8e3d5c1b9a7e6f4d2c8b0a9e7d5c3b1f2e4d6c8a0b9e7f5d3c",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+}
+
+
 def build_app(name: str = "guarded", **config: Any) -> Flask:
-    """A small app with a normal route, a failing route and the given config."""
+    """A small app with a normal route, a failing route and the given config.
+
+    Deployment settings are safe unless the test overrides them.
+    """
     app = Flask(name)
+    app.config.update(SAFE_SETTINGS)
     app.config.update(config)
 
     @app.get("/")

@@ -87,14 +87,25 @@ def test_report_detects_and_changes_nothing(env: str, events: list[Any]) -> None
     assert all(app.config[key] is True for key in UNSAFE)
     assert names(events) == [
         "prodguard.debug.detected",
-        "prodguard.config.unsafe",
+        *["prodguard.config.unsafe"] * len(UNSAFE),
+        "prodguard.check.failed",  # PG208: report only, in production
         "prodguard.startup.posture",
     ]
-    debug, unsafe, posture = events
+    debug, *unsafe, weak, posture = events
+    assert weak["check_id"] == "PG208" and weak["severity"] == "warning"
     assert debug["action"] == "reported" and debug["sources"] == ["app.config DEBUG"]
-    assert unsafe["action"] == "reported" and set(unsafe["flags"]) == set(UNSAFE)
+    assert {e["action"] for e in unsafe} == {"reported"}
+    assert {key for e in unsafe for key in e["flags"]} == set(UNSAFE)
     assert posture["env"] == env and posture["strictness"] == "report"
-    assert posture["findings"] == ["debug_mode", "unsafe_flag"]
+    assert posture["findings"] == [
+        "PG101",
+        "PG201",
+        "PG202",
+        "PG203",
+        "PG204",
+        "PG205",
+        "PG206",
+    ]
 
 
 @pytest.mark.parametrize("env", ["production", "staging"])
@@ -111,24 +122,26 @@ def test_enforce_forces_safe_values(
     assert all(not app.config[key] for key in UNSAFE)
     assert names(events) == [
         "prodguard.debug.blocked",
-        "prodguard.config.unsafe",
+        *["prodguard.config.unsafe"] * len(UNSAFE),
         "prodguard.startup.posture",
     ]
     assert events[0]["action"] == "fixed"
     assert events[0]["sources"] == ["app.config DEBUG", "environment variable FLASK_DEBUG"]
-    assert events[1]["action"] == "fixed"
+    assert {e["action"] for e in events[1:-1]} == {"fixed"}
 
 
 @pytest.mark.parametrize(
     ("config", "environ", "condition"),
     [
-        ({"DEBUG": True}, {}, "debug_mode"),
-        ({}, {"FLASK_DEBUG": "true"}, "debug_mode"),
-        ({"PROPAGATE_EXCEPTIONS": True}, {}, "unsafe_flag"),
-        ({"TESTING": True}, {}, "unsafe_flag"),
-        ({}, {"WERKZEUG_DEBUG_PIN": "off"}, "debug_pin"),
-        ({}, {"WERKZEUG_DEBUG_PIN": "123-456-789"}, "debug_pin"),
-        ({}, {"WERKZEUG_RUN_MAIN": "true"}, "dev_server"),
+        ({"DEBUG": True}, {}, "PG101"),
+        ({}, {"FLASK_DEBUG": "true"}, "PG101"),
+        ({"PROPAGATE_EXCEPTIONS": True}, {}, "PG202"),
+        ({"TESTING": True}, {}, "PG201"),
+        ({}, {"WERKZEUG_DEBUG_PIN": "off"}, "PG103"),
+        ({}, {"WERKZEUG_DEBUG_PIN": "123-456-789"}, "PG103"),
+        ({}, {"WERKZEUG_RUN_MAIN": "true"}, "PG105"),
+        ({"SECRET_KEY": "changeme"}, {}, "PG304"),
+        ({"SECRET_KEY": "short-key"}, {}, "PG302"),
     ],
 )
 def test_strict_refuses_to_start(

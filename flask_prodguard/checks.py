@@ -1,0 +1,742 @@
+"""The deployment checklist: one registry of checks for ``init_app`` and the CLI.
+
+Each check has a stable id (``PG1xx`` debug and debugger, ``PG2xx`` error
+exposure, ``PG3xx`` secrets and sessions, ``PG4xx`` dependencies, ``PG5xx``
+logging and alerting, ``PG6xx`` serving and set-up), a severity, a message,
+a hint that says how to fix it, a documentation anchor, and the source of the
+risky value (environment variable, ``.env``/``.flaskenv``, ``app.config``,
+Flask's default). ``init_app`` runs them at start-up and acts through the
+policy table; ``flask prodguard check`` runs the same ones and reports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import logging
+import os
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
+from pathlib import Path
+from typing import Any
+
+from . import detect
+from .advisories import affecting
+from .policy import Condition
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ``--fail-level`` and strict compare these."""
+
+    INFO = 10
+    WARNING = 20
+    ERROR = 30
+    CRITICAL = 40
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+#: Base of the documentation anchors of checks.
+DOCS_URL = "https://flask-prodguard.readthedocs.io/en/latest/checks.html"
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One unsafe condition found by a check."""
+
+    check_id: str
+    severity: Severity
+    message: str
+    hint: str
+    #: Where the risky value came from.
+    source: str
+    #: The policy condition this finding falls under.
+    condition: Condition
+    #: Structured details (for events and actions).
+    detail: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def docs(self) -> str:
+        """Link to the documentation of the check."""
+        return f"{DOCS_URL}#{self.check_id.lower()}"
+
+    @property
+    def description(self) -> str:
+        """``PG101 message (source)``, for refusal messages."""
+        return f"{self.check_id} {self.message} (from {self.source})"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for JSON output and events."""
+        return {
+            "id": self.check_id,
+            "severity": str(self.severity),
+            "message": self.message,
+            "hint": self.hint,
+            "source": self.source,
+            "docs": self.docs,
+        }
+
+
+@dataclasses.dataclass
+class CheckContext:
+    """What the checks look at: an app, its config, the process environment."""
+
+    app: Any
+    environ: Mapping[str, str]
+    #: Values from ``.env``/``.flaskenv`` found from the working directory up.
+    dotenv: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    #: Whether the app is being loaded by ``flask run``.
+    flask_run: bool = False
+    #: The guard's settings for the app, if it is guarded.
+    settings: Any = None
+    #: Whether the checks run from the CLI (not inside the serving process).
+    cli: bool = False
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        return self.app.config  # type: ignore[no-any-return]
+
+    def env_source(self, name: str) -> str:
+        """Where a process environment variable came from."""
+        found = self.dotenv.get(name)
+        if found is not None and found[1] == self.environ.get(name):
+            return f"{found[0]} ({name})"
+        return f"environment variable {name}"
+
+    def config_source(self, key: str) -> str:
+        """Where a config value came from: the app's config, or Flask's default."""
+        default = self.app.default_config.get(key, _MISSING)
+        if default is not _MISSING and self.config.get(key) == default:
+            return f"Flask default ({key})"
+        return f"app.config {key}"
+
+
+_MISSING = object()
+
+Check = Callable[[CheckContext], Iterator[Finding]]
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckInfo:
+    """A registered check: its id, severity, title and function."""
+
+    check_id: str
+    severity: Severity
+    title: str
+    hint: str
+    function: Check
+
+
+#: Every check, by id, in registration order.
+REGISTRY: dict[str, CheckInfo] = {}
+
+
+def register(
+    check_id: str, severity: Severity, title: str, hint: str
+) -> Callable[[Check], Check]:
+    """Register a check function under a stable id."""
+
+    def decorate(function: Check) -> Check:
+        if check_id in REGISTRY:
+            raise ValueError(f"check {check_id} registered twice")
+        REGISTRY[check_id] = CheckInfo(check_id, severity, title, hint, function)
+        return function
+
+    return decorate
+
+
+def make_finding(
+    check_id: str,
+    message: str,
+    source: str,
+    condition: Condition,
+    severity: Severity | None = None,
+    **detail: Any,
+) -> Finding:
+    """A finding of a registered check, with the check's severity and hint."""
+    info = REGISTRY[check_id]
+    return Finding(
+        check_id,
+        severity if severity is not None else info.severity,
+        message,
+        info.hint,
+        source,
+        condition,
+        detail,
+    )
+
+
+def _config_condition(severity: Severity) -> Condition:
+    return Condition.CHECK_ERROR if severity >= Severity.ERROR else Condition.CHECK_WARNING
+
+
+# -- PG1xx: debug mode and the debugger ------------------------------------------
+
+
+@register(
+    "PG101",
+    Severity.CRITICAL,
+    "Debug mode is on",
+    "Remove DEBUG = True and debug=True from code, unset FLASK_DEBUG, never pass --debug.",
+)
+def debug_mode(ctx: CheckContext) -> Iterator[Finding]:
+    sources = []
+    if ctx.config.get("DEBUG"):
+        sources.append(ctx.config_source("DEBUG"))
+    if detect.flag_is_on(ctx.environ.get("FLASK_DEBUG")):
+        sources.append(ctx.env_source("FLASK_DEBUG"))
+    if sources:
+        yield make_finding(
+            "PG101",
+            "debug mode is on",
+            ", ".join(sources),
+            Condition.DEBUG_MODE,
+            sources=sources,
+        )
+
+
+@register(
+    "PG102",
+    Severity.CRITICAL,
+    "The Werkzeug debugger wraps the app",
+    "Remove DebuggedApplication from app.wsgi_app; serve with gunicorn or waitress.",
+)
+def debugger_in_chain(ctx: CheckContext) -> Iterator[Finding]:
+    debugger = detect.find_debugger(ctx.app.wsgi_app)
+    if debugger is not None:
+        yield make_finding(
+            "PG102",
+            "a Werkzeug DebuggedApplication is inside app.wsgi_app",
+            "app.wsgi_app",
+            Condition.DEBUGGER,
+            debugger=debugger,
+        )
+
+
+@register(
+    "PG103",
+    Severity.ERROR,
+    "WERKZEUG_DEBUG_PIN is set",
+    "Unset WERKZEUG_DEBUG_PIN: 'off' disables the debugger PIN, a value makes it guessable.",
+)
+def debug_pin(ctx: CheckContext) -> Iterator[Finding]:
+    setting = detect.debug_pin_setting(ctx.environ)
+    if setting is not None:
+        message = (
+            "WERKZEUG_DEBUG_PIN is off: the debugger needs no PIN"
+            if setting == "off"
+            else "WERKZEUG_DEBUG_PIN fixes the debugger PIN"
+        )
+        yield make_finding(
+            "PG103",
+            message,
+            ctx.env_source("WERKZEUG_DEBUG_PIN"),
+            Condition.DEBUG_PIN,
+            setting=setting,
+        )
+
+
+@register(
+    "PG104",
+    Severity.ERROR,
+    "Flask-DebugToolbar is enabled",
+    "Set DEBUG_TB_ENABLED = False in production, or do not initialise the toolbar there.",
+)
+def debug_toolbar(ctx: CheckContext) -> Iterator[Finding]:
+    enabled = ctx.config.get("DEBUG_TB_ENABLED")
+    if enabled is None:
+        enabled = "debugtoolbar" in ctx.app.extensions and bool(ctx.config.get("DEBUG"))
+    if enabled:
+        yield make_finding(
+            "PG104",
+            "Flask-DebugToolbar is enabled",
+            ctx.config_source("DEBUG_TB_ENABLED"),
+            Condition.CHECK_ERROR,
+        )
+
+
+@register(
+    "PG105",
+    Severity.ERROR,
+    "The development server runs the app",
+    "Serve with gunicorn or waitress (flask prodguard serve), never flask run or app.run().",
+)
+def dev_server(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.cli:
+        return
+    signals = detect.dev_server_signals(ctx.environ)
+    if ctx.flask_run:
+        signals.append("flask run")
+    if signals:
+        yield make_finding(
+            "PG105",
+            f"the Werkzeug development server runs the app ({', '.join(signals)})",
+            ", ".join(signals),
+            Condition.DEV_SERVER,
+            signals=signals,
+        )
+
+
+# -- PG2xx: error exposure ---------------------------------------------------------
+
+_FLAG_IDS = {
+    "TESTING": "PG201",
+    "PROPAGATE_EXCEPTIONS": "PG202",
+    "TRAP_HTTP_EXCEPTIONS": "PG203",
+    "TRAP_BAD_REQUEST_ERRORS": "PG204",
+    "EXPLAIN_TEMPLATE_LOADING": "PG205",
+    "TEMPLATES_AUTO_RELOAD": "PG206",
+}
+_FLAG_WHY = {
+    "TESTING": "exceptions propagate to the server, which shows its own error page",
+    "PROPAGATE_EXCEPTIONS": "exceptions propagate to the server, which shows its own page",
+    "TRAP_HTTP_EXCEPTIONS": "every HTTP error, even a 404, becomes an unhandled exception",
+    "TRAP_BAD_REQUEST_ERRORS": "bad requests become unhandled exceptions",
+    "EXPLAIN_TEMPLATE_LOADING": "template search paths are logged",
+    "TEMPLATES_AUTO_RELOAD": "templates are re-read from disk on every render",
+}
+
+
+def _flag_check(key: str) -> Check:
+    check_id = _FLAG_IDS[key]
+
+    def check(ctx: CheckContext) -> Iterator[Finding]:
+        value = ctx.config.get(key)
+        if value:
+            yield make_finding(
+                check_id,
+                f"{key} is {value!r}: {_FLAG_WHY[key]}",
+                ctx.config_source(key),
+                Condition.UNSAFE_FLAG,
+                flags={key: value},
+            )
+
+    return check
+
+
+for _key, _id in _FLAG_IDS.items():
+    register(
+        _id,
+        Severity.WARNING if _key.startswith(("EXPLAIN", "TEMPLATES")) else Severity.ERROR,
+        f"{_key} is on",
+        f"Set {_key} = False (or leave it unset) in production.",
+    )(_flag_check(_key))
+
+
+@register(
+    "PG207",
+    Severity.ERROR,
+    "Flask-ProdGuard is not guarding the app",
+    "Call ProdGuard(app) (or guard.init_app(app)) in the app factory.",
+)
+def not_guarded(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.cli and "prodguard" not in ctx.app.extensions:
+        yield make_finding(
+            "PG207",
+            "ProdGuard(app) was never called: no guard at run time",
+            "app factory",
+            Condition.CHECK_ERROR,
+        )
+
+
+@register(
+    "PG208",
+    Severity.WARNING,
+    "The guard only reports, or is off, in production",
+    "Leave PRODGUARD_STRICTNESS unset (enforce) or set it to strict in production.",
+)
+def weak_strictness(ctx: CheckContext) -> Iterator[Finding]:
+    settings = ctx.settings
+    if (
+        settings is not None
+        and settings.env.production_like
+        and settings.strictness
+        in (
+            "off",
+            "report",
+        )
+    ):
+        yield make_finding(
+            "PG208",
+            f"PRODGUARD_STRICTNESS is {settings.strictness} in {settings.env}",
+            settings.sources["PRODGUARD_STRICTNESS"],
+            Condition.CHECK_WARNING,
+        )
+
+
+# -- PG3xx: secrets and sessions -------------------------------------------------------
+
+#: Values seen in tutorials, templates and generators; never secret.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "dev",
+        "development",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "secretkey",
+        "changeme",
+        "change-me",
+        "change_me",
+        "changethis",
+        "replace-me",
+        "your-secret-key",
+        "your_secret_key",
+        "yoursecretkey",
+        "super-secret",
+        "supersecret",
+        "mysecret",
+        "mysecretkey",
+        "my-secret-key",
+        "default",
+        "test",
+        "testing",
+        "password",
+        "keyboard cat",
+        "hard to guess string",
+        "you-will-never-guess",
+        "dev-secret",
+        "not-so-secret",
+        "insecure",
+        "flask",
+        "key",
+        "s3cr3t",
+    }
+)
+
+
+def _secret_keys(ctx: CheckContext) -> Iterator[tuple[str, Any]]:
+    yield "SECRET_KEY", ctx.config.get("SECRET_KEY")
+    for index, value in enumerate(ctx.config.get("SECRET_KEY_FALLBACKS") or ()):
+        yield f"SECRET_KEY_FALLBACKS[{index}]", value
+
+
+@register(
+    "PG301",
+    Severity.WARNING,
+    "SECRET_KEY is missing",
+    "Set SECRET_KEY from the environment, e.g. python -c 'import secrets; "
+    "print(secrets.token_hex())'.",
+)
+def secret_missing(ctx: CheckContext) -> Iterator[Finding]:
+    if not ctx.config.get("SECRET_KEY"):
+        yield make_finding(
+            "PG301",
+            "SECRET_KEY is not set: sessions and signed cookies will not work",
+            ctx.config_source("SECRET_KEY"),
+            Condition.CHECK_WARNING,
+        )
+
+
+@register(
+    "PG302",
+    Severity.ERROR,
+    "SECRET_KEY is too short",
+    "Use at least 32 random bytes: secrets.token_hex() gives 64 hex characters.",
+)
+def secret_short(ctx: CheckContext) -> Iterator[Finding]:
+    for name, value in _secret_keys(ctx):
+        if value and len(value) < 24 and str(value).lower() not in PLACEHOLDER_SECRETS:
+            yield make_finding(
+                "PG302",
+                f"{name} has only {len(value)} characters",
+                f"app.config {name}",
+                Condition.CHECK_ERROR,
+            )
+
+
+@register(
+    "PG303",
+    Severity.WARNING,
+    "SECRET_KEY has low entropy",
+    "Generate it randomly: secrets.token_hex() or secrets.token_urlsafe(32).",
+)
+def secret_low_entropy(ctx: CheckContext) -> Iterator[Finding]:
+    for name, value in _secret_keys(ctx):
+        if value and len(value) >= 24 and len(set(str(value))) < 10:
+            yield make_finding(
+                "PG303",
+                f"{name} uses only {len(set(str(value)))} distinct characters",
+                f"app.config {name}",
+                Condition.CHECK_WARNING,
+            )
+
+
+@register(
+    "PG304",
+    Severity.CRITICAL,
+    "SECRET_KEY is a known placeholder",
+    "Replace it with a random value kept out of the code (environment or secret store).",
+)
+def secret_placeholder(ctx: CheckContext) -> Iterator[Finding]:
+    for name, value in _secret_keys(ctx):
+        if value and str(value).strip().lower() in PLACEHOLDER_SECRETS:
+            yield make_finding(
+                "PG304",
+                f"{name} is a well-known placeholder value",
+                f"app.config {name}",
+                Condition.CHECK_ERROR,
+            )
+
+
+def _session_check(check_id: str, key: str, bad: Callable[[Any], bool], why: str) -> Check:
+    def check(ctx: CheckContext) -> Iterator[Finding]:
+        value = ctx.config.get(key)
+        if bad(value):
+            yield make_finding(
+                check_id,
+                f"{key} is {value!r}: {why}",
+                ctx.config_source(key),
+                Condition.CHECK_WARNING,
+            )
+
+    return check
+
+
+register(
+    "PG305",
+    Severity.WARNING,
+    "SESSION_COOKIE_SECURE is off",
+    "Set SESSION_COOKIE_SECURE = True (serve over HTTPS).",
+)(
+    _session_check(
+        "PG305",
+        "SESSION_COOKIE_SECURE",
+        lambda v: not v,
+        "the session cookie is sent over plain HTTP",
+    )
+)
+register(
+    "PG306",
+    Severity.WARNING,
+    "SESSION_COOKIE_HTTPONLY is off",
+    "Set SESSION_COOKIE_HTTPONLY = True (Flask's default).",
+)(
+    _session_check(
+        "PG306",
+        "SESSION_COOKIE_HTTPONLY",
+        lambda v: not v,
+        "scripts in the page can read the session cookie",
+    )
+)
+register(
+    "PG307",
+    Severity.WARNING,
+    "SESSION_COOKIE_SAMESITE is unset",
+    "Set SESSION_COOKIE_SAMESITE = 'Lax' (or 'Strict').",
+)(
+    _session_check(
+        "PG307",
+        "SESSION_COOKIE_SAMESITE",
+        lambda v: v is None or str(v).lower() == "none",
+        "the session cookie is sent on cross-site requests",
+    )
+)
+
+
+@register(
+    "PG308",
+    Severity.WARNING,
+    "MAX_CONTENT_LENGTH is unset",
+    "Set MAX_CONTENT_LENGTH (e.g. 16 * 1024 * 1024) so request bodies are bounded.",
+)
+def no_max_content_length(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.config.get("MAX_CONTENT_LENGTH") is None:
+        yield make_finding(
+            "PG308",
+            "MAX_CONTENT_LENGTH is unset: request bodies are unbounded",
+            ctx.config_source("MAX_CONTENT_LENGTH"),
+            Condition.CHECK_WARNING,
+        )
+
+
+# -- PG4xx: dependencies -------------------------------------------------------------------
+
+
+def _advisory_check(check_id: str, package: str) -> Check:
+    def check(ctx: CheckContext) -> Iterator[Finding]:
+        try:
+            current = installed_version(package)
+        except PackageNotFoundError:
+            return
+        for advisory in affecting(package, current):
+            yield make_finding(
+                check_id,
+                f"{package} {current} is affected by {advisory.ghsa}"
+                f" ({advisory.cve}): {advisory.summary}; fixed in {advisory.fixed}",
+                f"installed package {package} {current}",
+                Condition.CHECK_ERROR,
+                advisory=advisory.ghsa,
+            )
+
+    return check
+
+
+register(
+    "PG401",
+    Severity.ERROR,
+    "Installed Werkzeug has a known advisory",
+    "Upgrade Werkzeug to the fixed version named in the message.",
+)(_advisory_check("PG401", "werkzeug"))
+register(
+    "PG402",
+    Severity.ERROR,
+    "Installed Flask has a known advisory",
+    "Upgrade Flask to the fixed version named in the message.",
+)(_advisory_check("PG402", "flask"))
+
+
+# -- PG5xx: logging and alerting --------------------------------------------------------
+
+
+@register(
+    "PG501",
+    Severity.ERROR,
+    "Security events would reach no handler",
+    "Do not disable the flask_prodguard.security logger or raise its level above WARNING.",
+)
+def events_unheard(ctx: CheckContext) -> Iterator[Finding]:
+    logger = logging.getLogger("flask_prodguard.security")
+    if logger.disabled or logger.getEffectiveLevel() > logging.WARNING:
+        yield make_finding(
+            "PG501",
+            "the flask_prodguard.security logger drops warnings and errors",
+            "logging configuration",
+            Condition.CHECK_ERROR,
+        )
+
+
+@register(
+    "PG502",
+    Severity.WARNING,
+    "structlog logs tracebacks with local variables",
+    "Use ExceptionRenderer(ExceptionDictTransformer(show_locals=False)) instead of "
+    "dict_tracebacks.",
+)
+def structlog_locals(ctx: CheckContext) -> Iterator[Finding]:
+    import structlog
+
+    if not structlog.is_configured():
+        return
+    for processor in structlog.get_config().get("processors", ()):
+        formatter = getattr(processor, "format_exception", None)
+        if getattr(formatter, "show_locals", False):
+            yield make_finding(
+                "PG502",
+                "a structlog ExceptionRenderer logs frame locals (secrets, environs)",
+                "structlog.configure()",
+                Condition.CHECK_WARNING,
+            )
+            return
+
+
+# -- PG6xx: serving and set-up -------------------------------------------------------------
+
+
+@register(
+    "PG601",
+    Severity.ERROR,
+    "PRODGUARD_ENV is development under a production server",
+    "Set PRODGUARD_ENV=production where gunicorn or waitress serves the app.",
+)
+def development_under_server(ctx: CheckContext) -> Iterator[Finding]:
+    settings = ctx.settings
+    if settings is None or settings.env != "development":
+        return
+    server = detect.production_server(ctx.environ)
+    if server is not None:
+        yield make_finding(
+            "PG601",
+            f"PRODGUARD_ENV is development but {server} serves the app",
+            settings.sources["PRODGUARD_ENV"],
+            Condition.CHECK_ERROR,
+        )
+
+
+@register(
+    "PG602",
+    Severity.WARNING,
+    "Settings live in dotenv files a production server does not load",
+    "gunicorn and waitress ignore .env and .flaskenv: set these variables in the service "
+    "environment (systemd, supervisor, container).",
+)
+def dotenv_settings(ctx: CheckContext) -> Iterator[Finding]:
+    names = sorted(
+        name for name in ctx.dotenv if name.startswith(("PRODGUARD_", "FLASK_", "SECRET"))
+    )
+    if names:
+        files = sorted({ctx.dotenv[name][0] for name in names})
+        yield make_finding(
+            "PG602",
+            f"{', '.join(names)} set only in {', '.join(files)}",
+            ", ".join(files),
+            Condition.CHECK_WARNING,
+        )
+
+
+@register(
+    "PG603",
+    Severity.WARNING,
+    "Unknown id in PRODGUARD_SILENCED_CHECKS",
+    "Remove ids that do not exist (see flask prodguard check --list).",
+)
+def _unknown_silenced(ctx: CheckContext) -> Iterator[Finding]:
+    silenced = ctx.settings.silenced_checks if ctx.settings is not None else ()
+    for check_id in silenced:
+        if check_id not in REGISTRY:
+            yield make_finding(
+                "PG603",
+                f"PRODGUARD_SILENCED_CHECKS names an unknown check {check_id!r}",
+                ctx.settings.sources.get("PRODGUARD_SILENCED_CHECKS", "app.config"),
+                Condition.CHECK_WARNING,
+            )
+
+
+def read_dotenv(start: str | os.PathLike[str] | None = None) -> dict[str, tuple[str, str]]:
+    """``.env`` and ``.flaskenv`` values (name -> (file, value)), nearest first.
+
+    Found like the ``flask`` command finds them: from the working directory
+    up. ``.env`` wins over ``.flaskenv``.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    directory = Path(start or os.getcwd()).resolve()
+    for filename in (".flaskenv", ".env"):
+        for folder in (directory, *directory.parents):
+            path = folder / filename
+            if path.is_file():
+                for name, value in _parse_dotenv(path).items():
+                    found[name] = (filename, value)
+                break
+    return found
+
+
+def _parse_dotenv(path: Path) -> dict[str, str]:
+    values = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name.strip()] = value
+    return values
+
+
+def run_checks(ctx: CheckContext, silenced: tuple[str, ...] = ()) -> list[Finding]:
+    """Run every registered check not silenced; findings in registry order."""
+    findings: list[Finding] = []
+    for check_id, info in REGISTRY.items():
+        if check_id in silenced:
+            continue
+        findings.extend(info.function(ctx))
+    return findings
