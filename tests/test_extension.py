@@ -105,6 +105,7 @@ def test_report_detects_and_changes_nothing(env: str, events: list[Any]) -> None
         "PG204",
         "PG205",
         "PG206",
+        "PG208",
     ]
 
 
