@@ -8,6 +8,9 @@ need no app (``events``) never load it.
 from __future__ import annotations
 
 import json
+import os
+import sys
+from typing import Any
 
 import click
 
@@ -17,6 +20,13 @@ from .catalogue import FIELDS
 from .catalogue import REQUEST_FIELDS
 from .catalogue import SCHEMA_VERSION
 from .catalogue import event_schema
+from .checks import DOCS_URL
+from .checks import REGISTRY
+from .checks import CheckContext
+from .checks import Finding
+from .checks import Severity
+from .checks import read_dotenv
+from .checks import run_checks
 
 
 @click.group("prodguard")
@@ -85,3 +95,202 @@ def events_command(output_format: str) -> None:
         click.echo(f"  {spec.meaning}")
         for name in spec.fields:
             click.echo(f"    {name}: {FIELDS[name].doc}")
+
+
+_SEVERITIES = ("info", "warning", "error", "critical")
+_SARIF_LEVEL = {"info": "note", "warning": "warning", "error": "error", "critical": "error"}
+
+
+def load_for_inspection(info: Any, app_import_path: str | None) -> Any:
+    """Load the app as the flask command would, but exactly as configured.
+
+    ``flask`` resets ``app.debug`` from ``FLASK_DEBUG`` after loading, which
+    hides a ``DEBUG = True`` written in code; this loader does not, and the
+    guard (if the app has one) only records its settings.
+    """
+    from flask.cli import ScriptInfo
+
+    from .extension import _inspecting
+
+    loader = ScriptInfo(
+        app_import_path=app_import_path or getattr(info, "app_import_path", None),
+        create_app=getattr(info, "create_app", None),
+        set_debug_flag=False,
+    )
+    token = _inspecting.set(True)
+    try:
+        return loader.load_app()
+    finally:
+        _inspecting.reset(token)
+
+
+def _location(app: Any) -> str:
+    module = sys.modules.get(app.import_name)
+    path = getattr(module, "__file__", None) or f"{app.import_name.replace('.', '/')}.py"
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def render_sarif(app: Any, findings: list[Finding]) -> dict[str, Any]:
+    """Findings as a SARIF 2.1.0 log that code-scanning tools accept."""
+    from . import __version__
+
+    rules: list[dict[str, Any]] = []
+    index = {}
+    for check_id, info in REGISTRY.items():
+        index[check_id] = len(rules)
+        rules.append(
+            {
+                "id": check_id,
+                "name": info.title.replace(" ", ""),
+                "shortDescription": {"text": info.title},
+                "help": {"text": info.hint},
+                "helpUri": f"{DOCS_URL}#{check_id.lower()}",
+                "defaultConfiguration": {"level": _SARIF_LEVEL[str(info.severity)]},
+                "properties": {"severity": str(info.severity)},
+            }
+        )
+    location = _location(app)
+    results = [
+        {
+            "ruleId": f.check_id,
+            "ruleIndex": index[f.check_id],
+            "level": _SARIF_LEVEL[str(f.severity)],
+            "message": {"text": f"{f.message} (from {f.source}). Fix: {f.hint}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": location.replace(os.sep, "/")},
+                        "region": {"startLine": 1},
+                    }
+                }
+            ],
+            "properties": {"source": f.source, "severity": str(f.severity)},
+        }
+        for f in findings
+    ]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "Flask-ProdGuard",
+                        "version": __version__,
+                        "informationUri": DOCS_URL,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+
+
+def _print_text(app: Any, settings: Any, findings: list[Finding], fail_level: str) -> None:
+    if settings is not None:
+        click.echo(
+            f"Flask-ProdGuard check of app {app.name!r}: PRODGUARD_ENV={settings.env}"
+            f" ({settings.sources['PRODGUARD_ENV']}),"
+            f" PRODGUARD_STRICTNESS={settings.strictness}"
+        )
+    else:
+        click.echo(f"Flask-ProdGuard check of app {app.name!r} (not guarded)")
+    colours = {"critical": "red", "error": "red", "warning": "yellow", "info": "cyan"}
+    for severity in reversed(_SEVERITIES):
+        group = [f for f in findings if str(f.severity) == severity]
+        if not group:
+            continue
+        click.echo("")
+        click.secho(severity.upper(), fg=colours[severity], bold=True)
+        for f in group:
+            click.echo(f"  {click.style(f.check_id, bold=True)}  {f.message}")
+            click.echo(f"         source: {f.source}")
+            click.echo(f"         fix:    {f.hint}")
+            click.echo(f"         docs:   {f.docs}")
+    counts = {s: sum(1 for f in findings if str(f.severity) == s) for s in _SEVERITIES}
+    summary = (
+        ", ".join(f"{counts[s]} {s}" for s in reversed(_SEVERITIES) if counts[s])
+        or "nothing found"
+    )
+    click.echo("")
+    click.echo(f"{len(findings)} finding(s): {summary}; fail level {fail_level}.")
+
+
+@prodguard.command("check")
+@click.option("--app", "app_import_path", help="The app to check, as module:app (or factory).")
+@click.option(
+    "--env",
+    type=click.Choice(["production", "staging", "development", "testing"]),
+    help="Check as if PRODGUARD_ENV were this (default: what the app would use).",
+)
+@click.option(
+    "--fail-level",
+    type=click.Choice(_SEVERITIES),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--list", "list_checks", is_flag=True, help="List every check and exit.")
+@click.pass_context
+def check_command(
+    ctx: click.Context,
+    app_import_path: str | None,
+    env: str | None,
+    fail_level: str,
+    output_format: str,
+    list_checks: bool,
+) -> None:
+    """Run the deployment checklist against the app; exit 1 on findings.
+
+    Exit status: 0 nothing at or above --fail-level, 1 findings at or above
+    it, 2 usage error or an app that cannot be loaded.
+    """
+    if list_checks:
+        for check_id, info in REGISTRY.items():
+            click.echo(f"{check_id}  {str(info.severity):8}  {info.title}")
+        return
+    if env is not None:
+        os.environ["PRODGUARD_ENV"] = env
+    try:
+        app = load_for_inspection(ctx.obj, app_import_path)
+    except Exception as error:  # noqa: BLE001 - any load failure is reported
+        click.echo(f"Error: could not load the app: {type(error).__name__}: {error}", err=True)
+        ctx.exit(2)
+    state = app.extensions.get("prodguard")
+    settings = getattr(state, "settings", None)
+    check_ctx = CheckContext(app, os.environ, dotenv=read_dotenv(), settings=settings, cli=True)
+    silenced = settings.silenced_checks if settings is not None else ()
+    findings = run_checks(check_ctx, silenced)
+    threshold = Severity[fail_level.upper()]
+    failing = [f for f in findings if f.severity >= threshold]
+    code = 1 if failing else 0
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "app": app.name,
+                    "env": str(settings.env) if settings else None,
+                    "strictness": str(settings.strictness) if settings else None,
+                    "fail_level": fail_level,
+                    "findings": [f.as_dict() for f in findings],
+                    "exit_code": code,
+                },
+                indent=2,
+            )
+        )
+    elif output_format == "sarif":
+        click.echo(json.dumps(render_sarif(app, findings), indent=2))
+    else:
+        _print_text(app, settings, findings, fail_level)
+    ctx.exit(code)

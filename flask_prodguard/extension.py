@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 from collections.abc import Callable
@@ -32,6 +33,13 @@ from .state import startup_findings
 
 if TYPE_CHECKING:
     from flask import Flask
+
+
+# Set by ``flask prodguard check``: apps loaded for inspection are guarded in
+# name only, so the checks see their configuration exactly as written.
+_inspecting: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "prodguard_inspecting", default=False
+)
 
 
 def _running_flask_run() -> bool:
@@ -103,7 +111,7 @@ class ProdGuard:
                 value=settings.log_destination,
             ) from None
         state = GuardState(app, settings)
-        if settings.strictness is Strictness.OFF:
+        if settings.strictness is Strictness.OFF or _inspecting.get():
             app.extensions["prodguard"] = state
             return
 
