@@ -740,3 +740,31 @@ def run_checks(ctx: CheckContext, silenced: tuple[str, ...] = ()) -> list[Findin
             continue
         findings.extend(info.function(ctx))
     return findings
+
+
+def checks_reference() -> str:
+    """The reStructuredText page listing every check (``docs/checks.rst``)."""
+    lines = [
+        "Deployment checks",
+        "=================",
+        "",
+        "Generated from the check registry (``flask_prodguard.checks.REGISTRY``); run",
+        "``flask prodguard check`` to see which apply to your app, and silence one with",
+        "``PRODGUARD_SILENCED_CHECKS``. In ``strict``, error and critical findings refuse",
+        "to start the app.",
+        "",
+    ]
+    for check_id, info in REGISTRY.items():
+        title = f"{check_id}: {info.title}"
+        lines += [
+            f".. _{check_id.lower()}:",
+            "",
+            title,
+            "-" * len(title),
+            "",
+            f"Severity: **{info.severity}**",
+            "",
+            f"Fix: {info.hint}",
+            "",
+        ]
+    return "\n".join(lines)

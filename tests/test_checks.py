@@ -1,0 +1,272 @@
+"""The deployment check registry: each check on and off, sources, silencing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_prodguard import ProdGuard
+from flask_prodguard import UnsafeDeploymentError
+from flask_prodguard import advisories
+from flask_prodguard.checks import REGISTRY
+from flask_prodguard.checks import CheckContext
+from flask_prodguard.checks import Severity
+from flask_prodguard.checks import checks_reference
+from flask_prodguard.checks import read_dotenv
+from flask_prodguard.checks import run_checks
+from flask_prodguard.config import load_settings
+from flask_prodguard.testing import capture_events
+from werkzeug.debug import DebuggedApplication
+
+from conftest import SAFE_SETTINGS
+from conftest import build_app
+from conftest import names
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "checks.rst"
+
+
+def ids(app: Flask, environ: dict[str, str] | None = None, **context: Any) -> list[str]:
+    ctx = CheckContext(app, environ or {}, cli=True, **context)
+    return [f.check_id for f in run_checks(ctx)]
+
+
+def clean_app(**config: Any) -> Flask:
+    app = build_app("checks", **config)
+    app.extensions["prodguard"] = object()  # counts as guarded for PG207
+    return app
+
+
+def test_clean_app_has_no_findings() -> None:
+    """Control: a well-configured app passes every check."""
+    assert ids(clean_app()) == []
+
+
+@pytest.mark.parametrize(
+    ("check_id", "config", "environ"),
+    [
+        ("PG101", {"DEBUG": True}, {}),
+        ("PG101", {}, {"FLASK_DEBUG": "1"}),
+        ("PG103", {}, {"WERKZEUG_DEBUG_PIN": "off"}),
+        ("PG104", {"DEBUG_TB_ENABLED": True}, {}),
+        ("PG201", {"TESTING": True}, {}),
+        ("PG202", {"PROPAGATE_EXCEPTIONS": True}, {}),
+        ("PG203", {"TRAP_HTTP_EXCEPTIONS": True}, {}),
+        ("PG204", {"TRAP_BAD_REQUEST_ERRORS": True}, {}),
+        ("PG205", {"EXPLAIN_TEMPLATE_LOADING": True}, {}),
+        ("PG206", {"TEMPLATES_AUTO_RELOAD": True}, {}),
+        ("PG301", {"SECRET_KEY": None}, {}),
+        ("PG302", {"SECRET_KEY": "k8#Lq2!vZ"}, {}),
+        ("PG303", {"SECRET_KEY": "ab" * 20}, {}),
+        ("PG304", {"SECRET_KEY": "you-will-never-guess"}, {}),
+        ("PG304", {"SECRET_KEY_FALLBACKS": ["changeme"]}, {}),
+        ("PG305", {"SESSION_COOKIE_SECURE": False}, {}),
+        ("PG306", {"SESSION_COOKIE_HTTPONLY": False}, {}),
+        ("PG307", {"SESSION_COOKIE_SAMESITE": None}, {}),
+        ("PG308", {"MAX_CONTENT_LENGTH": None}, {}),
+    ],
+)
+def test_each_config_check_on_and_off(
+    check_id: str, config: dict[str, Any], environ: dict[str, str]
+) -> None:
+    """Each check fires for its condition and is silent on the clean app."""
+    assert check_id not in ids(clean_app())
+    found = ids(clean_app(**config), environ)
+    assert check_id in found
+
+
+def test_debugger_in_chain_pg102() -> None:
+    """PG102: a DebuggedApplication inside app.wsgi_app."""
+    app = clean_app()
+    assert "PG102" not in ids(app)
+    app.wsgi_app = DebuggedApplication(app.wsgi_app)  # type: ignore[method-assign]
+    assert "PG102" in ids(app)
+
+
+def test_dev_server_pg105_only_in_process() -> None:
+    """PG105: the reloader child is a finding in the serving process, not in the CLI."""
+    app = clean_app()
+    ctx = CheckContext(app, {"WERKZEUG_RUN_MAIN": "true"}, cli=False)
+    assert "PG105" in [f.check_id for f in run_checks(ctx)]
+    assert "PG105" not in ids(app, {"WERKZEUG_RUN_MAIN": "true"})
+
+
+def test_not_guarded_pg207() -> None:
+    """PG207: an app that never called ProdGuard(app)."""
+    assert "PG207" in ids(build_app("bare"))
+    assert "PG207" not in ids(clean_app())
+
+
+def test_weak_strictness_pg208() -> None:
+    """PG208: report or off in production is itself a finding."""
+    weak = load_settings(
+        {"PRODGUARD_ENV": "production", "PRODGUARD_STRICTNESS": "report"}, {}, {}
+    )
+    strong = load_settings({"PRODGUARD_ENV": "production"}, {}, {})
+    assert "PG208" in ids(clean_app(), settings=weak)
+    assert "PG208" not in ids(clean_app(), settings=strong)
+
+
+@pytest.mark.parametrize(
+    ("package", "version", "ghsa"),
+    [
+        ("werkzeug", "3.0.1", "GHSA-2g68-c3qc-8985"),
+        ("werkzeug", "3.1.5", "GHSA-29vq-49wr-vm6x"),
+        ("flask", "3.1.0", "GHSA-4grg-w6v8-c28g"),
+        ("flask", "2.3.1", "GHSA-m2qf-hxjv-5gpq"),
+    ],
+)
+def test_advisories_pg401_pg402(
+    monkeypatch: pytest.MonkeyPatch, package: str, version: str, ghsa: str
+) -> None:
+    """PG401/PG402: an installed version with a known advisory is an error."""
+    from flask_prodguard import checks
+
+    assert not [i for i in ids(clean_app()) if i in ("PG401", "PG402")]
+    real = checks.installed_version
+    monkeypatch.setattr(
+        checks, "installed_version", lambda name: version if name == package else real(name)
+    )
+    ctx = CheckContext(clean_app(), {}, cli=True)
+    found = [f for f in run_checks(ctx) if f.check_id in ("PG401", "PG402")]
+    assert any(ghsa in f.message for f in found)
+    assert {f.severity for f in found} == {Severity.ERROR}
+
+
+def test_advisory_ranges() -> None:
+    """Versions inside a fixed range's gap are not flagged (2.3.2 has the 2.2.5 fix)."""
+    assert not [a for a in advisories.affecting("flask", "2.3.2") if a.cve == "CVE-2023-30861"]
+    assert [a for a in advisories.affecting("flask", "2.3.1") if a.cve == "CVE-2023-30861"]
+    assert advisories.parse_version("3.1.0rc1") == (3, 1, 0)
+
+
+def test_events_unheard_pg501() -> None:
+    """PG501: the security logger silenced above WARNING."""
+    import logging
+
+    logger = logging.getLogger("flask_prodguard.security")
+    level = logger.level
+    try:
+        assert "PG501" not in ids(clean_app())
+        logger.setLevel(logging.CRITICAL)
+        assert "PG501" in ids(clean_app())
+    finally:
+        logger.setLevel(level)
+
+
+def test_structlog_locals_pg502() -> None:
+    """PG502: structlog configured to log tracebacks with local variables."""
+    import structlog
+
+    try:
+        assert "PG502" not in ids(clean_app())
+        structlog.configure(processors=[structlog.processors.dict_tracebacks])
+        assert "PG502" in ids(clean_app())
+        transformer = structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        structlog.configure(processors=[structlog.processors.ExceptionRenderer(transformer)])
+        assert "PG502" not in ids(clean_app())
+    finally:
+        structlog.reset_defaults()
+
+
+def test_development_under_server_pg601() -> None:
+    """PG601: PRODGUARD_ENV=development while gunicorn serves."""
+    dev = load_settings({"PRODGUARD_ENV": "development"}, {}, {})
+    gunicorn = {"SERVER_SOFTWARE": "gunicorn/27.0.1"}
+    assert "PG601" in ids(clean_app(), gunicorn, settings=dev)
+    assert "PG601" not in ids(clean_app(), {}, settings=dev)
+
+
+def test_dotenv_pg602(tmp_path: Path) -> None:
+    """PG602: settings that live only in .env/.flaskenv."""
+    (tmp_path / ".flaskenv").write_text("FLASK_APP=app\nPRODGUARD_ENV=production\n# c\n")
+    (tmp_path / ".env").write_text('export SECRET_KEY="abc"\nOTHER=1\n')
+    dotenv = read_dotenv(tmp_path)
+    assert dotenv["PRODGUARD_ENV"] == (".flaskenv", "production")
+    assert dotenv["SECRET_KEY"] == (".env", "abc")
+    found = run_checks(CheckContext(clean_app(), {}, dotenv=dotenv, cli=True))
+    (finding,) = [f for f in found if f.check_id == "PG602"]
+    assert "PRODGUARD_ENV" in finding.message and ".flaskenv" in finding.source
+
+
+def test_sources_env_var_dotenv_config_default(tmp_path: Path) -> None:
+    """Each finding says where the value came from."""
+    (tmp_path / ".flaskenv").write_text("FLASK_DEBUG=1\n")
+    dotenv = read_dotenv(tmp_path)
+    by_env = run_checks(CheckContext(clean_app(), {"FLASK_DEBUG": "1"}, cli=True))
+    assert by_env[0].source == "environment variable FLASK_DEBUG"
+    by_dotenv = run_checks(
+        CheckContext(clean_app(), {"FLASK_DEBUG": "1"}, dotenv=dotenv, cli=True)
+    )
+    assert by_dotenv[0].source == ".flaskenv (FLASK_DEBUG)"
+    by_config = run_checks(CheckContext(clean_app(DEBUG=True), {}, cli=True))
+    assert by_config[0].source == "app.config DEBUG"
+    app = clean_app()
+    app.config["SESSION_COOKIE_SECURE"] = False
+    (insecure,) = run_checks(CheckContext(app, {}, cli=True))
+    assert insecure.source == "Flask default (SESSION_COOKIE_SECURE)"
+
+
+def test_every_check_has_id_severity_hint_and_anchor() -> None:
+    """Each registered check has a stable id in its family, a hint and a docs anchor."""
+    for check_id, info in REGISTRY.items():
+        assert check_id[:2] == "PG" and check_id[2] in "123456" and len(check_id) == 5
+        assert info.hint and info.title
+        assert isinstance(info.severity, Severity)
+
+
+def test_init_app_reports_checks_as_events() -> None:
+    """enforce: check findings become prodguard.check.failed events; nothing refused."""
+    with capture_events() as events:
+        ProdGuard(build_app("check-events", PRODGUARD_ENV="production", SECRET_KEY="changeme"))
+    (failed,) = [e for e in events if e["event"] == "prodguard.check.failed"]
+    assert failed["check_id"] == "PG304" and failed["severity"] == "critical"
+    assert failed["source"] == "app.config SECRET_KEY" and failed["action"] == "reported"
+
+
+def test_strict_refuses_error_findings_not_warnings() -> None:
+    """strict: error-level check findings refuse; warnings do not."""
+    app = build_app(
+        "strict-warn",
+        PRODGUARD_ENV="production",
+        PRODGUARD_STRICTNESS="strict",
+        SESSION_COOKIE_SECURE=False,
+    )
+    ProdGuard(app)
+    refused = build_app(
+        "strict-err",
+        PRODGUARD_ENV="production",
+        PRODGUARD_STRICTNESS="strict",
+        SECRET_KEY="dev",
+    )
+    with pytest.raises(UnsafeDeploymentError, match="PG304"):
+        ProdGuard(refused)
+
+
+def test_silenced_checks_skip_and_unknown_ids_are_findings() -> None:
+    """PRODGUARD_SILENCED_CHECKS silences by id; an unknown id is PG603."""
+    with capture_events() as events:
+        ProdGuard(
+            build_app(
+                "silenced",
+                PRODGUARD_ENV="production",
+                MAX_CONTENT_LENGTH=None,
+                PRODGUARD_SILENCED_CHECKS=["PG308", "pg999"],
+            )
+        )
+    failed = [e["check_id"] for e in events if e["event"] == "prodguard.check.failed"]
+    assert failed == ["PG603"]
+    assert "prodguard.startup.posture" in names(events)
+
+
+def test_docs_page_generated_from_registry() -> None:
+    """docs/checks.rst is exactly what the registry generates, so it cannot drift."""
+    assert DOCS.read_text(encoding="utf-8") == checks_reference()
+    for check_id in REGISTRY:
+        assert f".. _{check_id.lower()}:" in DOCS.read_text(encoding="utf-8")
+
+
+def test_safe_settings_really_are_safe() -> None:
+    """The test suite's safe settings pass every config check (guards the other tests)."""
+    assert ids(clean_app(**SAFE_SETTINGS)) == []
