@@ -185,9 +185,12 @@ def _config_condition(severity: Severity) -> Condition:
 )
 def debug_mode(ctx: CheckContext) -> Iterator[Finding]:
     sources = []
-    if ctx.config.get("DEBUG"):
+    from_environment = detect.flag_is_on(ctx.environ.get("FLASK_DEBUG"))
+    # Flask seeds DEBUG from FLASK_DEBUG when the app is created: a DEBUG that
+    # FLASK_DEBUG explains is not blamed on the code.
+    if ctx.config.get("DEBUG") and not from_environment:
         sources.append(ctx.config_source("DEBUG"))
-    if detect.flag_is_on(ctx.environ.get("FLASK_DEBUG")):
+    if from_environment:
         sources.append(ctx.env_source("FLASK_DEBUG"))
     if sources:
         yield make_finding(

@@ -124,16 +124,30 @@ def load_for_inspection(info: Any, app_import_path: str | None) -> Any:
         _inspecting.reset(token)
 
 
-def _location(app: Any) -> str:
-    module = sys.modules.get(app.import_name)
-    path = getattr(module, "__file__", None) or f"{app.import_name.replace('.', '/')}.py"
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+def _location(app: Any, import_path: str | None = None) -> str:
+    """The source file that defines the app, relative to the working directory."""
+    candidates = []
+    if import_path:
+        candidates.append(sys.modules.get(import_path.split(":", 1)[0]))
+    candidates.append(sys.modules.get(app.import_name))
+    candidates += [
+        module
+        for module in list(sys.modules.values())
+        if any(value is app for value in getattr(module, "__dict__", {}).values())
+    ]
+    for module in candidates:
+        path = str(getattr(module, "__file__", None) or "")
+        if path and os.path.exists(path):
+            try:
+                return os.path.relpath(path)
+            except ValueError:
+                return str(path)
+    return f"{app.import_name.replace('.', '/')}.py"
 
 
-def render_sarif(app: Any, findings: list[Finding]) -> dict[str, Any]:
+def render_sarif(
+    app: Any, findings: list[Finding], import_path: str | None = None
+) -> dict[str, Any]:
     """Findings as a SARIF 2.1.0 log that code-scanning tools accept."""
     from . import __version__
 
@@ -152,7 +166,7 @@ def render_sarif(app: Any, findings: list[Finding]) -> dict[str, Any]:
                 "properties": {"severity": str(info.severity)},
             }
         )
-    location = _location(app)
+    location = _location(app, import_path)
     results = [
         {
             "ruleId": f.check_id,
@@ -190,11 +204,16 @@ def render_sarif(app: Any, findings: list[Finding]) -> dict[str, Any]:
     }
 
 
-def _print_text(app: Any, settings: Any, findings: list[Finding], fail_level: str) -> None:
+def _print_text(
+    app: Any, settings: Any, findings: list[Finding], fail_level: str, ctx: CheckContext
+) -> None:
     if settings is not None:
+        source = settings.sources["PRODGUARD_ENV"]
+        if source.startswith("environment variable"):
+            source = ctx.env_source("PRODGUARD_ENV")  # perhaps loaded from a dotenv file
         click.echo(
             f"Flask-ProdGuard check of app {app.name!r}: PRODGUARD_ENV={settings.env}"
-            f" ({settings.sources['PRODGUARD_ENV']}),"
+            f" ({source}),"
             f" PRODGUARD_STRICTNESS={settings.strictness}"
         )
     else:
@@ -290,7 +309,8 @@ def check_command(
             )
         )
     elif output_format == "sarif":
-        click.echo(json.dumps(render_sarif(app, findings), indent=2))
+        import_path = app_import_path or getattr(ctx.obj, "app_import_path", None)
+        click.echo(json.dumps(render_sarif(app, findings, import_path), indent=2))
     else:
-        _print_text(app, settings, findings, fail_level)
+        _print_text(app, settings, findings, fail_level, check_ctx)
     ctx.exit(code)

@@ -54,7 +54,7 @@ def write_app(
     extra: str = "",
     **config: Any,
 ) -> Path:
-    """Write ``module`` (dotted for a package) to ``folder``; safe settings unless overridden."""
+    """Write ``module`` (dotted for a package) in ``folder``; safe settings by default."""
     settings = {**(SAFE_SETTINGS if safe else {}), **config}
     lines = [extra] if extra else []
     if guard:
