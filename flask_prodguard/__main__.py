@@ -13,6 +13,7 @@ from flask.cli import load_dotenv
 
 from .cli import check_command
 from .cli import events_command
+from .cli import serve_command
 
 
 @click.group(name="python -m flask_prodguard")
@@ -23,6 +24,7 @@ def cli() -> None:
 
 cli.add_command(check_command)
 cli.add_command(events_command)
+cli.add_command(serve_command)
 
 if __name__ == "__main__":
     cli(prog_name="python -m flask_prodguard")

@@ -314,3 +314,75 @@ def check_command(
     else:
         _print_text(app, settings, findings, fail_level, check_ctx)
     ctx.exit(code)
+
+
+@prodguard.command("serve")
+@click.option("--app", "app_import_path", help="The app to serve, as module:app (or factory).")
+@click.option(
+    "--server",
+    type=click.Choice(["auto", "gunicorn", "waitress"]),
+    default="auto",
+    show_default=True,
+    help="auto: gunicorn on POSIX when installed, waitress otherwise.",
+)
+@click.option(
+    "--bind",
+    default="127.0.0.1:8000",
+    show_default=True,
+    help="HOST:PORT to listen on (loopback unless you say otherwise).",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="gunicorn workers [2 x CPUs + 1].")
+@click.option("--threads", type=click.IntRange(min=1), help="Threads per worker / in total.")
+@click.pass_context
+def serve_command(
+    ctx: click.Context,
+    app_import_path: str | None,
+    server: str,
+    bind: str,
+    workers: int | None,
+    threads: int | None,
+) -> None:
+    """Serve the app on gunicorn or waitress with safe defaults (never the dev server)."""
+    from flask.cli import ScriptInfo
+
+    from .exceptions import ProdGuardError
+    from .serve import serve
+
+    host, _, port_text = bind.rpartition(":")
+    if not host or not port_text.isdigit():
+        raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind")
+    info = ctx.obj if isinstance(ctx.obj, ScriptInfo) else ScriptInfo()
+    loader = ScriptInfo(
+        app_import_path=app_import_path or info.app_import_path,
+        create_app=info.create_app,
+        set_debug_flag=False,
+    )
+    try:
+        app = loader.load_app()
+    except ProdGuardError as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
+    except Exception as error:  # noqa: BLE001 - any load failure is reported
+        click.echo(f"Error: could not load the app: {type(error).__name__}: {error}", err=True)
+        ctx.exit(2)
+    try:
+        serve(
+            app,
+            server=server,
+            host=host.strip("[]"),
+            port=int(port_text),
+            workers=workers,
+            threads=threads,
+        )
+    except ProdGuardError as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
+
+
+def _register_deploy_config() -> None:
+    from .deploy import deploy_config_command
+
+    prodguard.add_command(deploy_config_command)
+
+
+_register_deploy_config()

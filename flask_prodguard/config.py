@@ -237,6 +237,19 @@ SILENCED_CHECKS = _declare(
     kind="text_list",
 )
 
+#: How many reverse proxies in front of the app set ``X-Forwarded-For``,
+#: ``-Proto``, ``-Host``, ``-Port`` and ``-Prefix`` (0: none, trust no such
+#: header). The guard places one ``ProxyFix`` with this hop count in front of
+#: itself, so events carry the real client address and scheme; ``serve``
+#: leaves the servers' own proxy trust off, so headers are never trusted twice.
+TRUSTED_PROXIES = _declare(
+    "PRODGUARD_TRUSTED_PROXIES",
+    0,
+    "Reverse proxies in front of the app (hop count for X-Forwarded-*); 0 trusts none.",
+    kind="int",
+    minimum=0,
+)
+
 # Set by the bundled pytest plugin: under pytest the default environment is
 # "testing", so adding the guard never changes the behaviour of an app's tests.
 _under_pytest = False
@@ -270,6 +283,7 @@ class Settings:
     error_template: str | None = None
     error_id_header: str = "X-Error-ID"
     silenced_checks: tuple[str, ...] = ()
+    trusted_proxies: int = 0
 
     @property
     def env_explicit(self) -> bool:
@@ -448,4 +462,5 @@ def load_settings(
         error_template=values[ERROR_TEMPLATE.name],
         error_id_header=values[ERROR_ID_HEADER.name],
         silenced_checks=tuple(c.strip().upper() for c in values[SILENCED_CHECKS.name]),
+        trusted_proxies=values[TRUSTED_PROXIES.name],
     )

@@ -125,9 +125,16 @@ class ProdGuard:
 
         app.extensions["prodguard"] = state
         pages = install_error_handling(app, state)
-        app.wsgi_app = GuardMiddleware(  # type: ignore[method-assign]
-            app, app.wsgi_app, state, SafetyNet(state, pages)
-        )
+        guarded: Any = GuardMiddleware(app, app.wsgi_app, state, SafetyNet(state, pages))
+        hops = settings.trusted_proxies
+        if hops:
+            # In front of the guard, so its events see the real client.
+            from werkzeug.middleware.proxy_fix import ProxyFix
+
+            guarded = ProxyFix(
+                guarded, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+            )
+        app.wsgi_app = guarded  # type: ignore[method-assign]
         install_debugger_hook(app)
         _guard_run(app, state)
         state.emit(

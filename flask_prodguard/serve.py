@@ -1,0 +1,299 @@
+"""Serve a guarded app on gunicorn or waitress, never the development server.
+
+``flask_prodguard.serve(app)`` is the drop-in for ``app.run()`` under
+``if __name__ == "__main__":``; ``flask prodguard serve`` does the same from
+the command line. Safe defaults: no reloader, no ``expose_tracebacks``,
+loopback unless told otherwise, workers from the CPU count, proxy headers
+trusted only as ``PRODGUARD_TRUSTED_PROXIES`` says (through one ProxyFix the
+guard places in front of itself, never also in the server), and the server's
+own logs as JSON lines like the security events. It refuses to start when a
+deployment check finds an error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from .checks import CheckContext
+from .checks import Finding
+from .checks import Severity
+from .checks import run_checks
+from .exceptions import ConfigurationError
+from .exceptions import UnsafeDeploymentError
+from .processors import sanitise_text
+
+#: pip commands that install each server.
+INSTALL_HINT = {
+    "gunicorn": "pip install 'Flask-ProdGuard[gunicorn]'",
+    "waitress": "pip install 'Flask-ProdGuard[waitress]'",
+}
+
+# gunicorn access-log atoms -> field names of the JSON line.
+_ACCESS_FIELDS = {
+    "h": "client_ip",
+    "m": "method",
+    "U": "path",
+    "q": "query",
+    "s": "status",
+    "B": "bytes",
+    "f": "referer",
+    "a": "user_agent",
+    "D": "duration_us",
+    "H": "protocol",
+}
+
+
+class ServerJSONFormatter(logging.Formatter):
+    """gunicorn and waitress log records as one JSON object per line.
+
+    Field names follow the security events (``event``, ``level``,
+    ``timestamp``, ``logger``); gunicorn access records carry their fields
+    (``client_ip``, ``method``, ``path``, ``status``...) as fields, escaped and
+    capped like every request string.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        timestamp = datetime.datetime.fromtimestamp(record.created, datetime.UTC)
+        data: dict[str, Any] = {
+            "event": "server.access" if _is_access(record) else "server.log",
+            "level": record.levelname.lower(),
+            "timestamp": timestamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "logger": record.name,
+            "pid": record.process,
+        }
+        if _is_access(record):
+            atoms = record.args
+            assert isinstance(atoms, Mapping)
+            for atom, field in _ACCESS_FIELDS.items():
+                value = atoms.get(atom)
+                if value in (None, "-", ""):
+                    continue
+                data[field] = sanitise_text(str(value)) if isinstance(value, str) else value
+            if "status" in data:
+                try:
+                    data["status"] = int(str(data["status"]).split()[0])
+                except ValueError:
+                    pass
+        else:
+            data["message"] = sanitise_text(record.getMessage())
+            if record.exc_info:
+                # Server tracebacks carry no request data we did not escape.
+                data["exception"] = sanitise_text(self.formatException(record.exc_info), 8192)
+        return json.dumps(data, default=str, ensure_ascii=False)
+
+
+def _is_access(record: logging.LogRecord) -> bool:
+    return record.name == "gunicorn.access" and isinstance(record.args, Mapping)
+
+
+def logging_config(level: str = "INFO") -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for the server loggers: JSON lines on stderr."""
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "prodguard_json",
+        "stream": "ext://sys.stderr",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"prodguard_json": {"()": ServerJSONFormatter}},
+        "handlers": {"prodguard_server": handler},
+        "loggers": {
+            **{
+                name: {"handlers": ["prodguard_server"], "level": level, "propagate": False}
+                for name in ("gunicorn.error", "gunicorn.access", "waitress", "waitress.queue")
+            },
+            # The security events keep their own JSON handler (the guard's
+            # default one); the server's root handlers would print them as text.
+            "flask_prodguard.security": {"handlers": [], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+def choose_server(requested: str = "auto") -> str:
+    """The server to use: gunicorn on POSIX when installed, else waitress.
+
+    :raises ConfigurationError: the requested server is not installed (the
+        message gives the pip command).
+    """
+
+    def installed(name: str) -> bool:
+        try:
+            __import__(name)
+        except ImportError:
+            return False
+        return True
+
+    if requested == "auto":
+        if os.name == "posix" and installed("gunicorn"):
+            return "gunicorn"
+        if installed("waitress"):
+            return "waitress"
+        raise ConfigurationError(
+            "No production WSGI server is installed. Install one: "
+            f"{INSTALL_HINT['gunicorn']} (Linux, macOS) or {INSTALL_HINT['waitress']}.",
+            key="server",
+            value=requested,
+            allowed=("auto", "gunicorn", "waitress"),
+        )
+    if requested not in INSTALL_HINT:
+        raise ConfigurationError(
+            f"Unknown server {requested!r}; allowed: 'auto', 'gunicorn', 'waitress'.",
+            key="server",
+            value=requested,
+            allowed=("auto", "gunicorn", "waitress"),
+        )
+    if not installed(requested):
+        raise ConfigurationError(
+            f"{requested} is not installed. Install it: {INSTALL_HINT[requested]}",
+            key="server",
+            value=requested,
+            allowed=("auto", "gunicorn", "waitress"),
+        )
+    return requested
+
+
+def default_workers() -> int:
+    """gunicorn's usual advice: two workers per CPU, plus one."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def blocking_findings(app: Any) -> list[Finding]:
+    """Error-level findings that stop ``serve`` (silenced checks excluded)."""
+    state = app.extensions.get("prodguard")
+    settings = getattr(state, "settings", None)
+    ctx = CheckContext(app, os.environ, settings=settings, cli=True)
+    silenced = settings.silenced_checks if settings is not None else ()
+    return [f for f in run_checks(ctx, silenced) if f.severity >= Severity.ERROR]
+
+
+def serve(
+    app: Any,
+    *,
+    server: str = "auto",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> None:
+    """Serve ``app`` on a production WSGI server (blocks until stopped).
+
+    :param server: ``auto``, ``gunicorn`` or ``waitress``.
+    :param host: address to listen on; loopback unless you say otherwise.
+    :param port: port to listen on.
+    :param workers: gunicorn worker processes (default: 2 x CPUs + 1).
+    :param threads: threads per worker (gunicorn) or in total (waitress).
+    :raises UnsafeDeploymentError: a deployment check found an error.
+    :raises ConfigurationError: the server is not installed or unknown.
+
+    .. versionadded:: 0.1
+    """
+    findings = blocking_findings(app)
+    if findings:
+        lines = [f"Flask-ProdGuard refused to serve app {app.name!r}:"]
+        lines += [f"  - {f.description}\n    fix: {f.hint}" for f in findings]
+        lines.append("Fix these (or silence a check with PRODGUARD_SILENCED_CHECKS) and retry.")
+        raise UnsafeDeploymentError("\n".join(lines), findings=[f.check_id for f in findings])
+    chosen = choose_server(server)
+    if chosen == "gunicorn":
+        _serve_gunicorn(app, host, port, workers or default_workers(), threads or 1)
+    else:
+        _serve_waitress(app, host, port, threads or 4)
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """The gunicorn settings ``serve`` uses (also written by ``deploy-config``)."""
+    return {
+        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+        "workers": workers,
+        "threads": threads,
+        "reload": False,
+        "preload_app": False,
+        # Proxy headers are trusted by the guard's ProxyFix only, never twice.
+        "forwarded_allow_ips": "",
+        "proxy_allow_ips": "",
+        "accesslog": "-",
+        "errorlog": "-",
+        "logconfig_dict": _gunicorn_logging_config(),
+        "graceful_timeout": 30,
+        "control_socket_disable": True,
+    }
+
+
+def _gunicorn_logging_config() -> dict[str, Any]:
+    # gunicorn merges logconfig_dict over its own defaults, whose root logger
+    # refers to its "console" handler: keep its handlers and formatters, and
+    # route its two loggers to the JSON handler.
+    try:
+        from gunicorn.glogging import CONFIG_DEFAULTS
+    except ImportError:  # gunicorn is optional
+        return logging_config()
+    ours = logging_config()
+    config = {key: value for key, value in CONFIG_DEFAULTS.items()}
+    config["disable_existing_loggers"] = False
+    config["formatters"] = {**CONFIG_DEFAULTS.get("formatters", {}), **ours["formatters"]}
+    config["handlers"] = {**CONFIG_DEFAULTS.get("handlers", {}), **ours["handlers"]}
+    config["loggers"] = {**CONFIG_DEFAULTS.get("loggers", {}), **ours["loggers"]}
+    return config
+
+
+def _serve_gunicorn(app: Any, host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    options = gunicorn_options(host, port, workers, threads)
+
+    class GuardedGunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            known = self.cfg.settings
+            for key, value in options.items():
+                if key in known:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    GuardedGunicorn().run()
+
+
+def _serve_waitress(app: Any, host: str, port: int, threads: int) -> None:
+    import logging.config
+
+    from waitress.server import create_server
+
+    # Not waitress.serve(): it calls logging.basicConfig(), which would print
+    # every event a second time as a text line.
+    logging.config.dictConfig(logging_config())
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        expose_tracebacks=False,
+        # Proxy headers are trusted by the guard's ProxyFix only, never twice.
+        trusted_proxy=None,
+        clear_untrusted_proxy_headers=True,
+        ident="waitress",
+    )
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
+
+
+def main_module_hint() -> str:
+    """What to put under ``if __name__ == "__main__"`` instead of ``app.run()``."""
+    return "from flask_prodguard import serve\n\nif __name__ == '__main__':\n    serve(app)"
+
+
+__all__ = [
+    "ServerJSONFormatter",
+    "choose_server",
+    "gunicorn_options",
+    "logging_config",
+    "main_module_hint",
+    "default_workers",
+    "serve",
+]
