@@ -9,6 +9,6 @@ from .extension import ProdGuard as ProdGuard
 from .output import SECURITY_LOGGER_NAME as SECURITY_LOGGER_NAME
 from .policy import Environment as Environment
 from .policy import Strictness as Strictness
-from .serve import serve as serve
+from .serving import serve as serve
 
 __version__ = "0.1.0"

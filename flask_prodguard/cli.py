@@ -331,7 +331,11 @@ def check_command(
     show_default=True,
     help="HOST:PORT to listen on (loopback unless you say otherwise).",
 )
-@click.option("--workers", type=click.IntRange(min=1), help="gunicorn workers [2 x CPUs + 1].")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="gunicorn worker processes [2 x CPUs + 1]; waitress has one process.",
+)
 @click.option("--threads", type=click.IntRange(min=1), help="Threads per worker / in total.")
 @click.pass_context
 def serve_command(
@@ -346,7 +350,7 @@ def serve_command(
     from flask.cli import ScriptInfo
 
     from .exceptions import ProdGuardError
-    from .serve import serve
+    from .serving import serve
 
     host, _, port_text = bind.rpartition(":")
     if not host or not port_text.isdigit():

@@ -123,8 +123,10 @@ LOG_DESTINATION = _declare(
     "PRODGUARD_LOG_DESTINATION",
     None,
     "Where the guard's handler writes: unset (stderr when nothing else gets the "
-    "events), stderr, stdout, or a file path (always written).",
+    "events), stderr, stdout, or a file path (always written). The environment "
+    "variable wins over code.",
     kind="text",
+    env_override=True,
 )
 
 #: Incoming header trusted for request ids (e.g. ``X-Request-ID`` set by your
@@ -245,9 +247,11 @@ SILENCED_CHECKS = _declare(
 TRUSTED_PROXIES = _declare(
     "PRODGUARD_TRUSTED_PROXIES",
     0,
-    "Reverse proxies in front of the app (hop count for X-Forwarded-*); 0 trusts none.",
+    "Reverse proxies in front of the app (hop count for X-Forwarded-*); 0 trusts none. "
+    "The environment variable wins over code.",
     kind="int",
     minimum=0,
+    env_override=True,
 )
 
 # Set by the bundled pytest plugin: under pytest the default environment is
@@ -338,7 +342,14 @@ def _raw_value(
     environ: Mapping[str, str],
 ) -> tuple[object, str]:
     if key.env_override and environ.get(key.name, "").strip():
-        return environ[key.name], f"environment variable {key.name}"
+        text = environ[key.name].strip()
+        source = f"environment variable {key.name}"
+        if key.kind == "int":
+            try:
+                return int(text), source
+            except ValueError:
+                raise _invalid(key, text, source, "not an integer") from None
+        return text, source
     if overrides.get(key.argument) is not None:
         return overrides[key.argument], f"ProdGuard({key.argument}=...)"
     if config.get(key.name) is not None:

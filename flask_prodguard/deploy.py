@@ -1,11 +1,623 @@
-"""Generated deployment files: gunicorn, supervisor, systemd, nginx (being written)."""
+"""Generated deployment files: gunicorn, supervisor, systemd, nginx.
+
+``flask prodguard deploy-config --target TARGET`` prints one file (or writes it
+into ``--output DIR``) that runs the app the way ``flask prodguard serve``
+does, so the safe defaults travel into production:
+
+- ``gunicorn``: a ``gunicorn.conf.py`` that takes its settings from
+  :func:`flask_prodguard.serving.gunicorn_options` when gunicorn starts: no
+  reloader, gunicorn's own proxy trust off (``forwarded_allow_ips = ""``; the
+  guard's ProxyFix is the only place ``X-Forwarded-*`` is believed), the
+  server's logs as JSON lines, no control socket;
+- ``supervisor``: a ``[program:NAME]`` section running ``flask prodguard
+  serve``, restarted when it dies, stopped with SIGTERM and a grace period;
+- ``systemd``: a service unit doing the same, with the sandboxing options a
+  web app needs no exception from;
+- ``nginx``: a ``server {}`` block that proxies to the app and *replaces*
+  every ``X-Forwarded-*`` header a client sent, so that the app, trusting one
+  proxy (``PRODGUARD_TRUSTED_PROXIES=1``), sees the address nginx saw.
+
+With ``--behind-proxy`` (the default, matching the nginx file) the supervisor,
+systemd and gunicorn files set ``PRODGUARD_TRUSTED_PROXIES=1``; the app must
+then listen on loopback only, or a client that reaches it directly can choose
+its own address with an ``X-Forwarded-For`` header.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
+import json
+import os
+import re
+import shlex
+import sys
+from pathlib import Path
+
 import click
+
+from .serving import gunicorn_options
+
+#: The files ``deploy-config`` can write.
+TARGETS = ("gunicorn", "supervisor", "systemd", "nginx")
+
+#: Seconds the service manager waits beyond gunicorn's graceful timeout
+#: before it kills what is left.
+STOP_MARGIN = 10
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+_IMPORT = re.compile(r"[A-Za-z_][\w.]*(?::[A-Za-z_]\w*(?:\(.*\))?)?")
+_SERVER_NAME = re.compile(r"[A-Za-z0-9_.*~^$:\[\]-]+(?: [A-Za-z0-9_.*~^$:\[\]-]+)*")
+_LISTEN = re.compile(r"(?:(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9]{1,5}")
+_USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]+")
+# Words that need no quoting in a shell, supervisor or systemd command line.
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9_./@+,:=-]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class DeploySettings:
+    """What the generated files say; every field is validated by the command."""
+
+    #: The app, as ``flask --app`` takes it (``module``, ``module:app``,
+    #: ``module:create_app()``).
+    app: str
+    #: Program, unit and file name.
+    name: str
+    #: Address and port the app listens on.
+    host: str
+    port: int
+    #: gunicorn workers and threads; ``None``: serve's defaults, decided on
+    #: the server when it starts.
+    workers: int | None
+    threads: int | None
+    #: nginx: ``server_name`` and ``listen``.
+    server_name: str
+    listen: str
+    #: The account the app runs as.
+    user: str
+    #: The app's working directory and the virtual environment with ``flask``.
+    directory: Path
+    venv: Path
+    #: A reverse proxy (the nginx file) is in front: trust one hop.
+    behind_proxy: bool
+    #: supervisor: where the program's stdout and stderr go.
+    log_dir: Path
+
+    @property
+    def bind(self) -> str:
+        """``HOST:PORT`` as gunicorn and ``flask prodguard serve`` take it."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def upstream(self) -> str:
+        """Where nginx sends requests: the bind address, loopback for a wildcard."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)  # noqa: S104
+        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the app listens on loopback only."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Process environment the service manager gives the app."""
+        env = {"PRODGUARD_ENV": "production"}
+        if self.behind_proxy:
+            env["PRODGUARD_TRUSTED_PROXIES"] = "1"
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    @property
+    def serve_argv(self) -> list[str]:
+        """The ``flask prodguard serve`` command line the services run."""
+        argv = [
+            str(self.venv / "bin" / "flask"),
+            "--app",
+            self.app,
+            "prodguard",
+            "serve",
+            "--server",
+            "gunicorn",
+            "--bind",
+            self.bind,
+        ]
+        if self.workers is not None:
+            argv += ["--workers", str(self.workers)]
+        if self.threads is not None:
+            argv += ["--threads", str(self.threads)]
+        return argv
+
+    @property
+    def stop_timeout(self) -> int:
+        """Seconds to wait for a graceful stop before killing."""
+        graceful = int(gunicorn_options(self.host, self.port, 1, 1)["graceful_timeout"])
+        return graceful + STOP_MARGIN
+
+
+def file_name(target: str, settings: DeploySettings) -> str:
+    """The conventional name of the file for ``target``.
+
+    supervisor and nginx files end in ``.conf`` (what their ``conf.d``
+    directories include) and carry the target in the name, so that all four
+    files can share one output directory.
+    """
+    return {
+        "gunicorn": "gunicorn.conf.py",
+        "supervisor": f"{settings.name}.supervisor.conf",
+        "systemd": f"{settings.name}.service",
+        "nginx": f"{settings.name}.nginx.conf",
+    }[target]
+
+
+def install_hint(target: str, settings: DeploySettings) -> str:
+    """Where the file goes on the server, and the command that loads it."""
+    return {
+        "gunicorn": f"keep it in {settings.directory}; run: gunicorn -c gunicorn.conf.py",
+        "supervisor": (
+            f"copy it to /etc/supervisor/conf.d/{settings.name}.conf;"
+            " run: supervisorctl reread && supervisorctl update"
+        ),
+        "systemd": (
+            f"copy it to /etc/systemd/system/{settings.name}.service;"
+            f" run: systemctl daemon-reload && systemctl enable --now {settings.name}"
+        ),
+        "nginx": (
+            f"copy it to /etc/nginx/conf.d/{settings.name}.conf;"
+            " run: nginx -t && systemctl reload nginx"
+        ),
+    }[target]
+
+
+def render(target: str, settings: DeploySettings) -> str:
+    """The text of the file for ``target`` (one of :data:`TARGETS`)."""
+    renderers = {
+        "gunicorn": render_gunicorn,
+        "supervisor": render_supervisor,
+        "systemd": render_systemd,
+        "nginx": render_nginx,
+    }
+    return renderers[target](settings)
+
+
+def _header(target: str, settings: DeploySettings, comment: str) -> list[str]:
+    where, _, command = install_hint(target, settings).partition("; ")
+    lines = [
+        f"{comment} {target} configuration for {settings.name}, generated by",
+        f"{comment} `flask prodguard deploy-config --target {target}`.",
+        f"{comment} Install: {where};",
+        f"{comment} {command}",
+    ]
+    if target in ("supervisor", "systemd") and settings.user != "root":
+        lines += [
+            f"{comment} Runs as {settings.user}; an account of its own, created with e.g.",
+            f"{comment} useradd --system --no-create-home --shell /usr/sbin/nologin"
+            f" {settings.user}",
+        ]
+    if target != "nginx" and settings.behind_proxy:
+        lines += [
+            f"{comment} Behind one reverse proxy (--target nginx): the app trusts one hop",
+            f"{comment} of X-Forwarded-* (PRODGUARD_TRUSTED_PROXIES=1). Keep it listening",
+            f"{comment} on loopback only, or clients that reach it directly can forge",
+            f"{comment} their address.",
+        ]
+    return lines
+
+
+def gunicorn_app(app: str) -> str:
+    """``app`` as gunicorn's ``wsgi_app`` takes it: ``module`` becomes ``module:app``."""
+    return app if ":" in app else f"{app}:app"
+
+
+def _py(text: str) -> str:
+    # A Python string literal, double-quoted as ruff and black write them.
+    return json.dumps(text)
+
+
+def render_gunicorn(settings: DeploySettings) -> str:
+    """A ``gunicorn.conf.py`` with the settings ``flask prodguard serve`` uses."""
+    workers = "default_workers()" if settings.workers is None else str(settings.workers)
+    names = (
+        "default_workers, gunicorn_options" if settings.workers is None else "gunicorn_options"
+    )
+    threads = "1" if settings.threads is None else str(settings.threads)
+    notes = {
+        "reload": "Never the reloader in production.",
+        "forwarded_allow_ips": "Proxy headers are trusted by the guard's ProxyFix only.",
+        "logconfig_dict": "The server's logs as JSON lines, like the security events.",
+        "control_socket_disable": "No control socket.",
+    }
+    environment = {k: v for k, v in settings.environment.items() if k != "PYTHONUNBUFFERED"}
+    lines = [f'"""gunicorn settings for {settings.name}."""', ""]
+    lines += _header("gunicorn", settings, "#")
+    lines += [
+        "",
+        f"from flask_prodguard.serving import {names}",
+        "",
+        f"wsgi_app = {_py(gunicorn_app(settings.app))}",
+        f"chdir = {_py(str(settings.directory))}",
+        "# Set in the process environment before the app is loaded.",
+        "raw_env = [",
+        *(f"    {_py(f'{key}={value}')}," for key, value in environment.items()),
+        "]",
+        "",
+        "# The settings of `flask prodguard serve`, read from the installed Flask-ProdGuard.",
+        "_options = gunicorn_options(",
+        f"    host={_py(settings.host)},",
+        f"    port={settings.port},",
+        f"    workers={workers},",
+        f"    threads={threads},",
+        ")",
+    ]
+    for key in gunicorn_options(settings.host, settings.port, 1, 1):
+        if key in notes:
+            lines.append(f"# {notes[key]}")
+        lines.append(f"{key} = _options[{_py(key)}]")
+    return "\n".join(lines) + "\n"
+
+
+def _supervisor_value(text: str) -> str:
+    # supervisor reads its files with ConfigParser interpolation: % is special.
+    return text.replace("%", "%%")
+
+
+def render_supervisor(settings: DeploySettings) -> str:
+    """A supervisor ``[program:NAME]`` section running ``flask prodguard serve``."""
+    command = " ".join(shlex.quote(word) for word in settings.serve_argv)
+    environment = ",".join(f'{key}="{value}"' for key, value in settings.environment.items())
+    log = settings.log_dir / settings.name
+    lines = _header("supervisor", settings, ";")
+    lines += [
+        f"[program:{settings.name}]",
+        f"command={_supervisor_value(command)}",
+        f"directory={_supervisor_value(str(settings.directory))}",
+        f"user={settings.user}",
+        f"environment={environment}",
+        "autostart=true",
+        "; Started again whenever it exits, whatever the exit status.",
+        "autorestart=true",
+        "startsecs=3",
+        "startretries=10",
+        "; gunicorn stops gracefully on TERM: running requests may finish.",
+        "stopsignal=TERM",
+        f"stopwaitsecs={settings.stop_timeout}",
+        "; Stop (and, after stopwaitsecs, kill) the workers with the master.",
+        "stopasgroup=true",
+        "killasgroup=true",
+        f"stdout_logfile={_supervisor_value(str(log))}.out.log",
+        "stdout_logfile_maxbytes=50MB",
+        "stdout_logfile_backups=10",
+        "; The server's logs and the security events: JSON lines on stderr.",
+        f"stderr_logfile={_supervisor_value(str(log))}.err.log",
+        "stderr_logfile_maxbytes=50MB",
+        "stderr_logfile_backups=10",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _systemd_word(word: str) -> str:
+    # % starts a specifier and $ a variable in ExecStart, even inside quotes.
+    escaped = word.replace("%", "%%").replace("$", "$$")
+    if _PLAIN_WORD.fullmatch(word):
+        return escaped
+    return '"' + escaped.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _systemd_path(path: Path) -> str:
+    # Paths are taken literally, spaces included; only % is special.
+    return str(path).replace("%", "%%")
+
+
+def _under(path: Path, *roots: str) -> bool:
+    return any(path == Path(root) or Path(root) in path.parents for root in roots)
+
+
+def render_systemd(settings: DeploySettings) -> str:
+    """A systemd service unit running ``flask prodguard serve``, sandboxed."""
+    exec_start = " ".join(_systemd_word(word) for word in settings.serve_argv)
+    home = _under(settings.directory, "/home", "/root", "/run/user") or _under(
+        settings.venv, "/home", "/root", "/run/user"
+    )
+    lines = _header("systemd", settings, "#")
+    lines += [
+        "",
+        "[Unit]",
+        f"Description={settings.name}: Flask app on gunicorn (Flask-ProdGuard)",
+        "After=network.target",
+        "",
+        "[Service]",
+        "Type=exec",
+        f"User={settings.user}",
+        f"WorkingDirectory={_systemd_path(settings.directory)}",
+        *(f"Environment={key}={value}" for key, value in settings.environment.items()),
+        f"ExecStart={exec_start}",
+        f"SyslogIdentifier={settings.name}",
+        "Restart=on-failure",
+        "RestartSec=2",
+        "# gunicorn stops gracefully on SIGTERM; what is left after the timeout is",
+        "# killed, workers included (mixed: SIGTERM to the master, SIGKILL to all).",
+        "KillSignal=SIGTERM",
+        "KillMode=mixed",
+        f"TimeoutStopSec={settings.stop_timeout}",
+        "",
+        "# Sandboxing: the app reads its code, listens on a socket, and writes to",
+        "# stderr. Give it a writable directory if it needs one, e.g.",
+        "# StateDirectory=" + settings.name + " or ReadWritePaths=/var/lib/" + settings.name,
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+    ]
+    if home:
+        lines.append("# The app lives under a home directory: readable, never writable.")
+        lines.append("ProtectHome=read-only")
+    else:
+        lines.append("ProtectHome=yes")
+    lines += [
+        "PrivateTmp=yes",
+        "PrivateDevices=yes",
+        "ProtectKernelTunables=yes",
+        "ProtectKernelModules=yes",
+        "ProtectKernelLogs=yes",
+        "ProtectControlGroups=yes",
+        "ProtectClock=yes",
+        "ProtectHostname=yes",
+        "ProtectProc=invisible",
+        "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+        "RestrictNamespaces=yes",
+        "RestrictRealtime=yes",
+        "RestrictSUIDSGID=yes",
+        "RemoveIPC=yes",
+        "LockPersonality=yes",
+        "# Remove if a C extension of the app needs writable code (cffi callbacks, JITs).",
+        "MemoryDenyWriteExecute=yes",
+        "SystemCallArchitectures=native",
+        "SystemCallFilter=@system-service",
+        "SystemCallErrorNumber=EPERM",
+        "CapabilityBoundingSet=",
+        "AmbientCapabilities=",
+        "UMask=0027",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_nginx(settings: DeploySettings) -> str:
+    """An nginx ``server {}`` block in front of the app."""
+    lines = _header("nginx", settings, "#")
+    lines += [
+        "#",
+        "# The app behind this block must trust exactly one proxy: run it with",
+        "# PRODGUARD_TRUSTED_PROXIES=1 (the supervisor and systemd files generated with",
+        "# --behind-proxy set it) and let it listen on loopback only",
+        f"# ({settings.bind}), so that every request comes through here.",
+        "",
+        "server {",
+        f"    listen {settings.listen};",
+        f"    server_name {settings.server_name};",
+        "    server_tokens off;",
+        "    # The app's MAX_CONTENT_LENGTH still applies; this stops larger bodies early.",
+        "    client_max_body_size 16m;",
+        "",
+        "    location / {",
+        f"        proxy_pass http://{settings.upstream};",
+        "        proxy_redirect off;",
+        "        proxy_set_header Host $host;",
+        "        # Replace, never append ($proxy_add_x_forwarded_for would keep what the",
+        "        # client sent): the app's one trusted hop is the address nginx saw.",
+        "        proxy_set_header X-Forwarded-For $remote_addr;",
+        "        proxy_set_header X-Forwarded-Proto $scheme;",
+        "        proxy_set_header X-Forwarded-Host $host;",
+        "        proxy_set_header X-Forwarded-Port $server_port;",
+        "        # The app trusts this header too: an empty value drops the client's.",
+        '        proxy_set_header X-Forwarded-Prefix "";',
+        "        proxy_set_header X-Real-IP $remote_addr;",
+        "        # Buffered responses: a slow client never holds a gunicorn worker.",
+        "        proxy_buffering on;",
+        "        proxy_read_timeout 60s;",
+        "    }",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# -- the command ------------------------------------------------------------------
+
+
+def _check(pattern: re.Pattern[str], value: str, option: str, example: str) -> str:
+    if not pattern.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not valid; e.g. {example}", param_hint=option)
+    return value
+
+
+def _check_path(value: str, option: str) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    if any(ord(c) < 32 or ord(c) == 127 for c in str(path)) or '"' in str(path):
+        raise click.BadParameter(
+            f"{value!r} contains control characters or quotes", param_hint=option
+        )
+    return Path(os.path.normpath(path))
+
+
+def _default_name(app: str | None) -> str:
+    if not app:
+        return "flask-app"
+    module = app.split(":", 1)[0].removesuffix(".py").replace(os.sep, ".").strip(".")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", module.split(".", 1)[0]).strip("-._")
+    return name or "flask-app"
+
+
+def _app_from_context(ctx: click.Context) -> str | None:
+    from flask.cli import ScriptInfo
+
+    info = ctx.find_object(ScriptInfo)
+    path = getattr(info, "app_import_path", None)
+    return path or os.environ.get("FLASK_APP") or None
 
 
 @click.command("deploy-config")
-def deploy_config_command() -> None:
-    """Write deployment configuration files for the app."""
-    raise click.ClickException("not implemented yet")
+@click.option(
+    "--target",
+    type=click.Choice(TARGETS),
+    required=True,
+    help="The file to generate: gunicorn.conf.py, a supervisor program, a systemd unit,"
+    " or an nginx server block.",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, dir_okay=True),
+    help="Write the file into this directory (under its usual name) instead of stdout.",
+)
+@click.option("--force", is_flag=True, help="With --output: replace an existing file.")
+@click.option(
+    "--app",
+    "app_import_path",
+    help="The app as flask --app takes it (module:app, module:create_app()); default:"
+    " the flask command's --app or FLASK_APP.",
+)
+@click.option(
+    "--name",
+    help="Program, unit and file name [the app's top-level module].",
+)
+@click.option(
+    "--bind",
+    default="127.0.0.1:8000",
+    show_default=True,
+    help="HOST:PORT the app listens on; keep it on loopback behind a proxy.",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="gunicorn workers [2 x CPUs + 1].")
+@click.option("--threads", type=click.IntRange(min=1), help="Threads per worker [1].")
+@click.option(
+    "--server-name",
+    default="_",
+    show_default=True,
+    help="nginx server_name: your domain names, separated by spaces (_ matches none).",
+)
+@click.option(
+    "--listen",
+    default="80",
+    show_default=True,
+    help="nginx listen: PORT or ADDRESS:PORT.",
+)
+@click.option(
+    "--user",
+    help="Account the app runs as (supervisor, systemd) [the --name].",
+)
+@click.option(
+    "--directory",
+    help="The app's working directory on the server [the current directory].",
+)
+@click.option(
+    "--venv",
+    help="The virtual environment with flask and gunicorn [this Python's environment].",
+)
+@click.option(
+    "--log-dir",
+    default="/var/log/supervisor",
+    show_default=True,
+    help="supervisor: the directory for the program's stdout and stderr log files.",
+)
+@click.option(
+    "--behind-proxy/--no-behind-proxy",
+    default=True,
+    show_default=True,
+    help="A reverse proxy (the nginx file) is in front: the app trusts one hop of"
+    " X-Forwarded-* (PRODGUARD_TRUSTED_PROXIES=1).",
+)
+@click.pass_context
+def deploy_config_command(
+    ctx: click.Context,
+    target: str,
+    output: str | None,
+    force: bool,
+    app_import_path: str | None,
+    name: str | None,
+    bind: str,
+    workers: int | None,
+    threads: int | None,
+    server_name: str,
+    listen: str,
+    user: str | None,
+    directory: str | None,
+    venv: str | None,
+    log_dir: str,
+    behind_proxy: bool,
+) -> None:
+    """Generate a deployment file: gunicorn, supervisor, systemd or nginx.
+
+    The file runs the app as `flask prodguard serve` does: on gunicorn, never
+    the development server, no reloader, proxy headers trusted only by the
+    guard (one hop with --behind-proxy), JSON server logs. It is printed, or
+    written into --output DIR under its usual name.
+    """
+    app = app_import_path or _app_from_context(ctx)
+    if app is None and target != "nginx":
+        raise click.UsageError("Say which app to run: --app module:app (or flask --app ...).")
+    if app is not None:
+        _check(_IMPORT, app, "--app", "myapp:app or myapp:create_app()")
+        if any(ord(c) < 32 or ord(c) == 127 for c in app):
+            raise click.BadParameter("contains control characters", param_hint="--app")
+    host, _, port_text = bind.rpartition(":")
+    if not _HOST.fullmatch(host) or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind")
+    name = _check(_NAME, name or _default_name(app), "--name", "myapp")
+    settings = DeploySettings(
+        app=app or "app",
+        name=name,
+        host=host.strip("[]"),
+        port=int(port_text),
+        workers=workers,
+        threads=threads,
+        server_name=_check(_SERVER_NAME, server_name, "--server-name", "example.com"),
+        listen=_check(_LISTEN, listen, "--listen", "80 or 127.0.0.1:8080"),
+        user=_check(_USER, user or name, "--user", "www-data"),
+        directory=_check_path(directory or os.getcwd(), "--directory"),
+        venv=_check_path(venv or sys.prefix, "--venv"),
+        behind_proxy=behind_proxy,
+        log_dir=_check_path(log_dir, "--log-dir"),
+    )
+    if behind_proxy and target != "nginx" and not settings.loopback:
+        click.secho(
+            f"Warning: the app listens on {settings.bind} and trusts one proxy hop: a client"
+            " that reaches it directly can forge X-Forwarded-For. Bind it to 127.0.0.1 (or"
+            " firewall the port), or pass --no-behind-proxy.",
+            err=True,
+            fg="yellow",
+        )
+    temporary = ("/tmp", "/var/tmp")  # noqa: S108 - only compared with, never used
+    if target == "systemd" and _under(settings.directory, *temporary):
+        click.secho(
+            f"Warning: {settings.directory} is under a temporary directory, which the unit's"
+            " PrivateTmp=yes hides from the app.",
+            err=True,
+            fg="yellow",
+        )
+    text = render(target, settings)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    out_dir = Path(output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / file_name(target, settings)
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; pass --force to replace it.")
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {path.resolve()}; {install_hint(target, settings)}")
+
+
+__all__ = [
+    "TARGETS",
+    "DeploySettings",
+    "deploy_config_command",
+    "file_name",
+    "install_hint",
+    "render",
+]

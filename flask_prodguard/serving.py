@@ -104,13 +104,8 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "formatters": {"prodguard_json": {"()": ServerJSONFormatter}},
         "handlers": {"prodguard_server": handler},
         "loggers": {
-            **{
-                name: {"handlers": ["prodguard_server"], "level": level, "propagate": False}
-                for name in ("gunicorn.error", "gunicorn.access", "waitress", "waitress.queue")
-            },
-            # The security events keep their own JSON handler (the guard's
-            # default one); the server's root handlers would print them as text.
-            "flask_prodguard.security": {"handlers": [], "level": "INFO", "propagate": False},
+            name: {"handlers": ["prodguard_server"], "level": level, "propagate": False}
+            for name in ("gunicorn.error", "gunicorn.access", "waitress", "waitress.queue")
         },
     }
 
@@ -206,8 +201,17 @@ def serve(
         _serve_waitress(app, host, port, threads or 4)
 
 
-def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+def _trusted_proxies(app: Any) -> int:
+    settings = getattr(app.extensions.get("prodguard"), "settings", None)
+    return int(getattr(settings, "trusted_proxies", 0))
+
+
+def gunicorn_options(
+    host: str = "127.0.0.1", port: int = 8000, workers: int | None = None, threads: int = 1
+) -> dict[str, Any]:
     """The gunicorn settings ``serve`` uses (also written by ``deploy-config``)."""
+    if workers is None:
+        workers = default_workers()
     return {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": workers,
@@ -239,6 +243,10 @@ def _gunicorn_logging_config() -> dict[str, Any]:
     config["formatters"] = {**CONFIG_DEFAULTS.get("formatters", {}), **ours["formatters"]}
     config["handlers"] = {**CONFIG_DEFAULTS.get("handlers", {}), **ours["handlers"]}
     config["loggers"] = {**CONFIG_DEFAULTS.get("loggers", {}), **ours["loggers"]}
+    # gunicorn's default puts a text handler on the root logger, which would
+    # print every security event a second time as text: the server's root
+    # gets none (the app's own handlers, and the guard's, are left alone).
+    config["root"] = {"level": "INFO", "handlers": []}
     return config
 
 
@@ -274,13 +282,62 @@ def _serve_waitress(app: Any, host: str, port: int, threads: int) -> None:
         port=port,
         threads=threads,
         expose_tracebacks=False,
-        # Proxy headers are trusted by the guard's ProxyFix only, never twice.
+        # Proxy headers are trusted by the guard's ProxyFix only, never twice:
+        # waitress passes them through when the guard trusts proxies, and
+        # strips them when it does not.
         trusted_proxy=None,
-        clear_untrusted_proxy_headers=True,
+        clear_untrusted_proxy_headers=_trusted_proxies(app) == 0,
         ident="waitress",
     )
     server.print_listen("Serving on http://{}:{}")
-    server.run()
+    _run_until_drained(server)
+
+
+def _run_until_drained(server: Any, graceful_timeout: float = 30.0) -> None:
+    """Run waitress; on SIGTERM stop accepting and finish in-flight requests.
+
+    waitress has no graceful stop of its own: the default SIGTERM action kills
+    the process and drops every request in flight, as a process manager's stop
+    would. Here SIGTERM closes the door, the loop runs until no task is running
+    or queued and every response is flushed (or ``graceful_timeout`` passed),
+    and the process exits normally.
+    """
+    import signal
+    import threading
+    import time
+
+    stopping = threading.Event()
+
+    def on_terminate(signum: int, frame: Any) -> None:
+        stopping.set()
+        server.accepting = False  # waitress reads no new connections
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_terminate)
+    loop_map = getattr(server, "map", None) or getattr(server, "_map", {})
+    deadline: float | None = None
+    try:
+        while True:
+            server.asyncore.loop(timeout=0.2, map=loop_map, count=1)
+            if not stopping.is_set():
+                continue
+            if deadline is None:
+                deadline = time.monotonic() + graceful_timeout
+            if _drained(server, loop_map) or time.monotonic() > deadline:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+def _drained(server: Any, loop_map: dict[Any, Any]) -> bool:
+    dispatcher = server.task_dispatcher
+    if dispatcher.active_count or len(dispatcher.queue):
+        return False
+    return all(
+        not getattr(channel, "total_outbufs_len", 0) for channel in list(loop_map.values())
+    )
 
 
 def main_module_hint() -> str:
