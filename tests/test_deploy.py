@@ -277,10 +277,14 @@ def test_behind_proxy_sets_trusted_proxies() -> None:
 
 def test_behind_proxy_on_a_public_address_warns() -> None:
     """Trusting a proxy hop while listening beyond loopback earns a warning."""
-    result = deploy_config("--target", "systemd", "--app", "shop:app", "--bind", "0.0.0.0:80")
+    # A fixed directory: the checkout may live under /tmp, which earns its own warning.
+    where = ("--directory", "/srv/shop")
+    result = deploy_config(
+        "--target", "systemd", "--app", "shop:app", "--bind", "0.0.0.0:80", *where
+    )
     assert result.exit_code == 0
     assert "forge X-Forwarded-For" in result.stderr
-    quiet = deploy_config("--target", "systemd", "--app", "shop:app")
+    quiet = deploy_config("--target", "systemd", "--app", "shop:app", *where)
     assert quiet.stderr == ""
 
 
