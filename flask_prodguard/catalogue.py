@@ -270,6 +270,7 @@ ERROR_UNHANDLED = _spec(
     "stage",
     request=True,
     rate_limited=True,
+    alert=True,
     # Each error id should be findable: errors get ten times the probe budget.
     burst_factor=10,
 )

@@ -390,3 +390,53 @@ def _register_deploy_config() -> None:
 
 
 _register_deploy_config()
+
+
+@prodguard.command("alert-rules")
+@click.option(
+    "--target",
+    required=True,
+    type=click.Choice(["prometheus", "loki", "cloudwatch", "datadog", "elastic", "gcp"]),
+)
+@click.option("--output", type=click.Path(file_okay=False), help="Write the files into DIR.")
+@click.option(
+    "--probe-threshold",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Debugger probes per window above which to alert.",
+)
+@click.option(
+    "--error-threshold",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Unhandled errors per window above which to alert.",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Window in minutes.",
+)
+def alert_rules_command(
+    target: str, output: str | None, probe_threshold: int, error_threshold: int, window: int
+) -> None:
+    """Write alert rules for the security events (generated from the catalogue)."""
+    from .alerting import Thresholds
+    from .alerting import render
+
+    files = render(target, Thresholds(probe_threshold, error_threshold, window))
+    if output is None:
+        for name, content in files.items():
+            if len(files) > 1:
+                click.echo(f"# ---- {name}")
+            click.echo(content, nl=False)
+        return
+    os.makedirs(output, exist_ok=True)
+    for name, content in files.items():
+        path = os.path.join(output, name)
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(content)
+        click.echo(f"wrote {path}", err=True)
