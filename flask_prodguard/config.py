@@ -254,6 +254,15 @@ TRUSTED_PROXIES = _declare(
     env_override=True,
 )
 
+#: Level at or above which the ``on_alert`` hooks given to
+#: :class:`~flask_prodguard.ProdGuard` are called.
+ALERT_LEVEL = _declare(
+    "PRODGUARD_ALERT_LEVEL",
+    "error",
+    "Level at or above which on_alert hooks run: warning, error or critical.",
+    choices=("warning", "error", "critical"),
+)
+
 # Set by the bundled pytest plugin: under pytest the default environment is
 # "testing", so adding the guard never changes the behaviour of an app's tests.
 _under_pytest = False
@@ -288,6 +297,7 @@ class Settings:
     error_id_header: str = "X-Error-ID"
     silenced_checks: tuple[str, ...] = ()
     trusted_proxies: int = 0
+    alert_level: str = "error"
 
     @property
     def env_explicit(self) -> bool:
@@ -474,4 +484,5 @@ def load_settings(
         error_id_header=values[ERROR_ID_HEADER.name],
         silenced_checks=tuple(c.strip().upper() for c in values[SILENCED_CHECKS.name]),
         trusted_proxies=values[TRUSTED_PROXIES.name],
+        alert_level=values[ALERT_LEVEL.name],
     )

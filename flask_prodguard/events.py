@@ -30,6 +30,7 @@ import structlog
 from flask import has_request_context
 from flask import request
 
+from .alerts_hook import AlertDispatcher
 from .catalogue import CATALOGUE as CATALOGUE
 from .catalogue import COMMON_FIELDS
 from .catalogue import EVENTS_SUPPRESSED
@@ -185,8 +186,15 @@ class Emitter:
     :param settings: the app's settings (redaction, request ids, flood control).
     """
 
-    def __init__(self, context: Mapping[str, Any], settings: Settings) -> None:
+    def __init__(
+        self,
+        context: Mapping[str, Any],
+        settings: Settings,
+        alert_hooks: tuple[Any, ...] = (),
+    ) -> None:
         self.context = dict(context)
+        #: Runs the ``on_alert`` hooks, off the request thread.
+        self.alerts = AlertDispatcher(alert_hooks, settings.alert_level)
         self.settings = settings
         self._request_id_environ_key = (
             "HTTP_" + settings.request_id_header.upper().replace("-", "_")
@@ -206,7 +214,7 @@ class Emitter:
         )
         self._logger = structlog.wrap_logger(
             logging.getLogger(SECURITY_LOGGER_NAME),
-            processors=[_add_common_fields, self.redactor, _to_log_kwargs],
+            processors=[_add_common_fields, self.redactor, self._to_hooks, _to_log_kwargs],
             wrapper_class=structlog.stdlib.BoundLogger,
         ).bind()  # a concrete logger: no lazy proxy to rebuild on every event
 
@@ -230,6 +238,14 @@ class Emitter:
             getattr(self._logger, spec.level)(spec.name, **self.context, **fields)
         except Exception as error:  # noqa: BLE001 - logging must never break the caller
             _report_failure(spec.name, error)
+
+    def _to_hooks(
+        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        # After redaction and escaping: hooks see exactly what the logs see.
+        if self.alerts.wants(method_name):
+            self.alerts.submit(dict(event_dict))
+        return event_dict
 
     def _report_suppressed(self, summary: dict[str, Any]) -> None:
         self.emit(EVENTS_SUPPRESSED, **summary)

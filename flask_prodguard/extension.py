@@ -6,6 +6,7 @@ import contextvars
 import functools
 import os
 from collections.abc import Callable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -70,6 +71,9 @@ class ProdGuard:
             return app
 
     :param app: the app to guard now; or call :meth:`init_app` later.
+    :param on_alert: a callable, or several, run for every event at or above
+        ``PRODGUARD_ALERT_LEVEL`` (default ``error``) with the event as a
+        dictionary; on a background thread, so it never blocks a request.
     :param overrides: settings that take precedence over ``app.config``, named
         after the ``PRODGUARD_*`` keys without the prefix, in lower case
         (``env="production"``, ``strictness="strict"``). The ``PRODGUARD_ENV``
@@ -79,9 +83,24 @@ class ProdGuard:
     .. versionadded:: 0.1
     """
 
-    def __init__(self, app: Flask | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        on_alert: Callable[..., object] | Iterable[Callable[..., object]] | None = None,
+        **overrides: Any,
+    ) -> None:
         config.check_unknown_arguments(overrides)
         self._overrides = dict(overrides)
+        if on_alert is None:
+            hooks: tuple[Callable[..., object], ...] = ()
+        elif callable(on_alert):
+            hooks = (on_alert,)
+        else:
+            hooks = tuple(on_alert)
+        #: Callables run (off the request thread) for events at or above
+        #: ``PRODGUARD_ALERT_LEVEL``; each gets the event as a dictionary.
+        self.alert_hooks = hooks
         if app is not None:
             self.init_app(app)
 
@@ -110,7 +129,7 @@ class ProdGuard:
                 key="PRODGUARD_LOG_DESTINATION",
                 value=settings.log_destination,
             ) from None
-        state = GuardState(app, settings)
+        state = GuardState(app, settings, self.alert_hooks)
         if settings.strictness is Strictness.OFF or _inspecting.get():
             app.extensions["prodguard"] = state
             return

@@ -53,7 +53,9 @@ def server_commands(app: Flask) -> str:
 class GuardState:
     """Everything the guard keeps for one app."""
 
-    def __init__(self, app: Flask, settings: Settings) -> None:
+    def __init__(
+        self, app: Flask, settings: Settings, alert_hooks: tuple[Any, ...] = ()
+    ) -> None:
         #: The resolved settings.
         self.settings = settings
         self.app_name = app.name
@@ -68,7 +70,7 @@ class GuardState:
             "app": app.name,
         }
         #: Builds and emits this app's events.
-        self.emitter = Emitter(self.context, settings)
+        self.emitter = Emitter(self.context, settings, alert_hooks)
         #: Console paths of debuggers seen around this app (for probe detection).
         self.console_paths = {detect.DEFAULT_CONSOLE_PATH}
         #: True until the first request of this process ran the late checks.

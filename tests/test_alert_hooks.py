@@ -1,0 +1,78 @@
+"""In-process on_alert hooks: called off the request thread, never breaking it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from flask_prodguard import ConfigurationError
+from flask_prodguard import ProdGuard
+
+from conftest import build_app
+
+
+def test_hook_gets_events_at_or_above_the_level() -> None:
+    """A warning-level probe reaches a hook set to warning; info events do not."""
+    received: list[Mapping[str, Any]] = []
+    app = build_app("hook-level", PRODGUARD_ENV="production", PRODGUARD_ALERT_LEVEL="warning")
+    ProdGuard(app, on_alert=received.append)
+    app.test_client().get("/?__debugger__=yes&token=s3cr3t")
+    app.extensions["prodguard"].emitter.alerts.join()
+    assert [e["event"] for e in received] == ["prodguard.debugger.probe"]
+    assert "s3cr3t" not in str(received[0])  # hooks see the redacted event
+
+
+def test_default_level_is_error() -> None:
+    """With the default level, a warning probe is not sent, an unhandled error is."""
+    received: list[Mapping[str, Any]] = []
+    app = build_app("hook-default", PRODGUARD_ENV="production")
+    ProdGuard(app, on_alert=[received.append])
+    client = app.test_client()
+    client.get("/?__debugger__=yes")
+    client.get("/boom")
+    app.extensions["prodguard"].emitter.alerts.join()
+    assert [e["event"] for e in received] == ["prodguard.error.unhandled"]
+
+
+def test_slow_hook_never_blocks_the_request() -> None:
+    """A hook that waits does not hold up the response."""
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow(event: Mapping[str, Any]) -> None:
+        started.set()
+        release.wait(10)
+
+    app = build_app("hook-slow", PRODGUARD_ENV="production")
+    ProdGuard(app, on_alert=slow)
+    response = app.test_client().get("/boom")  # would deadlock if the hook ran inline
+    assert response.status_code == 500
+    assert started.wait(5)
+    release.set()
+
+
+def test_failing_hook_never_breaks_the_request(capfd: pytest.CaptureFixture[str]) -> None:
+    """A hook that raises is reported once; requests and other hooks carry on."""
+    received: list[Mapping[str, Any]] = []
+
+    def broken(event: Mapping[str, Any]) -> None:
+        raise RuntimeError("pager down")
+
+    app = build_app("hook-broken", PRODGUARD_ENV="production")
+    ProdGuard(app, on_alert=[broken, received.append])
+    client = app.test_client()
+    assert client.get("/boom").status_code == 500
+    assert client.get("/boom").status_code == 500
+    app.extensions["prodguard"].emitter.alerts.join()
+    assert len(received) == 2
+    assert capfd.readouterr().err.count("alert hook") == 1
+
+
+def test_bad_alert_level_is_a_configuration_error() -> None:
+    """PRODGUARD_ALERT_LEVEL accepts warning, error or critical only."""
+    with pytest.raises(ConfigurationError, match="PRODGUARD_ALERT_LEVEL"):
+        ProdGuard(
+            build_app("hook-bad", PRODGUARD_ENV="production", PRODGUARD_ALERT_LEVEL="page")
+        )
