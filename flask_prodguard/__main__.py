@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 from flask.cli import load_dotenv
 
+from .cli import alert_rules_command
 from .cli import check_command
 from .cli import events_command
 from .cli import serve_command
@@ -25,6 +26,7 @@ def cli() -> None:
 cli.add_command(check_command)
 cli.add_command(events_command)
 cli.add_command(serve_command)
+cli.add_command(alert_rules_command)
 
 if __name__ == "__main__":
     cli(prog_name="python -m flask_prodguard")

@@ -62,7 +62,7 @@ class Alert:
 
     @property
     def runbook(self) -> str:
-        return f"{DOCS}#{self.event.replace('.', '-')}"
+        return f"{DOCS}#{self.event.replace('.', '-').replace('_', '-')}"
 
 
 def _alert_name(spec: EventSpec) -> str:
@@ -147,31 +147,22 @@ def prometheus_rules(thresholds: Thresholds | None = None) -> str:
 
 
 def promtool_tests(thresholds: Thresholds | None = None) -> str:
-    """A ``promtool test rules`` file: each alert fires, and stays quiet without events."""
+    """A ``promtool test rules`` file: each alert fires, and stays quiet without events.
+
+    Samples every 15 seconds, so the tests hold for any window of a minute or
+    more.
+    """
     chosen = alerts(thresholds)
     lines = [
         _header("#").rstrip("\n"),
         "rule_files:",
         "  - prodguard.rules.yml",
-        "evaluation_interval: 1m",
+        "evaluation_interval: 15s",
         "tests:",
     ]
-    for alert in chosen:
-        count = alert.threshold + 5
-        # One sample a minute: 0 for two minutes, then ``count`` events at once.
-        values = f"0 0 {count}x5"
-        lines += [
-            "  - interval: 1m",
-            "    input_series:",
-            f'      - series: \'prodguard_security_events_total{{event="{alert.event}",'
-            f' level="warning"}}\'',
-            f"        values: '{values}'",
-            "    alert_rule_test:",
-            "      - eval_time: 1m",
-            f"        alertname: {alert.name}",
-            "        exp_alerts: []",
-            "      - eval_time: 3m",
-            f"        alertname: {alert.name}",
+
+    def expected(alert: Alert) -> list[str]:
+        return [
             "        exp_alerts:",
             "          - exp_labels:",
             f"              severity: {alert.severity}",
@@ -180,25 +171,34 @@ def promtool_tests(thresholds: Thresholds | None = None) -> str:
             f"              summary: {_yaml_string(alert.summary)}",
             f"              runbook_url: {_yaml_string(alert.runbook)}",
         ]
+
+    def series(alert: Alert, values: str) -> list[str]:
+        return [
+            "  - interval: 15s",
+            "    input_series:",
+            f'      - series: \'prodguard_security_events_total{{event="{alert.event}",'
+            f' level="warning"}}\'',
+            f"        values: '{values}'",
+            "    alert_rule_test:",
+        ]
+
+    for alert in chosen:
+        count = alert.threshold + 5
+        # Zero for two minutes, then ``count`` events at once.
+        lines += series(alert, f"0x8 {count}x20")
+        lines += [
+            "      - eval_time: 1m",
+            f"        alertname: {alert.name}",
+            "        exp_alerts: []",
+            "      - eval_time: 3m",
+            f"        alertname: {alert.name}",
+            *expected(alert),
+        ]
         if alert.immediate:
             # A process whose first event creates the series also alerts.
-            lines += [
-                "  - interval: 1m",
-                "    input_series:",
-                f'      - series: \'prodguard_security_events_total{{event="{alert.event}",'
-                f' level="warning"}}\'',
-                "        values: '1x5'",
-                "    alert_rule_test:",
-                "      - eval_time: 1m",
-                f"        alertname: {alert.name}",
-                "        exp_alerts:",
-                "          - exp_labels:",
-                f"              severity: {alert.severity}",
-                f"              event: {alert.event}",
-                "            exp_annotations:",
-                f"              summary: {_yaml_string(alert.summary)}",
-                f"              runbook_url: {_yaml_string(alert.runbook)}",
-            ]
+            lines += series(alert, "1x20")
+            lines += ["      - eval_time: 30s", f"        alertname: {alert.name}"]
+            lines += expected(alert)
     return "\n".join(lines) + "\n"
 
 
@@ -307,6 +307,17 @@ def elastic_rules(thresholds: Thresholds | None = None, index: str = "logs-*") -
                 "consumer": "alerts",
                 "schedule": {"interval": "1m"},
                 "tags": ["flask-prodguard", alert.severity],
+                # Kibana needs a connector of yours: replace the id, or
+                # remove the action to see the alerts in Kibana only.
+                "actions": [
+                    {
+                        "group": "query matched",
+                        "id": "REPLACE-WITH-YOUR-CONNECTOR-ID",
+                        "params": {
+                            "message": f"{alert.summary}\nRunbook: {alert.runbook}",
+                        },
+                    }
+                ],
                 "params": {
                     "searchType": "esQuery",
                     "esQuery": json.dumps(query),
