@@ -119,14 +119,14 @@ def mtail_program() -> str:
 def _prometheus_expr(alert: Alert) -> str:
     series = f'prodguard_security_events_total{{event="{alert.event}"}}'
     window = f"{alert.window_minutes}m"
-    if alert.immediate:
-        # increase() cannot see the first sample of a new series: a series
-        # that exists now but not a window ago is an occurrence too.
-        return (
-            f"sum by (event) (increase({series}[{window}])) > 0"
-            f" or sum by (event) (({series} > 0) unless {series} offset {window})"
-        )
-    return f"sum by (event) (increase({series}[{window}])) > {alert.threshold}"
+    # increase() cannot see the first sample of a new series (mtail exports a
+    # series only once its first event was counted): a series that exists now
+    # but not a window ago counts from zero.
+    limit = alert.threshold
+    return (
+        f"sum by (event) (increase({series}[{window}])) > {limit}"
+        f" or sum by (event) (({series} > {limit}) unless {series} offset {window})"
+    )
 
 
 def prometheus_rules(thresholds: Thresholds | None = None) -> str:
@@ -194,11 +194,10 @@ def promtool_tests(thresholds: Thresholds | None = None) -> str:
             f"        alertname: {alert.name}",
             *expected(alert),
         ]
-        if alert.immediate:
-            # A process whose first event creates the series also alerts.
-            lines += series(alert, "1x20")
-            lines += ["      - eval_time: 30s", f"        alertname: {alert.name}"]
-            lines += expected(alert)
+        # A process whose first events create the series also alerts.
+        lines += series(alert, f"{alert.threshold + 1}x20")
+        lines += ["      - eval_time: 30s", f"        alertname: {alert.name}"]
+        lines += expected(alert)
     return "\n".join(lines) + "\n"
 
 

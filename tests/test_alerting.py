@@ -784,7 +784,7 @@ def test_promtool_rejects_a_broken_rule(tmp_path: Path) -> None:
     out = tmp_path / "prometheus"
     generate("--target", "prometheus", "--output", str(out))
     rules = out / "prodguard.rules.yml"
-    rules.write_text(rules.read_text().replace("[5m])) > 10", "[5m])) > 1000"))
+    rules.write_text(rules.read_text().replace(" > 10", " > 1000"))
     result = run(PROMTOOL, "test", "rules", "prodguard.rules.test.yml", cwd=out)
     assert result.returncode != 0
     assert "ProdGuardDebuggerProbe" in result.stdout + result.stderr
@@ -821,11 +821,12 @@ def test_prometheus_numbers_in_the_expressions() -> None:
     custom = alerting.Thresholds(probes=3, errors=7, window_minutes=9)
     files = alerting.render("prometheus", custom)
     rules = files["prodguard.rules.yml"]
-    assert '"prodguard.debugger.probe\\"}[9m])) > 3"' in rules
-    assert '"prodguard.error.unhandled\\"}[9m])) > 7"' in rules
+    assert 'probe\\"}[9m])) > 3 or' in rules and 'probe\\"} > 3) unless' in rules
+    assert 'unhandled\\"}[9m])) > 7 or' in rules and 'unhandled\\"} > 7) unless' in rules
     assert "offset 9m" in rules and "[5m]" not in rules
     tests = files["prodguard.rules.test.yml"]
     assert "values: '0x8 8x20'" in tests and "values: '0x8 12x20'" in tests
+    assert "values: '4x20'" in tests and "values: '8x20'" in tests
 
 
 # -- the docs page -----------------------------------------------------------------------
