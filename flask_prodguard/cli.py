@@ -440,3 +440,23 @@ def alert_rules_command(
         with open(path, "w", encoding="utf-8") as stream:
             stream.write(content)
         click.echo(f"wrote {path}", err=True)
+
+
+@prodguard.command("scan")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_context
+def scan_command(ctx: click.Context, paths: tuple[str, ...], output_format: str) -> None:
+    """Find code that enables debug mode or the Werkzeug debugger (no app needed).
+
+    Exit status: 0 nothing found, 1 findings, 2 usage error.
+    """
+    from .scan import main as scan_main
+
+    ctx.exit(scan_main([*paths, "--format", output_format]))
