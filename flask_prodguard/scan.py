@@ -87,6 +87,10 @@ class _Module:
     source: str
     constants: dict[str, Any] = dataclasses.field(default_factory=dict)
     classes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    #: Functions that return a Flask app (for factories imported elsewhere).
+    factories: set[str] = dataclasses.field(default_factory=set)
+    #: Whether the file is test code (relative to the scanned root).
+    is_test: bool = False
 
 
 _UNKNOWN = object()
@@ -100,7 +104,10 @@ def _literal(node: ast.AST) -> Any:
 
 
 def _index(module: _Module) -> None:
-    """Module-level constants and class attributes that are literals."""
+    """Module-level constants, class attributes that are literals, and factories."""
+    analyser = _Analyser(module, {module.name: module})
+    analyser.collect()
+    module.factories = set(analyser.factories)
     for stmt in module.tree.body:
         if isinstance(stmt, ast.Assign):
             value = _literal(stmt.value)
@@ -135,6 +142,7 @@ def _dotted(node: ast.AST) -> str | None:
 
 
 def _is_test_path(path: Path) -> bool:
+    """Test code: ``test_*.py``, ``*_test.py``, or in a ``tests`` folder below the root."""
     return (
         path.name.startswith("test_")
         or path.name.endswith("_test.py")
@@ -242,7 +250,13 @@ class _Analyser(ast.NodeVisitor):
         if isinstance(node, ast.Name):
             return node.id in self.apps
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            return node.func.id in self.factories
+            if node.func.id in self.factories:
+                return True
+            imported = self.imports.get(node.func.id, "")
+            if imported.startswith("const:"):
+                _, module_name, attr = imported.split(":")
+                module = self.project.get(module_name)
+                return module is not None and attr in module.factories
         return False
 
     def _is_config(self, node: ast.AST) -> bool:
@@ -570,6 +584,7 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> list[ScanFinding]:
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             continue
         module = _Module(_module_name(root, file), file, tree, source)
+        module.is_test = _is_test_path(file.relative_to(root))
         _index(module)
         modules.setdefault(module.name, module)
         # Sibling modules are also known by their bare name (scripts importing
@@ -578,7 +593,7 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> list[ScanFinding]:
         order.append(module)
     findings = []
     for module in order:
-        if _is_test_path(module.path):
+        if module.is_test:
             continue
         analyser = _Analyser(module, modules)
         analyser.collect()

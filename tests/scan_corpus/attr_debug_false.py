@@ -1,0 +1,5 @@
+# expect: clean
+from flask import Flask
+
+server = Flask(__name__)
+server.debug = False

@@ -1,0 +1,8 @@
+# expect: clean
+from flask import Flask
+
+
+def create_app():
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "from-env"
+    return app

@@ -1,0 +1,10 @@
+# expect: clean
+import os
+
+from flask import Flask
+
+os.environ["FLASK_DEBUG"] = "1"
+app = Flask(__name__)
+
+if __name__ == "__main__":
+    app.run(debug=True)

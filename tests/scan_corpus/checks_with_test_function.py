@@ -1,0 +1,13 @@
+# expect: clean
+from flask import Flask
+
+app = Flask(__name__)
+
+
+def build_app():
+    return app
+
+
+def test_debug_server_starts():
+    app.debug = True
+    app.run(debug=True)

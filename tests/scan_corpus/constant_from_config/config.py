@@ -1,0 +1,3 @@
+# expect: clean
+SECRET_KEY = "dev"
+DEBUG = True

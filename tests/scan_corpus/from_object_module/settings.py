@@ -1,0 +1,3 @@
+# expect: clean
+DEBUG = True
+SQLALCHEMY_DATABASE_URI = "sqlite:///dev.db"

@@ -1,0 +1,3 @@
+# expect: clean
+DEBUG = True
+SECRET_KEY = "dev"

@@ -1,0 +1,13 @@
+# expect: clean
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def index():
+    return "production"
+
+
+if __name__ == "__main__":
+    app.run(host="0.0.0.0", port=8000)
