@@ -208,7 +208,9 @@ class GuardMiddleware:
     ) -> Iterable[bytes]:
         # An app may have its own /console route: only a request that the app
         # answers with 404 is a probe, and the app's 404 is the right answer.
+        # Marked now so the 404 is not reported a second time as an HTTP error.
         state = self.state
+        environ["prodguard.probe"] = "console"
 
         def watching_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None

@@ -270,3 +270,13 @@ def test_unguarded_app_debugger_neutralised_while_production_app_alive() -> None
     response = debugged(other).get("/console")
     assert response.status_code == 404
     assert guarded.extensions["prodguard"] is not None
+
+
+def test_console_probe_is_one_event(events: list[Any]) -> None:
+    """A /console probe answered 404 is reported once, as a probe, not also as an error."""
+    app = build_app(PRODGUARD_ENV="production")
+    ProdGuard(app)
+    app.test_client().get("/console")
+    assert [e["event"] for e in events if e["event"] != "prodguard.startup.posture"] == [
+        "prodguard.debugger.probe"
+    ]
