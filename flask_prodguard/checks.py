@@ -170,10 +170,6 @@ def make_finding(
     )
 
 
-def _config_condition(severity: Severity) -> Condition:
-    return Condition.CHECK_ERROR if severity >= Severity.ERROR else Condition.CHECK_WARNING
-
-
 # -- PG1xx: debug mode and the debugger ------------------------------------------
 
 

@@ -18,6 +18,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import ServiceUnavailable
 
 from . import detect
+from .errors import PROBE_KEY
 from .events import REQUEST_ID_TOKENS_KEY
 from .events import end_request
 from .policy import Action
@@ -210,7 +211,7 @@ class GuardMiddleware:
         # answers with 404 is a probe, and the app's 404 is the right answer.
         # Marked now so the 404 is not reported a second time as an HTTP error.
         state = self.state
-        environ["prodguard.probe"] = "console"
+        environ[PROBE_KEY] = "console"
 
         def watching_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None

@@ -1,10 +1,11 @@
 """structlog processors of the security event pipeline.
 
-Each processor is a small callable ``(logger, method_name, event_dict) ->
-event_dict`` doing one thing; :mod:`flask_prodguard.events` composes them in
-this order: common fields, redaction, sanitising, rendering for the stdlib
-transport. Redaction runs on the raw values, sanitising last, so no renderer
-ever sees a secret or a raw control character.
+Processors are small callables ``(logger, method_name, event_dict) ->
+event_dict``; :mod:`flask_prodguard.events` composes them in this order:
+common fields, :class:`Redactor` (cap, redact, escape, in one pass over each
+value), alert hooks, rendering for the stdlib transport. Redaction runs on the
+raw values and escaping last, so no renderer ever sees a secret or a raw
+control character.
 """
 
 from __future__ import annotations
@@ -111,19 +112,6 @@ def _sanitise(value: Any, depth: int = 0) -> Any:
     return sanitise_text(str(value))
 
 
-def sanitise_fields(
-    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """Make every field safe to log: control characters escaped, strings capped.
-
-    Runs after redaction and before any renderer, so no request-controlled
-    character reaches a log line raw, whatever formatter the app uses.
-    """
-    for key, value in event_dict.items():
-        event_dict[key] = _sanitise(value)
-    return event_dict
-
-
 def normalise_key(key: str) -> str:
     """Lower-case and keep only letters and digits: ``X-Api-Key`` -> ``xapikey``."""
     return "".join(ch for ch in key.lower() if ch.isalnum())
@@ -212,10 +200,6 @@ class Redactor:
                 return [self.clean_text(value[0]), REDACTED]  # a (name, value) header pair
             return [self.clean(v, depth + 1) for v in value[:200]]
         return self.clean_text(str(value))
-
-    def redact(self, value: Any) -> Any:
-        """Alias of :meth:`clean`, kept for readability at call sites."""
-        return self.clean(value)
 
     def __call__(
         self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]

@@ -340,17 +340,11 @@ def _drained(server: Any, loop_map: dict[Any, Any]) -> bool:
     )
 
 
-def main_module_hint() -> str:
-    """What to put under ``if __name__ == "__main__"`` instead of ``app.run()``."""
-    return "from flask_prodguard import serve\n\nif __name__ == '__main__':\n    serve(app)"
-
-
 __all__ = [
     "ServerJSONFormatter",
     "choose_server",
     "gunicorn_options",
     "logging_config",
-    "main_module_hint",
     "default_workers",
     "serve",
 ]

@@ -22,6 +22,7 @@ from .checks import CheckContext
 from .checks import Finding
 from .checks import Severity
 from .checks import run_checks
+from .errors import PROBE_KEY
 from .events import Emitter
 from .exceptions import UnsafeDeploymentError
 from .policy import Action
@@ -262,7 +263,7 @@ class GuardState:
         """Emit ``prodguard.debugger.probe`` for one request."""
         blocked = self.action(Condition.DEBUGGER_PROBE) is Action.FIX
         if isinstance(environ, dict):
-            environ["prodguard.probe"] = probe  # errors.PROBE_KEY: no second event
+            environ[PROBE_KEY] = probe  # the 404 is not reported again as an error
         self.emit(
             catalogue.DEBUGGER_PROBE,
             environ,
