@@ -28,11 +28,8 @@ from __future__ import annotations
 import dataclasses
 import http.client
 import json
-import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -47,6 +44,12 @@ from flask_prodguard.alerting import RATE_EVENTS
 from flask_prodguard.alerting import Alert
 from flask_prodguard.alerting import alerts
 
+from servers import Process
+from servers import free_ports
+from servers import server_environ
+from servers import start_process
+from servers import wait_for
+
 pytestmark = pytest.mark.server
 
 PYTHON = sys.executable
@@ -57,7 +60,8 @@ PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 
 READY_TIMEOUT = 30.0
-STOP_TIMEOUT = 5.0
+#: How often the programs' HTTP APIs are polled while waiting.
+POLL = 0.2
 #: Bound for an alert to reach Alertmanager once its events are in the log.
 ALERT_TIMEOUT = 60.0
 #: How long a clean app serves normal requests while the rules are evaluated.
@@ -133,61 +137,12 @@ receivers:
 # -- processes -----------------------------------------------------------------------
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` different ports nobody listens on right now."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def environ(**variables: str) -> dict[str, str]:
-    """The inherited environment without anything that steers Flask, gunicorn or the guard."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FLASK_", "WERKZEUG_", "PRODGUARD_", "GUNICORN_", "PYTEST_"))
-    }
-    env["FLASK_SKIP_DOTENV"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(variables)
-    return env
-
-
-@dataclasses.dataclass
-class Process:
-    """A started program and the file with its output."""
-
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """SIGTERM the whole process group, SIGKILL it after a timeout."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-
-
 def run_flask(cwd: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
     """``flask *args`` to completion, in ``cwd``."""
     return subprocess.run(
         [FLASK, *args],
         cwd=cwd,
-        env=environ(**variables),
+        env=server_environ(**variables),
         capture_output=True,
         text=True,
         timeout=60,
@@ -233,22 +188,6 @@ def get_json(port: int, target: str) -> Any:
     return json.loads(body)
 
 
-def wait_for(
-    condition: Callable[[], Any], what: str, timeout: float, on_fail: Callable[[], str]
-) -> Any:
-    """Poll ``condition`` until it returns something true; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-        except (OSError, http.client.HTTPException):
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"{what}: not after {timeout:.0f} s\n{on_fail()}")
-
-
 # -- the pipeline --------------------------------------------------------------------
 
 
@@ -272,17 +211,7 @@ class Stack:
 
     def run(self, name: str, argv: list[str], cwd: Path, **variables: str) -> Process:
         log = self.tmp_path / f"{name}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                argv,
-                cwd=cwd,
-                env=environ(**variables),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        process = Process(proc, log)
+        process = start_process(argv, cwd, log, server_environ(**variables))
         self.started.append(process)
         return process
 
@@ -391,6 +320,7 @@ class Stack:
                 f"{name} ready",
                 READY_TIMEOUT,
                 self.diagnostics,
+                interval=POLL,
             )
         self.serve_app(app_port)
         self.wait_for_series("prodguard.startup.posture", 1)
@@ -423,6 +353,7 @@ class Stack:
             "app ready",
             READY_TIMEOUT,
             self.diagnostics,
+            interval=POLL,
         )
 
     def start_unsafe_app(self) -> None:
@@ -431,7 +362,7 @@ class Stack:
         result = subprocess.run(
             [PYTHON, "-c", "import unsafe_app"],
             cwd=self.app_dir,
-            env=environ(**self.app_environ()),
+            env=server_environ(**self.app_environ()),
             capture_output=True,
             text=True,
             timeout=60,
@@ -459,6 +390,7 @@ class Stack:
             f"{SERIES}{{event={event!r}}} >= {at_least} in Prometheus",
             READY_TIMEOUT,
             self.diagnostics,
+            interval=POLL,
         )
 
     def prometheus_alerts(self) -> list[dict[str, Any]]:
@@ -477,7 +409,11 @@ class Stack:
     def wait_for_alert(self, name: str, timeout: float = ALERT_TIMEOUT) -> dict[str, Any]:
         """Poll Alertmanager until it holds an alert ``name``; fail after ``timeout``."""
         found = wait_for(
-            lambda: self.received(name), f"{name} in Alertmanager", timeout, self.diagnostics
+            lambda: self.received(name),
+            f"{name} in Alertmanager",
+            timeout,
+            self.diagnostics,
+            interval=POLL,
         )
         return dict(found[0])
 
@@ -673,7 +609,7 @@ def test_first_probe_burst_raises_an_alert(start_stack: Callable[..., Stack]) ->
         return str(target["lastScrape"])
 
     before = last_scrape()
-    wait_for(lambda: last_scrape() != before, "a scrape", 15, stack.diagnostics)
+    wait_for(lambda: last_scrape() != before, "a scrape", 15, stack.diagnostics, interval=POLL)
     scraped = time.monotonic()
     count = PROBE_THRESHOLD * 3
     send_probes(stack, count)
@@ -686,6 +622,7 @@ def test_first_probe_burst_raises_an_alert(start_stack: Callable[..., Stack]) ->
         "mtail counted the burst",
         5,
         stack.diagnostics,
+        interval=POLL,
     )
     # The burst is in mtail before the next scrape: Prometheus's first sample has it all.
     assert time.monotonic() - scraped < 4, "the burst took longer than a scrape interval"

@@ -23,10 +23,8 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +35,15 @@ from click.testing import CliRunner
 from click.testing import Result
 from flask_prodguard.cli import prodguard
 
+from servers import READY_TIMEOUT
+from servers import Process
+from servers import free_port
+from servers import free_ports
+from servers import send_and_receive
+from servers import server_environ
+from servers import start_process
+from servers import wait_for
+
 BIN = Path(sys.executable).parent
 VENV = BIN.parent
 FLASK = str(BIN / "flask")
@@ -45,9 +52,6 @@ SUPERVISORD = str(BIN / "supervisord")
 SUPERVISORCTL = str(BIN / "supervisorctl")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
-
-READY_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
 
 #: A second loopback address: the "remote" client, distinguishable from the
 #: proxy (nginx connects to the app from 127.0.0.1).
@@ -331,60 +335,6 @@ def test_odd_app_strings_are_quoted() -> None:
 # -- processes -----------------------------------------------------------------------
 
 
-def free_ports(count: int = 1) -> list[int]:
-    """``count`` different ports nobody listens on right now."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    return free_ports()[0]
-
-
-def server_environ(**variables: str) -> dict[str, str]:
-    """The inherited environment without anything that steers Flask, gunicorn or the guard."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FLASK_", "WERKZEUG_", "PRODGUARD_", "GUNICORN_", "PYTEST_"))
-    }
-    env["FLASK_SKIP_DOTENV"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(variables)
-    return env
-
-
-@dataclasses.dataclass
-class Process:
-    """A started program and the file with its output."""
-
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """SIGTERM the whole process group, SIGKILL it after a timeout."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-
-
 @pytest.fixture
 def start(tmp_path: Path) -> Iterator[Callable[..., Process]]:
     """Return ``start(name, argv, cwd, **env)``; everything is stopped at teardown."""
@@ -392,17 +342,7 @@ def start(tmp_path: Path) -> Iterator[Callable[..., Process]]:
 
     def run(name: str, argv: list[str], cwd: Path, **variables: str) -> Process:
         log = tmp_path / f"{name}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                argv,
-                cwd=cwd,
-                env=server_environ(**variables),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        process = Process(proc, log)
+        process = start_process(argv, cwd, log, server_environ(**variables))
         started.append(process)
         return process
 
@@ -432,35 +372,15 @@ def http(
     """One HTTP/1.0 request to 127.0.0.1:port from ``source``; read to EOF."""
     lines = [f"GET {target} HTTP/1.0", "Host: example.test", "Accept: application/json"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        sock.bind((source, 0))
-        sock.connect(("127.0.0.1", port))
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        raw = b""
-        while chunk := sock.recv(65536):
-            raw += chunk
+    data = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    raw, ending = send_and_receive(port, data, timeout, source=source)
+    if ending != "eof":
+        raise ConnectionError(f"{ending} while reading the response to {target!r}: {raw!r}")
     if not raw.startswith(b"HTTP/"):
         # Closed without an answer: a server going away (wait_for tries again).
         raise ConnectionError(f"no HTTP response: {raw[:100]!r}")
     head, _, body = raw.partition(b"\r\n\r\n")
     return Response(int(head.split()[1]), body)
-
-
-def wait_for(condition: Callable[[], Any], what: str, process: Process | None = None) -> Any:
-    """Poll ``condition`` until it returns something true; fail after READY_TIMEOUT."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if process is not None and process.proc.poll() is not None:
-            pytest.fail(f"{what}: the process exited\n{process.output()}")
-        try:
-            value = condition()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"{what}: not after {READY_TIMEOUT} s" + (process and process.output() or ""))
 
 
 def whoami(port: int, **options: Any) -> dict[str, Any]:
@@ -560,8 +480,8 @@ def test_nginx_in_front_passes_the_real_client(
     )  # fmt: skip
     conf = nginx_conf(tmp_path, site / "shop.nginx.conf")
     nginx = start("nginx", nginx_argv(tmp_path, conf), tmp_path)
-    wait_for(lambda: http(app_port, "/").status == 200, "app ready", app)
-    wait_for(lambda: http(nginx_port, "/").status == 200, "nginx ready", nginx)
+    app.wait_for(lambda: http(app_port, "/").status == 200, "app ready")
+    nginx.wait_for(lambda: http(nginx_port, "/").status == 200, "nginx ready")
 
     forged = {
         "X-Forwarded-For": SPOOFED_IP,
@@ -652,7 +572,7 @@ def test_gunicorn_conf_serves_without_trusting_proxy_headers(
     home = tmp_path / "home"
     home.mkdir()
     server = start("gunicorn", [GUNICORN, "-c", "gunicorn.conf.py"], app_dir, HOME=str(home))
-    wait_for(lambda: http(port, "/").status == 200, "gunicorn ready", server)
+    server.wait_for(lambda: http(port, "/").status == 200, "gunicorn ready")
     # gunicorn's default would believe X-Forwarded-Proto from 127.0.0.1.
     seen = whoami(port, headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": SPOOFED_IP})
     assert seen["scheme"] == "http"
@@ -724,16 +644,16 @@ def test_supervisor_restarts_a_killed_app(
         return pid if response.status == 200 and response.json()["ppid"] == pid else None
 
     try:
-        first = wait_for(lambda: master_serving(None), "program running", supervisord)
+        first = supervisord.wait_for(lambda: master_serving(None), "program running")
         assert whoami(port)["env"]["PRODGUARD_ENV"] == "production"
         # Killed while STARTING (before startsecs), supervisor would retry even
         # without autorestart: wait until it counts the program as running.
-        wait_for(lambda: "RUNNING" in ctl("status", "shop"), "program RUNNING", supervisord)
+        supervisord.wait_for(lambda: "RUNNING" in ctl("status", "shop"), "program RUNNING")
         os.kill(first, signal.SIGKILL)
         # The killed master's worker lives on until it notices its new parent:
         # after serving one more request, or after half the worker timeout.
         # Polling gets it to leave; the new master retries binding meanwhile.
-        second = wait_for(lambda: master_serving(first), "program restarted", supervisord)
+        second = supervisord.wait_for(lambda: master_serving(first), "program restarted")
         assert second != first
         assert "RUNNING" in ctl("status", "shop") or "STARTING" in ctl("status", "shop")
         assert "terminated by SIGKILL" in (tmp_path / "supervisord.log").read_text()

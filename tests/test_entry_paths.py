@@ -22,31 +22,30 @@ the refusals of the production-mode tests meaningful.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from typing import TextIO
 
 import pytest
 
 from conftest import without_error_id
+from servers import Server
+from servers import dechunk
+from servers import free_port
+from servers import header_values
+from servers import parse_head
+from servers import send_and_receive
+from servers import server_environ
+from servers import start_server
 
 pytestmark = pytest.mark.server
 
 PYTHON = sys.executable
 FLASK = str(Path(sys.executable).with_name("flask"))
 
-READY_TIMEOUT = 20.0
 EXIT_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
 
 # -- the apps ----------------------------------------------------------------------
 
@@ -241,104 +240,26 @@ ENTRY_PATHS = [
 # -- processes -----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def answers(port: int) -> bool:
+    """Whether anything answers an HTTP request on ``port``."""
+    return try_request(port, "/", timeout=2.0) is not None
 
 
-def server_environ(**variables: str) -> dict[str, str]:
-    """The inherited environment without anything that would steer Flask,
-    Werkzeug, gunicorn or the guard, plus ``variables``."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FLASK_", "WERKZEUG_", "PRODGUARD_", "GUNICORN_", "PYTEST_"))
-    }
-    # No stray .env/.flaskenv above tmp_path may change the run.
-    env["FLASK_SKIP_DOTENV"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(variables)
-    return env
+def wait_refused(server: Server) -> None:
+    """Wait for the process to exit; nothing may answer HTTP on the port meanwhile."""
+    deadline = time.monotonic() + EXIT_TIMEOUT
+    while server.proc.poll() is None:
+        if time.monotonic() > deadline:
+            pytest.fail(f"process still running after {EXIT_TIMEOUT} s\n{server.logs()}")
+        answer = try_request(server.port, "/", timeout=0.3)
+        assert answer is None, f"something answered: {answer!r}\n{server.logs()}"
+        time.sleep(0.1)
+    assert try_request(server.port, "/", timeout=0.5) is None, server.logs()
 
 
-@dataclasses.dataclass
-class Server:
-    """A started process, its port and its captured output."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-    stdout_path: Path
-    stderr_path: Path
-    files: list[TextIO]
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-    def output(self) -> str:
-        """stdout and stderr together (Flask's banner goes to stdout)."""
-        return self.stdout_path.read_text(errors="replace") + self.stderr()
-
-    def logs(self) -> str:
-        return (
-            f"--- command: {self.proc.args!r}, exit code {self.proc.poll()}\n"
-            f"--- stdout:\n{self.stdout_path.read_text(errors='replace')}"
-            f"--- stderr:\n{self.stderr()}"
-        )
-
-    def events(self) -> list[dict[str, Any]]:
-        """The JSON event lines on stderr."""
-        found = []
-        for line in self.stderr().splitlines():
-            if line.startswith("{"):
-                found.append(json.loads(line))
-        return found
-
-    def event_names(self) -> set[str]:
-        return {event["event"] for event in self.events()}
-
-    def stop(self) -> None:
-        """SIGTERM the whole process group, SIGKILL it after a timeout."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        # A reloader child may outlive its parent by a moment: make sure.
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        for file in self.files:
-            file.close()
-
-    def wait_ready(self) -> None:
-        """Poll the port until the server answers an HTTP request."""
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"server exited before it was ready\n{self.logs()}")
-            if try_request(self.port, "/", timeout=2.0) is not None:
-                return
-            time.sleep(0.1)
-        pytest.fail(f"server not ready after {READY_TIMEOUT} s\n{self.logs()}")
-
-    def wait_refused(self) -> None:
-        """Wait for the process to exit; nothing may answer HTTP on the port meanwhile."""
-        deadline = time.monotonic() + EXIT_TIMEOUT
-        while self.proc.poll() is None:
-            if time.monotonic() > deadline:
-                pytest.fail(f"process still running after {EXIT_TIMEOUT} s\n{self.logs()}")
-            answer = try_request(self.port, "/", timeout=0.3)
-            assert answer is None, f"something answered: {answer!r}\n{self.logs()}"
-            time.sleep(0.1)
-        assert try_request(self.port, "/", timeout=0.5) is None, self.logs()
+def event_names(server: Server) -> set[str]:
+    """The names of the JSON events on the server's stderr."""
+    return {event["event"] for event in server.events()}
 
 
 @pytest.fixture
@@ -351,20 +272,8 @@ def launch(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         app_dir.mkdir()
         (app_dir / "app.py").write_text(APP_HEAD + entry.tail)
         port = free_port()
-        stdout_path = app_dir / "stdout.log"
-        stderr_path = app_dir / "stderr.log"
-        stdout = stdout_path.open("w")
-        stderr = stderr_path.open("w")
-        proc = subprocess.Popen(
-            entry.command(port, app_dir),
-            cwd=app_dir,
-            env=server_environ(APP_PORT=str(port), **variables),
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-        )
-        server = Server(proc, port, stdout_path, stderr_path, [stdout, stderr])
+        env = server_environ(APP_PORT=str(port), **variables)
+        server = start_server(entry.command(port, app_dir), app_dir, port, env)
         servers.append(server)
         return server
 
@@ -391,22 +300,10 @@ class Response:
         return self.body.decode("utf-8", errors="replace")
 
     def header_values(self, name: str) -> list[str]:
-        return [v for k, v in self.headers if k.lower() == name.lower()]
+        return header_values(self.headers, name)
 
     def __repr__(self) -> str:
         return f"<Response {self.target!r} {self.status}: {self.raw[:600]!r}>"
-
-
-def _dechunk(data: bytes) -> bytes:
-    body = b""
-    while data:
-        size_line, _, data = data.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        if size == 0:
-            break
-        body += data[:size]
-        data = data[size + 2 :]
-    return body
 
 
 def request(port: int, target: str, method: str = "GET", timeout: float = 10.0) -> Response:
@@ -420,24 +317,16 @@ def request(port: int, target: str, method: str = "GET", timeout: float = 10.0) 
     )
     if method == "POST":
         head += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n"
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall((head + "\r\n").encode("latin-1"))
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw, ending = send_and_receive(port, (head + "\r\n").encode("latin-1"), timeout)
+    if ending != "eof":
+        raise ConnectionError(f"{ending} while reading the response to {target!r}: {raw!r}")
     header_block, separator, body = raw.partition(b"\r\n\r\n")
     if not separator:
         raise ConnectionError(f"incomplete response to {target!r}: {raw!r}")
-    lines = header_block.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = []
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers.append((name.strip(), value.strip()))
+    status, headers = parse_head(header_block)
     response = Response(target, status, headers, body, raw)
     if "chunked" in ",".join(response.header_values("Transfer-Encoding")).lower():
-        response = dataclasses.replace(response, body=_dechunk(body))
+        response = dataclasses.replace(response, body=dechunk(body)[0])
     return response
 
 
@@ -491,7 +380,7 @@ def test_development_keeps_the_debugger(
 ) -> None:
     """In development the guard leaves each entry path's live debugger exactly as it was."""
     server = launch(entry, PRODGUARD_ENV="development")
-    server.wait_ready()
+    server.wait_ready(answers)
 
     console = request(server.port, "/console")
     assert console.status == 200, server.logs()
@@ -535,7 +424,7 @@ def test_production_enforce_neutralises_the_debugger(
 ) -> None:
     """In production+enforce the app serves, and debugger requests get the app's own 404."""
     server = launch(entry, PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="enforce")
-    server.wait_ready()
+    server.wait_ready(answers)
 
     index = request(server.port, "/")
     assert index.status == 200, server.logs()
@@ -582,14 +471,14 @@ def test_production_strict_refuses_to_start(
 ) -> None:
     """In production+strict the process exits non-zero, says how to serve, never answers."""
     server = launch(entry, PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict")
-    server.wait_refused()
+    wait_refused(server)
 
     assert server.proc.returncode != 0, server.logs()
     stderr = server.stderr()
     assert "Flask-ProdGuard refused" in stderr, server.logs()
     assert "gunicorn --bind" in stderr
     assert "waitress-serve" in stderr
-    assert REFUSED in server.event_names(), server.logs()
+    assert REFUSED in event_names(server), server.logs()
     # The development server never even bound the port. (gunicorn's arbiter
     # binds before its worker imports the app; polling showed no answer.)
     assert "Running on" not in server.output()
@@ -601,7 +490,7 @@ def test_flask_run_debug_without_env_tells_the_developer(
     """`flask run --debug` with no PRODGUARD_ENV runs as production and says how to opt out."""
     entry = next(e for e in ENTRY_PATHS if e.name == "flask_run_debug")
     server = launch(entry)
-    server.wait_ready()
+    server.wait_ready(answers)
 
     console = request(server.port, "/console")
     assert console.status == 404, server.logs()
@@ -613,4 +502,4 @@ def test_flask_run_debug_without_env_tells_the_developer(
     assert any("treating this as production" in line for line in plain_lines)
     assert " * Debug mode: off" in server.output(), server.logs()
     assert "Restarting with" not in server.output()
-    assert BLOCKED in server.event_names(), server.logs()
+    assert BLOCKED in event_names(server), server.logs()

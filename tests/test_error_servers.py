@@ -26,13 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,14 +36,21 @@ import pytest
 from flask_prodguard.testing import event_validator
 
 from conftest import without_error_id
+from servers import Server
+from servers import check_framing
+from servers import free_port
+from servers import header_values
+from servers import json_events
+from servers import parse_head
+from servers import send_and_receive
+from servers import server_environ
+from servers import start_server
 
 pytestmark = pytest.mark.server
 
 PYTHON = sys.executable
 WAITRESS_SERVE = str(Path(sys.executable).with_name("waitress-serve"))
 
-READY_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 10.0
 
 SECRET = "hunter2"
@@ -321,95 +323,16 @@ SERVERS = [
 WAITRESS_TRACEBACKS = SERVERS[2]
 
 
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_environ(**variables: str) -> dict[str, str]:
-    """The inherited environment without anything that would steer Flask,
-    Werkzeug, gunicorn or the guard, plus ``variables``."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FLASK_", "WERKZEUG_", "PRODGUARD_", "GUNICORN_", "PYTEST_"))
-    }
-    env["FLASK_SKIP_DOTENV"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(variables)
-    return env
-
-
-@dataclasses.dataclass
-class Server:
-    """A started process, its port and its captured output."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-    stdout_path: Path
-    stderr_path: Path
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-    def logs(self) -> str:
-        return (
-            f"--- command: {self.proc.args!r}, exit code {self.proc.poll()}\n"
-            f"--- stdout:\n{self.stdout_path.read_text(errors='replace')}"
-            f"--- stderr:\n{self.stderr()}"
-        )
-
-    def stop(self) -> None:
-        """SIGTERM the whole process group, SIGKILL it after a timeout."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        # Nothing of the session may outlive the test (a gunicorn worker, say).
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    def wait_ready(self) -> None:
-        """Poll the port until the app answers ``/ok``."""
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"server exited before it was ready\n{self.logs()}")
-            try:
-                if exchange(self.port, PROBES[0], timeout=2.0).status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"server not ready after {READY_TIMEOUT} s\n{self.logs()}")
-
-
-def start_server(kind: ServerKind, app_dir: Path, **variables: str) -> Server:
+def start_app(kind: ServerKind, app_dir: Path, **variables: str) -> Server:
     """Start ``kind`` serving the app in ``app_dir``, in its own session."""
     port = free_port()
-    stdout_path = app_dir / "stdout.log"
-    stderr_path = app_dir / "stderr.log"
-    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(
-            kind.command(port),
-            cwd=app_dir,
-            env=server_environ(APP_PORT=str(port), **dict(kind.env), **variables),
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-        )
-    return Server(proc, port, stdout_path, stderr_path)
+    env = server_environ(APP_PORT=str(port), **dict(kind.env), **variables)
+    return start_server(kind.command(port), app_dir, port, env)
+
+
+def answers_ok(port: int) -> bool:
+    """Whether the app answers ``/ok`` with 200."""
+    return exchange(port, PROBES[0], timeout=2.0).status == 200
 
 
 # -- raw HTTP ------------------------------------------------------------------------
@@ -508,36 +431,10 @@ class Exchange:
         return self.body.decode("utf-8", errors="replace")
 
     def header_values(self, name: str) -> list[str]:
-        return [v for k, v in self.headers if k.lower() == name.lower()]
+        return header_values(self.headers, name)
 
     def __repr__(self) -> str:
         return f"<{self.probe.method} {self.probe.target} ({self.ending}): {self.raw[:1200]!r}>"
-
-
-def _dechunk(data: bytes) -> tuple[bytes, str]:
-    """The de-chunked body and what is wrong with the chunking ("" if nothing)."""
-    body = b""
-    pos = 0
-    while True:
-        end = data.find(b"\r\n", pos)
-        if end < 0:
-            return body, "chunked body without its terminating 0-chunk"
-        size_field = data[pos:end].split(b";")[0].strip()
-        try:
-            size = int(size_field, 16)
-        except ValueError:
-            return body, f"bad chunk size line {data[pos:end]!r}"
-        pos = end + 2
-        if size == 0:
-            trailer = data[pos:]
-            if trailer == b"\r\n" or trailer.endswith(b"\r\n\r\n"):
-                return body, ""
-            return body, f"0-chunk not followed by CRLF: {trailer!r}"
-        chunk = data[pos : pos + size]
-        body += chunk
-        if len(chunk) < size or data[pos + size : pos + size + 2] != b"\r\n":
-            return body, "chunk cut off"
-        pos += size + 2
 
 
 def parse_response(probe: Probe, raw: bytes, ending: str) -> Exchange:
@@ -546,32 +443,8 @@ def parse_response(probe: Probe, raw: bytes, ending: str) -> Exchange:
     if not separator:
         # A dropped connection fails this probe's tests, not the whole run.
         return Exchange(probe, raw, 0, [], b"", "none", "no complete header block", ending)
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = []
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers.append((name.strip(), value.strip()))
-    encodings = [v.lower() for k, v in headers if k.lower() == "transfer-encoding"]
-    lengths = [v for k, v in headers if k.lower() == "content-length"]
-    if encodings:
-        framing = "chunked"
-        body, incomplete = _dechunk(rest)
-        if lengths:
-            incomplete = incomplete or f"chunked and Content-Length {lengths} together"
-    elif lengths:
-        framing = "content-length"
-        body = rest
-        if len(lengths) != 1:
-            incomplete = f"{len(lengths)} Content-Length headers: {lengths}"
-        elif len(rest) != int(lengths[0]):
-            incomplete = f"Content-Length {lengths[0]} but {len(rest)} body bytes"
-        else:
-            incomplete = ""
-    else:
-        framing = "close"
-        body = rest
-        incomplete = "no Content-Length and not chunked: the client cannot tell the end"
+    status, headers = parse_head(head)
+    framing, body, incomplete = check_framing(headers, rest)
     return Exchange(probe, raw, status, headers, body, framing, incomplete, ending)
 
 
@@ -587,18 +460,9 @@ def exchange(port: int, probe: Probe, timeout: float = REQUEST_TIMEOUT) -> Excha
         head += header + "\r\n"
     if probe.body or probe.method == "POST":
         head += f"Content-Length: {len(probe.body)}\r\n"
-    chunks = []
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall((head + "\r\n").encode("latin-1") + probe.body)
-        try:
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-            ending = "eof"
-        except ConnectionResetError:
-            ending = "reset"
-        except TimeoutError:
-            ending = "timeout"
-    return parse_response(probe, b"".join(chunks), ending)
+    data = (head + "\r\n").encode("latin-1") + probe.body
+    raw, ending = send_and_receive(port, data, timeout)
+    return parse_response(probe, raw, ending)
 
 
 # -- a run: one server, every request ------------------------------------------------
@@ -616,7 +480,7 @@ class Run:
 
     def events(self) -> list[dict[str, Any]]:
         """The JSON event lines on stderr."""
-        return [json.loads(line) for line in self.stderr.splitlines() if line.startswith("{")]
+        return json_events(self.stderr)
 
     def text_lines(self) -> list[str]:
         """Every line of output that is not a JSON event line."""
@@ -627,16 +491,16 @@ class Run:
 def serve_every_probe(kind: ServerKind, app_dir: Path, **variables: str) -> Run:
     """Start ``kind``, send every probe, stop it; return answers and output."""
     write_app(app_dir)
-    server = start_server(kind, app_dir, **variables)
+    server = start_app(kind, app_dir, **variables)
     try:
-        server.wait_ready()
+        server.wait_ready(answers_ok)
         answers = {probe.name: exchange(server.port, probe) for probe in PROBES}
     finally:
         server.stop()
     return Run(
         kind,
         answers,
-        server.stdout_path.read_text(errors="replace"),
+        server.stdout(),
         server.stderr(),
         server.logs(),
     )
@@ -909,11 +773,11 @@ def test_server_log_keeps_the_secret_out(run: Run) -> None:
 def test_control_unguarded_app_leaks_under_waitress_tracebacks(tmp_path: Path) -> None:
     """Without the guard, waitress with expose_tracebacks shows the traceback and secret."""
     write_app(tmp_path)
-    server = start_server(
+    server = start_app(
         WAITRESS_TRACEBACKS, tmp_path, PRODGUARD_ENV="production", APP_GUARD="off"
     )
     try:
-        server.wait_ready()
+        server.wait_ready(answers_ok)
         answers = [
             exchange(server.port, PROBE[name])
             for name in ("inner_middleware", "template_not_found", "teardown")

@@ -15,13 +15,8 @@ character taken from a request.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import re
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -30,13 +25,22 @@ from typing import Any
 
 import pytest
 
+from servers import Server
+from servers import check_framing
+from servers import connect
+from servers import free_port
+from servers import header_values
+from servers import json_events
+from servers import parse_head
+from servers import receive_all
+from servers import server_environ
+from servers import start_server
+
 pytestmark = pytest.mark.server
 
 PYTHON = sys.executable
 FLASK = str(Path(sys.executable).with_name("flask"))
 
-READY_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 5.0
 
 SECRET = "hunter2"
@@ -185,94 +189,16 @@ SERVERS = [
 ]
 
 
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_environ(**variables: str) -> dict[str, str]:
-    """The inherited environment without anything that steers Flask, Werkzeug,
-    gunicorn or the guard, plus ``variables``."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FLASK_", "WERKZEUG_", "PRODGUARD_", "GUNICORN_", "PYTEST_"))
-    }
-    env["FLASK_SKIP_DOTENV"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(variables)
-    return env
-
-
-@dataclasses.dataclass
-class Server:
-    """A started process, its port and its captured output."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-    stdout_path: Path
-    stderr_path: Path
-
-    def stderr_bytes(self) -> bytes:
-        return self.stderr_path.read_bytes()
-
-    def logs(self) -> str:
-        return (
-            f"--- command: {self.proc.args!r}, exit code {self.proc.poll()}\n"
-            f"--- stdout:\n{self.stdout_path.read_text(errors='replace')}"
-            f"--- stderr:\n{self.stderr_path.read_text(errors='replace')}"
-        )
-
-    def stop(self) -> None:
-        """SIGTERM the whole process group, SIGKILL it after a timeout."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    def wait_ready(self) -> None:
-        """Poll the port until the app answers ``/``."""
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"server exited before it was ready\n{self.logs()}")
-            try:
-                if exchange(self.port, READY_PROBE, timeout=2.0).status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"server not ready after {READY_TIMEOUT} s\n{self.logs()}")
-
-
-def start_server(kind: ServerKind, app_dir: Path, **variables: str) -> Server:
+def start_app(kind: ServerKind, app_dir: Path, **variables: str) -> Server:
     """Start ``kind`` serving the app in ``app_dir``, in its own session."""
     port = free_port()
-    stdout_path = app_dir / "stdout.log"
-    stderr_path = app_dir / "stderr.log"
-    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(
-            kind.command(port),
-            cwd=app_dir,
-            env=server_environ(APP_PORT=str(port), **variables),
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-        )
-    return Server(proc, port, stdout_path, stderr_path)
+    env = server_environ(APP_PORT=str(port), **variables)
+    return start_server(kind.command(port), app_dir, port, env)
+
+
+def answers_ready(port: int) -> bool:
+    """Whether the app answers ``/`` with 200."""
+    return exchange(port, READY_PROBE, timeout=2.0).status == 200
 
 
 # -- the probes ----------------------------------------------------------------------
@@ -462,46 +388,14 @@ class Exchange:
     stderr: bytes = b""
 
     def header_values(self, name: str) -> list[str]:
-        return [v for k, v in self.headers if k.lower() == name.lower()]
+        return header_values(self.headers, name)
 
     def events(self) -> list[dict[str, Any]]:
         """The JSON event lines written while this request was handled."""
-        found = []
-        for line in self.stderr.decode("utf-8", "replace").splitlines():
-            if line.startswith("{"):
-                try:
-                    found.append(json.loads(line))
-                except ValueError:
-                    continue
-        return found
+        return json_events(self.stderr.decode("utf-8", "replace"), skip_invalid=True)
 
     def __repr__(self) -> str:
         return f"<{self.probe.raw[:200]!r} ({self.ending}): {self.raw[:1200]!r}>"
-
-
-def _dechunk(data: bytes) -> tuple[bytes, str]:
-    """The de-chunked body and what is wrong with the chunking ("" if nothing)."""
-    body = b""
-    pos = 0
-    while True:
-        end = data.find(b"\r\n", pos)
-        if end < 0:
-            return body, "chunked body without its terminating 0-chunk"
-        try:
-            size = int(data[pos:end].split(b";")[0].strip(), 16)
-        except ValueError:
-            return body, f"bad chunk size line {data[pos:end]!r}"
-        pos = end + 2
-        if size == 0:
-            trailer = data[pos:]
-            if trailer == b"\r\n" or trailer.endswith(b"\r\n\r\n"):
-                return body, ""
-            return body, f"0-chunk not followed by CRLF: {trailer!r}"
-        chunk = data[pos : pos + size]
-        body += chunk
-        if len(chunk) < size or data[pos + size : pos + size + 2] != b"\r\n":
-            return body, "chunk cut off"
-        pos += size + 2
 
 
 def parse_response(probe: Probe, raw: bytes, ending: str) -> Exchange:
@@ -510,54 +404,28 @@ def parse_response(probe: Probe, raw: bytes, ending: str) -> Exchange:
     if not separator or not raw.startswith(b"HTTP/"):
         # The whole answer is checked for leaks (an HTTP/0.9-style error page).
         return Exchange(probe, raw, 0, [], raw, "no complete header block", ending)
-    lines = head.decode("latin-1").split("\r\n")
     try:
-        status = int(lines[0].split()[1])
+        status, headers = parse_head(head)
     except (IndexError, ValueError):
-        return Exchange(probe, raw, 0, [], b"", f"bad status line {lines[0]!r}", ending)
-    headers = []
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers.append((name.strip(), value.strip()))
-    encodings = [v.lower() for k, v in headers if k.lower() == "transfer-encoding"]
-    lengths = [v for k, v in headers if k.lower() == "content-length"]
-    if encodings:
-        body, incomplete = _dechunk(rest)
-        if lengths:
-            incomplete = incomplete or f"chunked and Content-Length {lengths} together"
-    elif lengths:
-        body = rest
-        if len(lengths) != 1:
-            incomplete = f"{len(lengths)} Content-Length headers: {lengths}"
-        elif len(rest) != int(lengths[0]):
-            incomplete = f"Content-Length {lengths[0]} but {len(rest)} body bytes"
-        else:
-            incomplete = ""
-    else:
-        body = rest
-        incomplete = "no Content-Length and not chunked: the client cannot tell the end"
+        status_line = head.decode("latin-1").split("\r\n")[0]
+        return Exchange(probe, raw, 0, [], b"", f"bad status line {status_line!r}", ending)
+    _, body, incomplete = check_framing(headers, rest)
     return Exchange(probe, raw, status, headers, body, incomplete, ending)
 
 
 def exchange(port: int, probe: Probe, timeout: float = REQUEST_TIMEOUT) -> Exchange:
     """Send ``probe``'s exact bytes on a fresh connection and read the answer to EOF."""
-    chunks = []
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        ending = "eof"
+    with connect(port, timeout) as sock:
+        sent = "eof"
         try:
             sock.sendall(probe.raw)
         except (BrokenPipeError, ConnectionResetError):
-            ending = "reset"  # the server gave up on the request while it was sent
-        try:
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-                if not parse_response(probe, b"".join(chunks), ending).incomplete:
-                    break  # complete: a server may keep the connection open
-        except ConnectionResetError:
-            ending = "reset"
-        except TimeoutError:
-            ending = "timeout"
-    return parse_response(probe, b"".join(chunks), ending)
+            sent = "reset"  # the server gave up on the request while it was sent
+        # Stop once the answer is complete: a server may keep the connection open.
+        raw, ending = receive_all(
+            sock, until=lambda data: not parse_response(probe, data, sent).incomplete
+        )
+    return parse_response(probe, raw, sent if ending == "eof" else ending)
 
 
 # -- a run: one server, every probe --------------------------------------------------
@@ -578,7 +446,7 @@ def serve_every_probe(
 ) -> Run:
     """Start ``kind``, send every probe, stop it; return answers and output."""
     write_app(app_dir)
-    server = start_server(
+    server = start_app(
         kind,
         app_dir,
         PRODGUARD_ENV="production",
@@ -587,7 +455,7 @@ def serve_every_probe(
     )
     answers = {}
     try:
-        server.wait_ready()
+        server.wait_ready(answers_ready)
         for probe in probes:
             before = len(server.stderr_bytes())
             answer = exchange(server.port, probe)

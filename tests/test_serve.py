@@ -39,14 +39,22 @@ from flask_prodguard.serving import serve
 from flask_prodguard.testing import event_validator
 
 from conftest import build_app
+from servers import READY_TIMEOUT
+from servers import STOP_TIMEOUT
+from servers import Server
+from servers import connect
+from servers import free_port
+from servers import header_values
+from servers import parse_head
+from servers import receive_all
+from servers import server_environ
+from servers import start_server
 
 pytestmark = pytest.mark.server
 
 PYTHON = sys.executable
 FLASK = str(Path(sys.executable).with_name("flask"))
 
-READY_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 10.0
 
 USER_AGENT = "prodguard-tests/1.0 (serve)"
@@ -127,13 +135,6 @@ def write_app(app_dir: Path) -> None:
     (app_dir / "app.py").write_text(APP_SOURCE)
 
 
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def port_is_free(port: int) -> bool:
     """Whether nothing listens on ``port`` on any IPv4 address."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -144,23 +145,15 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def server_environ(app_dir: Path, **variables: str) -> dict[str, str]:
-    """The inherited environment without anything that steers Flask, gunicorn
-    or the guard, plus the app's settings and ``variables``."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FLASK_", "WERKZEUG_", "PRODGUARD_", "GUNICORN_", "PYTEST_"))
+def app_environ(app_dir: Path, **variables: str) -> dict[str, str]:
+    """The server environment with the app's production settings, plus ``variables``."""
+    settings = {
+        "PRODGUARD_ENV": "production",
+        "APP_SECRET_KEY": secrets.token_hex(32),
+        "APP_SLOW_MARKER": str(app_dir / "slow.started"),
     }
-    env.update(
-        FLASK_SKIP_DOTENV="1",
-        PYTHONUNBUFFERED="1",
-        PRODGUARD_ENV="production",
-        APP_SECRET_KEY=secrets.token_hex(32),
-        APP_SLOW_MARKER=str(app_dir / "slow.started"),
-    )
-    env.update(variables)
-    return env
+    settings.update(variables)
+    return server_environ(**settings)
 
 
 # -- raw HTTP ------------------------------------------------------------------------
@@ -186,7 +179,7 @@ class Answer:
         return self.body.decode("utf-8", errors="replace")
 
     def header_values(self, name: str) -> list[str]:
-        return [value for key, value in self.headers if key.lower() == name.lower()]
+        return header_values(self.headers, name)
 
     def __repr__(self) -> str:
         return f"Answer({self.raw[:600]!r})"
@@ -197,12 +190,8 @@ def parse_answer(raw: bytes) -> Answer:
     head, separator, body = raw.partition(b"\r\n\r\n")
     if not separator:
         return Answer(raw, 0, [], b"")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = []
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers.append((name.strip(), value.strip()))
-    return Answer(raw, int(lines[0].split()[1]), headers, body)
+    status, headers = parse_head(head)
+    return Answer(raw, status, headers, body)
 
 
 def send_request(
@@ -216,21 +205,18 @@ def send_request(
         "Connection: close",
         *(f"{name}: {value}" for name, value in headers),
     ]
-    sock = socket.create_connection(("127.0.0.1", port), timeout=REQUEST_TIMEOUT)
+    sock = connect(port, REQUEST_TIMEOUT)
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
     return sock
 
 
 def read_answer(sock: socket.socket) -> Answer:
     """Read until the server closes the connection (or resets it)."""
-    chunks = []
     with sock:
-        try:
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        except ConnectionResetError:
-            pass
-    return parse_answer(b"".join(chunks))
+        raw, ending = receive_all(sock)
+    if ending == "timeout":
+        raise TimeoutError(f"no end of the answer after {REQUEST_TIMEOUT} s: {raw[:600]!r}")
+    return parse_answer(raw)
 
 
 def get(port: int, target: str, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
@@ -241,74 +227,16 @@ def get(port: int, target: str, headers: tuple[tuple[str, str], ...] = ()) -> An
 # -- a served app ------------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class Server:
-    """``flask prodguard serve`` (or any command) started in its own session."""
+def start_serve(app_dir: Path, args: list[str], port: int, **variables: str) -> Server:
+    """Write the app and start ``flask --app app prodguard serve *args`` in its own session."""
+    write_app(app_dir)
+    argv = [FLASK, "--app", "app", "prodguard", "serve", *args]
+    return start_server(argv, app_dir, port, app_environ(app_dir, **variables))
 
-    proc: subprocess.Popen[bytes]
-    port: int
-    app_dir: Path
 
-    @classmethod
-    def start(cls, app_dir: Path, args: list[str], port: int, **variables: str) -> Server:
-        """Write the app and start ``flask --app app prodguard serve *args``."""
-        write_app(app_dir)
-        with (
-            (app_dir / "stdout.log").open("wb") as out,
-            (app_dir / "stderr.log").open("wb") as err,
-        ):
-            proc = subprocess.Popen(
-                [FLASK, "--app", "app", "prodguard", "serve", *args],
-                cwd=app_dir,
-                env=server_environ(app_dir, **variables),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,
-            )
-        return cls(proc, port, app_dir)
-
-    def stderr_bytes(self) -> bytes:
-        return (self.app_dir / "stderr.log").read_bytes()
-
-    def stdout_bytes(self) -> bytes:
-        return (self.app_dir / "stdout.log").read_bytes()
-
-    def logs(self) -> str:
-        return (
-            f"--- command: {self.proc.args!r}, exit code {self.proc.poll()}\n"
-            f"--- stdout:\n{self.stdout_bytes().decode(errors='replace')}"
-            f"--- stderr:\n{self.stderr_bytes().decode(errors='replace')}"
-        )
-
-    def wait_ready(self) -> None:
-        """Poll until the app answers ``/`` with 200."""
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"server exited before it was ready\n{self.logs()}")
-            try:
-                if get(self.port, "/").status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"server not ready after {READY_TIMEOUT} s\n{self.logs()}")
-
-    def wait_exit(self, timeout: float) -> int | None:
-        """The exit status, or None when the process is still running after ``timeout``."""
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def kill(self) -> None:
-        """SIGKILL whatever is left of the session (a gunicorn worker, say)."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(STOP_TIMEOUT)
+def answers_index(port: int) -> bool:
+    """Whether the app answers ``/`` with 200."""
+    return get(port, "/").status == 200
 
 
 def parse_lines(server: Server) -> tuple[list[dict[str, Any]], list[str]]:
@@ -389,9 +317,9 @@ def serve_and_stop(server_name: str, app_dir: Path, **variables: str) -> Run:
     """Serve with ``--workers 2``, send REQUESTS, then SIGTERM during ``/slow``."""
     port = free_port()
     args = ["--server", server_name, "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-    server = Server.start(app_dir, args, port, **variables)
+    server = start_serve(app_dir, args, port, **variables)
     try:
-        server.wait_ready()
+        server.wait_ready(answers_index)
         answers = {name: get(port, target, hdrs) for name, (target, hdrs) in REQUESTS.items()}
         marker = app_dir / "slow.started"
         sock = send_request(port, "/slow")
@@ -634,9 +562,9 @@ def test_waitress_sigterm_finishes_the_in_flight_request(waitress_run: Run) -> N
 def _serve_behind_proxy(server_name: str, app_dir: Path) -> tuple[dict[str, Answer], Server]:
     port = free_port()
     args = ["--server", server_name, "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-    server = Server.start(app_dir, args, port, APP_TRUSTED_PROXIES="1")
+    server = start_serve(app_dir, args, port, APP_TRUSTED_PROXIES="1")
     try:
-        server.wait_ready()
+        server.wait_ready(answers_index)
         answers = {
             "forwarded": get(port, "/whoami", FORWARDED),
             "forwarded_probe": get(port, "/whoami?__debugger__=yes", FORWARDED),
@@ -781,9 +709,9 @@ def test_default_bind_listens_on_loopback_only(tmp_path: Path) -> None:
         assert gunicorn_options("127.0.0.1", 8000, 1, 1)["bind"] == ["127.0.0.1:8000"]
         return
     workers = default_workers()
-    server = Server.start(tmp_path, ["--server", "gunicorn"], 8000)
+    server = start_serve(tmp_path, ["--server", "gunicorn"], 8000)
     try:
-        server.wait_ready()
+        server.wait_ready(answers_index)
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if server.stderr_bytes().count(b"Booting worker") >= workers:
@@ -831,7 +759,7 @@ def test_cli_refuses_an_app_with_a_placeholder_secret(tmp_path: Path) -> None:
     """SECRET_KEY="changeme": exit 2, stderr names PG304 and its fix, nothing listens."""
     port = free_port()
     args = ["--server", "gunicorn", "--bind", f"127.0.0.1:{port}"]
-    server = Server.start(tmp_path, args, port, APP_SECRET_KEY="changeme")
+    server = start_serve(tmp_path, args, port, APP_SECRET_KEY="changeme")
     try:
         code = server.wait_exit(READY_TIMEOUT)
     finally:
@@ -870,7 +798,7 @@ def _python_without(
     return subprocess.run(
         [PYTHON, "-c", prelude + code],
         cwd=cwd,
-        env=server_environ(cwd),
+        env=app_environ(cwd),
         capture_output=True,
         text=True,
         timeout=30,
