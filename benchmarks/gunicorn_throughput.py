@@ -44,6 +44,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from gunicorn_common import free_port
+from gunicorn_common import gunicorn_command
+from gunicorn_common import workers_of
+
 #: The guarded app should keep at least this share of bare Flask's throughput.
 BUDGET = 0.97
 
@@ -88,12 +92,6 @@ ProdGuard(
 READY_TIMEOUT = 20.0
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def worker_cpu_seconds(master: int) -> float | None:
     """User + system CPU seconds used so far by the gunicorn workers of ``master``.
 
@@ -101,9 +99,8 @@ def worker_cpu_seconds(master: int) -> float | None:
     requests/s to other processes competing for the CPUs.
     """
     try:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
         total = 0
-        for pid in children:
+        for pid in workers_of(master):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime
     except OSError:
@@ -122,27 +119,6 @@ def get(port: int, path: str = "/") -> tuple[int, bytes]:
     return int(head.split()[1]), body
 
 
-def gunicorn_command(module: str, port: int, workers: int) -> list[str]:
-    """The same gunicorn command line for both apps (only the module differs)."""
-    from gunicorn import config
-
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        # No --access-logfile: the gunicorn CLI writes no access log by default.
-    ]
-    if hasattr(config, "ControlSocketDisable"):
-        command.append("--no-control-socket")  # gunicorn >= 25.1 opens one under $HOME
-    return [*command, f"{module}:app"]
-
-
 @contextmanager
 def gunicorn(
     directory: Path, module: str, workers: int, env: dict[str, str]
@@ -151,7 +127,8 @@ def gunicorn(
     port = free_port()
     with (directory / f"{module}.stderr.log").open("wb") as stderr:
         proc = subprocess.Popen(
-            gunicorn_command(module, port, workers),
+            # No --access-logfile: the gunicorn CLI writes no access log by default.
+            gunicorn_command(f"{module}:app", port, workers),
             cwd=directory,
             env=env,
             stdin=subprocess.DEVNULL,

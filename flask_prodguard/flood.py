@@ -6,12 +6,18 @@ debugger probes). Each (event, client) pair may emit ``burst`` events per
 ``prodguard.events.suppressed`` summary per window says how many were dropped,
 for which events and which clients. Memory is bounded: at most ``max_keys``
 pairs are tracked, and pairs beyond that share one overflow counter.
+
+Counts dropped in the last window are not lost when the process ends: at
+interpreter exit (a gunicorn worker stopping, say) every live flood control
+reports its open window.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +25,26 @@ from typing import Any
 #: Client name shared by every new client of an event once ``max_keys`` pairs
 #: are tracked.
 OVERFLOW_CLIENT = "*"
+
+#: Every flood control still in use; their open windows are reported at exit.
+_LIVE: weakref.WeakSet[FloodControl] = weakref.WeakSet()
+
+
+def flush_all() -> None:
+    """Report the open window of every live flood control (run at exit)."""
+    for flood in list(_LIVE):
+        try:
+            flood.flush()
+        except Exception:  # noqa: BLE001, S112 - exiting: never raise here
+            continue
+
+
+def forget_all() -> None:
+    """Stop reporting at exit for the flood controls created so far."""
+    _LIVE.clear()
+
+
+atexit.register(flush_all)
 
 
 class FloodControl:
@@ -50,6 +76,7 @@ class FloodControl:
         self._dropped: Counter[tuple[str, str]] = Counter()
         self._window_start = clock()
         self._timer: threading.Timer | None = None
+        _LIVE.add(self)
 
     def allow(self, event: str, client: str | None, factor: int = 1) -> bool:
         """Count one event; return whether it may be emitted.

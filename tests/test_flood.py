@@ -125,3 +125,30 @@ def test_error_events_get_ten_times_the_budget() -> None:
         for _ in range(30):
             client.get("/boom")
     assert [e["event"] for e in events].count("prodguard.error.unhandled") == 20
+
+
+def test_open_window_is_reported_when_the_process_exits(tmp_path: Any) -> None:
+    """Drops counted in the last window reach the log at exit, not only after a window."""
+    import json
+    import subprocess
+    import sys
+
+    log = tmp_path / "events.jsonl"
+    script = f"""
+from flask import Flask
+from flask_prodguard import ProdGuard
+
+app = Flask("exiting")
+app.config.update(SECRET_KEY="x" * 64, SESSION_COOKIE_SECURE=True)
+ProdGuard(app, env="production", strictness="enforce",
+          log_destination={str(log)!r}, rate_limit_burst=2, rate_limit_window=3600)
+client = app.test_client()
+for _ in range(7):
+    assert client.get("/console").status_code == 404
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    probes = [e for e in events if e["event"] == "prodguard.debugger.probe"]
+    summaries = [e for e in events if e["event"] == "prodguard.events.suppressed"]
+    assert len(probes) == 2
+    assert [s["by_event"] for s in summaries] == [{"prodguard.debugger.probe": 5}]
