@@ -78,6 +78,10 @@ TRUSTED_FIELDS = _COMMON_NAMES | {
     "by_event",
     "top_sources",
     "tracked_keys",
+    # Check ids, severities and hints come from the check registry.
+    "check_id",
+    "severity",
+    "hint",
 }
 _SUMMARY_LIMIT = 1000
 _failure_reported = False

@@ -189,3 +189,15 @@ def test_traceback_frames_kept_verbatim_but_escaped() -> None:
     frames = [{"file": "/srv/app/auth/token_store.py", "line": 3, "function": "get_token"}]
     out = redactor(None, "error", {"traceback": [{"frames": frames}]})
     assert out["traceback"][0]["frames"] == frames
+
+
+def test_check_hints_are_not_redacted() -> None:
+    """A check's fixed hint reaches the log intact, though it names a session setting."""
+    from flask import Flask
+
+    app = Flask("hints")
+    app.config.update(SECRET_KEY="x7Lq" * 16, SESSION_COOKIE_SECURE=False)
+    with capture_events() as events:
+        ProdGuard(app, env="production", strictness="enforce")
+    hints = {e["check_id"]: e["hint"] for e in events if e["event"] == "prodguard.check.failed"}
+    assert hints["PG305"] == "Set SESSION_COOKIE_SECURE = True (serve over HTTPS)."
