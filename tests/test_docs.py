@@ -226,7 +226,10 @@ def working_copy(block: ShellBlock, tmp_path: Path) -> Path:
     """A copy of the block's directory (``examples`` by default) to run in."""
     source = ROOT / block.options.get("cwd", "examples")
     target = tmp_path / source.name
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    skip = shutil.ignore_patterns(
+        "__pycache__", ".venv", ".git", ".tox", "_build", ".*_cache", ".hypothesis"
+    )
+    shutil.copytree(source, target, ignore=skip)
     return target
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ["flask_prodguard", "tests", "examples", "benchmarks"]
+TARGETS = ["flask_prodguard", "tests", "examples", "benchmarks", "docs"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
