@@ -52,11 +52,18 @@ autodoc_typehints = "description"
 autodoc_preserve_defaults = True
 
 # Python examples on a page run in order in one namespace (sphinx.ext.doctest),
-# from a clean working directory and without PRODGUARD_* variables.
+# without PRODGUARD_* or FLASK_* variables, and with the debugger hook of the
+# previous page's apps removed, so that pages do not affect each other. Flask
+# needs a module name for Flask(__name__); doctest runs in "builtins".
 doctest_global_setup = """
 import os
 for _name in [n for n in os.environ if n.startswith(("PRODGUARD_", "FLASK_"))]:
     del os.environ[_name]
+__name__ = "example"
+"""
+doctest_global_cleanup = """
+import flask_prodguard
+flask_prodguard.restore_debugger()
 """
 doctest_test_doctest_blocks = ""
 

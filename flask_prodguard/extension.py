@@ -14,7 +14,9 @@ import click
 
 from . import catalogue
 from . import config
+from .checks import CheckContext
 from .checks import Finding
+from .checks import development_under_server
 from .checks import make_finding
 from .debugger import install_debugger_hook
 from .detect import flag_is_on
@@ -26,6 +28,7 @@ from .output import Output
 from .output import configure_output
 from .policy import Action
 from .policy import Condition
+from .policy import Environment
 from .policy import Strictness
 from .safety import SafetyNet
 from .state import DEVELOPMENT_HINT
@@ -132,6 +135,8 @@ class ProdGuard:
         state = GuardState(app, settings, self.alert_hooks)
         if settings.strictness is Strictness.OFF or _inspecting.get():
             app.extensions["prodguard"] = state
+            if not _inspecting.get():
+                _report_development_on_server(app, state, settings)
             return
 
         flask_run = _running_flask_run()
@@ -165,6 +170,32 @@ class ProdGuard:
         )
         if flask_run and findings and not settings.env_explicit:
             _tell_developer(findings)
+
+
+def _report_development_on_server(
+    app: Flask, state: GuardState, settings: config.Settings
+) -> None:
+    """Say so when a development app is served by gunicorn or waitress.
+
+    ``PRODGUARD_ENV=development`` shipped by mistake would otherwise switch the
+    guard off without a word (development defaults to strictness ``off``).
+    Only when nobody chose ``off`` explicitly, and only this one event.
+    """
+    if settings.env is not Environment.DEVELOPMENT:
+        return
+    if not settings.sources["PRODGUARD_STRICTNESS"].startswith("default"):
+        return
+    ctx = CheckContext(app, os.environ, settings=settings)
+    for finding in development_under_server(ctx):
+        state.emit(
+            catalogue.CHECK_FAILED,
+            check_id=finding.check_id,
+            severity=str(finding.severity),
+            finding=finding.message,
+            hint=finding.hint,
+            source=finding.source,
+            action="reported",
+        )
 
 
 def _tell_developer(findings: list[Finding]) -> None:

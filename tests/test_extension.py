@@ -337,3 +337,41 @@ def test_capture_events_sees_structured_fields() -> None:
         assert field in posture
     assert posture["timestamp"].endswith("Z")
     assert posture["logger"] == "flask_prodguard.security"
+
+
+DEVELOPMENT_ON_SERVER = """
+import sys
+{imports}
+from flask import Flask
+from flask_prodguard import ProdGuard
+from flask_prodguard.testing import capture_events
+
+with capture_events() as events:
+    ProdGuard(Flask("shipped"), env="development"{extra})
+print([(e["event"], e.get("check_id"), e.get("action")) for e in events])
+"""
+
+
+@pytest.mark.parametrize(
+    ("imports", "extra", "expected"),
+    [
+        ("import waitress.server", "", "[('prodguard.check.failed', 'PG601', 'reported')]"),
+        ("", "", "[]"),
+        ("import waitress.server", ', strictness="off"', "[]"),
+    ],
+    ids=["served-by-waitress", "no-server", "off-chosen-explicitly"],
+)
+def test_development_app_on_a_production_server_is_reported(
+    imports: str, extra: str, expected: str
+) -> None:
+    """A development app served by waitress says so once, unless off was chosen explicitly."""
+    import subprocess
+    import sys
+
+    script = DEVELOPMENT_ON_SERVER.format(imports=imports, extra=extra)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODGUARD_", "FLASK_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

@@ -119,7 +119,7 @@ class PolicyTable(_Generated):
         comments = _attr_docs("flask_prodguard.policy")
         rows = []
         for condition in policy.Condition:
-            doc = comments.get(f"Condition.{condition.name}", "")
+            doc = comments.get(condition.name, "")
             actions = [f"``{policy.action_for(condition, s)}``" for s in policy.Strictness]
             rows.append([f"``{condition}``: {doc}", *actions])
         header = ["Condition", *(f"``{s}``" for s in policy.Strictness)]
