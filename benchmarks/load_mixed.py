@@ -28,7 +28,7 @@ Invariants, each a line of the report and a reason for exit status 1:
   writes at most ``burst × burst_factor`` lines, and the whole file stays
   within that bound (plus summaries and start-up lines);
 - no line of the event file or of gunicorn's log holds a raw control
-  character.
+  character, and neither holds the planted secret.
 
 Run from the repository root::
 
@@ -508,6 +508,8 @@ def run(
         failures.append(f"{len(raw_control)} log lines hold a raw control character")
     if b"Traceback" in server_bytes or secret.encode() in server_bytes:
         failures.append("gunicorn's log holds a traceback or the planted secret")
+    if secret.encode() in event_bytes:
+        failures.append("the event file holds the planted secret (the exception message)")
 
     if pids_start != pids_warm or pids_warm != pids_end:
         failures.append(f"workers changed: {pids_start} -> {pids_warm} -> {pids_end}")

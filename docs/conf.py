@@ -62,8 +62,10 @@ for _name in [n for n in os.environ if n.startswith(("PRODGUARD_", "FLASK_"))]:
 __name__ = "example"
 """
 doctest_global_cleanup = """
+import gc
 import flask_prodguard
 flask_prodguard.restore_debugger()
+gc.collect()  # the page's guarded apps: the debugger hook forgets them
 """
 doctest_test_doctest_blocks = ""
 

@@ -3,30 +3,42 @@
 ``python -m flask_prodguard check --app module:app`` works where the ``flask``
 command is not on the PATH (CI images, pre-commit hooks). Like the ``flask``
 command, it loads ``.env`` and ``.flaskenv`` first (when python-dotenv is
-installed); it loads no app until a command asks for one.
+installed) and takes the app from ``--app`` or ``FLASK_APP``; it loads no app
+until a command asks for one.
 """
 
 from __future__ import annotations
 
+import os
+
 import click
+from flask.cli import ScriptInfo
 from flask.cli import load_dotenv
 
 from .cli import alert_rules_command
 from .cli import check_command
 from .cli import events_command
+from .cli import scan_command
 from .cli import serve_command
+from .deploy import deploy_config_command
 
 
 @click.group(name="python -m flask_prodguard")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Flask-ProdGuard: production safety checks and tools."""
     load_dotenv()
+    # What the flask command's --app option would hold: FLASK_APP, perhaps
+    # from .flaskenv. A command's own --app still wins.
+    ctx.obj = ScriptInfo(app_import_path=os.environ.get("FLASK_APP") or None)
 
 
 cli.add_command(check_command)
 cli.add_command(events_command)
 cli.add_command(serve_command)
 cli.add_command(alert_rules_command)
+cli.add_command(scan_command)
+cli.add_command(deploy_config_command)
 
 if __name__ == "__main__":
     cli(prog_name="python -m flask_prodguard")

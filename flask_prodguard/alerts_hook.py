@@ -5,15 +5,19 @@ on_alert=notify)`` calls ``notify(event)`` for every event at or above
 ``PRODGUARD_ALERT_LEVEL``. Calls happen on a background thread, so a slow or
 failing hook never blocks a request nor raises into it; a hook that raises is
 reported once on stderr. The queue is bounded: if hooks fall behind, events
-are dropped (and counted) rather than piling up in memory.
+are dropped (counted in ``dropped``, and said once on stderr) rather than
+piling up in memory. At interpreter exit, events still queued get up to two
+seconds to reach the hooks.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -22,6 +26,18 @@ from typing import Any
 AlertHook = Callable[[Mapping[str, Any]], object]
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+
+#: Dispatchers with hooks; their queues are drained at exit.
+_LIVE: weakref.WeakSet[AlertDispatcher] = weakref.WeakSet()
+
+
+def drain_all(timeout: float = 2.0) -> None:
+    """Give the events still queued in this process time to reach the hooks."""
+    for dispatcher in list(_LIVE):
+        dispatcher.drain(timeout)
+
+
+atexit.register(drain_all)
 
 
 class AlertDispatcher:
@@ -36,6 +52,8 @@ class AlertDispatcher:
         self._pid = 0
         self._lock = threading.Lock()
         self._reported: set[str] = set()
+        if self.hooks:
+            _LIVE.add(self)
 
     def wants(self, level: str) -> bool:
         """Whether an event at ``level`` goes to the hooks."""
@@ -48,6 +66,19 @@ class AlertDispatcher:
             self._queue.put_nowait(event)
         except queue.Full:
             self.dropped += 1
+            if self.dropped == 1:
+                self._say(
+                    "flask_prodguard: alert hooks fall behind; events for them are being"
+                    " dropped (counted in AlertDispatcher.dropped; said once)"
+                )
+
+    def drain(self, timeout: float = 2.0) -> None:
+        """Wait (up to ``timeout``) for queued events, if this process has any."""
+        thread = self._thread
+        if thread is None or not thread.is_alive() or self._pid != os.getpid():
+            return
+        if not self._queue.empty():
+            self.join(timeout)
 
     def join(self, timeout: float = 5.0) -> None:
         """Wait until the queued events were handed to the hooks (for tests)."""
@@ -89,10 +120,14 @@ class AlertDispatcher:
         if name in self._reported:
             return
         self._reported.add(name)
+        self._say(
+            f"flask_prodguard: alert hook {name} raised {type(error).__name__}: {error}"
+            " (reported once)"
+        )
+
+    @staticmethod
+    def _say(message: str) -> None:
         try:
-            sys.__stderr__.write(  # type: ignore[union-attr]
-                f"flask_prodguard: alert hook {name} raised {type(error).__name__}: {error}"
-                " (reported once)\n"
-            )
+            sys.__stderr__.write(message + "\n")  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001, S110 - nowhere left to report to
             pass

@@ -750,7 +750,9 @@ def checks_reference() -> str:
         "Generated from the check registry (``flask_prodguard.checks.REGISTRY``); run",
         "``flask prodguard check`` to see which apply to your app, and silence one with",
         "``PRODGUARD_SILENCED_CHECKS``. In ``strict``, error and critical findings refuse",
-        "to start the app.",
+        "to start the app, and so does any finding about debug mode, the debugger, the",
+        "development server or an unsafe Flask flag (PG201-PG206), whatever its",
+        "severity: see the policy table in :doc:`concepts`.",
         "",
     ]
     for check_id, info in REGISTRY.items():

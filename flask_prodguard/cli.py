@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -145,6 +146,11 @@ def _location(app: Any, import_path: str | None = None) -> str:
     return f"{app.import_name.replace('.', '/')}.py"
 
 
+def _rule_name(title: str) -> str:
+    """A SARIF rule name: the title's words in PascalCase ("DebugModeIsOn")."""
+    return "".join(word[:1].upper() + word[1:] for word in re.findall(r"[A-Za-z0-9]+", title))
+
+
 def render_sarif(
     app: Any, findings: list[Finding], import_path: str | None = None
 ) -> dict[str, Any]:
@@ -158,7 +164,7 @@ def render_sarif(
         rules.append(
             {
                 "id": check_id,
-                "name": info.title.replace(" ", ""),
+                "name": _rule_name(info.title),
                 "shortDescription": {"text": info.title},
                 "help": {"text": info.hint},
                 "helpUri": f"{DOCS_URL}#{check_id.lower()}",
@@ -205,11 +211,18 @@ def render_sarif(
 
 
 def _print_text(
-    app: Any, settings: Any, findings: list[Finding], fail_level: str, ctx: CheckContext
+    app: Any,
+    settings: Any,
+    findings: list[Finding],
+    fail_level: str,
+    ctx: CheckContext,
+    env_option: bool = False,
 ) -> None:
     if settings is not None:
         source = settings.sources["PRODGUARD_ENV"]
-        if source.startswith("environment variable"):
+        if env_option:
+            source = "--env"
+        elif source.startswith("environment variable"):
             source = ctx.env_source("PRODGUARD_ENV")  # perhaps loaded from a dotenv file
         click.echo(
             f"Flask-ProdGuard check of app {app.name!r}: PRODGUARD_ENV={settings.env}"
@@ -312,7 +325,7 @@ def check_command(
         import_path = app_import_path or getattr(ctx.obj, "app_import_path", None)
         click.echo(json.dumps(render_sarif(app, findings, import_path), indent=2))
     else:
-        _print_text(app, settings, findings, fail_level, check_ctx)
+        _print_text(app, settings, findings, fail_level, check_ctx, env_option=env is not None)
     ctx.exit(code)
 
 

@@ -210,9 +210,33 @@ def _header(target: str, settings: DeploySettings, comment: str) -> list[str]:
     return lines
 
 
-def gunicorn_app(app: str) -> str:
-    """``app`` as gunicorn's ``wsgi_app`` takes it: ``module`` becomes ``module:app``."""
-    return app if ":" in app else f"{app}:app"
+def gunicorn_app(app: str, directory: Path | None = None) -> str:
+    """``app`` as gunicorn's ``wsgi_app`` takes it.
+
+    ``module`` becomes ``module:app``. ``flask --app module:create_app`` calls
+    a factory by itself, gunicorn does not: a name that holds a function (or,
+    when the module cannot be imported here, is called ``create_app`` or
+    ``make_app``, Flask's factory names) gets the ``()`` gunicorn needs.
+    """
+    module, _, name = app.partition(":")
+    if not name:
+        return f"{module}:app"
+    if "(" in name or not name.isidentifier():
+        return app
+    return f"{app}()" if _is_factory(module, name, directory) else app
+
+
+def _is_factory(module: str, name: str, directory: Path | None) -> bool:
+    import importlib
+    import inspect
+
+    if directory is not None and str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))  # as gunicorn's chdir will
+    try:
+        value = getattr(importlib.import_module(module.removesuffix(".py")), name)
+    except Exception:  # noqa: BLE001 - any import failure: go by the name
+        return name in ("create_app", "make_app")
+    return inspect.isfunction(value)
 
 
 def _py(text: str) -> str:
@@ -240,7 +264,7 @@ def render_gunicorn(settings: DeploySettings) -> str:
         "",
         f"from flask_prodguard.serving import {names}",
         "",
-        f"wsgi_app = {_py(gunicorn_app(settings.app))}",
+        f"wsgi_app = {_py(gunicorn_app(settings.app, settings.directory))}",
         f"chdir = {_py(str(settings.directory))}",
         "# Set in the process environment before the app is loaded.",
         "raw_env = [",

@@ -44,8 +44,10 @@ class ConfigurationError(ProdGuardError, ValueError):
 class UnsafeDeploymentError(ProdGuardError, RuntimeError):
     """The guard refused to start or to serve because the deployment is unsafe.
 
-    Raised only with strictness ``strict``. :attr:`findings` lists the
-    conditions that caused the refusal.
+    Raised by :class:`~flask_prodguard.ProdGuard` with strictness ``strict``,
+    and by :func:`~flask_prodguard.serve` (and ``flask prodguard serve``) at
+    any strictness when a deployment check finds an error. :attr:`findings`
+    lists the ids of the checks that caused the refusal.
     """
 
     def __init__(self, message: str, *, findings: Sequence[str] = ()) -> None:

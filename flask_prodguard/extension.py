@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 import click
+from flask import request
 
 from . import catalogue
 from . import config
-from .checks import CheckContext
 from .checks import Finding
-from .checks import development_under_server
 from .checks import make_finding
 from .debugger import install_debugger_hook
 from .detect import flag_is_on
@@ -179,14 +178,24 @@ def _report_development_on_server(
 
     ``PRODGUARD_ENV=development`` shipped by mistake would otherwise switch the
     guard off without a word (development defaults to strictness ``off``).
-    Only when nobody chose ``off`` explicitly, and only this one event.
+    Only when nobody chose ``off`` explicitly, only this one event, and only on
+    evidence that the server runs: gunicorn's arbiter sets ``SERVER_SOFTWARE``
+    in the process environment; waitress names itself in the first request.
+    A module that merely imports either of them (for a ``__main__`` block, or
+    a test suite) is not evidence.
     """
     if settings.env is not Environment.DEVELOPMENT:
         return
     if not settings.sources["PRODGUARD_STRICTNESS"].startswith("default"):
         return
-    ctx = CheckContext(app, os.environ, settings=settings)
-    for finding in development_under_server(ctx):
+
+    def report(server: str) -> None:
+        finding = make_finding(
+            "PG601",
+            f"PRODGUARD_ENV is development but {server} serves the app",
+            settings.sources["PRODGUARD_ENV"],
+            Condition.CHECK_ERROR,
+        )
         state.emit(
             catalogue.CHECK_FAILED,
             check_id=finding.check_id,
@@ -196,6 +205,32 @@ def _report_development_on_server(
             source=finding.source,
             action="reported",
         )
+
+    server = _production_server_software(os.environ.get("SERVER_SOFTWARE"))
+    if server is not None:
+        report(server)
+        return
+    checked = False
+
+    def check_first_request() -> None:
+        # A development app only: one flag test per request after the first.
+        nonlocal checked
+        if checked:
+            return
+        checked = True
+        server = _production_server_software(request.environ.get("SERVER_SOFTWARE"))
+        if server is not None:
+            report(server)
+
+    app.before_request(check_first_request)
+
+
+def _production_server_software(software: object) -> str | None:
+    text = str(software or "").lower()
+    for server in ("gunicorn", "waitress"):
+        if text.startswith(server):
+            return server
+    return None
 
 
 def _tell_developer(findings: list[Finding]) -> None:

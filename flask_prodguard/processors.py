@@ -51,6 +51,29 @@ _SENSITIVE_NAME = (
 # escapes included (a form field user[password] arrives as user%5Bpassword%5D).
 _NAME_CHARS = r"[\w.\-\[\]%]*"
 
+
+def _name_value_patterns(names: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Patterns that redact the value of a parameter whose name contains ``names``."""
+    return (
+        # "name": "value" and 'name': 'value' (dicts and JSON shown in messages).
+        (
+            re.compile(
+                r"(?i)([\"']" + _NAME_CHARS + names + _NAME_CHARS + r"[\"']\s*[:=]\s*)"
+                r"([\"'])(?:\\.|(?!\2).)*\2"
+            ),
+            r"\1\2" + REDACTED + r"\2",
+        ),
+        # name=value in query strings and free text.
+        (
+            re.compile(
+                r"(?i)((?:^|[?&;\s,\"'(])" + _NAME_CHARS + names + _NAME_CHARS + r")"
+                r"(\s*[=:]\s*)([^&;\s,\"')]+)"
+            ),
+            r"\1\2" + REDACTED,
+        ),
+    )
+
+
 # Value patterns: (regex, replacement). Order matters: URLs first.
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # scheme://user:password@host (bounded scheme: no quadratic backtracking)
@@ -63,19 +86,17 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(?i)\b(bearer|basic|digest|token)\s+[A-Za-z0-9._~+/=\-]{4,}"),
         r"\1 " + REDACTED,
     ),
-    # "name": "value" and 'name': 'value' (dicts and JSON shown in messages).
+    *_name_value_patterns(_SENSITIVE_NAME),
+    # Free text, as exception messages put it: "password hunter2 rejected",
+    # "secret is s3cr3t". The word after is redacted, unless it is one of the
+    # words such messages use about a password rather than the password itself.
     (
         re.compile(
-            r"(?i)([\"']" + _NAME_CHARS + _SENSITIVE_NAME + _NAME_CHARS + r"[\"']\s*[:=]\s*)"
-            r"([\"'])(?:\\.|(?!\2).)*\2"
-        ),
-        r"\1\2" + REDACTED + r"\2",
-    ),
-    # name=value in query strings and free text.
-    (
-        re.compile(
-            r"(?i)((?:^|[?&;\s,\"'(])" + _NAME_CHARS + _SENSITIVE_NAME + _NAME_CHARS + r")"
-            r"(\s*[=:]\s*)([^&;\s,\"')]+)"
+            r"(?i)\b(pass(?:word|wd|phrase)?|pwd|secret)(\s+(?:is\s+|was\s+)?)"
+            r"(?!(?:authentication|auth|for|of|the|and|or|not|is|was|required|rejected"
+            r"|incorrect|invalid|wrong|expired|missing|empty|must|should|too|field|reset"
+            r"|change|changed|hash|hashes|policy|length|mismatch|key|manager)\b)"
+            r"([^\s,;'\"()]{3,})"
         ),
         r"\1\2" + REDACTED,
     ),
@@ -126,7 +147,9 @@ class Redactor:
     the patterns below never run on unbounded input), then secret-looking
     parts are replaced, then control characters are escaped.
 
-    :param extra_keys: more key words to deny (normalised like the built-in ones).
+    :param extra_keys: more key words to deny: in field names (normalised like
+        the built-in ones) and, as given, in ``name=value`` and ``"name":
+        "value"`` text such as a query string.
     :param extra_patterns: more regular expressions; every match in a string
         value is replaced.
     :param allowed_keys: top-level keys never redacted by name (the guard's own
@@ -143,8 +166,14 @@ class Redactor:
         trusted_keys: Iterable[str] = ("frames",),
         limit: int = MAX_STRING_LENGTH,
     ) -> None:
+        extra_keys = [k for k in extra_keys if normalise_key(k)]
         self.words = tuple(DENIED_KEY_WORDS) + tuple(normalise_key(k) for k in extra_keys)
         self.extra_patterns = tuple((re.compile(p), REDACTED) for p in extra_patterns)
+        if extra_keys:
+            # The extra words name parameters in text too: ?ssn=..., "ssn": "...".
+            self.extra_patterns += _name_value_patterns(
+                "(?:" + "|".join(re.escape(k) for k in extra_keys) + ")"
+            )
         self.allowed = frozenset(allowed_keys)
         self.trusted = frozenset(trusted_keys)
         self.limit = limit

@@ -19,13 +19,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from . import catalogue
 from .checks import CheckContext
 from .checks import Finding
 from .checks import Severity
 from .checks import run_checks
 from .exceptions import ConfigurationError
 from .exceptions import UnsafeDeploymentError
-from .processors import sanitise_text
+from .processors import Redactor
 
 #: pip commands that install each server.
 INSTALL_HINT = {
@@ -53,9 +54,14 @@ class ServerJSONFormatter(logging.Formatter):
 
     Field names follow the security events (``event``, ``level``,
     ``timestamp``, ``logger``); gunicorn access records carry their fields
-    (``client_ip``, ``method``, ``path``, ``status``...) as fields, escaped and
-    capped like every request string.
+    (``client_ip``, ``method``, ``path``, ``status``...) as fields. Every
+    string is capped, redacted (``?token=...``, ``password hunter2``) and
+    escaped like the request strings of the events, with the built-in
+    patterns: the server's logs have no app to read extra patterns from.
     """
+
+    _short = Redactor()
+    _long = Redactor(limit=8192)
 
     def format(self, record: logging.LogRecord) -> str:
         timestamp = datetime.datetime.fromtimestamp(record.created, datetime.UTC)
@@ -73,17 +79,17 @@ class ServerJSONFormatter(logging.Formatter):
                 value = atoms.get(atom)
                 if value in (None, "-", ""):
                     continue
-                data[field] = sanitise_text(str(value)) if isinstance(value, str) else value
+                data[field] = self._short.clean_text(value) if isinstance(value, str) else value
             if "status" in data:
                 try:
                     data["status"] = int(str(data["status"]).split()[0])
                 except ValueError:
                     pass
         else:
-            data["message"] = sanitise_text(record.getMessage())
+            data["message"] = self._short.clean_text(record.getMessage())
             if record.exc_info:
                 # Server tracebacks carry no request data we did not escape.
-                data["exception"] = sanitise_text(self.formatException(record.exc_info), 8192)
+                data["exception"] = self._long.clean_text(self.formatException(record.exc_info))
         return json.dumps(data, default=str, ensure_ascii=False)
 
 
@@ -190,6 +196,15 @@ def serve(
     """
     findings = blocking_findings(app)
     if findings:
+        state = app.extensions.get("prodguard")
+        if state is not None:
+            # Alerting sees a refused deployment, whatever the strictness.
+            state.emit(
+                catalogue.STARTUP_REFUSED,
+                findings=[f.check_id for f in findings],
+                reason="serve",
+                action="refused",
+            )
         lines = [f"Flask-ProdGuard refused to serve app {app.name!r}:"]
         lines += [f"  - {f.description}\n    fix: {f.hint}" for f in findings]
         lines.append("Fix these (or silence a check with PRODGUARD_SILENCED_CHECKS) and retry.")

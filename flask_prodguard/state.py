@@ -51,6 +51,15 @@ def server_commands(app: Flask) -> str:
     return f"    gunicorn --bind 127.0.0.1:8000 '{target}'\n    {waitress}"
 
 
+#: Conditions whose refusal message also says how to serve the app instead.
+_NEEDS_A_REAL_SERVER = (
+    Condition.DEV_SERVER,
+    Condition.DEBUGGER,
+    Condition.DEBUG_MODE,
+    Condition.DEBUG_PIN,
+)
+
+
 class GuardState:
     """Everything the guard keeps for one app."""
 
@@ -122,13 +131,14 @@ class GuardState:
             f" {self.settings.sources['PRODGUARD_ENV']};"
             f" PRODGUARD_STRICTNESS={self.settings.strictness}):",
         ]
-        lines += [f"  - {f.description}" for f in findings]
-        lines.append(
-            "Serve the app with a production WSGI server, never the development"
-            " server or its debugger, for example:"
-        )
-        lines.append(self._server_commands)
-        lines.append("and keep debug mode off (unset FLASK_DEBUG, no debug=True, no --debug).")
+        lines += [f"  - {f.description}\n    fix: {f.hint}" for f in findings]
+        if any(f.condition in _NEEDS_A_REAL_SERVER for f in findings):
+            # Not for a weak secret or a config flag: there the fix says it all.
+            lines.append(
+                "Serve the app with a production WSGI server, never the development"
+                " server or its debugger, for example:"
+            )
+            lines.append(self._server_commands)
         hint = self._hint()
         if hint:
             lines.append(hint)

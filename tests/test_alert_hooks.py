@@ -76,3 +76,43 @@ def test_bad_alert_level_is_a_configuration_error() -> None:
         ProdGuard(
             build_app("hook-bad", PRODGUARD_ENV="production", PRODGUARD_ALERT_LEVEL="page")
         )
+
+
+def test_dropped_events_are_said_once(capfd: pytest.CaptureFixture[str]) -> None:
+    """When hooks fall behind the bounded queue, drops are counted and said once."""
+    from flask_prodguard.alerts_hook import AlertDispatcher
+
+    release = threading.Event()
+    dispatcher = AlertDispatcher([lambda event: release.wait(10)], "info", maxsize=2)
+    for number in range(10):
+        dispatcher.submit({"event": "x", "n": number})
+    release.set()
+    assert dispatcher.dropped >= 7  # one in the hook, at most two queued
+    assert capfd.readouterr().err.count("alert hooks fall behind") == 1
+
+
+def test_queued_events_reach_the_hooks_at_exit(tmp_path: Any) -> None:
+    """Events still queued when the process exits are handed to the hooks first."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "hook.txt"
+    script = f"""
+import time
+from flask import Flask
+from flask_prodguard import ProdGuard
+
+def slow(event):
+    time.sleep(0.2)
+    with open({str(out)!r}, "a") as f:
+        f.write(event["event"] + "\\n")
+
+app = Flask("exiting")
+ProdGuard(app, env="production", on_alert=slow)
+client = app.test_client()
+app.get("/boom")(lambda: 1 / 0)
+for _ in range(3):
+    client.get("/boom")
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert out.read_text().splitlines() == ["prodguard.error.unhandled"] * 3

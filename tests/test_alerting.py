@@ -908,22 +908,17 @@ def test_docs_section_per_target(target: str) -> None:
     assert f"PRODGUARD_LOG_FORMAT={PRESETS_READ[target][0]}" in section
 
 
-def _docs_block(caption: str) -> str:
-    """The body of the code block with ``:caption: <caption>`` in docs/alerting.rst."""
-    match = re.search(
-        rf"^\.\. code-block:: \w+\n   :caption: {re.escape(caption)}\n\n((?:   .*\n|\n)+)",
-        docs_text(),
-        re.M,
-    )
-    assert match, caption
-    return "\n".join(line.removeprefix("   ") for line in match.group(1).splitlines()) + "\n"
+def _docs_example(name: str) -> str:
+    """An example file that docs/alerting.rst includes (from docs/examples)."""
+    assert f".. literalinclude:: examples/{name}" in docs_text(), name
+    return (ROOT / "docs" / "examples" / name).read_text(encoding="utf-8")
 
 
 def test_docs_prometheus_and_alertmanager_configs_are_valid(tmp_path: Path) -> None:
     """The prometheus.yml and alertmanager.yml of the recipe pass promtool and amtool."""
     generate("--target", "prometheus", "--output", str(tmp_path))
-    (tmp_path / "prometheus.yml").write_text(_docs_block("prometheus.yml"))
-    (tmp_path / "alertmanager.yml").write_text(_docs_block("alertmanager.yml"))
+    (tmp_path / "prometheus.yml").write_text(_docs_example("prometheus.yml"))
+    (tmp_path / "alertmanager.yml").write_text(_docs_example("alertmanager.yml"))
     check = run(PROMTOOL, "check", "config", "prometheus.yml", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"SUCCESS: {len(ALERT_EVENTS)} rules found" in check.stdout

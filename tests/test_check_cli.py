@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -252,6 +253,9 @@ def test_sarif_report(
     run_ = log["runs"][0]
     rules = run_["tool"]["driver"]["rules"]
     assert [rule["id"] for rule in rules] == list(REGISTRY)
+    # Rule names are PascalCase words of the title, as code-scanning UIs show them.
+    assert rules[0]["name"] == "DebugModeIsOn"
+    assert all(re.fullmatch(r"[A-Z][A-Za-z0-9]*", rule["name"]) for rule in rules)
     results = run_["results"]
     assert [r["ruleId"] for r in results] == ids(report)
     for sarif_result, item in zip(results, report["findings"], strict=True):
@@ -442,6 +446,19 @@ def test_python_m_matches_flask_command(tmp_path: Path) -> None:
     assert result.returncode == flask_result.returncode == 1, result.stderr
     assert json.loads(result.stdout) == via_flask
     assert len(via_flask["findings"]) >= 3
+
+
+def test_python_m_takes_the_app_from_flask_app(tmp_path: Path) -> None:
+    """``python -m flask_prodguard`` finds the app through FLASK_APP, as ``flask`` does."""
+    write_noisy_app(tmp_path)
+    (tmp_path / "app.py").rename(tmp_path / "shop.py")  # not found without being named
+    missing = run(tmp_path, PYTHON, "-m", "flask_prodguard", "check", "--format", "json")
+    assert missing.returncode == 2, "control: without FLASK_APP there is no app"
+    result = run(
+        tmp_path, PYTHON, "-m", "flask_prodguard", "check", "--format", "json", FLASK_APP="shop"
+    )
+    assert result.returncode == 1, result.stderr
+    assert len(json.loads(result.stdout)["findings"]) >= 3
 
 
 def test_list_shows_every_check(tmp_path: Path) -> None:

@@ -720,3 +720,24 @@ def test_systemd_analyze_accepts_the_unit(tmp_path: Path) -> None:
     missing = systemd_verify(bad)
     assert missing.returncode != 0
     assert "not executable" in missing.stdout + missing.stderr
+
+
+def test_gunicorn_config_calls_a_factory(tmp_path: Path) -> None:
+    """--app module:create_app gets the () that gunicorn needs to call a factory."""
+    from flask_prodguard.deploy import gunicorn_app
+
+    (tmp_path / "factory_mod.py").write_text(
+        "from flask import Flask\n\n"
+        "def build():\n    return Flask('built')\n\n"
+        "application = Flask('ready')\n"
+    )
+    assert gunicorn_app("factory_mod:build", tmp_path) == "factory_mod:build()"
+    assert gunicorn_app("factory_mod:application", tmp_path) == "factory_mod:application"
+    assert gunicorn_app("factory_mod:build()", tmp_path) == "factory_mod:build()"
+    assert gunicorn_app("factory_mod", tmp_path) == "factory_mod:app"
+    # A module that cannot be imported here: Flask's factory names decide.
+    assert (
+        gunicorn_app("not_importable_here:create_app", tmp_path)
+        == "not_importable_here:create_app()"
+    )
+    assert gunicorn_app("not_importable_here:wsgi", tmp_path) == "not_importable_here:wsgi"

@@ -201,3 +201,32 @@ def test_check_hints_are_not_redacted() -> None:
         ProdGuard(app, env="production", strictness="enforce")
     hints = {e["check_id"]: e["hint"] for e in events if e["event"] == "prodguard.check.failed"}
     assert hints["PG305"] == "Set SESSION_COOKIE_SECURE = True (serve over HTTPS)."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("database password hunter2 rejected", "database password [REDACTED] rejected"),
+        ("the secret is s3cr3t!", "the secret is [REDACTED]"),
+        ("PASSWORD   longvalue12", "PASSWORD   [REDACTED]"),
+        # Words about a password, not the password: kept, so the message stays useful.
+        ("password authentication failed for user bob", None),
+        ("Secret key must be set", None),
+        ("bypass mode on", None),
+    ],
+)
+def test_free_text_passwords_are_redacted(text: str, expected: str | None) -> None:
+    """Exception messages that put a password after the word are redacted; prose is not."""
+    assert Redactor().redact_text(text) == (text if expected is None else expected)
+
+
+def test_extra_redact_keys_cover_query_parameters() -> None:
+    """PRODGUARD_REDACT_KEYS words also redact ?name=value in a probe's query."""
+    from flask import Flask
+
+    app = Flask("extra-keys")
+    ProdGuard(app, env="production", redact_keys=["ssn"])
+    with capture_events() as events:
+        app.test_client().get("/console?ssn=123-45-6789&lesson=3")
+    (probe,) = [e for e in events if e["event"] == "prodguard.debugger.probe"]
+    assert probe["query"] == "ssn=[REDACTED]&lesson=3"

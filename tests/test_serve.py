@@ -7,10 +7,11 @@ Each server gets its requests over a raw socket, then SIGTERM while a slow
 request is in flight; the tests look at what the client received, how the
 process ended and every line it wrote.
 
-Findings are asserted as they are, with the reason in the test's docstring:
-waitress under ``serve`` has no graceful shutdown (SIGTERM kills the process
-and the in-flight request), and it strips ``X-Forwarded-*`` before the guard's
-ProxyFix can read them, so ``PRODGUARD_TRUSTED_PROXIES`` has no effect there.
+Both servers stop gracefully under ``serve``: waitress has no SIGTERM
+handling of its own, so ``serve`` stops accepting and drains in-flight
+requests itself. Proxy headers are trusted only by the guard's ProxyFix
+(``PRODGUARD_TRUSTED_PROXIES``), on both servers; their own proxy trust stays
+off.
 """
 
 from __future__ import annotations
@@ -769,6 +770,9 @@ def test_cli_refuses_an_app_with_a_placeholder_secret(tmp_path: Path) -> None:
     assert "PG304" in stderr, stderr
     assert "Replace it with a random value kept out of the code" in stderr, stderr
     assert "refused to serve" in stderr, stderr
+    # Alerting sees it too: one refusal event naming the check.
+    refusals = [e for e in server.events() if e["event"] == "prodguard.startup.refused"]
+    assert [(e["reason"], e["findings"]) for e in refusals] == [("serve", ["PG304"])]
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
     assert b"Listening at" not in server.stderr_bytes()
@@ -852,3 +856,24 @@ def test_cli_with_gunicorn_missing_exits_2_with_the_pip_command(tmp_path: Path) 
     result = _python_without(["gunicorn"], code, tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "pip install 'Flask-ProdGuard[gunicorn]'" in result.stderr, result.stderr
+
+
+def test_server_access_lines_are_redacted_and_escaped() -> None:
+    """gunicorn access fields go through the guard's redaction: no token, no raw ESC."""
+    from flask_prodguard.serving import ServerJSONFormatter
+
+    atoms = {
+        "h": "198.51.100.4",
+        "m": "GET",
+        "U": "/login",
+        "q": "token=s3cr3t-value-123&next=/home",
+        "s": "200",
+        "a": "evil\x1b[31m",
+    }
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%s", (), None)
+    record.args = atoms  # gunicorn passes its atoms as the mapping args
+    line = json.loads(ServerJSONFormatter().format(record))
+    assert line["event"] == "server.access"
+    assert "s3cr3t-value-123" not in json.dumps(line)
+    assert "[REDACTED]" in json.dumps(line)
+    assert "\x1b" not in json.dumps(line, ensure_ascii=False)

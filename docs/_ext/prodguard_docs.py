@@ -242,7 +242,9 @@ class Command(SphinxDirective):
             lines = [*lines[:limit], f"... ({len(lines) - limit} more lines)"]
         shown = self.options.get("prompt", command)
         text = "\n".join([f"$ {shown}", *lines])
-        block = nodes.literal_block(text, text, language="console")
+        # Plain text: the output is whatever the program printed (a config
+        # file's "# ..." comments would read as root prompts to a console lexer).
+        block = nodes.literal_block(text, text, language="text")
         self.set_source_info(block)
         return [block]
 
