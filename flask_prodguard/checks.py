@@ -695,6 +695,33 @@ def _unknown_silenced(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+@register(
+    "PG604",
+    Severity.WARNING,
+    "The custom error template cannot be loaded",
+    "Fix PRODGUARD_ERROR_TEMPLATE: name a template the app's loader finds (templates/ or a"
+    " blueprint registered before ProdGuard(app)) and that compiles.",
+)
+def error_template_broken(ctx: CheckContext) -> Iterator[Finding]:
+    name = ctx.settings.error_template if ctx.settings is not None else None
+    if not name:
+        return
+    from jinja2.sandbox import SandboxedEnvironment
+
+    # Loaded as the error pages load it: the app's loader, a sandbox.
+    environment = SandboxedEnvironment(loader=ctx.app.jinja_env.loader, autoescape=True)
+    try:
+        environment.get_template(name)
+    except Exception as error:  # noqa: BLE001 - any failure is the finding
+        yield make_finding(
+            "PG604",
+            f"PRODGUARD_ERROR_TEMPLATE {name!r} cannot be loaded"
+            f" ({type(error).__name__}: {error}); errors get the built-in page",
+            ctx.settings.sources.get("PRODGUARD_ERROR_TEMPLATE", "app.config"),
+            Condition.CHECK_WARNING,
+        )
+
+
 def read_dotenv(start: str | os.PathLike[str] | None = None) -> dict[str, tuple[str, str]]:
     """``.env`` and ``.flaskenv`` values (name -> (file, value)), nearest first.
 

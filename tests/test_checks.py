@@ -274,3 +274,30 @@ def test_docs_reference_lists_every_check_with_its_anchor() -> None:
 def test_safe_settings_really_are_safe() -> None:
     """The test suite's safe settings pass every config check (guards the other tests)."""
     assert ids(clean_app(**SAFE_SETTINGS)) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"error.html": "<h1>{{ status }} {{ title }}</h1><p>{{ error_id }}</p>"}, []),
+        ({}, ["PG604"]),  # not found
+        ({"error.html": "{% if status %}unclosed"}, ["PG604"]),  # does not compile
+    ],
+    ids=["loads", "missing", "syntax-error"],
+)
+def test_error_template_is_checked_at_start(
+    tmp_path: Path, files: dict[str, str], expected: list[str]
+) -> None:
+    """PRODGUARD_ERROR_TEMPLATE that cannot load is a warning at start, not a surprise later."""
+    (tmp_path / "templates").mkdir()
+    for name, text in files.items():
+        (tmp_path / "templates" / name).write_text(text)
+    app = build_app("template-check", PRODGUARD_ERROR_TEMPLATE="error.html")
+    app.root_path = str(tmp_path)
+    with capture_events() as events:
+        ProdGuard(app, env="production")
+    found = [e for e in events if e["event"] == "prodguard.check.failed"]
+    assert [e["check_id"] for e in found] == expected
+    if expected:
+        assert found[0]["severity"] == "warning"
+        assert "error.html" in found[0]["finding"]
