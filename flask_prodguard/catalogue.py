@@ -175,7 +175,7 @@ STARTUP_REFUSED = _spec(
     "prodguard.startup.refused",
     "critical",
     "sys_crash",
-    "Strictness is strict and the deployment is unsafe: the app will not start or serve.",
+    "The deployment is unsafe and the guard refused to start it (strict) or serve it.",
     "findings",
     "reason",
     "action",
@@ -333,7 +333,8 @@ CHECK_FAILED = _spec(
     "prodguard.check.failed",
     "warning",
     None,
-    "A deployment check failed at start-up: id, severity, message, hint, source.",
+    "A deployment check failed (at start-up, or at the first request): id, severity, message,"
+    " hint, source.",
     "check_id",
     "severity",
     "finding",

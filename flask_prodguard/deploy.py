@@ -26,6 +26,7 @@ its own address with an ``X-Forwarded-For`` header.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import ipaddress
 import json
 import os
@@ -33,6 +34,7 @@ import re
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -213,27 +215,48 @@ def _header(target: str, settings: DeploySettings, comment: str) -> list[str]:
 def gunicorn_app(app: str, directory: Path | None = None) -> str:
     """``app`` as gunicorn's ``wsgi_app`` takes it.
 
-    ``module`` becomes ``module:app``. ``flask --app module:create_app`` calls
-    a factory by itself, gunicorn does not: a name that holds a function (or,
-    when the module cannot be imported here, is called ``create_app`` or
-    ``make_app``, Flask's factory names) gets the ``()`` gunicorn needs.
+    ``flask --app`` finds an app by itself, gunicorn does not. A bare
+    ``module`` gets the name Flask would use: an ``app`` or ``application``
+    attribute, else a ``create_app`` or ``make_app`` factory. A name that holds
+    a function (or, when the module cannot be imported here, is one of those
+    factory names) gets the ``()`` gunicorn needs to call it.
     """
     module, _, name = app.partition(":")
+    module = module.removesuffix(".py")
     if not name:
-        return f"{module}:app"
+        return f"{module}:{_find_app_name(module, directory)}"
     if "(" in name or not name.isidentifier():
         return app
     return f"{app}()" if _is_factory(module, name, directory) else app
 
 
-def _is_factory(module: str, name: str, directory: Path | None) -> bool:
+def _import(module: str, directory: Path | None) -> Any:
     import importlib
-    import inspect
 
     if directory is not None and str(directory) not in sys.path:
         sys.path.insert(0, str(directory))  # as gunicorn's chdir will
+    return importlib.import_module(module)
+
+
+def _find_app_name(module: str, directory: Path | None) -> str:
+    from flask import Flask
+
     try:
-        value = getattr(importlib.import_module(module.removesuffix(".py")), name)
+        found = vars(_import(module, directory))
+    except Exception:  # noqa: BLE001 - cannot look: Flask's first guess
+        return "app"
+    for name in ("app", "application"):
+        if isinstance(found.get(name), Flask):
+            return name
+    for name in ("create_app", "make_app"):
+        if inspect.isfunction(found.get(name)):
+            return f"{name}()"
+    return "app"
+
+
+def _is_factory(module: str, name: str, directory: Path | None) -> bool:
+    try:
+        value = getattr(_import(module, directory), name)
     except Exception:  # noqa: BLE001 - any import failure: go by the name
         return name in ("create_app", "make_app")
     return inspect.isfunction(value)

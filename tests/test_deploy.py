@@ -734,7 +734,13 @@ def test_gunicorn_config_calls_a_factory(tmp_path: Path) -> None:
     assert gunicorn_app("factory_mod:build", tmp_path) == "factory_mod:build()"
     assert gunicorn_app("factory_mod:application", tmp_path) == "factory_mod:application"
     assert gunicorn_app("factory_mod:build()", tmp_path) == "factory_mod:build()"
-    assert gunicorn_app("factory_mod", tmp_path) == "factory_mod:app"
+    # A bare module: found as Flask finds it (app, application, then a factory).
+    assert gunicorn_app("factory_mod", tmp_path) == "factory_mod:application"
+    (tmp_path / "only_factory.py").write_text(
+        "from flask import Flask\n\ndef create_app():\n    return Flask('made')\n"
+    )
+    assert gunicorn_app("only_factory", tmp_path) == "only_factory:create_app()"
+    assert gunicorn_app("not_importable_here", tmp_path) == "not_importable_here:app"
     # A module that cannot be imported here: Flask's factory names decide.
     assert (
         gunicorn_app("not_importable_here:create_app", tmp_path)
