@@ -16,6 +16,7 @@ import datetime
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,7 +95,90 @@ class ServerJSONFormatter(logging.Formatter):
 
 
 def _is_access(record: logging.LogRecord) -> bool:
-    return record.name == "gunicorn.access" and isinstance(record.args, Mapping)
+    return record.name in _ACCESS_LOGGERS and isinstance(record.args, Mapping)
+
+
+#: Loggers whose records carry access atoms (gunicorn's, and ours for waitress).
+_ACCESS_LOGGERS = frozenset({"gunicorn.access", "waitress.access"})
+
+
+class WaitressAccessLog:
+    """One ``server.access`` line per request under waitress, which writes none.
+
+    Wraps the app outside the guard, as gunicorn's access log sits outside the
+    app: the line has what the server saw (the peer address, the raw path).
+    The record carries gunicorn's atoms, so both servers' lines have the same
+    fields. It is written when the response is closed, with the bytes sent.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.logger = logging.getLogger("waitress.access")
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return self.app(environ, start_response)
+        started = time.perf_counter()
+        seen: dict[str, Any] = {}
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen["status"] = status
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, start)
+        return _LoggedBody(body, self, environ, seen, started)
+
+    def log(
+        self, environ: dict[str, Any], status: str | None, sent: int, started: float
+    ) -> None:
+        try:
+            atoms = {
+                "h": environ.get("REMOTE_ADDR", "-"),
+                "m": environ.get("REQUEST_METHOD", "-"),
+                "U": environ.get("PATH_INFO", "-"),
+                "q": environ.get("QUERY_STRING", ""),
+                "s": (status or "-").split(" ", 1)[0],
+                "B": sent,
+                "f": environ.get("HTTP_REFERER", "-"),
+                "a": environ.get("HTTP_USER_AGENT", "-"),
+                "D": int((time.perf_counter() - started) * 1_000_000),
+                "H": environ.get("SERVER_PROTOCOL", "-"),
+            }
+            self.logger.info("access", atoms)
+        except Exception:  # noqa: BLE001, S110 - an access line never breaks a response
+            pass
+
+
+class _LoggedBody:
+    """The app's response iterable, counted; the access line is written on close."""
+
+    def __init__(
+        self,
+        body: Any,
+        log: WaitressAccessLog,
+        environ: dict[str, Any],
+        seen: dict[str, Any],
+        started: float,
+    ) -> None:
+        self.body = body
+        self._log = log
+        self._environ = environ
+        self._seen = seen
+        self._started = started
+        self._sent = 0
+
+    def __iter__(self) -> Any:
+        for chunk in self.body:
+            self._sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._log.log(self._environ, self._seen.get("status"), self._sent, self._started)
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:
@@ -111,7 +195,13 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "handlers": {"prodguard_server": handler},
         "loggers": {
             name: {"handlers": ["prodguard_server"], "level": level, "propagate": False}
-            for name in ("gunicorn.error", "gunicorn.access", "waitress", "waitress.queue")
+            for name in (
+                "gunicorn.error",
+                "gunicorn.access",
+                "waitress",
+                "waitress.queue",
+                "waitress.access",
+            )
         },
     }
 
@@ -292,7 +382,7 @@ def _serve_waitress(app: Any, host: str, port: int, threads: int) -> None:
     # every event a second time as a text line.
     logging.config.dictConfig(logging_config())
     server = create_server(
-        app,
+        WaitressAccessLog(app),
         host=host,
         port=port,
         threads=threads,

@@ -536,14 +536,35 @@ def test_gunicorn_sigterm_finishes_the_in_flight_request(gunicorn_run: Run) -> N
 
 
 def test_waitress_start_up_line_is_json(waitress_run: Run) -> None:
-    """waitress's "Serving on" line is a server.log JSON line; it writes no access log."""
+    """waitress's "Serving on" line is a server.log JSON line."""
     messages = [
         line["message"]
         for line in waitress_run.events("server.log")
         if line["logger"] == "waitress"
     ]
     assert f"Serving on http://127.0.0.1:{waitress_run.server.port}" in messages
-    assert waitress_run.events("server.access") == []
+
+
+def test_waitress_access_lines_carry_fields(waitress_run: Run) -> None:
+    """serve() gives waitress, which logs no access, server.access lines like gunicorn's."""
+    access = waitress_run.events("server.access")
+    for name, path in {"index": "/", "boom": "/boom", "forwarded": "/whoami"}.items():
+        answer = waitress_run.answers[name]
+        found = [
+            line
+            for line in access
+            if line.get("path") == path and line.get("status") == answer.status
+        ]
+        assert found, f"no access line for {name} ({path})\n{waitress_run.log()}"
+        line = found[-1]
+        assert line["logger"] == "waitress.access"
+        assert line["client_ip"] == "127.0.0.1"
+        assert line["method"] == "GET"
+        assert line["bytes"] == len(answer.body), line
+        assert line["user_agent"] == USER_AGENT, line
+        assert type(line["duration_us"]) is int, line
+    # Request strings are escaped there too: no raw control character.
+    assert all("\x1b" not in json.dumps(line, ensure_ascii=False) for line in access)
 
 
 def test_waitress_sigterm_finishes_the_in_flight_request(waitress_run: Run) -> None:
