@@ -294,7 +294,15 @@ def datadog_monitors(thresholds: Thresholds | None = None) -> str:
     return json.dumps(monitors, indent=2) + "\n"
 
 
-def elastic_rules(thresholds: Thresholds | None = None, index: str = "logs-*") -> str:
+#: The connector id of the Kibana rules when none is given: replace it.
+CONNECTOR_PLACEHOLDER = "REPLACE-WITH-YOUR-CONNECTOR-ID"
+
+
+def elastic_rules(
+    thresholds: Thresholds | None = None,
+    index: str = "logs-*",
+    connector_id: str = CONNECTOR_PLACEHOLDER,
+) -> str:
     """Kibana Elasticsearch-query rules on ECS fields (PRODGUARD_LOG_FORMAT=ecs)."""
     rules = []
     for alert in alerts(thresholds):
@@ -306,12 +314,12 @@ def elastic_rules(thresholds: Thresholds | None = None, index: str = "logs-*") -
                 "consumer": "alerts",
                 "schedule": {"interval": "1m"},
                 "tags": ["flask-prodguard", alert.severity],
-                # Kibana needs a connector of yours: replace the id, or
+                # Kibana needs a connector of yours (--connector-id), or
                 # remove the action to see the alerts in Kibana only.
                 "actions": [
                     {
                         "group": "query matched",
-                        "id": "REPLACE-WITH-YOUR-CONNECTOR-ID",
+                        "id": connector_id,
                         "params": {
                             "message": f"{alert.summary}\nRunbook: {alert.runbook}",
                         },
@@ -380,6 +388,13 @@ TARGETS: dict[str, dict[str, Any]] = {
 }
 
 
-def render(target: str, thresholds: Thresholds | None = None) -> dict[str, str]:
-    """The files of ``target``: file name -> content."""
+def render(
+    target: str, thresholds: Thresholds | None = None, connector_id: str | None = None
+) -> dict[str, str]:
+    """The files of ``target``: file name -> content.
+
+    :param connector_id: for ``elastic``, the Kibana connector the rules notify.
+    """
+    if target == "elastic" and connector_id:
+        return {"prodguard.elastic.json": elastic_rules(thresholds, connector_id=connector_id)}
     return {name: function(thresholds) for name, function in TARGETS[target].items()}

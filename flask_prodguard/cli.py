@@ -433,14 +433,27 @@ _register_deploy_config()
     show_default=True,
     help="Window in minutes.",
 )
+@click.option(
+    "--connector-id",
+    help="elastic only: the id of the Kibana connector the rules notify"
+    " (default: a placeholder to replace).",
+)
 def alert_rules_command(
-    target: str, output: str | None, probe_threshold: int, error_threshold: int, window: int
+    target: str,
+    output: str | None,
+    probe_threshold: int,
+    error_threshold: int,
+    window: int,
+    connector_id: str | None,
 ) -> None:
     """Write alert rules for the security events (generated from the catalogue)."""
     from .alerting import Thresholds
     from .alerting import render
 
-    files = render(target, Thresholds(probe_threshold, error_threshold, window))
+    if connector_id is not None and target != "elastic":
+        raise click.UsageError("--connector-id applies to --target elastic only.")
+    thresholds = Thresholds(probe_threshold, error_threshold, window)
+    files = render(target, thresholds, connector_id)
     if output is None:
         for name, content in files.items():
             if len(files) > 1:

@@ -924,3 +924,17 @@ def test_docs_prometheus_and_alertmanager_configs_are_valid(tmp_path: Path) -> N
     assert f"SUCCESS: {len(ALERT_EVENTS)} rules found" in check.stdout
     check = run(AMTOOL, "check-config", "alertmanager.yml", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_elastic_connector_id_replaces_the_placeholder() -> None:
+    """--connector-id puts your Kibana connector in every rule; other targets refuse it."""
+    rules = json.loads(generate("--target", "elastic", "--connector-id", "pager-7"))
+    assert {action["id"] for rule in rules for action in rule["actions"]} == {"pager-7"}
+    assert len(rules) == len(ALERT_EVENTS)
+    default = generate("--target", "elastic")
+    assert "REPLACE-WITH-YOUR-CONNECTOR-ID" in default
+    result = CliRunner().invoke(
+        prodguard, ["alert-rules", "--target", "loki", "--connector-id", "x"]
+    )
+    assert result.exit_code == 2
+    assert "--target elastic only" in result.output
