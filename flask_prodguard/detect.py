@@ -77,16 +77,17 @@ def dev_server_signals(environ: Mapping[str, str]) -> list[str]:
     return signals
 
 
-def production_server(
-    environ: Mapping[str, str], modules: Mapping[str, object] = sys.modules
-) -> str | None:
-    """``"gunicorn"`` or ``"waitress"`` when one of them runs this process."""
-    if environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
-        return "gunicorn"  # the arbiter sets it in os.environ
-    if "gunicorn.arbiter" in modules:
-        return "gunicorn"
-    if "waitress.server" in modules:
-        return "waitress"
+def production_server(environ: Mapping[str, Any]) -> str | None:
+    """``"gunicorn"`` or ``"waitress"`` when ``SERVER_SOFTWARE`` names one of them.
+
+    In the process environment, gunicorn's arbiter sets it; in a request's
+    environ, both servers do. Having imported either (for an ``if __name__ ==
+    "__main__"`` block, or in a test suite) is not evidence that it serves.
+    """
+    software = str(environ.get("SERVER_SOFTWARE") or "").lower()
+    for server in ("gunicorn", "waitress"):
+        if software.startswith(server):
+            return server
     return None
 
 

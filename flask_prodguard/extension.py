@@ -15,6 +15,7 @@ from flask import request
 
 from . import catalogue
 from . import config
+from . import detect
 from .checks import Finding
 from .checks import make_finding
 from .debugger import install_debugger_hook
@@ -196,17 +197,9 @@ def _report_development_on_server(
             settings.sources["PRODGUARD_ENV"],
             Condition.CHECK_ERROR,
         )
-        state.emit(
-            catalogue.CHECK_FAILED,
-            check_id=finding.check_id,
-            severity=str(finding.severity),
-            finding=finding.message,
-            hint=finding.hint,
-            source=finding.source,
-            action="reported",
-        )
+        state.report_check(finding, "reported")
 
-    server = _production_server_software(os.environ.get("SERVER_SOFTWARE"))
+    server = detect.production_server(os.environ)
     if server is not None:
         report(server)
         return
@@ -218,19 +211,11 @@ def _report_development_on_server(
         if checked:
             return
         checked = True
-        server = _production_server_software(request.environ.get("SERVER_SOFTWARE"))
+        server = detect.production_server(request.environ)
         if server is not None:
             report(server)
 
     app.before_request(check_first_request)
-
-
-def _production_server_software(software: object) -> str | None:
-    text = str(software or "").lower()
-    for server in ("gunicorn", "waitress"):
-        if text.startswith(server):
-            return server
-    return None
 
 
 def _tell_developer(findings: list[Finding]) -> None:

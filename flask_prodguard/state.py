@@ -21,6 +21,7 @@ from .checks import REGISTRY
 from .checks import CheckContext
 from .checks import Finding
 from .checks import Severity
+from .checks import make_finding
 from .checks import run_checks
 from .errors import PROBE_KEY
 from .events import Emitter
@@ -205,15 +206,19 @@ class GuardState:
         elif condition is Condition.DEV_SERVER:
             self.report_dev_server(list(finding.detail["signals"]))
         else:
-            self.emit(
-                catalogue.CHECK_FAILED,
-                check_id=finding.check_id,
-                severity=str(finding.severity),
-                finding=finding.message,
-                hint=finding.hint,
-                source=finding.source,
-                action=outcome,
-            )
+            self.report_check(finding, outcome)
+
+    def report_check(self, finding: Finding, action: str) -> None:
+        """Emit ``prodguard.check.failed`` for one finding."""
+        self.emit(
+            catalogue.CHECK_FAILED,
+            check_id=finding.check_id,
+            severity=str(finding.severity),
+            finding=finding.message,
+            hint=finding.hint,
+            source=finding.source,
+            action=action,
+        )
 
     def report_debugger(self, *, where: str, evalex: bool, live: bool = False) -> None:
         """Report a debugger around or inside this app (neutralised or ``live``)."""
@@ -297,7 +302,9 @@ class GuardState:
                 # Too late to refuse to start: fail closed by fixing what can
                 # be fixed. Dev-server requests are answered with 503s.
                 action = (
-                    Action.EVENT if finding.condition is Condition.DEV_SERVER else Action.FIX
+                    Action.EVENT
+                    if finding.condition in (Condition.DEV_SERVER, Condition.CHECK_ERROR)
+                    else Action.FIX
                 )
             self.handle(app, finding, action)
 
@@ -349,6 +356,23 @@ def late_findings(app: Flask, environ: Mapping[str, Any]) -> list[Finding]:
                 "WSGI environ",
                 Condition.DEBUGGER,
                 {"debugger": None, "live": True, "where": "around the app"},
+            )
+        )
+    state = app.extensions.get("prodguard")
+    settings = getattr(state, "settings", None)
+    server = detect.production_server(environ)
+    if (
+        server is not None
+        and settings is not None
+        and settings.env == "development"
+        and detect.production_server(os.environ) is None  # else reported at start-up
+    ):
+        findings.append(
+            make_finding(
+                "PG601",
+                f"PRODGUARD_ENV is development but {server} serves the app",
+                settings.sources["PRODGUARD_ENV"],
+                Condition.CHECK_ERROR,
             )
         )
     signals = []

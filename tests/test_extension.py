@@ -409,3 +409,17 @@ def test_development_app_on_the_dev_server_or_off_by_choice_is_silent(
     ProdGuard(explicit, env="development", strictness="off")
     explicit.test_client().get("/", environ_base={"SERVER_SOFTWARE": "waitress"})
     assert events == []
+
+
+def test_development_app_with_explicit_strictness_reports_waitress_at_first_request(
+    events: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With report or enforce chosen, waitress in the first request is PG601 too."""
+    monkeypatch.delenv("SERVER_SOFTWARE", raising=False)
+    app = _development_app(strictness="enforce")
+    assert "PG601" not in [check for check, _ in _pg601(events)]
+    events.clear()
+    client = app.test_client()
+    client.get("/", environ_base={"SERVER_SOFTWARE": "waitress"})
+    client.get("/", environ_base={"SERVER_SOFTWARE": "waitress"})
+    assert _pg601(events) == [("PG601", "reported")]
