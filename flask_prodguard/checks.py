@@ -648,12 +648,17 @@ def development_under_server(ctx: CheckContext) -> Iterator[Finding]:
         return
     server = detect.production_server(ctx.environ)
     if server is not None:
-        yield make_finding(
-            "PG601",
-            f"PRODGUARD_ENV is development but {server} serves the app",
-            settings.sources["PRODGUARD_ENV"],
-            Condition.CHECK_ERROR,
-        )
+        yield development_on_server(server, settings.sources["PRODGUARD_ENV"])
+
+
+def development_on_server(server: str, source: str) -> Finding:
+    """The PG601 finding: a development app served by ``server``."""
+    return make_finding(
+        "PG601",
+        f"PRODGUARD_ENV is development but {server} serves the app",
+        source,
+        Condition.CHECK_ERROR,
+    )
 
 
 @register(

@@ -17,6 +17,7 @@ from . import catalogue
 from . import config
 from . import detect
 from .checks import Finding
+from .checks import development_on_server
 from .checks import make_finding
 from .debugger import install_debugger_hook
 from .detect import flag_is_on
@@ -191,12 +192,7 @@ def _report_development_on_server(
         return
 
     def report(server: str) -> None:
-        finding = make_finding(
-            "PG601",
-            f"PRODGUARD_ENV is development but {server} serves the app",
-            settings.sources["PRODGUARD_ENV"],
-            Condition.CHECK_ERROR,
-        )
+        finding = development_on_server(server, settings.sources["PRODGUARD_ENV"])
         state.report_check(finding, "reported")
 
     server = detect.production_server(os.environ)

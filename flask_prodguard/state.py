@@ -21,7 +21,7 @@ from .checks import REGISTRY
 from .checks import CheckContext
 from .checks import Finding
 from .checks import Severity
-from .checks import make_finding
+from .checks import development_on_server
 from .checks import run_checks
 from .errors import PROBE_KEY
 from .events import Emitter
@@ -367,14 +367,7 @@ def late_findings(app: Flask, environ: Mapping[str, Any]) -> list[Finding]:
         and settings.env == "development"
         and detect.production_server(os.environ) is None  # else reported at start-up
     ):
-        findings.append(
-            make_finding(
-                "PG601",
-                f"PRODGUARD_ENV is development but {server} serves the app",
-                settings.sources["PRODGUARD_ENV"],
-                Condition.CHECK_ERROR,
-            )
-        )
+        findings.append(development_on_server(server, settings.sources["PRODGUARD_ENV"]))
     signals = []
     if detect.is_dev_server_environ(environ):
         signals.append(f"SERVER_SOFTWARE {environ.get('SERVER_SOFTWARE')}")
