@@ -38,6 +38,8 @@ from .catalogue import SCHEMA_VERSION as SCHEMA_VERSION
 from .catalogue import EventSpec as EventSpec
 from .flood import FloodControl
 from .output import SECURITY_LOGGER_NAME as SECURITY_LOGGER_NAME
+from .output import Output
+from .output import current_output
 from .output import security_logger as security_logger
 from .processors import Redactor
 from .processors import sanitise_text
@@ -197,6 +199,8 @@ class Emitter:
         alert_hooks: tuple[Any, ...] = (),
     ) -> None:
         self.context = dict(context)
+        #: Where the default handler writes this app's events.
+        self.output = Output(settings.log_format, settings.log_destination)
         #: Runs the ``on_alert`` hooks, off the request thread.
         self.alerts = AlertDispatcher(alert_hooks, settings.alert_level)
         self.settings = settings
@@ -239,7 +243,11 @@ class Emitter:
             if spec.request and environ is not None:
                 fields = {**self.request_fields(environ), **fields}
             security_logger()
-            getattr(self._logger, spec.level)(spec.name, **self.context, **fields)
+            token = current_output.set(self.output)
+            try:
+                getattr(self._logger, spec.level)(spec.name, **self.context, **fields)
+            finally:
+                current_output.reset(token)
         except Exception as error:  # noqa: BLE001 - logging must never break the caller
             _report_failure(spec.name, error)
 

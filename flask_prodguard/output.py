@@ -10,6 +10,7 @@ logger routes each event by the app that emitted it.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import json
 import logging
@@ -340,8 +341,15 @@ class DefaultHandler(logging.Handler):
         # again only after the destination worked in between.
         self._failing: set[str] = set()
 
+    def output_for(self, record: logging.LogRecord) -> Output:
+        """The output of the app emitting ``record`` (its guard's, while it emits)."""
+        output = current_output.get()
+        if output is None:
+            output = self.outputs.get(str(getattr(record, "app", "")), Output())
+        return output
+
     def emit(self, record: logging.LogRecord) -> None:
-        output = self.outputs.get(str(getattr(record, "app", "")), Output())
+        output = self.output_for(record)
         if output.destination is None and _others_would_emit(
             logging.getLogger(record.name), record.levelno, self
         ):
@@ -373,7 +381,7 @@ class DefaultHandler(logging.Handler):
             pass
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802
-        output = self.outputs.get(str(getattr(record, "app", "")), Output())
+        output = self.output_for(record)
         self.report_failure(RuntimeError("handler error"), output.destination)
 
 
@@ -417,6 +425,14 @@ def _say_once(message: str) -> None:
         sys.__stderr__.write(message + "\n")  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001, S110 - nowhere left to report to
         pass
+
+
+#: The output of the guard emitting right now: two apps with the same name
+#: still write where each was told to. (Records from elsewhere fall back to
+#: the output configured for their ``app`` field.)
+current_output: contextvars.ContextVar[Output | None] = contextvars.ContextVar(
+    "prodguard_output", default=None
+)
 
 
 def configure_output(app_name: str, output: Output) -> None:

@@ -324,3 +324,25 @@ def test_full_destination_never_breaks_a_request(
     # Other handlers still get every event: only the broken destination loses them.
     names = [event["event"] for event in captured if event.get("app") == app.name]
     assert names == [POSTURE] + [PROBE, ERROR] * 3
+
+
+def test_two_apps_with_one_name_keep_their_own_destinations(tmp_path: Path) -> None:
+    """Events go where their own guard was told, even when two apps share a name."""
+    from flask import Flask
+
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    apps = []
+    for destination in (first, second):
+        app = Flask("same-name")
+        ProdGuard(app, env="production", log_destination=str(destination))
+        apps.append(app)
+    apps[0].test_client().get("/console?from=first")
+    apps[1].test_client().get("/console?from=second")
+    queries = {
+        path.name: [json.loads(line).get("query") for line in path.read_text().splitlines()]
+        for path in (first, second)
+    }
+    assert "from=first" in queries["first.jsonl"]
+    assert "from=second" not in queries["first.jsonl"]
+    assert "from=second" in queries["second.jsonl"]
+    assert "from=first" not in queries["second.jsonl"]
