@@ -169,7 +169,11 @@ class GuardMiddleware:
             if state.first_request_pending:
                 state.first_request(self.app, environ)
                 self._check_outermost()
-            self._special = self._echo_header is not None or state.block_dev_server
+            self._special = (
+                self._echo_header is not None or state.block_dev_server or state.refuse_serving
+            )
+            if state.refuse_serving:
+                return ServiceUnavailable()(environ, start_response)
             if state.block_dev_server and detect.is_dev_server_environ(environ):
                 return self._refuse_dev_server(environ, start_response)
         query = environ.get("QUERY_STRING")

@@ -88,6 +88,10 @@ class GuardState:
         self.first_request_pending = True
         #: Strict: requests arriving through the development server get a 503.
         self.block_dev_server = self.action(Condition.DEV_SERVER) is Action.REFUSE
+        #: Strict: the first request showed a deployment it would have refused
+        #: to start (a development app on gunicorn or waitress): every
+        #: request gets a 503.
+        self.refuse_serving = False
         #: Receiver of Flask's got_request_exception signal (kept alive here).
         self.exception_receiver: Any = None
         self._reported: set[tuple[int, str]] = set()
@@ -299,8 +303,17 @@ class GuardState:
         for finding in late_findings(app, environ):
             action = self.action(finding.condition)
             if action is Action.REFUSE:
-                # Too late to refuse to start: fail closed by fixing what can
-                # be fixed. Dev-server requests are answered with 503s.
+                # Too late to refuse to start: fail closed. Fix what can be
+                # fixed; dev-server requests are answered with 503s, and so is
+                # every request of a deployment strict would not have started.
+                if finding.condition is Condition.CHECK_ERROR:
+                    self.refuse_serving = True
+                    self.emit(
+                        catalogue.STARTUP_REFUSED,
+                        findings=[finding.check_id],
+                        reason="serve",
+                        action="refused",
+                    )
                 action = (
                     Action.EVENT
                     if finding.condition in (Condition.DEV_SERVER, Condition.CHECK_ERROR)

@@ -423,3 +423,19 @@ def test_development_app_with_explicit_strictness_reports_waitress_at_first_requ
     client.get("/", environ_base={"SERVER_SOFTWARE": "waitress"})
     client.get("/", environ_base={"SERVER_SOFTWARE": "waitress"})
     assert _pg601(events) == [("PG601", "reported")]
+
+
+def test_strict_development_app_on_waitress_answers_503(
+    events: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """strict: a development app that waitress serves refuses every request with a 503."""
+    monkeypatch.delenv("SERVER_SOFTWARE", raising=False)
+    app = _development_app(strictness="strict")
+    events.clear()
+    client = app.test_client()
+    on_waitress = {"SERVER_SOFTWARE": "waitress"}
+    statuses = [client.get("/", environ_base=on_waitress).status_code for _ in range(3)]
+    assert statuses == [503, 503, 503]
+    refused = [e for e in events if e["event"] == "prodguard.startup.refused"]
+    assert [(e["reason"], e["findings"]) for e in refused] == [("serve", ["PG601"])]
+    assert _pg601(events) == [("PG601", "reported")]
