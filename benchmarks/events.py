@@ -43,7 +43,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from collections.abc import Iterable
 from importlib.metadata import version
 from typing import Any
 
@@ -55,6 +54,9 @@ from flask_prodguard.catalogue import EVENTS_SUPPRESSED
 from flask_prodguard.events import REQUEST_ID_TOKENS_KEY
 from flask_prodguard.events import end_request
 from werkzeug.test import EnvironBuilder
+from wsgi_timing import WsgiApp
+from wsgi_timing import call_once
+from wsgi_timing import time_calls
 
 #: The error path may cost at most this fraction of Flask's default error path.
 ERROR_BUDGET = 0.8
@@ -66,8 +68,6 @@ NO_FLOOD_LIMIT = 10**9
 CLIENTS = 1000
 
 USER_AGENT = "Mozilla/5.0 (compatible; bench-scanner/1.0)"
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: Results of the correctness checks: (name, ok, detail).
 Checks = list[tuple[str, bool, str]]
@@ -113,49 +113,6 @@ def guard(app: Flask, destination: str, **overrides: Any) -> dict[str, Any]:
         "rate_limit_burst": settings.rate_limit_burst,
         "rate_limit_window": settings.rate_limit_window,
     }
-
-
-def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-    return None
-
-
-def call_once(app: WsgiApp, environ: dict[str, Any]) -> tuple[str, bytes]:
-    """One request, returning status and body (used for checks only)."""
-    seen: list[str] = []
-
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
-        seen.append(status)
-
-    result = app(environ.copy(), start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    return seen[0], body
-
-
-def time_calls(app: WsgiApp, base: dict[str, Any], calls: int, gc_off: bool = True) -> int:
-    """Nanoseconds for ``calls`` requests to ``app``; the loop is the same for every app."""
-    start_response = _start_response
-    copy = base.copy
-    gc_was_enabled = gc.isenabled()
-    if gc_off:
-        gc.disable()
-    try:
-        t0 = time.perf_counter_ns()
-        for _ in range(calls):
-            result = app(copy(), start_response)
-            for _chunk in result:
-                pass
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        return time.perf_counter_ns() - t0
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def read_events(path: str) -> tuple[Counter[str], list[dict[str, Any]], int]:

@@ -26,15 +26,14 @@ import os
 import platform
 import statistics
 import sys
-import time
-from collections.abc import Callable
-from collections.abc import Iterable
 from importlib.metadata import version
 from typing import Any
 
 from flask import Flask
 from flask_prodguard import ProdGuard
 from werkzeug.test import EnvironBuilder
+from wsgi_timing import call_once
+from wsgi_timing import time_calls
 
 #: The variant whose median ratio ``--budget`` checks.
 HAPPY = "happy"
@@ -49,8 +48,6 @@ VARIANTS: dict[str, tuple[str, bytes]] = {
     # path check (full console-path normalisation). Not covered by --budget.
     "literal_percent": ("/items/100%25", b"100%"),
 }
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def make_app() -> Flask:
@@ -70,48 +67,6 @@ def make_app() -> Flask:
 def silence_guard_logging() -> None:
     # Any handler that would emit makes the guard's own stderr handler stand aside.
     logging.getLogger("flask_prodguard.security").addHandler(logging.NullHandler())
-
-
-def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-    return None
-
-
-def call_once(app: WsgiApp, base: dict[str, Any]) -> tuple[str, bytes]:
-    """One request, checking status and body (used for warm-up only)."""
-    seen: list[str] = []
-
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
-        seen.append(status)
-
-    result = app(base.copy(), start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    return seen[0], body
-
-
-def time_calls(app: WsgiApp, base: dict[str, Any], calls: int) -> int:
-    """Nanoseconds for ``calls`` requests to ``app``; the loop is the same for both apps."""
-    start_response = _start_response
-    copy = base.copy
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        t0 = time.perf_counter_ns()
-        for _ in range(calls):
-            result = app(copy(), start_response)
-            for _chunk in result:
-                pass
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        return time.perf_counter_ns() - t0
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def run(rounds: int, calls: int, warmup: int) -> dict[str, Any]:

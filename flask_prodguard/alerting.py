@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .catalogue import CATALOGUE
 from .catalogue import EventSpec
 
-#: Events that alert on a rate (a client can send them at will); the others
-#: alert on any occurrence.
+#: Events that alert on a rate (a client can send them at will: the catalogue's
+#: rate-limited ones); the others alert on any occurrence.
 RATE_EVENTS = frozenset(
-    {
-        "prodguard.debugger.probe",
-        "prodguard.error.unhandled",
-        "prodguard.error.traceback_scrubbed",
-    }
+    spec.name for spec in CATALOGUE.values() if spec.alert and spec.rate_limited
 )
 
 DOCS = "https://flask-prodguard.readthedocs.io/en/latest/alerting.html"
@@ -129,21 +126,28 @@ def _prometheus_expr(alert: Alert) -> str:
     )
 
 
-def prometheus_rules(thresholds: Thresholds | None = None) -> str:
-    """A Prometheus rule file over the mtail counter."""
+def _rule_file(
+    thresholds: Thresholds | None, expression: Callable[[Alert], str], event_label: bool
+) -> str:
+    """A rule file in the format the Prometheus and Loki rulers share."""
     lines = [_header("#").rstrip("\n"), "groups:", "  - name: flask-prodguard", "    rules:"]
     for alert in alerts(thresholds):
         lines += [
             f"      - alert: {alert.name}",
-            f"        expr: {_yaml_string(_prometheus_expr(alert))}",
+            f"        expr: {_yaml_string(expression(alert))}",
             "        labels:",
             f"          severity: {alert.severity}",
-            f"          event: {alert.event}",
+            *([f"          event: {alert.event}"] if event_label else []),
             "        annotations:",
             f"          summary: {_yaml_string(alert.summary)}",
             f"          runbook_url: {_yaml_string(alert.runbook)}",
         ]
     return "\n".join(lines) + "\n"
+
+
+def prometheus_rules(thresholds: Thresholds | None = None) -> str:
+    """A Prometheus rule file over the mtail counter."""
+    return _rule_file(thresholds, _prometheus_expr, event_label=True)
 
 
 def promtool_tests(thresholds: Thresholds | None = None) -> str:
@@ -203,22 +207,14 @@ def promtool_tests(thresholds: Thresholds | None = None) -> str:
 
 def loki_rules(thresholds: Thresholds | None = None, selector: str = '{job=~".+"}') -> str:
     """A Loki ruler rule file with LogQL over the JSON lines."""
-    lines = [_header("#").rstrip("\n"), "groups:", "  - name: flask-prodguard", "    rules:"]
-    for alert in alerts(thresholds):
-        query = (
+
+    def query(alert: Alert) -> str:
+        return (
             f'sum by (event) (count_over_time({selector} | json | event="{alert.event}"'
             f" [{alert.window_minutes}m])) > {alert.threshold}"
         )
-        lines += [
-            f"      - alert: {alert.name}",
-            f"        expr: {_yaml_string(query)}",
-            "        labels:",
-            f"          severity: {alert.severity}",
-            "        annotations:",
-            f"          summary: {_yaml_string(alert.summary)}",
-            f"          runbook_url: {_yaml_string(alert.runbook)}",
-        ]
-    return "\n".join(lines) + "\n"
+
+    return _rule_file(thresholds, query, event_label=False)
 
 
 def cloudwatch_template(thresholds: Thresholds | None = None) -> str:

@@ -15,13 +15,14 @@ from __future__ import annotations
 import atexit
 import os
 import queue
-import sys
 import threading
 import weakref
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
+
+from .output import say
 
 AlertHook = Callable[[Mapping[str, Any]], object]
 
@@ -67,7 +68,7 @@ class AlertDispatcher:
         except queue.Full:
             self.dropped += 1
             if self.dropped == 1:
-                self._say(
+                say(
                     "flask_prodguard: alert hooks fall behind; events for them are being"
                     " dropped (counted in AlertDispatcher.dropped; said once)"
                 )
@@ -120,14 +121,7 @@ class AlertDispatcher:
         if name in self._reported:
             return
         self._reported.add(name)
-        self._say(
+        say(
             f"flask_prodguard: alert hook {name} raised {type(error).__name__}: {error}"
             " (reported once)"
         )
-
-    @staticmethod
-    def _say(message: str) -> None:
-        try:
-            sys.__stderr__.write(message + "\n")  # type: ignore[union-attr]
-        except Exception:  # noqa: BLE001, S110 - nowhere left to report to
-            pass

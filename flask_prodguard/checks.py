@@ -100,6 +100,11 @@ class CheckContext:
     def config(self) -> Mapping[str, Any]:
         return self.app.config  # type: ignore[no-any-return]
 
+    @property
+    def silenced(self) -> tuple[str, ...]:
+        """The check ids the guard's settings silence (none for an unguarded app)."""
+        return self.settings.silenced_checks if self.settings is not None else ()
+
     def env_source(self, name: str) -> str:
         """Where a process environment variable came from."""
         found = self.dotenv.get(name)
@@ -116,6 +121,12 @@ class CheckContext:
 
 
 _MISSING = object()
+
+
+def app_settings(app: Any) -> Any:
+    """The guard's settings for ``app``; ``None`` when no guard was added."""
+    return getattr(app.extensions.get("prodguard"), "settings", None)
+
 
 Check = Callable[[CheckContext], Iterator[Finding]]
 
@@ -282,7 +293,8 @@ def dev_server(ctx: CheckContext) -> Iterator[Finding]:
 
 # -- PG2xx: error exposure ---------------------------------------------------------
 
-_FLAG_IDS = {
+#: The check id of each unsafe Flask flag (``detect.UNSAFE_FLAGS``).
+FLAG_CHECK_IDS = {
     "TESTING": "PG201",
     "PROPAGATE_EXCEPTIONS": "PG202",
     "TRAP_HTTP_EXCEPTIONS": "PG203",
@@ -301,7 +313,7 @@ _FLAG_WHY = {
 
 
 def _flag_check(key: str) -> Check:
-    check_id = _FLAG_IDS[key]
+    check_id = FLAG_CHECK_IDS[key]
 
     def check(ctx: CheckContext) -> Iterator[Finding]:
         value = ctx.config.get(key)
@@ -317,7 +329,7 @@ def _flag_check(key: str) -> Check:
     return check
 
 
-for _key, _id in _FLAG_IDS.items():
+for _key, _id in FLAG_CHECK_IDS.items():
     register(
         _id,
         Severity.WARNING if _key.startswith(("EXPLAIN", "TEMPLATES")) else Severity.ERROR,
@@ -689,8 +701,7 @@ def dotenv_settings(ctx: CheckContext) -> Iterator[Finding]:
     "Remove ids that do not exist (see flask prodguard check --list).",
 )
 def _unknown_silenced(ctx: CheckContext) -> Iterator[Finding]:
-    silenced = ctx.settings.silenced_checks if ctx.settings is not None else ()
-    for check_id in silenced:
+    for check_id in ctx.silenced:
         if check_id not in REGISTRY:
             yield make_finding(
                 "PG603",

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from .alerting import TARGETS as ALERT_TARGETS
+from .alerting import Thresholds
 from .catalogue import CATALOGUE
 from .catalogue import COMMON_FIELDS
 from .catalogue import FIELDS
@@ -26,6 +28,7 @@ from .checks import REGISTRY
 from .checks import CheckContext
 from .checks import Finding
 from .checks import Severity
+from .checks import app_settings
 from .checks import read_dotenv
 from .checks import run_checks
 
@@ -102,25 +105,30 @@ _SEVERITIES = ("info", "warning", "error", "critical")
 _SARIF_LEVEL = {"info": "note", "warning": "warning", "error": "error", "critical": "error"}
 
 
-def load_for_inspection(info: Any, app_import_path: str | None) -> Any:
+def _load_app(info: Any, app_import_path: str | None) -> Any:
     """Load the app as the flask command would, but exactly as configured.
 
     ``flask`` resets ``app.debug`` from ``FLASK_DEBUG`` after loading, which
-    hides a ``DEBUG = True`` written in code; this loader does not, and the
-    guard (if the app has one) only records its settings.
+    hides a ``DEBUG = True`` written in code; this loader does not. ``--app``
+    wins over the flask command's (``info``, a ``ScriptInfo`` or ``None``).
     """
     from flask.cli import ScriptInfo
-
-    from .extension import _inspecting
 
     loader = ScriptInfo(
         app_import_path=app_import_path or getattr(info, "app_import_path", None),
         create_app=getattr(info, "create_app", None),
         set_debug_flag=False,
     )
+    return loader.load_app()
+
+
+def load_for_inspection(info: Any, app_import_path: str | None) -> Any:
+    """Load the app like :func:`_load_app`; the guard only records its settings."""
+    from .extension import _inspecting
+
     token = _inspecting.set(True)
     try:
-        return loader.load_app()
+        return _load_app(info, app_import_path)
     finally:
         _inspecting.reset(token)
 
@@ -299,11 +307,9 @@ def check_command(
     except Exception as error:  # noqa: BLE001 - any load failure is reported
         click.echo(f"Error: could not load the app: {type(error).__name__}: {error}", err=True)
         ctx.exit(2)
-    state = app.extensions.get("prodguard")
-    settings = getattr(state, "settings", None)
+    settings = app_settings(app)
     check_ctx = CheckContext(app, os.environ, dotenv=read_dotenv(), settings=settings, cli=True)
-    silenced = settings.silenced_checks if settings is not None else ()
-    findings = run_checks(check_ctx, silenced)
+    findings = run_checks(check_ctx, check_ctx.silenced)
     threshold = Severity[fail_level.upper()]
     failing = [f for f in findings if f.severity >= threshold]
     code = 1 if failing else 0
@@ -360,22 +366,14 @@ def serve_command(
     threads: int | None,
 ) -> None:
     """Serve the app on gunicorn or waitress with safe defaults (never the dev server)."""
-    from flask.cli import ScriptInfo
-
     from .exceptions import ProdGuardError
     from .serving import serve
 
     host, _, port_text = bind.rpartition(":")
     if not host or not port_text.isdigit():
         raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind")
-    info = ctx.obj if isinstance(ctx.obj, ScriptInfo) else ScriptInfo()
-    loader = ScriptInfo(
-        app_import_path=app_import_path or info.app_import_path,
-        create_app=info.create_app,
-        set_debug_flag=False,
-    )
     try:
-        app = loader.load_app()
+        app = _load_app(ctx.obj, app_import_path)
     except ProdGuardError as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(2)
@@ -405,31 +403,34 @@ def _register_deploy_config() -> None:
 _register_deploy_config()
 
 
+_DEFAULT_THRESHOLDS = Thresholds()
+
+
 @prodguard.command("alert-rules")
 @click.option(
     "--target",
     required=True,
-    type=click.Choice(["prometheus", "loki", "cloudwatch", "datadog", "elastic", "gcp"]),
+    type=click.Choice(list(ALERT_TARGETS)),
 )
 @click.option("--output", type=click.Path(file_okay=False), help="Write the files into DIR.")
 @click.option(
     "--probe-threshold",
     type=click.IntRange(min=0),
-    default=10,
+    default=_DEFAULT_THRESHOLDS.probes,
     show_default=True,
     help="Debugger probes per window above which to alert.",
 )
 @click.option(
     "--error-threshold",
     type=click.IntRange(min=0),
-    default=20,
+    default=_DEFAULT_THRESHOLDS.errors,
     show_default=True,
     help="Unhandled errors per window above which to alert.",
 )
 @click.option(
     "--window",
     type=click.IntRange(min=1),
-    default=5,
+    default=_DEFAULT_THRESHOLDS.window_minutes,
     show_default=True,
     help="Window in minutes.",
 )
@@ -447,7 +448,6 @@ def alert_rules_command(
     connector_id: str | None,
 ) -> None:
     """Write alert rules for the security events (generated from the catalogue)."""
-    from .alerting import Thresholds
     from .alerting import render
 
     if connector_id is not None and target != "elastic":

@@ -465,24 +465,10 @@ def load_settings(
     else:
         strictness = Strictness(values[STRICTNESS.name])
 
-    return Settings(
-        env=env,
-        strictness=strictness,
-        sources=sources,
-        log_format=values[LOG_FORMAT.name],
-        log_destination=values[LOG_DESTINATION.name],
-        request_id_header=values[REQUEST_ID_HEADER.name],
-        request_id_response_header=values[REQUEST_ID_RESPONSE_HEADER.name],
-        redact_keys=values[REDACT_KEYS.name],
-        redact_patterns=values[REDACT_PATTERNS.name],
-        rate_limit_burst=values[RATE_LIMIT_BURST.name],
-        rate_limit_window=values[RATE_LIMIT_WINDOW.name],
-        replace_exception_log=values[REPLACE_EXCEPTION_LOG.name],
-        json_path_prefixes=values[JSON_PATH_PREFIXES.name],
-        http_descriptions=values[HTTP_DESCRIPTIONS.name],
-        error_template=values[ERROR_TEMPLATE.name],
-        error_id_header=values[ERROR_ID_HEADER.name],
-        silenced_checks=tuple(c.strip().upper() for c in values[SILENCED_CHECKS.name]),
-        trusted_proxies=values[TRUSTED_PROXIES.name],
-        alert_level=values[ALERT_LEVEL.name],
-    )
+    # Every other key is the Settings field named like its ProdGuard() keyword.
+    fields = {
+        key.argument: values[key.name] for key in KEYS.values() if key not in (ENV, STRICTNESS)
+    }
+    silenced = fields[SILENCED_CHECKS.argument]
+    fields[SILENCED_CHECKS.argument] = tuple(c.strip().upper() for c in silenced)
+    return Settings(env=env, strictness=strictness, sources=sources, **fields)

@@ -39,6 +39,7 @@ from typing import Any
 import click
 
 from .serving import gunicorn_options
+from .serving import host_port
 
 #: The files ``deploy-config`` can write.
 TARGETS = ("gunicorn", "supervisor", "systemd", "nginx")
@@ -89,13 +90,13 @@ class DeploySettings:
     @property
     def bind(self) -> str:
         """``HOST:PORT`` as gunicorn and ``flask prodguard serve`` take it."""
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return host_port(self.host, self.port)
 
     @property
     def upstream(self) -> str:
         """Where nginx sends requests: the bind address, loopback for a wildcard."""
         host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)  # noqa: S104
-        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+        return host_port(host, self.port)
 
     @property
     def loopback(self) -> bool:
@@ -483,11 +484,15 @@ def _check(pattern: re.Pattern[str], value: str, option: str, example: str) -> s
     return value
 
 
+def _has_control_characters(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
 def _check_path(value: str, option: str) -> Path:
     path = Path(value).expanduser()
     if not path.is_absolute():
         path = Path.cwd() / path
-    if any(ord(c) < 32 or ord(c) == 127 for c in str(path)) or '"' in str(path):
+    if _has_control_characters(str(path)) or '"' in str(path):
         raise click.BadParameter(
             f"{value!r} contains control characters or quotes", param_hint=option
         )
@@ -610,7 +615,7 @@ def deploy_config_command(
         raise click.UsageError("Say which app to run: --app module:app (or flask --app ...).")
     if app is not None:
         _check(_IMPORT, app, "--app", "myapp:app or myapp:create_app()")
-        if any(ord(c) < 32 or ord(c) == 127 for c in app):
+        if _has_control_characters(app):
             raise click.BadParameter("contains control characters", param_hint="--app")
     host, _, port_text = bind.rpartition(":")
     if not _HOST.fullmatch(host) or not port_text.isdigit() or not 0 < int(port_text) < 65536:

@@ -68,6 +68,15 @@ def error_id_for(environ: dict[str, Any]) -> str:
     return str(error_id)
 
 
+def exception_fields(error: BaseException) -> dict[str, Any]:
+    """The fields an error event gives an exception: type, message, traceback."""
+    return {
+        "exception_type": qualified_name(type(error)),
+        "exception_message": str(error),
+        "traceback": traceback_frames(error),
+    }
+
+
 def report_unhandled(
     state: GuardState, error: BaseException, environ: dict[str, Any], stage: str
 ) -> str:
@@ -78,9 +87,7 @@ def report_unhandled(
         catalogue.ERROR_UNHANDLED,
         environ,
         error_id=error_id,
-        exception_type=qualified_name(type(error)),
-        exception_message=str(error),
-        traceback=traceback_frames(error),
+        **exception_fields(error),
         stage=stage,
     )
     return error_id
@@ -145,7 +152,6 @@ class ErrorPages:
                 headers = error.get_headers(environ)
             except Exception:  # noqa: BLE001 - the headers are a nicety
                 headers = []
-        wants_html = self._template_env is not None
         return error_response(
             status,
             error_id,
@@ -154,7 +160,7 @@ class ErrorPages:
             description=description,
             headers=headers,
             error_id_header=self.error_id_header,
-            html=self._render_template(status, description, error_id) if wants_html else None,
+            html=self._render_template(status, description, error_id),
         )
 
 

@@ -19,7 +19,6 @@ import logging
 import os
 import re
 import socket
-import sys
 import uuid
 from collections.abc import Mapping
 from collections.abc import MutableMapping
@@ -40,6 +39,7 @@ from .flood import FloodControl
 from .output import SECURITY_LOGGER_NAME as SECURITY_LOGGER_NAME
 from .output import Output
 from .output import current_output
+from .output import say
 from .output import security_logger as security_logger
 from .processors import Redactor
 from .processors import sanitise_text
@@ -165,13 +165,10 @@ def _report_failure(name: str, error: BaseException) -> None:
     if _failure_reported:
         return
     _failure_reported = True
-    try:
-        sys.__stderr__.write(  # type: ignore[union-attr]
-            f"flask_prodguard: could not emit {name}: {type(error).__name__}: {error}"
-            " (reported once; requests are not affected)\n"
-        )
-    except Exception:  # noqa: BLE001, S110 - nowhere left to report to
-        pass
+    say(
+        f"flask_prodguard: could not emit {name}: {type(error).__name__}: {error}"
+        " (reported once; requests are not affected)"
+    )
 
 
 def _wsgi_text(value: Any) -> str | None:

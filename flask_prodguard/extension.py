@@ -245,11 +245,11 @@ def _guard_run(app: Flask, state: GuardState) -> None:
             if debug is not None
             else (app.debug or flag_is_on(os.environ.get("FLASK_DEBUG")))
         )
-        wants_debugger = bool(options.get("use_debugger", wants_debug))
+        # Debug mode or the debugger: either is a PG101 request.
+        debugging = wants_debug or bool(options.get("use_debugger", wants_debug))
         dev_action = state.action(Condition.DEV_SERVER)
         if dev_action is Action.REFUSE or (
-            (wants_debug or wants_debugger)
-            and state.action(Condition.DEBUG_MODE) is Action.REFUSE
+            debugging and state.action(Condition.DEBUG_MODE) is Action.REFUSE
         ):
             findings = [
                 make_finding(
@@ -260,7 +260,7 @@ def _guard_run(app: Flask, state: GuardState) -> None:
                     signals=["app.run()"],
                 )
             ]
-            if wants_debug or wants_debugger:
+            if debugging:
                 findings.append(
                     make_finding(
                         "PG101",
@@ -271,7 +271,7 @@ def _guard_run(app: Flask, state: GuardState) -> None:
                     )
                 )
             state.refuse(findings, "run the development server")
-        if wants_debug or wants_debugger:
+        if debugging:
             sources = ["app.run(debug=True)" if debug else "app.run() with debug on"]
             state.handle(
                 app,
@@ -284,7 +284,7 @@ def _guard_run(app: Flask, state: GuardState) -> None:
             options["use_debugger"] = False
             options.setdefault("use_reloader", False)
         state.report_dev_server(["app.run()"])
-        if (wants_debug or wants_debugger) and not state.settings.env_explicit:
+        if debugging and not state.settings.env_explicit:
             _tell_developer(
                 [
                     make_finding(

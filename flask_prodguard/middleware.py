@@ -52,11 +52,11 @@ class GuardMiddleware:
         app: Flask,
         wsgi_app: WSGIApplication,
         state: GuardState,
-        net: SafetyNet | None = None,
+        net: SafetyNet,
     ) -> None:
         self.app = app
         #: The safety net, or ``None`` when strictness leaves errors alone.
-        self.net = net if net is not None and net.active else None
+        self.net = net if net.active else None
         #: The WSGI callable this middleware wraps (Flask's own ``wsgi_app``).
         self.wsgi_app = wsgi_app
         self.state = state
@@ -161,9 +161,9 @@ class GuardMiddleware:
     ) -> Iterable[bytes]:
         if self._special:
             # Rare per-request work: the first request, an echoed request id,
-            # strict's refusal of the development server.
+            # strict's refusal of the development server. Other threads keep
+            # coming here until this is settled after the first request.
             state = self.state
-            self._special = False
             if self._echo_header is not None:
                 start_response = self._echoing(environ, start_response)
             if state.first_request_pending:
@@ -188,7 +188,7 @@ class GuardMiddleware:
             or ("%" in lowered and _HEX_ESCAPE.search(lowered) is not None)
         ):
             # Only a real %XX escape can hide "console"; a bare % cannot.
-            if self.state.classify_probe({"PATH_INFO": path}) == "console":
+            if detect.is_console_path(path):
                 return self._watch_console(environ, start_response)
         return self.wsgi_app(environ, start_response)
 

@@ -250,17 +250,6 @@ def render_line(preset: str, record: logging.LogRecord) -> str:
     return json.dumps(data, default=str, ensure_ascii=False)
 
 
-class JSONLinesFormatter(logging.Formatter):
-    """A formatter for apps' own handlers: one event as one JSON line."""
-
-    def __init__(self, preset: str = "json") -> None:
-        super().__init__()
-        self.preset = preset
-
-    def format(self, record: logging.LogRecord) -> str:
-        return render_line(self.preset, record)
-
-
 # -- destinations and the default handler ------------------------------------------
 
 
@@ -301,10 +290,10 @@ def _is_bare_default(handler: logging.Handler) -> bool:
     to text, so it does not count as the app's logging.
     """
     formatter = handler.formatter
-    return (
-        type(handler) is logging.StreamHandler
-        and (formatter is None or type(formatter) is logging.Formatter)
-        and (formatter is None or formatter._fmt in (None, logging.BASIC_FORMAT))
+    if type(handler) is not logging.StreamHandler:
+        return False
+    return formatter is None or (
+        type(formatter) is logging.Formatter and formatter._fmt in (None, logging.BASIC_FORMAT)
     )
 
 
@@ -371,14 +360,11 @@ class DefaultHandler(logging.Handler):
         if name in self._failing:
             return
         self._failing.add(name)
-        try:
-            sys.__stderr__.write(  # type: ignore[union-attr]
-                f"flask_prodguard: cannot write security events to"
-                f" {destination or 'stderr'}: {type(error).__name__}: {error};"
-                " events are dropped until it works again (reported once)\n"
-            )
-        except Exception:  # noqa: BLE001, S110 - nowhere left to report to
-            pass
+        say(
+            f"flask_prodguard: cannot write security events to"
+            f" {name}: {type(error).__name__}: {error};"
+            " events are dropped until it works again (reported once)"
+        )
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802
         output = self.output_for(record)
@@ -414,6 +400,14 @@ def security_logger() -> logging.Logger:
     return logger
 
 
+def say(message: str) -> None:
+    """Write one line on the process's real stderr; never raises."""
+    try:
+        sys.__stderr__.write(message + "\n")  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001, S110 - nowhere left to report to
+        pass
+
+
 _said: set[str] = set()
 
 
@@ -421,10 +415,7 @@ def _say_once(message: str) -> None:
     if message in _said:
         return
     _said.add(message)
-    try:
-        sys.__stderr__.write(message + "\n")  # type: ignore[union-attr]
-    except Exception:  # noqa: BLE001, S110 - nowhere left to report to
-        pass
+    say(message)
 
 
 #: The output of the guard emitting right now: two apps with the same name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from collections.abc import Mapping
+from html import escape
 from typing import Any
 
 from werkzeug.exceptions import default_exceptions
@@ -66,23 +67,13 @@ def standard_description(status: int) -> str:
     return "The request could not be completed."
 
 
-def _escape_html(text: str) -> str:
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("'", "&#x27;")
-    )
-
-
 def render_html(status: int, title: str, description: str, error_id: str) -> str:
     """The built-in HTML page."""
     return _PAGE.format(
         status=status,
-        title=_escape_html(title),
-        description=_escape_html(description),
-        error_id=_escape_html(error_id),
+        title=escape(title),
+        description=escape(description),
+        error_id=escape(error_id),
     )
 
 

@@ -112,11 +112,19 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def _cap(text: str, limit: int) -> str:
+    if len(text) > limit:
+        return text[:limit] + f"...[{len(text) - limit} more characters]"
+    return text
+
+
+def _escape_controls(text: str) -> str:
+    return text if text.isprintable() else _CONTROL.sub(_escape, text)
+
+
 def sanitise_text(value: str, limit: int = MAX_STRING_LENGTH) -> str:
     """Escape control characters and cap the length of one string."""
-    if len(value) > limit:
-        value = value[:limit] + f"...[{len(value) - limit} more characters]"
-    return value if value.isprintable() else _CONTROL.sub(_escape, value)
+    return _escape_controls(_cap(value, limit))
 
 
 def _sanitise(value: Any, depth: int = 0) -> Any:
@@ -191,8 +199,7 @@ class Redactor:
 
     def redact_text(self, text: str) -> str:
         """Replace secret-looking parts of one string (capped first)."""
-        if len(text) > self.limit:
-            text = text[: self.limit] + f"...[{len(text) - self.limit} more characters]"
+        text = _cap(text, self.limit)
         if _MAYBE_SECRET.search(text) is not None:
             for pattern, replacement in _VALUE_PATTERNS:
                 text = pattern.sub(replacement, text)
@@ -202,8 +209,7 @@ class Redactor:
 
     def clean_text(self, text: str) -> str:
         """Cap, redact and escape one string."""
-        text = self.redact_text(text)
-        return text if text.isprintable() else _CONTROL.sub(_escape, text)
+        return _escape_controls(self.redact_text(text))
 
     def clean(self, value: Any, depth: int = 0) -> Any:
         """Clean a value recursively: keys by name, strings by pattern."""

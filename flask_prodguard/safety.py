@@ -29,11 +29,10 @@ from typing import Any
 from . import catalogue
 from .errors import REPORTED_KEY
 from .errors import error_id_for
+from .errors import exception_fields
 from .errors import report_unhandled
 from .policy import Action
 from .policy import Condition
-from .processors import qualified_name
-from .processors import traceback_frames
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -151,9 +150,7 @@ def guarded_body(
             catalogue.ERROR_STREAM_ABORTED,
             environ,
             error_id=error_id,
-            exception_type=qualified_name(type(error)),
-            exception_message=str(error),
-            traceback=traceback_frames(error),
+            **exception_fields(error),
         )
         if not net.fix:
             raise

@@ -241,6 +241,17 @@ class _Analyser(ast.NodeVisitor):
             full = f"{full}.{rest}"
         return full in targets
 
+    def _imported_from_project(self, local: str) -> tuple[_Module | None, str]:
+        """For a name imported from a scanned module: that module and the name in it.
+
+        ``(None, "")`` for any other name.
+        """
+        imported = self.imports.get(local, "")
+        if not imported.startswith("const:"):
+            return None, ""
+        _, module_name, attr = imported.split(":")
+        return self.project.get(module_name), attr
+
     def _is_flask_call(self, node: ast.AST) -> bool:
         return isinstance(node, ast.Call) and self._resolves_to(node.func, "flask.Flask")
 
@@ -252,11 +263,8 @@ class _Analyser(ast.NodeVisitor):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             if node.func.id in self.factories:
                 return True
-            imported = self.imports.get(node.func.id, "")
-            if imported.startswith("const:"):
-                _, module_name, attr = imported.split(":")
-                module = self.project.get(module_name)
-                return module is not None and attr in module.factories
+            module, attr = self._imported_from_project(node.func.id)
+            return module is not None and attr in module.factories
         return False
 
     def _is_config(self, node: ast.AST) -> bool:
@@ -281,10 +289,8 @@ class _Analyser(ast.NodeVisitor):
         if value is not _UNKNOWN:
             return bool(value)
         if isinstance(node, ast.Name):
-            imported = self.imports.get(node.id, "")
-            if imported.startswith("const:"):
-                _, module_name, attr = imported.split(":")
-                module = self.project.get(module_name)
+            if self.imports.get(node.id, "").startswith("const:"):
+                module, attr = self._imported_from_project(node.id)
                 if module is not None and attr in module.constants:
                     return bool(module.constants[attr])
                 return None
@@ -472,6 +478,15 @@ class _Analyser(ast.NodeVisitor):
                     return keyword.value
         return None
 
+    def _mapping_arguments(self, node: ast.Call, key: str) -> list[ast.AST]:
+        """The values ``key`` gets in an ``update(...)``-like call: keywords and mappings."""
+        values: list[ast.AST] = [k.value for k in node.keywords if k.arg == key]
+        for arg in node.args:
+            value = self._mapping_value(arg, key)
+            if value is not None:
+                values.append(value)
+        return values
+
     def _run_call(self, node: ast.Call) -> None:
         values = [self._argument(node, "debug", 2), self._argument(node, "use_debugger", 99)]
         for keyword in node.keywords:
@@ -483,12 +498,7 @@ class _Analyser(ast.NodeVisitor):
 
     def _config_call(self, node: ast.Call, method: str) -> None:
         if method in ("update", "from_mapping"):
-            candidates: list[ast.AST] = [k.value for k in node.keywords if k.arg == "DEBUG"]
-            for arg in node.args:
-                value = self._mapping_value(arg, "DEBUG")
-                if value is not None:
-                    candidates.append(value)
-            if any(self.truthy(v) for v in candidates):
+            if any(self.truthy(v) for v in self._mapping_arguments(node, "DEBUG")):
                 self.report(node, "PGS103")
         elif method == "from_object" and node.args:
             if self._object_sets_debug(node.args[0]):
@@ -501,12 +511,8 @@ class _Analyser(ast.NodeVisitor):
             imported = self.imports.get(node.id, "")
             if imported.startswith("module:"):
                 return self._module_sets_debug(imported.removeprefix("module:"))
-            if imported.startswith("const:"):
-                _, module_name, attr = imported.split(":")
-                module = self.project.get(module_name)
-                if module is not None and attr in module.classes:
-                    return bool(module.classes[attr].get("DEBUG"))
-            return False
+            module, attr = self._imported_from_project(node.id)
+            return module is not None and bool(module.classes.get(attr, {}).get("DEBUG"))
         name = _literal(node)
         if isinstance(name, str):
             module_name, _, attr = name.partition(":") if ":" in name else (name, "", "")
@@ -537,14 +543,8 @@ class _Analyser(ast.NodeVisitor):
             if _literal(node.args[0]) == "FLASK_DEBUG" and self.flag_string_on(node.args[1]):
                 self.report(node, "PGS104")
         elif method == "update":
-            candidates: list[ast.AST] = [
-                k.value for k in node.keywords if k.arg == "FLASK_DEBUG"
-            ]
-            for arg in node.args:
-                value = self._mapping_value(arg, "FLASK_DEBUG")
-                if value is not None:
-                    candidates.append(value)
-            if any(self.flag_string_on(v) for v in candidates):
+            values = self._mapping_arguments(node, "FLASK_DEBUG")
+            if any(self.flag_string_on(v) for v in values):
                 self.report(node, "PGS104")
 
 

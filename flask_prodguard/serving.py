@@ -24,6 +24,7 @@ from . import catalogue
 from .checks import CheckContext
 from .checks import Finding
 from .checks import Severity
+from .checks import app_settings
 from .checks import run_checks
 from .exceptions import ConfigurationError
 from .exceptions import UnsafeDeploymentError
@@ -34,6 +35,12 @@ INSTALL_HINT = {
     "gunicorn": "pip install 'Flask-ProdGuard[gunicorn]'",
     "waitress": "pip install 'Flask-ProdGuard[waitress]'",
 }
+
+#: What ``server=`` accepts.
+_SERVER_CHOICES = ("auto", "gunicorn", "waitress")
+
+#: Seconds in-flight requests get to finish on SIGTERM, under either server.
+GRACEFUL_TIMEOUT = 30
 
 # gunicorn access-log atoms -> field names of the JSON line.
 _ACCESS_FIELDS = {
@@ -230,21 +237,21 @@ def choose_server(requested: str = "auto") -> str:
             f"{INSTALL_HINT['gunicorn']} (Linux, macOS) or {INSTALL_HINT['waitress']}.",
             key="server",
             value=requested,
-            allowed=("auto", "gunicorn", "waitress"),
+            allowed=_SERVER_CHOICES,
         )
     if requested not in INSTALL_HINT:
         raise ConfigurationError(
             f"Unknown server {requested!r}; allowed: 'auto', 'gunicorn', 'waitress'.",
             key="server",
             value=requested,
-            allowed=("auto", "gunicorn", "waitress"),
+            allowed=_SERVER_CHOICES,
         )
     if not installed(requested):
         raise ConfigurationError(
             f"{requested} is not installed. Install it: {INSTALL_HINT[requested]}",
             key="server",
             value=requested,
-            allowed=("auto", "gunicorn", "waitress"),
+            allowed=_SERVER_CHOICES,
         )
     return requested
 
@@ -256,11 +263,8 @@ def default_workers() -> int:
 
 def blocking_findings(app: Any) -> list[Finding]:
     """Error-level findings that stop ``serve`` (silenced checks excluded)."""
-    state = app.extensions.get("prodguard")
-    settings = getattr(state, "settings", None)
-    ctx = CheckContext(app, os.environ, settings=settings, cli=True)
-    silenced = settings.silenced_checks if settings is not None else ()
-    return [f for f in run_checks(ctx, silenced) if f.severity >= Severity.ERROR]
+    ctx = CheckContext(app, os.environ, settings=app_settings(app), cli=True)
+    return [f for f in run_checks(ctx, ctx.silenced) if f.severity >= Severity.ERROR]
 
 
 def serve(
@@ -307,8 +311,7 @@ def serve(
 
 
 def _trusted_proxies(app: Any) -> int:
-    settings = getattr(app.extensions.get("prodguard"), "settings", None)
-    return int(getattr(settings, "trusted_proxies", 0))
+    return int(getattr(app_settings(app), "trusted_proxies", 0))
 
 
 def gunicorn_options(
@@ -318,7 +321,7 @@ def gunicorn_options(
     if workers is None:
         workers = default_workers()
     return {
-        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+        "bind": [host_port(host, port)],
         "workers": workers,
         "threads": threads,
         "reload": False,
@@ -329,9 +332,14 @@ def gunicorn_options(
         "accesslog": "-",
         "errorlog": "-",
         "logconfig_dict": _gunicorn_logging_config(),
-        "graceful_timeout": 30,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
         "control_socket_disable": True,
     }
+
+
+def host_port(host: str, port: int) -> str:
+    """``HOST:PORT`` as gunicorn binds it: an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _gunicorn_logging_config() -> dict[str, Any]:
@@ -343,7 +351,7 @@ def _gunicorn_logging_config() -> dict[str, Any]:
     except ImportError:  # gunicorn is optional
         return logging_config()
     ours = logging_config()
-    config = {key: value for key, value in CONFIG_DEFAULTS.items()}
+    config = dict(CONFIG_DEFAULTS)
     config["disable_existing_loggers"] = False
     config["formatters"] = {**CONFIG_DEFAULTS.get("formatters", {}), **ours["formatters"]}
     config["handlers"] = {**CONFIG_DEFAULTS.get("handlers", {}), **ours["handlers"]}
@@ -398,18 +406,17 @@ def _serve_waitress(app: Any, host: str, port: int, threads: int) -> None:
     _run_until_drained(server)
 
 
-def _run_until_drained(server: Any, graceful_timeout: float = 30.0) -> None:
+def _run_until_drained(server: Any) -> None:
     """Run waitress; on SIGTERM stop accepting and finish in-flight requests.
 
     waitress has no graceful stop of its own: the default SIGTERM action kills
     the process and drops every request in flight, as a process manager's stop
     would. Here SIGTERM closes the door, the loop runs until no task is running
-    or queued and every response is flushed (or ``graceful_timeout`` passed),
+    or queued and every response is flushed (or :data:`GRACEFUL_TIMEOUT` passed),
     and the process exits normally.
     """
     import signal
     import threading
-    import time
 
     stopping = threading.Event()
 
@@ -427,7 +434,7 @@ def _run_until_drained(server: Any, graceful_timeout: float = 30.0) -> None:
             if not stopping.is_set():
                 continue
             if deadline is None:
-                deadline = time.monotonic() + graceful_timeout
+                deadline = time.monotonic() + GRACEFUL_TIMEOUT
             if _drained(server, loop_map) or time.monotonic() > deadline:
                 break
     except KeyboardInterrupt:

@@ -17,11 +17,11 @@ from typing import NoReturn
 
 from . import catalogue
 from . import detect
-from .checks import REGISTRY
+from .checks import FLAG_CHECK_IDS
 from .checks import CheckContext
 from .checks import Finding
-from .checks import Severity
 from .checks import development_on_server
+from .checks import make_finding
 from .checks import run_checks
 from .errors import PROBE_KEY
 from .events import Emitter
@@ -82,8 +82,6 @@ class GuardState:
         }
         #: Builds and emits this app's events.
         self.emitter = Emitter(self.context, settings, alert_hooks)
-        #: Console paths of debuggers seen around this app (for probe detection).
-        self.console_paths = {detect.DEFAULT_CONSOLE_PATH}
         #: True until the first request of this process ran the late checks.
         self.first_request_pending = True
         #: Strict: requests arriving through the development server get a 503.
@@ -153,11 +151,9 @@ class GuardState:
         """Refuse to construct a ``DebuggedApplication`` around this app."""
         self.refuse(
             [
-                Finding(
+                make_finding(
                     "PG102",
-                    Severity.CRITICAL,
                     "the Werkzeug interactive debugger wraps the app",
-                    REGISTRY["PG102"].hint,
                     "DebuggedApplication(app)",
                     Condition.DEBUGGER,
                 )
@@ -266,15 +262,13 @@ class GuardState:
     # -- requests ----------------------------------------------------------------
 
     def classify_probe(
-        self, environ: Mapping[str, Any], console_path: str | None = None
+        self, environ: Mapping[str, Any], console_path: str = detect.DEFAULT_CONSOLE_PATH
     ) -> str | None:
         """``"debugger_query"``, ``"console"`` or ``None`` for a request environ."""
         query = environ.get("QUERY_STRING")
         if query and detect.query_has_debugger_key(query):
             return "debugger_query"
-        path = environ.get("PATH_INFO") or ""
-        paths = self.console_paths if console_path is None else {console_path}
-        if any(detect.is_console_path(path, p) for p in paths):
+        if detect.is_console_path(environ.get("PATH_INFO") or "", console_path):
             return "console"
         return None
 
@@ -300,7 +294,7 @@ class GuardState:
             if not self.first_request_pending:
                 return
             self.first_request_pending = False
-        for finding in late_findings(app, environ):
+        for finding in late_findings(app, environ, self.settings):
             action = self.action(finding.condition)
             if action is Action.REFUSE:
                 # Too late to refuse to start: fail closed. Fix what can be
@@ -330,53 +324,46 @@ def startup_findings(
     return run_checks(ctx, settings.silenced_checks)
 
 
-def late_findings(app: Flask, environ: Mapping[str, Any]) -> list[Finding]:
+def late_findings(app: Flask, environ: Mapping[str, Any], settings: Settings) -> list[Finding]:
     """What the first request reveals: the server, a live debugger, late config."""
     findings = []
     if app.config.get("DEBUG"):
         findings.append(
-            Finding(
+            make_finding(
                 "PG101",
-                Severity.CRITICAL,
                 "debug mode was switched on after init_app",
-                REGISTRY["PG101"].hint,
                 "app.config DEBUG (set after init_app)",
                 Condition.DEBUG_MODE,
-                {"sources": ["app.config DEBUG (set after init_app)"]},
+                sources=["app.config DEBUG (set after init_app)"],
             )
         )
     flags = detect.unsafe_flags(app.config)
     for key, value in flags.items():
         findings.append(
-            Finding(
-                "PG201",
-                Severity.ERROR,
+            make_finding(
+                FLAG_CHECK_IDS[key],
                 f"{key} was switched on after init_app",
-                REGISTRY["PG201"].hint,
                 f"app.config {key}",
                 Condition.UNSAFE_FLAG,
-                {"flags": {key: value}},
+                flags={key: value},
             )
         )
     if "werkzeug.debug.preserve_context" in environ:
         # Only a debugger with evalex on, and not neutralised, adds this key.
         findings.append(
-            Finding(
+            make_finding(
                 "PG102",
-                Severity.CRITICAL,
                 "the interactive Werkzeug debugger wraps the app",
-                REGISTRY["PG102"].hint,
                 "WSGI environ",
                 Condition.DEBUGGER,
-                {"debugger": None, "live": True, "where": "around the app"},
+                debugger=None,
+                live=True,
+                where="around the app",
             )
         )
-    state = app.extensions.get("prodguard")
-    settings = getattr(state, "settings", None)
     server = detect.production_server(environ)
     if (
         server is not None
-        and settings is not None
         and settings.env == "development"
         and detect.production_server(os.environ) is None  # else reported at start-up
     ):
@@ -387,14 +374,12 @@ def late_findings(app: Flask, environ: Mapping[str, Any]) -> list[Finding]:
     signals += detect.dev_server_signals(os.environ)
     if signals:
         findings.append(
-            Finding(
+            make_finding(
                 "PG105",
-                Severity.ERROR,
                 "the development server serves the app",
-                REGISTRY["PG105"].hint,
                 ", ".join(signals),
                 Condition.DEV_SERVER,
-                {"signals": signals},
+                signals=signals,
             )
         )
     return findings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -121,6 +122,18 @@ _ERROR_ID = re.compile(rb"[0-9a-f]{16}")
 def without_error_id(body: bytes) -> bytes:
     """A response body with its error id blanked, to compare two error pages."""
     return _ERROR_ID.sub(b"<error-id>", body)
+
+
+@contextlib.contextmanager
+def no_logging_configured() -> Iterator[None]:
+    """Hide pytest's own capturing handlers: the process has no logging set up."""
+    root = logging.getLogger()
+    saved = root.handlers
+    root.handlers = []
+    try:
+        yield
+    finally:
+        root.handlers = saved
 
 
 def names(captured: list[dict[str, Any]]) -> list[str]:

@@ -65,6 +65,28 @@ def server_environ(**variables: str) -> dict[str, str]:
     return env
 
 
+# -- the servers ---------------------------------------------------------------------
+
+#: A script that serves ``app:app`` with waitress on $APP_PORT, tracebacks shown to clients.
+WAITRESS_EXPOSE_TRACEBACKS_SOURCE = """\
+import os
+
+import waitress
+
+from app import app
+
+waitress.serve(app, host="127.0.0.1", port=int(os.environ["APP_PORT"]), expose_tracebacks=True)
+"""
+
+
+def gunicorn_extra_options() -> list[str]:
+    """Options every gunicorn the tests start gets, for the gunicorn installed."""
+    # gunicorn >= 25.1 opens a control socket under $HOME by default: not here.
+    from gunicorn import config
+
+    return ["--no-control-socket"] if hasattr(config, "ControlSocketDisable") else []
+
+
 # -- processes -----------------------------------------------------------------------
 
 
@@ -213,6 +235,18 @@ def start_server(argv: list[str], cwd: Path, port: int, env: dict[str, str]) -> 
     return Server(proc, port, stdout_path, stderr_path)
 
 
+def start_on_free_port(
+    command: Callable[[int], list[str]], cwd: Path, **variables: str
+) -> Server:
+    """Start ``command(port)`` in ``cwd`` on a free port, told as $APP_PORT.
+
+    The environment is ``server_environ(APP_PORT=..., **variables)``.
+    """
+    port = free_port()
+    env = server_environ(APP_PORT=str(port), **variables)
+    return start_server(command(port), cwd, port, env)
+
+
 @dataclasses.dataclass
 class Process:
     """A started program and the one file with its output (stdout and stderr)."""
@@ -323,6 +357,23 @@ def parse_head(head: bytes) -> tuple[int, list[tuple[str, str]]]:
 def header_values(headers: list[tuple[str, str]], name: str) -> list[str]:
     """The values of every header called ``name`` (in any case), in order."""
     return [value for key, value in headers if key.lower() == name.lower()]
+
+
+class ParsedResponse:
+    """What the parsed responses of the server tests share (a base for a dataclass
+    with ``headers`` and ``body`` fields)."""
+
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        """The body, decoded as UTF-8 (undecodable bytes replaced)."""
+        return self.body.decode("utf-8", errors="replace")
+
+    def header_values(self, name: str) -> list[str]:
+        """The values of every header called ``name`` (in any case), in order."""
+        return header_values(self.headers, name)
 
 
 def dechunk(data: bytes) -> tuple[bytes, str]:

@@ -40,17 +40,24 @@ def test_slow_hook_never_blocks_the_request() -> None:
     """A hook that waits does not hold up the response."""
     release = threading.Event()
     started = threading.Event()
+    finished = threading.Event()
 
     def slow(event: Mapping[str, Any]) -> None:
         started.set()
         release.wait(10)
+        finished.set()
 
     app = build_app("hook-slow", PRODGUARD_ENV="production")
     ProdGuard(app, on_alert=slow)
-    response = app.test_client().get("/boom")  # would deadlock if the hook ran inline
-    assert response.status_code == 500
-    assert started.wait(5)
-    release.set()
+    try:
+        response = app.test_client().get("/boom")  # would deadlock if the hook ran inline
+        # Run inline, the hook would have waited out its 10 s and finished by now.
+        assert not finished.is_set()
+        assert response.status_code == 500
+        assert started.wait(5)
+    finally:
+        release.set()
+    assert finished.wait(5)
 
 
 def test_failing_hook_never_breaks_the_request(capfd: pytest.CaptureFixture[str]) -> None:

@@ -15,6 +15,7 @@ every example in it runs.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -38,6 +39,9 @@ from servers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+sys.path.insert(0, str(DOCS / "_ext"))
+from prodguard_docs import command_environ  # noqa: E402 - the docs' own helper
+
 PAGES = sorted(DOCS.glob("*.rst"))
 
 #: The pages the documentation must have (the docs issue lists them).
@@ -127,6 +131,9 @@ def test_event_schema_is_the_shipped_file(html: Path) -> None:
     page = (html / "events.html").read_text()
     assert "event.schema.json" in page
     assert "&quot;schema_version&quot;" in page or '"schema_version"' in page
+    # The schema's $id appears nowhere else: the file itself is on the page.
+    schema = json.loads((ROOT / "flask_prodguard" / "schema" / "event.schema.json").read_text())
+    assert schema["$id"] in page
 
 
 def test_checks_reference_anchors_what_findings_link_to(html: Path) -> None:
@@ -210,16 +217,7 @@ SHELL_BLOCKS = shell_blocks()
 
 
 def shell_environ(block: ShellBlock) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PRODGUARD_", "FLASK_", "WERKZEUG_", "GUNICORN_"))
-    }
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    for pair in shlex.split(block.options.get("env", "")):
-        name, _, value = pair.partition("=")
-        env[name] = value
-    return env
+    return command_environ(block.options.get("env", ""))
 
 
 def working_copy(block: ShellBlock, tmp_path: Path) -> Path:

@@ -31,14 +31,13 @@ from pathlib import Path
 import pytest
 
 from conftest import without_error_id
+from servers import ParsedResponse
 from servers import Server
 from servers import dechunk
-from servers import free_port
-from servers import header_values
+from servers import gunicorn_extra_options
 from servers import parse_head
 from servers import send_and_receive
-from servers import server_environ
-from servers import start_server
+from servers import start_on_free_port
 
 pytestmark = pytest.mark.server
 
@@ -153,13 +152,6 @@ def _python_app(port: int, app_dir: Path) -> list[str]:
     return [PYTHON, "app.py"]
 
 
-def _gunicorn_extra_options() -> list[str]:
-    # gunicorn >= 25.1 opens a control socket under $HOME by default: not here.
-    from gunicorn import config
-
-    return ["--no-control-socket"] if hasattr(config, "ControlSocketDisable") else []
-
-
 def _gunicorn(port: int, app_dir: Path) -> list[str]:
     return [
         PYTHON,
@@ -173,7 +165,7 @@ def _gunicorn(port: int, app_dir: Path) -> list[str]:
         "1",
         "--graceful-timeout",
         "2",
-        *_gunicorn_extra_options(),
+        *gunicorn_extra_options(),
         "app:app",
     ]
 
@@ -271,9 +263,9 @@ def launch(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         app_dir = tmp_path / f"app{len(servers)}"
         app_dir.mkdir()
         (app_dir / "app.py").write_text(APP_HEAD + entry.tail)
-        port = free_port()
-        env = server_environ(APP_PORT=str(port), **variables)
-        server = start_server(entry.command(port, app_dir), app_dir, port, env)
+        server = start_on_free_port(
+            lambda port: entry.command(port, app_dir), app_dir, **variables
+        )
         servers.append(server)
         return server
 
@@ -288,19 +280,12 @@ def launch(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 
 
 @dataclasses.dataclass(frozen=True)
-class Response:
+class Response(ParsedResponse):
     target: str
     status: int
     headers: list[tuple[str, str]]
     body: bytes
     raw: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def header_values(self, name: str) -> list[str]:
-        return header_values(self.headers, name)
 
     def __repr__(self) -> str:
         return f"<Response {self.target!r} {self.status}: {self.raw[:600]!r}>"

@@ -36,15 +36,15 @@ import pytest
 from flask_prodguard.testing import event_validator
 
 from conftest import without_error_id
+from servers import WAITRESS_EXPOSE_TRACEBACKS_SOURCE
+from servers import ParsedResponse
 from servers import Server
 from servers import check_framing
-from servers import free_port
-from servers import header_values
+from servers import gunicorn_extra_options
 from servers import json_events
 from servers import parse_head
 from servers import send_and_receive
-from servers import server_environ
-from servers import start_server
+from servers import start_on_free_port
 
 pytestmark = pytest.mark.server
 
@@ -219,16 +219,6 @@ if os.environ.get("APP_GUARD") != "off":
     ProdGuard(app)
 '''
 
-WAITRESS_TRACEBACKS_SOURCE = """\
-import os
-
-import waitress
-
-from app import app
-
-waitress.serve(app, host="127.0.0.1", port=int(os.environ["APP_PORT"]), expose_tracebacks=True)
-"""
-
 DEV_SERVER_SOURCE = """\
 import os
 
@@ -252,18 +242,11 @@ run_simple(
 def write_app(app_dir: Path) -> None:
     """Write the app module and the server scripts to ``app_dir``."""
     (app_dir / "app.py").write_text(APP_SOURCE)
-    (app_dir / "serve_waitress.py").write_text(WAITRESS_TRACEBACKS_SOURCE)
+    (app_dir / "serve_waitress.py").write_text(WAITRESS_EXPOSE_TRACEBACKS_SOURCE)
     (app_dir / "serve_dev.py").write_text(DEV_SERVER_SOURCE)
 
 
 # -- the servers -------------------------------------------------------------------
-
-
-def _gunicorn_extra_options() -> list[str]:
-    # gunicorn >= 25.1 opens a control socket under $HOME by default: not here.
-    from gunicorn import config
-
-    return ["--no-control-socket"] if hasattr(config, "ControlSocketDisable") else []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -297,7 +280,7 @@ SERVERS = [
             "1",
             "--graceful-timeout",
             "2",
-            *_gunicorn_extra_options(),
+            *gunicorn_extra_options(),
             "app:app",
         ],
     ),
@@ -325,9 +308,7 @@ WAITRESS_TRACEBACKS = SERVERS[2]
 
 def start_app(kind: ServerKind, app_dir: Path, **variables: str) -> Server:
     """Start ``kind`` serving the app in ``app_dir``, in its own session."""
-    port = free_port()
-    env = server_environ(APP_PORT=str(port), **dict(kind.env), **variables)
-    return start_server(kind.command(port), app_dir, port, env)
+    return start_on_free_port(kind.command, app_dir, **dict(kind.env), **variables)
 
 
 def answers_ok(port: int) -> bool:
@@ -410,7 +391,7 @@ ERROR_PROBES = [p for p in PROBES if p.name not in ("ok", "stream_late")]
 
 
 @dataclasses.dataclass(frozen=True)
-class Exchange:
+class Exchange(ParsedResponse):
     """A raw HTTP response, parsed, and whether its framing was complete."""
 
     probe: Probe
@@ -425,13 +406,6 @@ class Exchange:
     incomplete: str
     #: How reading ended: "eof", "reset" or "timeout".
     ending: str
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def header_values(self, name: str) -> list[str]:
-        return header_values(self.headers, name)
 
     def __repr__(self) -> str:
         return f"<{self.probe.method} {self.probe.target} ({self.ending}): {self.raw[:1200]!r}>"

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,22 +12,11 @@ from flask_prodguard import events as events_module
 from flask_prodguard.events import CATALOGUE
 
 from conftest import build_app
+from conftest import no_logging_configured
 
 
 def _json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-
-
-@contextlib.contextmanager
-def no_logging_configured() -> Iterator[None]:
-    """Hide pytest's own capturing handlers: the process has no logging set up."""
-    root = logging.getLogger()
-    saved = root.handlers
-    root.handlers = []
-    try:
-        yield
-    finally:
-        root.handlers = saved
 
 
 def test_default_handler_writes_json_lines_to_stderr(

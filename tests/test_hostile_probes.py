@@ -25,16 +25,15 @@ from typing import Any
 
 import pytest
 
+from servers import WAITRESS_EXPOSE_TRACEBACKS_SOURCE
+from servers import ParsedResponse
 from servers import Server
 from servers import check_framing
 from servers import connect
-from servers import free_port
-from servers import header_values
 from servers import json_events
 from servers import parse_head
 from servers import receive_all
-from servers import server_environ
-from servers import start_server
+from servers import start_on_free_port
 
 pytestmark = pytest.mark.server
 
@@ -119,22 +118,12 @@ from app import app
 app.run(host="127.0.0.1", port=int(os.environ["APP_PORT"]), debug=True, use_reloader=False)
 """
 
-WAITRESS_SOURCE = """\
-import os
-
-import waitress
-
-from app import app
-
-waitress.serve(app, host="127.0.0.1", port=int(os.environ["APP_PORT"]), expose_tracebacks=True)
-"""
-
 
 def write_app(app_dir: Path) -> None:
     """Write the app module and the server scripts to ``app_dir``."""
     (app_dir / "app.py").write_text(APP_SOURCE)
     (app_dir / "serve_dev.py").write_text(DEV_SERVER_SOURCE)
-    (app_dir / "serve_waitress.py").write_text(WAITRESS_SOURCE)
+    (app_dir / "serve_waitress.py").write_text(WAITRESS_EXPOSE_TRACEBACKS_SOURCE)
 
 
 # -- the servers -------------------------------------------------------------------
@@ -191,9 +180,7 @@ SERVERS = [
 
 def start_app(kind: ServerKind, app_dir: Path, **variables: str) -> Server:
     """Start ``kind`` serving the app in ``app_dir``, in its own session."""
-    port = free_port()
-    env = server_environ(APP_PORT=str(port), **variables)
-    return start_server(kind.command(port), app_dir, port, env)
+    return start_on_free_port(kind.command, app_dir, **variables)
 
 
 def answers_ready(port: int) -> bool:
@@ -372,7 +359,7 @@ assert len(PROBE) == len(PROBES), "probe names must be unique"
 
 
 @dataclasses.dataclass(frozen=True)
-class Exchange:
+class Exchange(ParsedResponse):
     """A raw HTTP response, parsed, with the server's stderr written meanwhile."""
 
     probe: Probe
@@ -386,9 +373,6 @@ class Exchange:
     ending: str
     #: What the server wrote to stderr while it handled this request.
     stderr: bytes = b""
-
-    def header_values(self, name: str) -> list[str]:
-        return header_values(self.headers, name)
 
     def events(self) -> list[dict[str, Any]]:
         """The JSON event lines written while this request was handled."""

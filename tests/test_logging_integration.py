@@ -26,23 +26,12 @@ from flask_prodguard.testing import capture_events
 from werkzeug.test import TestResponse
 
 from conftest import build_app
+from conftest import no_logging_configured
 
 PROBE = "/?__debugger__=yes&cmd=resource&f=debugger.js"
 PROBE_EVENT = "prodguard.debugger.probe"
 ERROR_EVENT = "prodguard.error.unhandled"
 POSTURE_EVENT = "prodguard.startup.posture"
-
-
-@contextlib.contextmanager
-def no_logging_configured() -> Iterator[None]:
-    """Hide pytest's own capturing handlers: the process has no logging set up."""
-    root = logging.getLogger()
-    saved = root.handlers
-    root.handlers = []
-    try:
-        yield
-    finally:
-        root.handlers = saved
 
 
 @contextlib.contextmanager

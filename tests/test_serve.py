@@ -42,10 +42,10 @@ from flask_prodguard.testing import event_validator
 from conftest import build_app
 from servers import READY_TIMEOUT
 from servers import STOP_TIMEOUT
+from servers import ParsedResponse
 from servers import Server
 from servers import connect
 from servers import free_port
-from servers import header_values
 from servers import parse_head
 from servers import receive_all
 from servers import server_environ
@@ -161,7 +161,7 @@ def app_environ(app_dir: Path, **variables: str) -> dict[str, str]:
 
 
 @dataclasses.dataclass(frozen=True)
-class Answer:
+class Answer(ParsedResponse):
     """A response as read from the socket until the server closed it."""
 
     raw: bytes
@@ -174,13 +174,6 @@ class Answer:
         """One Content-Length, and exactly that many body bytes arrived."""
         lengths = self.header_values("Content-Length")
         return len(lengths) == 1 and int(lengths[0]) == len(self.body)
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def header_values(self, name: str) -> list[str]:
-        return header_values(self.headers, name)
 
     def __repr__(self) -> str:
         return f"Answer({self.raw[:600]!r})"

@@ -44,6 +44,25 @@ from sphinx.util.nodes import nested_parse_with_titles
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def command_environ(pairs: str = "") -> dict[str, str]:
+    """The environment of a documented command: this process's, without any
+    ``PRODGUARD_*``, ``FLASK_*``, ``WERKZEUG_*`` or ``GUNICORN_*`` variable,
+    the virtualenv first on ``PATH``, plus ``pairs`` (``NAME=value ...``).
+
+    ``tests/test_docs.py`` runs the ``prodguard-shell`` blocks with it too.
+    """
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PRODGUARD_", "FLASK_", "WERKZEUG_", "GUNICORN_"))
+    }
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    for pair in shlex.split(pairs):
+        name, _, value = pair.partition("=")
+        env[name] = value
+    return env
+
+
 class _Generated(SphinxDirective):
     """A directive whose content is reStructuredText generated from the code."""
 
@@ -206,17 +225,9 @@ class Command(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         command = self.arguments[0]
         cwd = ROOT / self.options.get("cwd", ".")
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if not name.startswith(("PRODGUARD_", "FLASK_", "WERKZEUG_"))
-        }
-        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        env = command_environ(self.options.get("env", ""))
         env["COLUMNS"] = "88"
         env["NO_COLOR"] = "1"
-        for pair in shlex.split(self.options.get("env", "")):
-            name, _, value = pair.partition("=")
-            env[name] = value
         try:
             result = subprocess.run(
                 shlex.split(command),
