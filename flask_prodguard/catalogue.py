@@ -76,6 +76,11 @@ FIELDS: dict[str, Field] = {
         _f("flags", "object", "Unsafe Flask config flags and their values."),
         _f("where", "string", "Where the debugger sits in the WSGI chain."),
         _f("evalex", "boolean", "Whether the debugger could execute code."),
+        _f(
+            "decided_by",
+            "string",
+            "Name of the app whose guard decided (the strictest acting guard in the process).",
+        ),
         _f("setting", "string", "off (no PIN) or set (a fixed PIN)."),
         _f("probe", "string", "Kind of debugger request: debugger_query or console."),
         _f("signals", "array", "How the development server was recognised.", _STRINGS),
@@ -100,6 +105,16 @@ FIELDS: dict[str, Field] = {
         ),
         _f("tracked_keys", "integer", "Event and client pairs currently tracked."),
         _f("template", "string", "Name of the error template."),
+        _f(
+            "handler",
+            "string",
+            "Qualified name of the app's error handler whose response was replaced.",
+        ),
+        _f(
+            "leak",
+            "string",
+            "What a replaced response carried: traceback, source_location, exception_message.",
+        ),
         _f("check_id", "string", "Stable id of a deployment check (PG101...)."),
         _f("severity", "string", "Severity of a finding: info, warning, error, critical."),
         _f("finding", "string", "What a check found."),
@@ -217,16 +232,19 @@ DEBUGGER_DETECTED = _spec(
     "where",
     "action",
     "evalex",
+    "decided_by",
     alert=True,
 )
 DEBUGGER_NEUTRALIZED = _spec(
     "prodguard.debugger.neutralized",
     "error",
     None,
-    "The Werkzeug debugger wraps a guarded app; the guard made it pass requests through.",
+    "The Werkzeug debugger runs in a process with an acting guard; the guard made it pass"
+    " requests through.",
     "where",
     "action",
     "evalex",
+    "decided_by",
     alert=True,
 )
 DEBUGGER_PIN = _spec(
@@ -302,10 +320,13 @@ ERROR_TRACEBACK_SCRUBBED = _spec(
     "prodguard.error.traceback_scrubbed",
     "error",
     None,
-    "An error page from the app's own handler looked like a traceback (strict replaced it).",
+    "A 5xx response from the app carried the exception's message, a traceback or a source"
+    " location; enforce and strict replaced it with the generic page.",
     "error_id",
     "status",
     "action",
+    "handler",
+    "leak",
     request=True,
     rate_limited=True,
     alert=True,

@@ -37,8 +37,6 @@ from .pages import standard_description
 from .pages import standard_title
 from .policy import Action
 from .policy import Condition
-from .processors import qualified_name
-from .processors import traceback_frames
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -261,3 +259,44 @@ class _DropFlaskExceptionRecord(logging.Filter):
         if record.funcName == "finalize_request":
             return not record.msg.startswith("Request finalizing failed")
         return True
+
+
+def traceback_frames(error: BaseException, max_frames: int = 50) -> list[dict[str, Any]]:
+    """The exception chain as structured frames: file, line, function. No locals.
+
+    Frame locals hold request objects, environs and secrets; they are never
+    read. Exception values are included and go through redaction and
+    sanitising like every other field.
+    """
+    chain: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen and len(chain) < 10:
+        seen.add(id(current))
+        frames = []
+        tb = current.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            frames.append(
+                {"file": code.co_filename, "line": tb.tb_lineno, "function": code.co_name}
+            )
+            tb = tb.tb_next
+        if len(frames) > max_frames:
+            frames = frames[: max_frames // 2] + frames[-max_frames // 2 :]
+        chain.append(
+            {
+                "exception_type": qualified_name(type(current)),
+                "exception_message": str(current),
+                "frames": frames,
+            }
+        )
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    return chain
+
+
+def qualified_name(cls: type) -> str:
+    """``module.Class``, or just ``Class`` for built-ins."""
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
