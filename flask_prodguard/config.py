@@ -59,7 +59,8 @@ class Key:
     def allowed(self) -> str:
         """The allowed values, in words, for error messages and docs."""
         if self.kind == "choice":
-            return ", ".join(repr(c) for c in self.choices)
+            # str() first: a StrEnum member's repr is <Environment.PRODUCTION: ...>.
+            return ", ".join(repr(str(c)) for c in self.choices)
         if self.kind == "int":
             return f"an integer >= {self.minimum:g}"
         if self.kind == "number":
@@ -329,6 +330,43 @@ def check_unknown_keys(config: Mapping[str, Any]) -> None:
             )
 
 
+def check_environment(environ: Mapping[str, str], config: Mapping[str, Any]) -> None:
+    """Raise :exc:`ConfigurationError` for a ``PRODGUARD_*`` variable that would be ignored.
+
+    A misspelt ``PRODGUARD_STRICTNES=strict`` set by an operator must not fail
+    open silently, so the process environment is checked like ``app.config``:
+    an unknown name raises, naming the closest key. So does a known key that
+    only code can set (say ``PRODGUARD_LOG_FORMAT``), unless ``app.config``
+    holds it too (the app forwards it from the environment itself).
+    """
+    readable = [key.name for key in KEYS.values() if key.env_override]
+    for name in sorted(environ):
+        if not name.startswith(PREFIX):
+            continue
+        key = KEYS.get(name)
+        if key is None:
+            suggestion = _closest(name, list(KEYS))
+            raise ConfigurationError(
+                f"Unknown environment variable {name}. The guard reads"
+                f" {', '.join(readable)} from the environment, and every other"
+                f" PRODGUARD_* key from app.config.{_did_you_mean(suggestion)}",
+                key=name,
+                value=environ[name],
+                allowed=list(KEYS),
+                suggestion=suggestion,
+            )
+        if not key.env_override and name not in config:
+            raise ConfigurationError(
+                f"The environment variable {name} is ignored: {name} is read from"
+                f" app.config only. Set it in app.config (for example"
+                f" app.config[{name!r}] = os.environ[{name!r}] before init_app), or unset"
+                f" the variable. The environment can set {', '.join(readable)}.",
+                key=name,
+                value=environ[name],
+                allowed=readable,
+            )
+
+
 def check_unknown_arguments(overrides: Mapping[str, Any]) -> None:
     """Raise :exc:`ConfigurationError` for a keyword argument that is no setting."""
     arguments = {key.argument: key for key in KEYS.values()}
@@ -370,7 +408,7 @@ def _raw_value(
 def _invalid(key: Key, value: object, source: str, problem: str = "") -> ConfigurationError:
     suggestion = None
     if key.kind == "choice" and isinstance(value, str):
-        suggestion = _closest(value.strip().lower(), list(key.choices))
+        suggestion = _closest(value.strip().lower(), [str(c) for c in key.choices])
     hint = _did_you_mean(repr(suggestion) if suggestion else None)
     detail = f" ({problem})" if problem else ""
     return ConfigurationError(
@@ -378,7 +416,7 @@ def _invalid(key: Key, value: object, source: str, problem: str = "") -> Configu
         f" {key.allowed}.{hint}",
         key=key.name,
         value=value,
-        allowed=key.choices or (key.allowed,),
+        allowed=tuple(str(c) for c in key.choices) or (key.allowed,),
         suggestion=suggestion,
     )
 
@@ -447,6 +485,7 @@ def load_settings(
     """
     check_unknown_keys(config)
     check_unknown_arguments(overrides)
+    check_environment(environ, config)
     sources: dict[str, str] = {}
     values: dict[str, Any] = {}
     for key in KEYS.values():

@@ -5,7 +5,7 @@ byte for byte with the golden files in ``tests/golden/alerting/<target>/``.
 After an intended change to :mod:`flask_prodguard.alerting` or the catalogue,
 rewrite them and review the diff::
 
-    PRODGUARD_REGENERATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_alerting.py
+    REGENERATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_alerting.py
 
 Without that variable the comparison is exact and nothing is written.
 
@@ -51,7 +51,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "alerting"
 DOCS = ROOT / "docs" / "alerting.rst"
-REGENERATE = os.environ.get("PRODGUARD_REGENERATE_GOLDEN") == "1"
+REGENERATE = os.environ.get("REGENERATE_GOLDEN") == "1"
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 MTAIL = shutil.which("mtail") or "/usr/bin/mtail"
@@ -458,7 +458,7 @@ def test_golden_files(target: str) -> None:
     for name, content in files.items():
         assert (directory / name).read_text(encoding="utf-8") == content, (
             f"{target}/{name} differs from the golden file; if intended, rerun with"
-            " PRODGUARD_REGENERATE_GOLDEN=1 and review the diff"
+            " REGENERATE_GOLDEN=1 and review the diff"
         )
 
 

@@ -208,6 +208,15 @@ def test_bad_setting_names_key_and_suggestion(tmp_path: Path) -> None:
     assert "Did you mean PRODGUARD_STRICTNESS?" in result.stderr
 
 
+def test_misspelt_environment_variable_exits_2(tmp_path: Path) -> None:
+    """A misspelt PRODGUARD_ variable in the environment fails the gate, naming the key."""
+    write_app(tmp_path)
+    result = check(tmp_path, PRODGUARD_STRICTNES="strict")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "PRODGUARD_STRICTNES." in result.stderr
+    assert "Did you mean PRODGUARD_STRICTNESS?" in result.stderr
+
+
 # -- formats -----------------------------------------------------------------------------
 
 

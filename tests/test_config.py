@@ -107,6 +107,8 @@ def test_bad_value_names_key_value_allowed_and_closest() -> None:
     assert "PRODGUARD_ENV = 'prod'" in message
     for allowed in ("'production'", "'staging'", "'development'", "'testing'"):
         assert allowed in message
+    assert "<Environment" not in message and "Strictness." not in message
+    assert info.value.allowed == ("production", "staging", "development", "testing")
     assert info.value.suggestion == "production"
     assert "app.config" in message
 
@@ -153,3 +155,48 @@ def test_config_read_once_at_init_app(make_app) -> None:  # type: ignore[no-unty
     app = make_app(env="production", strictness="report")
     app.config["PRODGUARD_STRICTNESS"] = "off"
     assert app.extensions["prodguard"].settings.strictness is Strictness.REPORT
+
+
+def test_misspelt_environment_variable_raises_naming_closest_key() -> None:
+    """PRODGUARD_STRICTNES=strict in the environment raises instead of failing open."""
+    with pytest.raises(ConfigurationError) as info:
+        load_settings({}, {}, {"PRODGUARD_STRICTNES": "strict"})
+    error = info.value
+    assert error.key == "PRODGUARD_STRICTNES"
+    assert error.suggestion == "PRODGUARD_STRICTNESS"
+    assert "Unknown environment variable PRODGUARD_STRICTNES." in str(error)
+    assert "Did you mean PRODGUARD_STRICTNESS?" in str(error)
+
+
+def test_environment_variable_that_only_code_can_set_raises() -> None:
+    """PRODGUARD_LOG_FORMAT in the environment would be ignored: it raises, saying why."""
+    with pytest.raises(ConfigurationError) as info:
+        load_settings({}, {}, {"PRODGUARD_LOG_FORMAT": "ecs"})
+    assert info.value.key == "PRODGUARD_LOG_FORMAT"
+    assert "read from app.config only" in str(info.value)
+    assert "PRODGUARD_STRICTNESS" in info.value.allowed
+
+
+def test_environment_variable_forwarded_by_the_app_is_accepted() -> None:
+    """A key the app copies from the environment into app.config is not an error."""
+    settings = load_settings(
+        {"PRODGUARD_LOG_FORMAT": "ecs"}, {}, {"PRODGUARD_LOG_FORMAT": "ecs"}
+    )
+    assert settings.log_format == "ecs"
+
+
+def test_unrelated_environment_variables_are_ignored() -> None:
+    """Variables outside the PRODGUARD_ namespace never raise."""
+    settings = load_settings({}, {}, {"PRODGUARD": "x", "FLASK_PRODGUARD_X": "1"})
+    assert settings.sources["PRODGUARD_ENV"].startswith("default")
+
+
+def test_misspelt_environment_variable_stops_init_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """init_app raises on a misspelt operator variable and leaves the app unguarded."""
+    monkeypatch.setenv("PRODGUARD_STRICTNES", "strict")
+    app = Flask("misspelt")
+    with pytest.raises(ConfigurationError, match="PRODGUARD_STRICTNESS"):
+        ProdGuard(app)
+    assert "prodguard" not in app.extensions
