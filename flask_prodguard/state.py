@@ -23,6 +23,9 @@ from .checks import Finding
 from .checks import development_on_server
 from .checks import make_finding
 from .checks import run_checks
+from .debugger import HOOK_REPORTED_KEY
+from .debugger import deciding_guard
+from .debugger import neutralises
 from .errors import PROBE_KEY
 from .events import Emitter
 from .exceptions import UnsafeDeploymentError
@@ -147,14 +150,16 @@ class GuardState:
             lines.append(hint)
         raise UnsafeDeploymentError("\n".join(lines), findings=names)
 
-    def refuse_debugger(self) -> NoReturn:
-        """Refuse to construct a ``DebuggedApplication`` around this app."""
+    def refuse_debugger(self, where: str = "around the app") -> NoReturn:
+        """Refuse to construct a ``DebuggedApplication`` (``where`` it would sit) in
+        a process where this app's guard is the strictest one."""
         self.refuse(
             [
                 make_finding(
                     "PG102",
-                    "the Werkzeug interactive debugger wraps the app",
-                    "DebuggedApplication(app)",
+                    f"a Werkzeug interactive debugger was being constructed {where};"
+                    " it would run code in the whole process, this app's included",
+                    "DebuggedApplication(...)",
                     Condition.DEBUGGER,
                 )
             ],
@@ -197,10 +202,18 @@ class GuardState:
         elif condition is Condition.DEBUGGER:
             debugger = finding.detail["debugger"]
             if debugger is not None:
+                if debugger.__dict__.get("_prodguard_reported"):
+                    return  # the hook reported it when it was constructed
                 debugger.__dict__["_prodguard_reported"] = True
+            where = finding.detail.get("where") or "inside the WSGI chain of the app"
+            # The strictest acting guard of the process decides what happens to
+            # the debugger, which may not be this app's (not registered yet at
+            # init_app: hence finder=self).
+            decider = deciding_guard(debugger.app if debugger is not None else app, self)
             self.report_debugger(
-                where=finding.detail.get("where", "inside the app's WSGI chain"),
+                where=f"{where} {app.name!r}",
                 evalex=bool(getattr(debugger, "evalex", True)),
+                decider=decider or self,
                 live=bool(finding.detail.get("live")),
             )
         elif condition is Condition.DEV_SERVER:
@@ -220,16 +233,26 @@ class GuardState:
             action=action,
         )
 
-    def report_debugger(self, *, where: str, evalex: bool, live: bool = False) -> None:
-        """Report a debugger around or inside this app (neutralised or ``live``)."""
+    def report_debugger(
+        self, *, where: str, evalex: bool, decider: GuardState, live: bool = False
+    ) -> None:
+        """Report a debugger in this app's process, once per ``where``.
+
+        ``decider`` is the guard that decides about it, the strictest acting
+        one in the process (see :func:`~flask_prodguard.debugger.deciding_guard`):
+        the debugger is neutralised if that guard is ``enforce`` or ``strict``
+        (unless it was seen ``live``), reported as live otherwise. The event
+        names that guard's app in ``decided_by``.
+        """
         if not self._first_time(f"debugger:{where}:{live}"):
             return
-        fixed = not live and self.action(Condition.DEBUGGER) in (Action.FIX, Action.REFUSE)
+        fixed = not live and neutralises(decider)
         self.emit(
             catalogue.DEBUGGER_NEUTRALIZED if fixed else catalogue.DEBUGGER_DETECTED,
             where=where,
             action="fixed" if fixed else "reported",
             evalex=evalex,
+            decided_by=decider.app_name,
         )
 
     def report_dev_server(self, signals: list[str]) -> None:
@@ -348,8 +371,9 @@ def late_findings(app: Flask, environ: Mapping[str, Any], settings: Settings) ->
                 flags={key: value},
             )
         )
-    if "werkzeug.debug.preserve_context" in environ:
-        # Only a debugger with evalex on, and not neutralised, adds this key.
+    if "werkzeug.debug.preserve_context" in environ and HOOK_REPORTED_KEY not in environ:
+        # Only a debugger with evalex on, and not neutralised, adds this key;
+        # one that the hook saw was reported by it already.
         findings.append(
             make_finding(
                 "PG102",

@@ -136,6 +136,8 @@ def test_enforce_traceback_page_never_rendered(events: list[Any]) -> None:
     neutralized = [e for e in events if e["event"] == "prodguard.debugger.neutralized"]
     assert len(neutralized) == 1 and neutralized[0]["action"] == "fixed"
     assert neutralized[0]["evalex"] is False
+    assert neutralized[0]["decided_by"] == "guarded"
+    assert neutralized[0]["where"].startswith("around the app 'guarded'")
 
 
 def test_enforce_custom_404_handler_answers_probes() -> None:
@@ -196,6 +198,7 @@ def test_report_leaves_debugger_live_and_reports(events: list[Any]) -> None:
     assert client.get("/console").status_code == 200
     detected = [e for e in events if e["event"] == "prodguard.debugger.detected"]
     assert detected and detected[0]["level"] == "critical"
+    assert {e["decided_by"] for e in detected} == {"guarded"}
     probes = [e for e in events if e["event"] == "prodguard.debugger.probe"]
     assert probes and probes[0]["action"] == "reported" and probes[0]["probe"] == "console"
 
@@ -222,15 +225,43 @@ def test_strict_refuses_debugger_already_in_chain() -> None:
         ProdGuard(app)
 
 
-def test_hook_is_narrow_other_apps_keep_their_debugger() -> None:
-    """A development app in the same process keeps a working debugger."""
+def test_debugger_around_off_app_is_neutralised_by_production_app(events: list[Any]) -> None:
+    """The debugger runs code in the whole process: one around an off app is inert too."""
     prod = build_app("prod", PRODGUARD_ENV="production")
     dev = build_app("dev", PRODGUARD_ENV="development", PRODGUARD_STRICTNESS="off")
     ProdGuard(prod)
     ProdGuard(dev)
     assert debugger_hook_installed()
-    assert debugged(dev).get("/console").status_code == 200
+    response = debugged(dev).get("/console")
+    assert response.status_code == 404 and b"SECRET" not in response.data
     assert debugged(prod).get("/console").status_code == 404
+    neutralized = [e for e in events if e["event"] == "prodguard.debugger.neutralized"]
+    assert {e["decided_by"] for e in neutralized} == {"prod"}
+
+
+def test_hook_replaces_only_debugged_application_methods() -> None:
+    """The hook is narrow: only DebuggedApplication's own methods change, none elsewhere."""
+    import werkzeug.debug
+
+    shipped = dict(vars(DebuggedApplication))
+    module = dict(vars(werkzeug.debug))
+    ProdGuard(build_app(PRODGUARD_ENV="production"))
+    changed = {
+        name
+        for name, value in vars(DebuggedApplication).items()
+        if shipped.get(name) is not value
+    }
+    assert changed == {
+        "__init__",
+        "__call__",
+        "debug_application",
+        "display_console",
+        "execute_command",
+        "get_resource",
+        "pin_auth",
+        "log_pin_request",
+    }
+    assert dict(vars(werkzeug.debug)) == module
 
 
 def test_hook_inactive_without_production_app() -> None:
@@ -242,14 +273,15 @@ def test_hook_inactive_without_production_app() -> None:
 
 
 def test_restore_debugger_is_reversible() -> None:
-    """restore_debugger() puts the shipped methods back; the debugger works again."""
-    original_call, original_init = DebuggedApplication.__call__, DebuggedApplication.__init__
+    """restore_debugger() puts every shipped method back; the debugger works again."""
+    shipped = dict(vars(DebuggedApplication))
     app = build_app(PRODGUARD_ENV="production")
     ProdGuard(app)
-    assert DebuggedApplication.__call__ is not original_call
+    assert DebuggedApplication.__call__ is not shipped["__call__"]
+    assert DebuggedApplication.display_console is not shipped["display_console"]
     restore_debugger()
-    assert DebuggedApplication.__call__ is original_call
-    assert DebuggedApplication.__init__ is original_init
+    assert dict(vars(DebuggedApplication)) == shipped
+    assert not debugger_hook_installed()
     plain = build_app("plain")
     assert debugged(plain).get("/console").status_code == 200
 
