@@ -64,7 +64,7 @@ __name__ = "example"
 doctest_global_cleanup = """
 import gc
 import flask_prodguard
-flask_prodguard.restore_debugger()
+flask_prodguard.restore_debugger(force=True)  # the page's apps are still alive
 gc.collect()  # the page's guarded apps: the debugger hook forgets them
 """
 doctest_test_doctest_blocks = ""

@@ -79,7 +79,8 @@ FIELDS: dict[str, Field] = {
         _f(
             "decided_by",
             "string",
-            "Name of the app whose guard decided (the strictest acting guard in the process).",
+            "Name of the app whose guard decided (the strictest acting guard in the process),"
+            " or process environment (PRODGUARD_ENV=...) before any app exists.",
         ),
         _f("setting", "string", "off (no PIN) or set (a fixed PIN)."),
         _f("probe", "string", "Kind of debugger request: debugger_query or console."),
@@ -108,12 +109,14 @@ FIELDS: dict[str, Field] = {
         _f(
             "handler",
             "string",
-            "Qualified name of the app's error handler whose response was replaced.",
+            "Qualified name of the app's error handler, or the view, that built the"
+            " response; flask.abort for abort(Response(...)).",
         ),
         _f(
             "leak",
             "string",
-            "What a replaced response carried: traceback, source_location, exception_message.",
+            "What the response carried: traceback, source_location, json_frames or"
+            " exception_message.",
         ),
         _f("check_id", "string", "Stable id of a deployment check (PG101...)."),
         _f("severity", "string", "Severity of a finding: info, warning, error, critical."),

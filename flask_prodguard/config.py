@@ -26,8 +26,16 @@ from .exceptions import ConfigurationError
 from .policy import DEFAULT_STRICTNESS
 from .policy import Environment
 from .policy import Strictness
+from .processors import pattern_error
 
 PREFIX = "PRODGUARD_"
+
+#: Not a setting: written to ``os.environ`` by a guard that neutralises the
+#: Werkzeug debugger (``enforce`` or ``strict``), and read when the package is
+#: imported, so that a child process (the ``flask run`` reloader's) fails closed
+#: before any app exists there (see :mod:`flask_prodguard.debugger`). The one
+#: ``PRODGUARD_*`` variable that :func:`check_environment` lets through.
+PARENT_STRICTNESS_VARIABLE = "PRODGUARD_PARENT_STRICTNESS"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +76,7 @@ class Key:
         return {
             "text": "a non-empty string, or None",
             "text_list": "a list of strings",
-            "pattern_list": "a list of regular expressions (strings)",
+            "pattern_list": "a list of regular expressions in RE2 syntax (strings)",
             "bool": "True or False",
         }[self.kind]
 
@@ -158,11 +166,13 @@ REDACT_KEYS = _declare(
     kind="text_list",
 )
 
-#: More regular expressions; every match in any string field is redacted.
+#: More regular expressions, in RE2 syntax (matched in linear time, so no
+#: backreferences or lookaround); every match in any string field is redacted.
 REDACT_PATTERNS = _declare(
     "PRODGUARD_REDACT_PATTERNS",
     (),
-    "More regular expressions whose matches are redacted from every string.",
+    "More regular expressions (RE2 syntax: linear time) whose matches are redacted from"
+    " every string.",
     kind="pattern_list",
 )
 
@@ -341,7 +351,7 @@ def check_environment(environ: Mapping[str, str], config: Mapping[str, Any]) -> 
     """
     readable = [key.name for key in KEYS.values() if key.env_override]
     for name in sorted(environ):
-        if not name.startswith(PREFIX):
+        if not name.startswith(PREFIX) or name == PARENT_STRICTNESS_VARIABLE:
             continue
         key = KEYS.get(name)
         if key is None:
@@ -445,10 +455,27 @@ def _parse(key: Key, value: object, source: str) -> object:
             if not isinstance(item, str) or not item:
                 raise _invalid(key, value, source, f"item {item!r} is not a non-empty string")
             if kind == "pattern_list":
-                try:
-                    re.compile(item)
-                except re.error as error:
-                    raise _invalid(key, value, source, f"{item!r}: {error}") from None
+                # Redaction patterns search request text, so they run on RE2
+                # (linear time whatever the text): a pattern only Python's re
+                # understands would let one request stall a worker.
+                problem = pattern_error(item)
+                if problem is not None:
+                    try:
+                        re.compile(item)
+                    except re.error:
+                        hint = ""
+                    else:
+                        hint = (
+                            "; Python's re accepts it, but RE2 has no backreferences,"
+                            " lookahead or lookbehind, and writes \\Z as \\z"
+                        )
+                    raise _invalid(
+                        key,
+                        value,
+                        source,
+                        f"{item!r} is not RE2 syntax, which redaction patterns require:"
+                        f" {problem}{hint}",
+                    )
         return items
     if kind == "bool":
         if isinstance(value, bool):

@@ -172,8 +172,9 @@ def query_has_debugger_key(query_string: str) -> bool:
     lowered = query_string.lower()
     if "debugger" not in lowered and "%" not in lowered:
         return False
-    for pair in lowered.split("&"):
-        name = _decode_repeatedly(pair.split("=", 1)[0]).strip()
+    for pair in query_string.split("&"):
+        # Lower-cased after decoding: %52 is an upper-case R.
+        name = _decode_repeatedly(pair.split("=", 1)[0]).strip().lower()
         if _DEBUGGER_KEY in name:
             return True
     return False

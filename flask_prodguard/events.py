@@ -106,28 +106,58 @@ def _add_common_fields(
     return common
 
 
+def _summary_text(text: str) -> str:
+    """One value of the summary, quoted unless it is plain ASCII without ``=`` or quotes.
+
+    A value with any whitespace (a no-break or an em space included), ``=``
+    or a quote could otherwise pass for more ``key=value`` fields; inside the
+    quotes, backslashes and double quotes are escaped, so no value can end
+    its quoting early for a reader or a logfmt parser. Non-ASCII values are
+    quoted too: a blank-looking letter (U+3164) must not pass for a space.
+    """
+    if (
+        text
+        and text.isascii()
+        and text.isprintable()
+        and " " not in text
+        and "=" not in text
+        and '"' not in text
+        and "'" not in text
+    ):
+        return text
+    # Values are already cleaned; escaping again only matters for a caller
+    # passing raw values, and costs nothing for printable text.
+    text = sanitise_text(text, _SUMMARY_LIMIT)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _summary_value(value: Any) -> str:
-    # Values are already cleaned: quote them without escaping them again.
     if isinstance(value, str):
-        if value and " " not in value and '"' not in value:
-            return value
-        return '"' + value.replace('"', "'") + '"'
+        return _summary_text(value)
+    if isinstance(value, (bool, int, float)):
+        return str(value)
     if isinstance(value, (list, tuple)):
         if all(isinstance(v, (str, int, float, bool)) for v in value):
-            return "[" + ",".join(str(v) for v in value) + "]"
+            return _summary_text("[" + ",".join(str(v) for v in value) + "]")
         return f"[{len(value)} items]"
     if isinstance(value, dict):
         if len(value) <= 8 and all(
             isinstance(v, (str, int, float, bool)) for v in value.values()
         ):
-            return "{" + ",".join(f"{k}:{v}" for k, v in value.items()) + "}"
+            return _summary_text("{" + ",".join(f"{k}:{v}" for k, v in value.items()) + "}")
         return f"{{{len(value)} keys}}"
-    return str(value)
+    return _summary_text(str(value))
 
 
 def summarise(event_dict: Mapping[str, Any]) -> str:
-    """A readable one-line message: the event name and its own fields."""
-    parts = [str(event_dict.get("event"))]
+    """A readable one-line message: the event name and its own fields.
+
+    Each field is ``key=value``; a value that holds whitespace of any kind,
+    ``=``, a quote or anything but printable ASCII is double-quoted with
+    ``\\`` and ``"`` escaped inside, so a request can never add a field of
+    its own (``status=200``, ``action=allowed``) for a reader or a parser.
+    """
+    parts = [_summary_value(event_dict.get("event"))]
     for key, value in event_dict.items():
         if key not in _COMMON_NAMES and value is not None:
             parts.append(f"{key}={_summary_value(value)}")

@@ -18,12 +18,15 @@ from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import ServiceUnavailable
 
 from . import detect
+from .errors import CONSOLE_KEY
 from .errors import PROBE_KEY
+from .errors import PROBE_STATUSES
 from .events import REQUEST_ID_TOKENS_KEY
 from .events import end_request
 from .policy import Action
 from .policy import Condition
 from .safety import HeldResponse
+from .safety import cannot_fail
 from .safety import guarded_body
 
 if TYPE_CHECKING:
@@ -84,77 +87,45 @@ class GuardMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        # The happy path, kept in this one frame: a request that is not a
-        # probe candidate goes straight to the app under the net.
+        # One path for every request, kept in this one frame: the most common
+        # request pays for the probe tests, one HeldResponse and the
+        # cannot_fail() test of its body, and nothing else.
+        target = self.wsgi_app
         if self._special:
-            return self._guarded(self._dispatch, environ, start_response)
-        query = environ.get("QUERY_STRING")
-        # "__debugger__" in any case contains "__" unless percent-encoded.
-        if query and ("__" in query or "%" in query):
-            return self._guarded(self._dispatch, environ, start_response)
-        path = environ.get("PATH_INFO")
-        if path and ("onsol" in (lowered := path.lower()) or "%" in lowered):
-            return self._guarded(self._dispatch, environ, start_response)
+            target = self._dispatch
+        else:
+            query = environ.get("QUERY_STRING")
+            path = environ.get("PATH_INFO")
+            # "__debugger__" in any case contains "__" unless percent-encoded.
+            if (query and ("__" in query or "%" in query)) or (
+                path and ("onsol" in (lowered := path.lower()) or "%" in lowered)
+            ):
+                target = self._dispatch
         net = self.net
         if net is None:
-            return self._guarded(self.wsgi_app, environ, start_response)
-        # _guarded, inlined for the most common request.
-        held = HeldResponse(start_response)
-        try:
-            body = self.wsgi_app(environ, held)
-        except Exception as error:
-            answer = net.escaped(environ, held, error)
-            if answer is None:
-                raise
-            return answer
-        finally:
-            if REQUEST_ID_TOKENS_KEY in environ:
-                end_request(environ)
-        headers = held.headers
-        if headers is not None and not held.sent:
-            for name, _ in headers:
-                if name == "Content-Length" or name.lower() == "content-length":
-                    held.sent = True  # held.release(), inlined
-                    start_response(held.status, headers, held.exc_info)
-                    return body
-        return guarded_body(body, net, environ, held)
-
-    def _guarded(
-        self,
-        target: WSGIApplication,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-    ) -> Iterable[bytes]:
-        """Call ``target`` under the safety net."""
-        net = self.net
+            try:
+                return target(environ, start_response)
+            finally:
+                if REQUEST_ID_TOKENS_KEY in environ:
+                    end_request(environ)
         # The app's start_response is held back until the body has something
         # to send, so the net can still replace a failed response cleanly.
-        held = None if net is None else HeldResponse(start_response)
+        held = HeldResponse(start_response)
         try:
-            body = target(environ, start_response if held is None else held)
-        except Exception as error:
-            if held is None:
-                raise
-            answer = net.escaped(environ, held, error)  # type: ignore[union-attr]
-            if answer is None:
-                raise
-            return answer
+            body = target(environ, held)
+        except BaseException as error:  # noqa: BLE001 - the net decides what goes on
+            return net.escaped(environ, held, error)
         finally:
             # Request ids are bound to contextvars only when made; undo that.
             if REQUEST_ID_TOKENS_KEY in environ:
                 end_request(environ)
-        if held is None:
+        if held.headers is not None and not held.sent and cannot_fail(body, environ):
+            # Bytes in a list, a file: nothing can fail half-way. Sent as is,
+            # which keeps the server's sendfile path for files.
+            held.sent = True  # held.release(), inlined
+            start_response(held.status, held.headers, held.exc_info)
             return body
-        headers = held.headers
-        if headers is not None and not held.sent:
-            for name, _ in headers:
-                if name == "Content-Length" or name.lower() == "content-length":
-                    # A body of known length (Werkzeug sets it only for a
-                    # sequence, and for files) cannot fail half-way: send it
-                    # as is, which keeps the server's sendfile path too.
-                    held.release()
-                    return body
-        return guarded_body(body, net, environ, held)  # type: ignore[arg-type]
+        return guarded_body(body, net, environ, held)
 
     def _dispatch(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -211,16 +182,19 @@ class GuardMiddleware:
     def _watch_console(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        # An app may have its own /console route: only a request that the app
-        # answers with 404 is a probe, and the app's 404 is the right answer.
-        # Marked now so the 404 is not reported a second time as an HTTP error.
+        # An app may have its own /console route: a request that the app has
+        # no route for (404) or no route for with this method (405, an app
+        # with POST /console probed with GET) is a probe, and the app's own
+        # answer is the right one. Marked now so that 404 or 405 is not
+        # reported a second time as an HTTP error; any other answer (the
+        # app's own 401, say) is the app's route at work.
         state = self.state
-        environ[PROBE_KEY] = "console"
+        environ[CONSOLE_KEY] = True
 
         def watching_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
-            if status.startswith("404"):
+            if status[:3] in PROBE_STATUSES and PROBE_KEY not in environ:
                 state.report_probe(environ, "console")
             return start_response(status, headers, exc_info)
 

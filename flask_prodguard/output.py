@@ -240,14 +240,19 @@ PRESETS: dict[str, Callable[[Mapping[str, Any], str], dict[str, Any]]] = {
 }
 
 
-def render_line(preset: str, record: logging.LogRecord) -> str:
-    """One record as one line of JSON in ``preset``'s field names."""
+def render_line(preset: str, record: logging.LogRecord, ensure_ascii: bool = False) -> str:
+    """One record as one line of JSON in ``preset``'s field names.
+
+    :param ensure_ascii: escape every non-ASCII character as JSON ``\\u``
+        escapes: a line any stream can encode, whatever the record holds.
+    """
     event = event_from_record(record)
     # The plain JSON preset has no message; the others carry the summary.
     data = PRESETS[preset](event, "" if preset == "json" else record.getMessage())
     # ensure_ascii=False keeps non-ASCII readable; the sanitiser already
-    # escaped every control character, and json escapes the rest of C0.
-    return json.dumps(data, default=str, ensure_ascii=False)
+    # escaped every control, format character and lone surrogate, and json
+    # escapes the rest of C0.
+    return json.dumps(data, default=str, ensure_ascii=ensure_ascii)
 
 
 # -- destinations and the default handler ------------------------------------------
@@ -346,7 +351,14 @@ class DefaultHandler(logging.Handler):
         try:
             line = render_line(output.preset, record)
             stream = _open_destination(output.destination)
-            stream.write(line + "\n")
+            try:
+                stream.write(line + "\n")
+            except UnicodeEncodeError:
+                # A character the stream cannot encode (a lone surrogate in a
+                # record the guard did not clean, or an ASCII-only stderr):
+                # the same line with JSON escapes, rather than no line. A
+                # TextIOWrapper encodes the whole line before writing any of it.
+                stream.write(render_line(output.preset, record, ensure_ascii=True) + "\n")
             if output.destination in (None, "stderr", "stdout"):
                 stream.flush()  # files are opened line-buffered
         except Exception as error:  # noqa: BLE001 - a sink must never break a request

@@ -56,7 +56,8 @@ class Condition(enum.StrEnum):
     #: An error response: an unhandled exception, an HTTP error, an exception
     #: that escaped Flask, a stream that failed.
     ERROR_RESPONSE = "error_response"
-    #: A 5xx body from the app's own handler that looks like a traceback.
+    #: A 5xx body the app built (its error handler, its view) that carries the
+    #: handled exception's message or repr, a traceback or a source location.
     LEAKY_ERROR_PAGE = "leaky_error_page"
     #: Middleware wrapped around the app after the guard (outside its net).
     MIDDLEWARE_OUTSIDE = "middleware_outside"
@@ -110,8 +111,9 @@ POLICY: Mapping[tuple[Condition, Strictness], Action] = {
     **_row(Condition.DEBUGGER_PROBE, _I, _E, _F, _F),
     # Error responses cannot be refused either: strict serves the generic page.
     **_row(Condition.ERROR_RESPONSE, _I, _E, _F, _F),
-    # enforce trusts the app's own error handlers; strict checks their output.
-    **_row(Condition.LEAKY_ERROR_PAGE, _I, _E, _I, _F),
+    # The app's own error handlers win, except over a leak: enforce and strict
+    # replace such a page with the generic one (there is nothing to refuse).
+    **_row(Condition.LEAKY_ERROR_PAGE, _I, _E, _F, _F),
     **_row(Condition.MIDDLEWARE_OUTSIDE, _I, _E, _E, _E),
     # Deployment checks: strict refuses error-level findings only.
     **_row(Condition.CHECK_ERROR, _I, _E, _E, _R),

@@ -3,34 +3,55 @@
 Flask's own handling covers exceptions in views. What escapes it (an exception
 in an error handler, in the 500 handler, in ``after_request`` or teardown, in
 middleware inside the guard, an ``OSError`` that gunicorn would turn into a
-dropped connection) reaches the server, which answers with its own page,
-logs its own raw traceback, or drops the connection. The net catches it:
+dropped connection, a body that fails while the server iterates it) reaches
+the server, which answers with its own page, logs its own raw traceback, or
+drops the connection. The net catches it:
 
 - before the body started, the client gets the complete generic 500 (the
-  server's ``start_response`` is called again with ``exc_info``, as WSGI
-  allows while nothing has been sent);
+  server's ``start_response`` is called only once the body has something to
+  send, so it can still be given the generic page instead);
 - once part of a streamed body was sent, the response is aborted (an
   exception the server turns into a closed connection, so a chunked response
   lacks its terminator and the client can tell), with a
   ``prodguard.error.stream_aborted`` event; the exception the server logs
   carries only the error id.
 
+Only a body that cannot fail half-way skips the net's body wrapper: bytes in
+a list or tuple (what Werkzeug builds for ``return "text"``), and a file
+wrapper, whose server-side ``sendfile`` path must stay. A generator never
+does, whatever headers it comes with.
+
+``BaseException`` that is not an ``Exception`` (``SystemExit`` from argparse
+in a view, ``KeyboardInterrupt``, ``GeneratorExit``, a greenlet kill) gets
+the same event and the same answer; then, where it may be a stop of the
+server's own, it goes on once the answer is handed over (see
+:func:`continuing_stop`). A ``GeneratorExit`` that the server throws into the
+net's own body wrapper when it closes it early (the client went away) is
+normal, and passes through untouched.
+
 Under ``report`` the net reports and re-raises: responses do not change.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from typing import Any
 
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import ClosingIterator
+from werkzeug.wsgi import FileWrapper
+
 from . import catalogue
 from .errors import REPORTED_KEY
+from .errors import STOPS
+from .errors import detach
 from .errors import error_id_for
 from .errors import exception_fields
-from .errors import report_unhandled
+from .errors import qualified_name
 from .policy import Action
 from .policy import Condition
 
@@ -41,6 +62,12 @@ if TYPE_CHECKING:
     from .errors import ErrorPages
     from .state import GuardState
 
+_RESPONSE_CLOSE = Response.close
+_SYSTEM_EXIT_CODE = SystemExit.__dict__["code"]
+
+#: The longest sequence of chunks :func:`cannot_fail` looks through.
+_MAX_CHECKED_CHUNKS = 64
+
 
 class StreamAborted(Exception):
     """Raised to make the server abort a response that failed mid-stream.
@@ -48,6 +75,123 @@ class StreamAborted(Exception):
     Its message holds only the error id; the details are in the
     ``prodguard.error.stream_aborted`` event.
     """
+
+    @classmethod
+    def for_request(cls, environ: WSGIEnvironment) -> StreamAborted:
+        """The exception for the request of ``environ``, with its error id."""
+        return cls(
+            f"response aborted after its headers were sent; error id {error_id_for(environ)}"
+        )
+
+
+def cannot_fail(body: Iterable[bytes], environ: WSGIEnvironment) -> bool:
+    """Whether iterating and closing ``body`` cannot raise: it may skip the net.
+
+    True for bytes in a list or tuple, for a Werkzeug response over such a
+    list (the ``ClosingIterator`` that ``Response.get_app_iter`` returns, of
+    a response class that keeps Werkzeug's ``get_app_iter`` and
+    ``iter_encoded``, with no ``call_on_close`` function), and for a file
+    wrapper (the server's ``wsgi.file_wrapper`` or Werkzeug's
+    ``FileWrapper``, from ``send_file``). Everything else, a generator above
+    all, is iterated under the net, whatever its ``Content-Length``.
+
+    The test is on the structure that Werkzeug builds, so that the most
+    common response pays a few attribute lookups; it guards against an app's
+    mistakes, not against an app bent on fooling it.
+    """
+    kind = type(body)
+    try:
+        if kind is ClosingIterator:
+            # [encoder.close, response.close]: the callbacks get_app_iter makes
+            # (any other number fails the unpacking).
+            _, close = body._callbacks  # type: ignore[attr-defined]
+            if close.__func__ is not _RESPONSE_CLOSE:
+                return False
+            response = close.__self__
+            if response._on_close:
+                return False
+            standard = _standard_classes.get(type(response))
+            if standard is None:
+                standard = _standard_response_class(type(response))
+            if not standard:
+                return False
+            data = response.response
+        elif kind is list or kind is tuple:
+            data = body
+        else:
+            wrapper = environ.get("wsgi.file_wrapper")
+            return kind is FileWrapper or (wrapper is not None and kind is wrapper)
+        kind = type(data)
+        if kind is list or kind is tuple:
+            if len(data) == 1:  # what set_data() makes
+                return type(data[0]) is bytes
+            if len(data) <= _MAX_CHECKED_CHUNKS:
+                for chunk in data:
+                    if type(chunk) is not bytes:
+                        return False
+                return True
+        return False
+    except Exception:  # noqa: BLE001 - not the structure looked for (or Werkzeug changed)
+        return False
+
+
+_standard_classes: dict[type, bool] = {}
+
+
+def _standard_response_class(cls: type) -> bool:
+    """Whether ``cls`` builds its body as Werkzeug's ``Response`` does (then cached)."""
+    standard = (
+        cls.get_app_iter is Response.get_app_iter  # type: ignore[attr-defined]
+        and cls.iter_encoded is Response.iter_encoded  # type: ignore[attr-defined]
+    )
+    if len(_standard_classes) < 64:
+        _standard_classes[cls] = standard
+    return standard
+
+
+def continuing_stop(error: BaseException, environ: WSGIEnvironment) -> BaseException | None:
+    """``error`` if it is a stop that must go on once the client has its answer.
+
+    - An ``Exception``: no, it is answered.
+    - ``GeneratorExit`` out of the app: no. It belongs to generators being
+      closed; given to a server, it would end one of its threads or workers.
+    - ``SystemExit`` and ``KeyboardInterrupt``: a signal's stop arrives only in
+      the main thread (Python runs signal handlers there), and a gunicorn
+      worker stops on the flag its signal handlers set before they raise
+      ``SystemExit`` (``worker.alive``; gunicorn's own handling of one that
+      escapes would log a traceback, or write its own page after ours). In
+      another thread, or under gunicorn, it is the app's own (argparse in a
+      view) and ends with the answer. In the main thread of any other server
+      it goes on: the development server without threads stops on Ctrl-C.
+    - Any other ``BaseException`` (a greenlet kill, a cancellation): yes.
+
+    What is raised is :func:`bare_stop` of it.
+    """
+    if isinstance(error, (Exception, GeneratorExit)):
+        return None
+    if isinstance(error, STOPS) and (
+        threading.current_thread() is not threading.main_thread()
+        or "gunicorn.socket" in environ
+    ):
+        return None
+    return error
+
+
+def bare_stop(stop: BaseException) -> BaseException:
+    """A stop to raise again that carries nothing of the app.
+
+    A new ``SystemExit`` (an integer code kept, any other code becomes 1, as
+    Python's own exit status for it) or ``KeyboardInterrupt``; another class
+    is the same object with its arguments, traceback, cause and context
+    cleared (a greenlet kill must stay the same kill). A server that logs it
+    logs no secret.
+    """
+    if isinstance(stop, SystemExit):
+        code = _SYSTEM_EXIT_CODE.__get__(stop)
+        return SystemExit(code if code is None or type(code) is int else 1)
+    if isinstance(stop, KeyboardInterrupt):
+        return KeyboardInterrupt()
+    return detach(stop)
 
 
 class SafetyNet:
@@ -62,25 +206,103 @@ class SafetyNet:
         self.fix = action is Action.FIX
 
     def escaped(
-        self, environ: WSGIEnvironment, response: HeldResponse, error: Exception
-    ) -> Iterable[bytes] | None:
-        """An exception escaped the app: the generic 500, or ``None`` to re-raise.
+        self, environ: WSGIEnvironment, response: HeldResponse, error: BaseException
+    ) -> Iterable[bytes]:
+        """``error`` escaped the app: the generic 500 (or ``error`` raised again).
 
-        Re-raised under ``report``, and when part of the response was already
-        sent (the legacy ``write()`` callable), since nothing can replace it.
+        Raised again unchanged under ``report``. When part of the response was
+        already sent (through the legacy ``write()`` callable) nothing can
+        replace it: :exc:`StreamAborted` is raised instead. A stop that must
+        go on is raised once the page is handed over.
         """
         # If the view's exception was reported, this one came from handling it.
         stage = "error_handler" if environ.get(REPORTED_KEY) else "wsgi"
-        report_unhandled(self.state, error, environ, stage)
-        if not self.fix or response.sent:
-            return None
-        return self.generic_500(environ, response.server_start_response)
+        stop = self.report(error, environ, stage)
+        self.pass_on_unchanged(error, stop)
+        if response.sent:
+            if stop is not None:
+                raise bare_stop(stop) from None
+            raise StreamAborted.for_request(environ) from None
+        page = self.generic_500(environ, response.server_start_response)
+        return page if stop is None else answer_then_stop(page, bare_stop(stop))
+
+    def pass_on_unchanged(self, error: BaseException, stop: BaseException | None) -> None:
+        """Under ``report``, raise ``error`` as it came; return when the net acts.
+
+        A stop that arrived while ``error`` was read goes on instead.
+        """
+        if self.fix:
+            return
+        if stop is not None and stop is not error:
+            raise bare_stop(stop) from None
+        raise error
+
+    def report(
+        self, error: BaseException, environ: WSGIEnvironment, stage: str
+    ) -> BaseException | None:
+        """Emit ``prodguard.error.unhandled``; return the stop that must go on, if any.
+
+        The stop is ``error`` or one that arrived while it was read (see
+        :func:`continuing_stop`).
+        """
+        environ[REPORTED_KEY] = True
+        return self._emit(catalogue.ERROR_UNHANDLED, error, environ, stage=stage)
+
+    def aborted(self, error: BaseException, environ: WSGIEnvironment) -> BaseException | None:
+        """Emit ``prodguard.error.stream_aborted``; return the stop that must go on, if any."""
+        return self._emit(catalogue.ERROR_STREAM_ABORTED, error, environ)
+
+    def _emit(
+        self,
+        spec: catalogue.EventSpec,
+        error: BaseException,
+        environ: WSGIEnvironment,
+        **extra: Any,
+    ) -> BaseException | None:
+        arrived: BaseException | None = None
+        try:
+            fields = exception_fields(error)
+        except STOPS as interrupt:
+            # A signal while the exception was read, or a __repr__ raising one:
+            # the event still goes out, with what can be read without code.
+            arrived = interrupt
+            fields = {
+                "exception_type": qualified_name(type(error)),
+                "exception_message": "<not read: interrupted>",
+                "traceback": [],
+            }
+        try:
+            self.state.emit(spec, environ, error_id=error_id_for(environ), **fields, **extra)
+        except Exception:  # noqa: BLE001, S110 - emit() must not raise; if it does, the net holds
+            pass
+        stop = continuing_stop(error, environ)
+        if stop is None and arrived is not None:
+            stop = continuing_stop(arrived, environ)
+        return stop
 
     def generic_500(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         """The generic 500, sent through the server's own ``start_response``."""
         return self.pages.response(500, environ)(environ, start_response)
+
+
+def answer_then_stop(page: Iterable[bytes], stop: BaseException) -> Iterator[bytes]:
+    """Hand ``page`` over, then raise ``stop``, also if the server closes it early."""
+    try:
+        yield from page
+    except GeneratorExit:
+        pass  # the server stopped reading; the stop goes on all the same
+    finally:
+        close_own_body(page)
+    raise stop from None
+
+
+def close_own_body(body: Iterable[bytes]) -> None:
+    """Close one of the guard's own bodies (the generic page)."""
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()
 
 
 class HeldResponse:
@@ -130,39 +352,58 @@ def guarded_body(
     pays for one generator and one resumption per chunk. Empty chunks before
     the first non-empty one are dropped: nothing was sent yet.
     """
+    # Whether we are suspended at our own yield: what arrives there was thrown
+    # in by the server (GeneratorExit when it closes us early), not raised by
+    # the body.
+    yielding = False
+    page: Iterable[bytes] | None = None
+    stop: BaseException | None = None
     try:
         for chunk in body:
             if not response.sent:
                 if not chunk:
                     continue
                 response.release()
+            yielding = True
             yield chunk
+            yielding = False
         response.release()  # an empty body: the status and headers still go
-    except Exception as error:  # noqa: BLE001 - the net catches everything
-        if not response.sent:
-            report_unhandled(net.state, error, environ, "body")
-            if not net.fix:
-                raise
-            yield from net.generic_500(environ, response.server_start_response)
-            return
-        error_id = error_id_for(environ)
-        net.state.emit(
-            catalogue.ERROR_STREAM_ABORTED,
-            environ,
-            error_id=error_id,
-            **exception_fields(error),
-        )
-        if not net.fix:
+    except BaseException as error:  # noqa: BLE001 - the net catches everything
+        if yielding:
             raise
-        raise StreamAborted(
-            f"response aborted after its headers were sent; error id {error_id}"
-        ) from None
+        if response.sent:
+            stop = net.aborted(error, environ)
+            net.pass_on_unchanged(error, stop)
+            if stop is not None:
+                raise bare_stop(stop) from None
+            raise StreamAborted.for_request(environ) from None
+        stop = net.report(error, environ, "body")
+        net.pass_on_unchanged(error, stop)
+        page = net.generic_500(environ, response.server_start_response)
     finally:
+        _close_body(body, net, environ)
+    if page is not None:
+        # Outside the except clause: a GeneratorExit from the server while the
+        # page is sent must not look like the body's failure.
+        try:
+            yield from page
+        except GeneratorExit:
+            if stop is None:
+                raise
+        finally:
+            close_own_body(page)
+        if stop is not None:
+            raise bare_stop(stop) from None
+
+
+def _close_body(body: Iterable[bytes], net: SafetyNet, environ: WSGIEnvironment) -> None:
+    """Close the app's body as WSGI requires; a failure is reported, not passed on."""
+    try:
         close = getattr(body, "close", None)
         if close is not None:
-            try:
-                close()
-            except Exception as error:  # noqa: BLE001 - nothing can be sent any more
-                report_unhandled(net.state, error, environ, "close")
-                if not net.fix:
-                    raise
+            close()
+    except BaseException as error:  # noqa: BLE001 - nothing can be sent any more
+        stop = net.report(error, environ, "close")
+        net.pass_on_unchanged(error, stop)
+        if stop is not None:
+            raise bare_stop(stop) from None

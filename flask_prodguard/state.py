@@ -25,7 +25,9 @@ from .checks import make_finding
 from .checks import run_checks
 from .debugger import HOOK_REPORTED_KEY
 from .debugger import deciding_guard
+from .debugger import hook_active
 from .debugger import neutralises
+from .debugger import recheck_debugger_hook
 from .errors import PROBE_KEY
 from .events import Emitter
 from .exceptions import UnsafeDeploymentError
@@ -311,12 +313,18 @@ class GuardState:
         """Late checks on the first request of the process.
 
         The development server, a debugger wrapped from outside and config
-        changed after ``init_app`` only become visible now.
+        changed after ``init_app`` only become visible now. So does a
+        ``werkzeug.debug`` reloaded or imported again since ``init_app``: its
+        ``DebuggedApplication`` is a new class, which the hook patches now.
         """
         with self._lock:
             if not self.first_request_pending:
                 return
             self.first_request_pending = False
+        # Once per guard, never on the happy path: werkzeug.debug may have been
+        # reloaded or imported again since init_app, bringing a new class (a
+        # live debugger among the late findings is one of them).
+        recheck_debugger_hook()
         for finding in late_findings(app, environ, self.settings):
             action = self.action(finding.condition)
             if action is Action.REFUSE:
@@ -373,7 +381,16 @@ def late_findings(app: Flask, environ: Mapping[str, Any], settings: Settings) ->
         )
     if "werkzeug.debug.preserve_context" in environ and HOOK_REPORTED_KEY not in environ:
         # Only a debugger with evalex on, and not neutralised, adds this key;
-        # one that the hook saw was reported by it already.
+        # one that the hook saw was reported by it already (report) or passed
+        # the request through (enforce, strict). With the hook installed, this
+        # debugger's class is one it has not patched: werkzeug.debug was
+        # reloaded or imported again. first_request patches that class now.
+        where = "around the app"
+        if hook_active():
+            where = (
+                "through a DebuggedApplication class the debugger hook had not"
+                " patched (werkzeug.debug reloaded or imported again), around the app"
+            )
         findings.append(
             make_finding(
                 "PG102",
@@ -382,7 +399,7 @@ def late_findings(app: Flask, environ: Mapping[str, Any], settings: Settings) ->
                 Condition.DEBUGGER,
                 debugger=None,
                 live=True,
-                where="around the app",
+                where=where,
             )
         )
     server = detect.production_server(environ)

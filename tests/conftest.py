@@ -28,6 +28,7 @@ _PROCESS_VARIABLES = (
     "WERKZEUG_RUN_MAIN",
     "WERKZEUG_SERVER_FD",
     "FLASK_RUN_FROM_CLI",
+    "PRODGUARD_PARENT_STRICTNESS",
 )
 
 
@@ -53,7 +54,8 @@ def clean_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     logger = logging.getLogger("flask_prodguard.security")
     handlers = list(logger.handlers)
     yield
-    restore_debugger()
+    # force: the test's guarded apps may still be alive (fixtures, frames).
+    restore_debugger(force=True)
     structlog.contextvars.clear_contextvars()
     logger.handlers[:] = handlers
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,6 +13,7 @@ from flask import Flask
 from flask_prodguard import ProdGuard
 from flask_prodguard import UnsafeDeploymentError
 from flask_prodguard import restore_debugger
+from flask_prodguard.config import PARENT_STRICTNESS_VARIABLE
 from flask_prodguard.debugger import debugger_hook_installed
 from werkzeug.debug import DebuggedApplication
 from werkzeug.test import Client
@@ -273,17 +277,131 @@ def test_hook_inactive_without_production_app() -> None:
 
 
 def test_restore_debugger_is_reversible() -> None:
-    """restore_debugger() puts every shipped method back; the debugger works again."""
+    """restore_debugger(force=True) puts every shipped method back; the debugger works again."""
     shipped = dict(vars(DebuggedApplication))
     app = build_app(PRODGUARD_ENV="production")
     ProdGuard(app)
     assert DebuggedApplication.__call__ is not shipped["__call__"]
     assert DebuggedApplication.display_console is not shipped["display_console"]
-    restore_debugger()
+    assert os.environ[PARENT_STRICTNESS_VARIABLE] == "enforce"
+    restore_debugger(force=True)
     assert dict(vars(DebuggedApplication)) == shipped
     assert not debugger_hook_installed()
+    # Forced, it also forgets the decision exported to child processes.
+    assert PARENT_STRICTNESS_VARIABLE not in os.environ
     plain = build_app("plain")
     assert debugged(plain).get("/console").status_code == 200
+    assert app.extensions["prodguard"]  # alive until here: force does not ask
+
+
+@pytest.mark.parametrize("strictness", ["enforce", "strict"])
+def test_restore_debugger_refuses_while_a_neutralising_guard_lives(
+    strictness: str, events: list[Any]
+) -> None:
+    """restore_debugger() beside an enforce or strict app raises, says why, emits an event."""
+    app = build_app("main", PRODGUARD_ENV="production", PRODGUARD_STRICTNESS=strictness)
+    ProdGuard(app)
+    patched = dict(vars(DebuggedApplication))
+    with pytest.raises(UnsafeDeploymentError) as refused:
+        restore_debugger()
+    message = str(refused.value)
+    assert "refused to remove its Werkzeug debugger hook" in message
+    assert f"the guard of 'main' (PRODGUARD_STRICTNESS={strictness})" in message
+    assert "restore_debugger(force=True)" in message
+    assert refused.value.findings == ("PG102",)
+    refusals = [e for e in events if e["event"] == "prodguard.startup.refused"]
+    assert [(e["app"], e["reason"], e["level"]) for e in refusals] == [
+        ("main", "remove the Werkzeug debugger hook (restore_debugger())", "critical")
+    ]
+    # Nothing changed: the hook stays, the app stays registered.
+    assert dict(vars(DebuggedApplication)) == patched
+    if strictness == "strict":
+        with pytest.raises(UnsafeDeploymentError):
+            debugged(build_app("other"))
+    else:
+        assert debugged(build_app("other")).get("/console").status_code == 404
+
+
+def test_restore_debugger_beside_report_apps_removes_the_hook_and_remembers_them(
+    events: list[Any],
+) -> None:
+    """No enforce app alive: restore_debugger() works, and a later hook still counts the
+    report app registered before it."""
+    first = build_app("first", PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="report")
+    ProdGuard(first)
+    restore_debugger()
+    assert not debugger_hook_installed()
+    assert debugged(build_app("plain")).get("/console").status_code == 200
+    assert [e for e in events if "decided_by" in e] == []  # as shipped: unseen
+    later = build_app("later", PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="report")
+    ProdGuard(later)
+    assert debugged(build_app("plain")).get("/console").status_code == 200
+    detected = [e for e in events if e["event"] == "prodguard.debugger.detected"]
+    # Equally strict guards: the one guarded first decides, so it was remembered.
+    assert [(e["app"], e["decided_by"]) for e in detected] == [("first", "first")]
+    assert later.extensions["prodguard"]  # alive until here
+
+
+@pytest.fixture
+def import_werkzeug_debug_again(monkeypatch: pytest.MonkeyPatch) -> Callable[[], type[Any]]:
+    """Return ``import_again()``: it puts a second copy of ``werkzeug.debug`` in
+    ``sys.modules`` (as a purge and a new import, or a reload, would) and returns
+    its ``DebuggedApplication``; the original module is back after the test."""
+    import importlib.util
+
+    def import_again() -> type[Any]:
+        spec = importlib.util.find_spec("werkzeug.debug")
+        assert spec is not None and spec.loader is not None
+        fresh = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(fresh)
+        monkeypatch.setitem(sys.modules, "werkzeug.debug", fresh)
+        cls: type[Any] = fresh.DebuggedApplication
+        assert cls is not DebuggedApplication
+        return cls
+
+    return import_again
+
+
+def test_a_later_guard_patches_werkzeug_debug_imported_again(
+    import_werkzeug_debug_again: Callable[[], type[Any]],
+) -> None:
+    """A DebuggedApplication class from a re-imported module is patched by the next guard."""
+    first = build_app("first", PRODGUARD_ENV="production")
+    ProdGuard(first)
+    fresh_class = import_werkzeug_debug_again()
+    assert not debugger_hook_installed()  # the class the module holds now is not patched
+    shipped = dict(vars(fresh_class))
+    ProdGuard(build_app("second", PRODGUARD_ENV="production"))
+    assert debugger_hook_installed()
+    assert vars(fresh_class)["__call__"] is not shipped["__call__"]
+    client = Client(fresh_class(build_app("plain"), evalex=True))
+    assert client.get("/console").status_code == 404
+    # The class patched first keeps its hook.
+    assert debugged(build_app("plain")).get("/console").status_code == 404
+    restore_debugger(force=True)
+    assert dict(vars(fresh_class)) == shipped  # each class gets its own methods back
+
+
+def test_first_request_patches_werkzeug_debug_imported_again(
+    import_werkzeug_debug_again: Callable[[], type[Any]], events: list[Any]
+) -> None:
+    """A live debugger of a class the hook missed is seen by the first request: reported
+    as detected (critical), its class patched, and no later request reaches it."""
+    app = build_app("main", PRODGUARD_ENV="production")
+    ProdGuard(app)
+    debugger = import_werkzeug_debug_again()(app, evalex=True)
+    assert b"SECRET" in Client(debugger).get("/console").data  # live: the hole
+    client = Client(debugger)
+    assert client.get("/").data == b"hello"
+    detected = [e for e in events if e["event"] == "prodguard.debugger.detected"]
+    assert [(e["level"], e["decided_by"], e["action"]) for e in detected] == [
+        ("critical", "main", "reported")
+    ]
+    assert "had not patched" in detected[0]["where"]
+    assert debugger_hook_installed()
+    console = client.get("/console")
+    assert console.status_code == 404 and b"SECRET" not in console.data
+    assert b"Traceback" not in client.get("/boom").data
 
 
 def test_hook_switches_off_when_guarded_app_is_gone() -> None:

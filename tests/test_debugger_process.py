@@ -28,6 +28,7 @@ from flask import Flask
 from flask_prodguard import ProdGuard
 from flask_prodguard import UnsafeDeploymentError
 from flask_prodguard.testing import capture_events
+from flask_prodguard.testing import event_validator
 from werkzeug.debug import DebuggedApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
@@ -420,6 +421,26 @@ def test_debugger_is_live_again_when_the_enforce_app_is_gone(
     assert debugger.evalex is False  # built while the enforce app lived
 
 
+def test_app_own_console_route_under_the_debugger_is_no_probe(make_app: Build) -> None:
+    """An app's own POST /console under a neutralised debugger: served, not a probe;
+    GET /console (405) is one probe, reported once."""
+    app = make_app(guard=False, name="main")
+
+    @app.post("/console")
+    def own_console() -> str:
+        return "own console"
+
+    ProdGuard(app)
+    client = Client(DebuggedApplication(app, evalex=True))
+    with capture_events() as events:
+        served = client.post("/console")
+    assert (served.status_code, served.get_data()) == (200, b"own console")
+    assert [e for e in events if e["event"] == PROBE] == []
+    with capture_events() as events:
+        assert client.get("/console").status_code == 405
+    assert probes(events) == [("console", "blocked")]
+
+
 # -- the development server ---------------------------------------------------------
 
 KNOWN_SECRET = "known0secret0for0test"
@@ -555,3 +576,238 @@ def test_dev_server_refuses_the_debugger_beside_a_strict_app(
     assert [(e["app"], e["reason"]) for e in refused] == [
         ("admin", "start the Werkzeug debugger")
     ]
+
+
+# -- before any app exists: the process environment decides ------------------------
+
+PROCESS_LABEL = "process environment (PRODGUARD_ENV=production)"
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, None),
+        ({"PRODGUARD_ENV": ""}, None),
+        ({"PRODGUARD_ENV": "development"}, None),
+        ({"PRODGUARD_ENV": "testing"}, None),
+        ({"PRODGUARD_ENV": "production"}, ("enforce", "PRODGUARD_ENV=production")),
+        ({"PRODGUARD_ENV": " Staging "}, ("enforce", "PRODGUARD_ENV=staging")),
+        # A value the apps' guards refuse: fail closed.
+        ({"PRODGUARD_ENV": "prod"}, ("enforce", "PRODGUARD_ENV='prod'")),
+        ({"PRODGUARD_ENV": "production", "PRODGUARD_STRICTNESS": "report"}, None),
+        ({"PRODGUARD_ENV": "production", "PRODGUARD_STRICTNESS": "off"}, None),
+        (
+            {"PRODGUARD_ENV": "production", "PRODGUARD_STRICTNESS": "strict"},
+            ("strict", "PRODGUARD_ENV=production, PRODGUARD_STRICTNESS=strict"),
+        ),
+        # The strictness variable sets every guard of the process, whatever the env.
+        ({"PRODGUARD_STRICTNESS": "enforce"}, ("enforce", "PRODGUARD_STRICTNESS=enforce")),
+        (
+            {"PRODGUARD_ENV": "development", "PRODGUARD_STRICTNESS": "strict"},
+            ("strict", "PRODGUARD_ENV=development, PRODGUARD_STRICTNESS=strict"),
+        ),
+        (
+            {"PRODGUARD_PARENT_STRICTNESS": "enforce"},
+            ("enforce", "PRODGUARD_PARENT_STRICTNESS=enforce"),
+        ),
+        (
+            {"PRODGUARD_ENV": "production", "PRODGUARD_PARENT_STRICTNESS": "strict"},
+            ("strict", "PRODGUARD_PARENT_STRICTNESS=strict"),
+        ),
+        (
+            {"PRODGUARD_ENV": "production", "PRODGUARD_PARENT_STRICTNESS": "enforce"},
+            ("enforce", "PRODGUARD_ENV=production"),
+        ),
+        ({"PRODGUARD_STRICTNESS": "report", "PRODGUARD_PARENT_STRICTNESS": "enforce"}, None),
+    ],
+)
+def test_decision_from_environment(
+    environ: dict[str, str], expected: tuple[str, str] | None
+) -> None:
+    """The environment decides only when it says every guard of the process acts."""
+    from flask_prodguard.debugger import decision_from_environment
+
+    decision = decision_from_environment(environ)
+    if expected is None:
+        assert decision is None
+    else:
+        assert decision is not None
+        assert (decision.strictness, decision.label) == (
+            expected[0],
+            f"process environment ({expected[1]})",
+        )
+
+
+IMPORT_SCRIPT = """\
+import gc
+import json
+import sys
+
+import flask_prodguard
+from flask_prodguard.debugger import debugger_hook_installed
+
+result = {
+    "werkzeug_debug_imported": "werkzeug.debug" in sys.modules,
+    "patched_at_import": debugger_hook_installed(),
+}
+from flask import Flask
+from werkzeug.debug import DebuggedApplication
+from werkzeug.test import Client
+from flask_prodguard.testing import capture_events
+from flask_prodguard.testing import event_validator
+
+if "--with-a-dropped-app" in sys.argv:
+    # An app guarded with the defaults (enforce), then gone: apps created on
+    # demand and dropped by their dispatcher's cache.
+    app = Flask("dropped")
+    app.config.update(SECRET_KEY="6f1d0c9e4b7a2f8e3d5c1b9a7e6f4d2c8b0a9e7d5c3b",
+                      SESSION_COOKIE_SECURE=True, MAX_CONTENT_LENGTH=1024)
+    flask_prodguard.ProdGuard(app)
+    del app
+    gc.collect()
+
+
+def plain(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"plain answer"]
+
+
+with capture_events() as events:
+    try:
+        debugger = DebuggedApplication(plain, evalex=True)
+    except flask_prodguard.UnsafeDeploymentError as error:
+        result["refused"] = str(error)
+    else:
+        console = Client(debugger).get("/console")
+        result["console"] = [console.status_code, console.get_data(as_text=True)]
+result["events"] = [
+    {k: v for k, v in e.items() if isinstance(v, (str, int, bool, list, type(None)))}
+    for e in events
+]
+print(json.dumps(result))
+"""
+
+
+def import_and_build_a_debugger(tmp_path: Path, *args: str, **variables: str) -> dict[str, Any]:
+    """In a fresh interpreter with ``variables``: import the package, build a debugger
+    around a plain WSGI callable, GET /console; what happened, as a dictionary."""
+    import json
+    import subprocess
+
+    from servers import server_environ
+
+    script = tmp_path / "import_script.py"
+    script.write_text(IMPORT_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        cwd=tmp_path,
+        env=server_environ(**variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {},
+        {"PRODGUARD_ENV": "development"},
+        {"PRODGUARD_ENV": "production", "PRODGUARD_STRICTNESS": "report"},
+    ],
+    ids=str,
+)
+def test_import_leaves_werkzeug_alone_unless_the_environment_says_so(
+    tmp_path: Path, variables: dict[str, str]
+) -> None:
+    """Control: without an explicit production environment, importing changes nothing."""
+    result = import_and_build_a_debugger(tmp_path, **variables)
+    # Nothing patched, nothing imported for it: the import stays cheap.
+    assert result["werkzeug_debug_imported"] is False
+    assert result["patched_at_import"] is False
+    status, page = result["console"]
+    assert status == 200 and "SECRET =" in page
+    assert result["events"] == []
+
+
+@pytest.mark.parametrize(
+    ("variables", "label"),
+    [
+        ({"PRODGUARD_ENV": "production"}, PROCESS_LABEL),
+        ({"PRODGUARD_ENV": "staging"}, "process environment (PRODGUARD_ENV=staging)"),
+        (
+            {"PRODGUARD_PARENT_STRICTNESS": "enforce"},
+            "process environment (PRODGUARD_PARENT_STRICTNESS=enforce)",
+        ),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("apps", ["no app ever", "an app dropped"])
+def test_production_environment_neutralises_a_debugger_before_any_app(
+    tmp_path: Path, variables: dict[str, str], label: str, apps: str
+) -> None:
+    """PRODGUARD_ENV=production (or a parent's guard): no debugger while no app exists."""
+    args = ["--with-a-dropped-app"] if apps == "an app dropped" else []
+    result = import_and_build_a_debugger(tmp_path, *args, **variables)
+    assert result["patched_at_import"] is True
+    status, page = result["console"]
+    # The wrapped callable's own answer, nothing of the debugger's.
+    assert (status, page) == (200, "plain answer")
+    validator = event_validator()
+    for event in result["events"]:
+        validator.validate(event)
+    assert [
+        (e["event"], e["app"], e["decided_by"], e["action"], e["evalex"])
+        for e in result["events"]
+        if e["event"] == NEUTRALIZED
+    ] == [(NEUTRALIZED, label, label, "fixed", False)]
+    (probe,) = [e for e in result["events"] if e["event"] == PROBE]
+    assert (probe["app"], probe["probe"], probe["action"]) == (label, "console", "blocked")
+
+
+def test_strict_environment_refuses_a_debugger_before_any_app(tmp_path: Path) -> None:
+    """PRODGUARD_STRICTNESS=strict in the environment: constructing a debugger raises."""
+    result = import_and_build_a_debugger(
+        tmp_path, PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict"
+    )
+    label = "process environment (PRODGUARD_ENV=production, PRODGUARD_STRICTNESS=strict)"
+    assert "console" not in result
+    assert f"refused to start the Werkzeug debugger for app {label!r}" in result["refused"]
+    assert "gunicorn --bind 127.0.0.1:8000 'yourapp:app'" in result["refused"]
+    assert [(e["event"], e["app"]) for e in result["events"]] == [(REFUSED, label)]
+
+
+@pytest.mark.parametrize(
+    ("strictness", "exported"),
+    [("enforce", "enforce"), ("strict", "strict"), ("report", None), ("off", None)],
+)
+def test_guard_exports_its_decision_to_child_processes(
+    make_app: Build, strictness: str, exported: str | None
+) -> None:
+    """A guard that neutralises the debugger sets PRODGUARD_PARENT_STRICTNESS; no other does."""
+    import os
+
+    from flask_prodguard.config import PARENT_STRICTNESS_VARIABLE
+
+    assert PARENT_STRICTNESS_VARIABLE == "PRODGUARD_PARENT_STRICTNESS"
+    assert PARENT_STRICTNESS_VARIABLE not in os.environ
+    make_app(strictness=strictness)
+    assert os.environ.get(PARENT_STRICTNESS_VARIABLE) == exported
+
+
+def test_exported_decision_is_never_weakened_and_breaks_no_config(make_app: Build) -> None:
+    """strict stays strict; the variable is no unknown key, in the environment or in
+    app.config through from_prefixed_env()."""
+    import os
+
+    make_app(strictness="strict", name="first")
+    make_app(strictness="enforce", name="second")
+    assert os.environ["PRODGUARD_PARENT_STRICTNESS"] == "strict"
+    app = Flask("third")
+    app.config.from_prefixed_env()  # reads FLASK_*: the variable is not one
+    assert not [key for key in app.config if "PRODGUARD" in key]
+    ProdGuard(app)  # no ConfigurationError for the variable

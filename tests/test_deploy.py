@@ -97,7 +97,12 @@ def whoami():
         "x_forwarded_for": request.headers.get("X-Forwarded-For"),
         "pid": os.getpid(),
         "ppid": os.getppid(),
-        "env": {k: v for k, v in os.environ.items() if k.startswith("PRODGUARD_")},
+        # Settings only: the guard itself exports PRODGUARD_PARENT_STRICTNESS.
+        "env": {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith("PRODGUARD_") and k != "PRODGUARD_PARENT_STRICTNESS"
+        },
     }
 
 

@@ -42,6 +42,9 @@ def test_flag_is_on_matches_flask(value: str | None, on: bool) -> None:
         "%255F%255Fdebugger%255F%255F=1",
         "__debugger__",
         "+__debugger__+=yes",
+        # Encoded capitals: lower-cased only after decoding.
+        "%5F%5F%64%65%62%75%67%67%65%52%5F%5F=yes&cmd=resource&f=debugger.js",
+        "__DEBUGGE%2552__=1",
     ],
 )
 def test_debugger_query_variants_recognised(query: str) -> None:

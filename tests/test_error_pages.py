@@ -414,8 +414,9 @@ def test_failing_template_falls_back_with_event(tmp_path: Path, template: str) -
     assert "prodguard.error.template_failed" in names(events)
 
 
-def test_strict_scrubs_leaky_app_error_page() -> None:
-    """strict: a 5xx page of the app that shows a traceback is replaced and reported."""
+@pytest.mark.parametrize("strictness", ["enforce", "strict"])
+def test_leaky_app_error_page_is_scrubbed(strictness: str) -> None:
+    """enforce and strict: an app's 5xx page showing a traceback is replaced and reported."""
 
     def leaky_app(name: str, strictness: str) -> Flask:
         app = failing_app(name, PRODGUARD_STRICTNESS=strictness)
@@ -428,12 +429,18 @@ def test_strict_scrubs_leaky_app_error_page() -> None:
         return app
 
     with capture_events() as events:
-        strict = leaky_app("leaky-strict", "strict").test_client().get("/boom")
-    assert_generic(strict, 500)
+        response = leaky_app(f"leaky-{strictness}", strictness).test_client().get("/boom")
+    error_id = assert_generic(response, 500)
     scrubbed = [e for e in events if e["event"] == "prodguard.error.traceback_scrubbed"]
-    assert scrubbed and scrubbed[0]["action"] == "fixed"
-    enforce = leaky_app("leaky-enforce", "enforce").test_client().get("/boom")
-    assert b"Traceback" in enforce.data  # enforce trusts the app's own handler
+    assert len(scrubbed) == 1 and scrubbed[0]["action"] == "fixed"
+    assert scrubbed[0]["error_id"] == error_id
+    assert scrubbed[0]["leak"] == "traceback"
+    assert scrubbed[0]["handler"].endswith("leaky_app.<locals>.leaky")
+    with capture_events() as events:
+        report = leaky_app(f"leaky-report-{strictness}", "report").test_client().get("/boom")
+    assert b"Traceback" in report.data  # report changes no response
+    scrubbed = [e for e in events if e["event"] == "prodguard.error.traceback_scrubbed"]
+    assert len(scrubbed) == 1 and scrubbed[0]["action"] == "reported"
 
 
 def test_middleware_outside_reported_once_proxyfix_is_fine() -> None:
@@ -515,3 +522,185 @@ def test_sentry_still_captures_exceptions(tmp_path: Path) -> None:
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["status"] == 500 and outcome["error_id"]
     assert outcome["types"] == ["RuntimeError"]
+
+
+# -- issue 14, point 4: a body that can fail half-way never skips the net ----------------
+
+
+def length_app(name: str = "content_length") -> Flask:
+    """Guarded app whose streamed bodies announce a Content-Length and then fail."""
+    app = build_app(name, PRODGUARD_ENV="production")
+
+    @app.get("/early")
+    def early() -> Response:
+        def generate() -> Iterator[bytes]:
+            raise RuntimeError("early hunter2")
+            yield b""  # pragma: no cover
+
+        return Response(generate(), headers={"Content-Length": "10"})
+
+    @app.get("/late")
+    def late() -> Response:
+        def generate() -> Iterator[bytes]:
+            yield b"part1"
+            raise RuntimeError("late hunter2")
+
+        return Response(generate(), headers={"Content-Length": "10"})
+
+    @app.get("/file")
+    def file() -> Response:
+        import io
+
+        from flask import send_file
+
+        return send_file(io.BytesIO(b"file body"), mimetype="text/plain")
+
+    @app.get("/closing")
+    def closing() -> Response:
+        response = Response("closing")
+
+        @response.call_on_close
+        def fail() -> None:
+            raise RuntimeError("close hunter2")
+
+        return response
+
+    ProdGuard(app)
+    return app
+
+
+def call_wsgi(app: Flask, path: str, **environ: Any) -> tuple[list[str], Any]:
+    """Call ``app`` as a server does: the statuses it started, and its body iterable."""
+    from werkzeug.test import EnvironBuilder
+
+    env = EnvironBuilder(path).get_environ()
+    env.update(environ)
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(status)
+        return lambda data: None
+
+    return statuses, app(env, start_response)
+
+
+def test_generator_with_content_length_failing_first_gets_generic_500() -> None:
+    """A generator with a Content-Length that fails before its first chunk: the 500."""
+    with capture_events() as events:
+        response = length_app().test_client().get("/early")
+    error_id = assert_generic(response, 500)
+    (event,) = [e for e in events if e["event"] == "prodguard.error.unhandled"]
+    assert event["error_id"] == error_id and event["stage"] == "body"
+
+
+def test_generator_with_content_length_failing_midway_is_aborted() -> None:
+    """The same failing after its first chunk: stream_aborted, and an abort for the server."""
+    with capture_events() as events:
+        response = length_app().test_client().get("/late", buffered=False)
+        with pytest.raises(StreamAborted) as info:
+            b"".join(response.response)
+    assert "hunter2" not in str(info.value)
+    (aborted,) = [e for e in events if e["event"] == "prodguard.error.stream_aborted"]
+    assert aborted["error_id"] in str(info.value)
+
+
+def test_plain_response_is_handed_over_as_werkzeug_built_it() -> None:
+    """``return "hello"`` skips the body wrapper: the server gets Werkzeug's own iterable."""
+    from werkzeug.wsgi import ClosingIterator
+
+    statuses, body = call_wsgi(length_app(), "/")
+    assert type(body) is ClosingIterator and statuses == ["200 OK"]
+    assert b"".join(body) == b"hello"
+
+
+def test_send_file_keeps_the_servers_file_wrapper() -> None:
+    """send_file's body reaches the server as its own wsgi.file_wrapper (sendfile path)."""
+
+    class ServerFileWrapper:
+        def __init__(self, file: Any, block_size: int = 8192) -> None:
+            self.file = file
+
+        def __iter__(self) -> Iterator[bytes]:
+            yield self.file.read()
+
+        def close(self) -> None:
+            self.file.close()
+
+    statuses, body = call_wsgi(
+        length_app(), "/file", **{"wsgi.file_wrapper": ServerFileWrapper}
+    )
+    assert type(body) is ServerFileWrapper and statuses == ["200 OK"]
+    assert b"".join(body) == b"file body"
+
+
+def test_failing_call_on_close_is_reported_not_raised() -> None:
+    """A call_on_close function that raises is reported; the server sees nothing fail."""
+    with capture_events() as events:
+        statuses, body = call_wsgi(length_app(), "/closing")
+        assert b"".join(body) == b"closing"
+        body.close()
+    (event,) = [e for e in events if e["event"] == "prodguard.error.unhandled"]
+    assert event["stage"] == "close" and event["exception_message"] == "close hunter2"
+
+
+# -- issue 14, point 11: a console path the app has no route for, for that method ---------
+
+
+def console_app(name: str, **routes: Any) -> Flask:
+    """Guarded app with its own /console route for the given methods."""
+    app = build_app(name, PRODGUARD_ENV="production")
+    for method, view in routes.items():
+        app.add_url_rule("/console", f"console_{method}", view, methods=[method.upper()])
+    ProdGuard(app)
+    return app
+
+
+def test_console_with_a_method_the_app_has_no_route_for_is_a_probe() -> None:
+    """POST /console is the app's; GET /console gets the app's 405 and is reported once."""
+    app = console_app("console_post", post=lambda: "posted")
+    client = app.test_client()
+    with capture_events() as events:
+        response = client.get("/console")
+    assert_generic(response, 405)
+    assert "POST" in response.headers["Allow"]
+    reported = [e["event"] for e in events if e["event"].startswith("prodguard.")]
+    assert reported == ["prodguard.debugger.probe"]
+    (probe,) = [e for e in events if e["event"] == "prodguard.debugger.probe"]
+    assert probe["probe"] == "console" and probe["method"] == "GET"
+    with capture_events() as events:
+        assert client.post("/console").data == b"posted"
+    assert not [e for e in events if e["event"] == "prodguard.debugger.probe"]
+
+
+def test_console_route_refusing_a_user_is_the_apps_answer() -> None:
+    """The app's own /console answering 401 is its route at work: an HTTP error, no probe."""
+    from flask import abort as flask_abort
+
+    app = console_app("console_auth", get=lambda: flask_abort(401))
+    with capture_events() as events:
+        response = app.test_client().get("/console")
+    assert response.status_code == 401
+    assert [e["event"] for e in events if e["event"].startswith("prodguard.")] == [
+        "prodguard.error.http"
+    ]
+
+
+def test_failure_after_legacy_write_is_aborted_without_the_secret() -> None:
+    """A WSGI app that wrote through write() and then failed: an abort with only the id."""
+    app = build_app("legacy_write", PRODGUARD_ENV="production")
+    inner = app.wsgi_app
+
+    def writing(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"] != "/write":
+            return inner(environ, start_response)
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"partial")
+        raise RuntimeError("after write hunter2")
+
+    app.wsgi_app = writing  # type: ignore[method-assign]
+    ProdGuard(app)
+    with capture_events() as events, pytest.raises(StreamAborted) as info:
+        call_wsgi(app, "/write")
+    assert "hunter2" not in str(info.value) and info.value.__suppress_context__
+    (event,) = [e for e in events if e["event"] == "prodguard.error.unhandled"]
+    assert event["error_id"] in str(info.value)

@@ -10,12 +10,19 @@ yet either) and after a real one. A planted secret, ``hunter2``, is in every
 exception message.
 
 The app runs in production (``PRODGUARD_ENV``, strictness left at its default,
-``enforce``) on gunicorn (sync worker), ``waitress-serve``, waitress with
+``enforce``) on gunicorn (sync and gthread workers), ``waitress-serve``, waitress with
 ``expose_tracebacks=True``, the Werkzeug development server, and the
 development server with the debugger wrapped around the app. Each server is
 started once per module, gets every request over a raw socket (so a response
 is read byte for byte and its framing can be checked), and is stopped before
 the tests look at what it answered and logged.
+
+Issue 14: a second run per server sends what must leave no trace in the
+server's log (a ``__repr__`` that fails with a DSN, a generator with a
+``Content-Length`` failing before its first chunk, ``SystemExit``,
+``KeyboardInterrupt`` and ``GeneratorExit`` in views, ``GET /console`` on an
+app with only ``POST /console``); the development server without threads
+and gunicorn's SIGQUIT show that a server's own stop still stops it.
 
 A control test runs the same app without the guard under waitress with
 ``expose_tracebacks=True`` and sees the traceback and the secret in the page:
@@ -26,7 +33,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,11 +49,14 @@ from servers import WAITRESS_EXPOSE_TRACEBACKS_SOURCE
 from servers import ParsedResponse
 from servers import Server
 from servers import check_framing
+from servers import connect
 from servers import gunicorn_extra_options
 from servers import json_events
 from servers import parse_head
+from servers import receive_all
 from servers import send_and_receive
 from servers import start_on_free_port
+from servers import wait_for
 
 pytestmark = pytest.mark.server
 
@@ -64,6 +76,8 @@ APP_SOURCE = '''\
 """An app that fails in every way (tests/test_error_servers.py)."""
 
 import os
+import sys
+import time
 
 from flask import Blueprint
 from flask import Flask
@@ -212,6 +226,81 @@ def api_thing():
     raise RuntimeError("api hunter2")
 
 
+# -- issue 14: hostile exceptions, bodies with a Content-Length, stops ----------
+
+DSN = "postgresql://app:hunter2@db/prod"
+
+
+class Row:
+    """An ORM row that cannot lazy-load: its repr fails, naming the database."""
+
+    def __repr__(self):
+        raise RuntimeError("instance is not bound to a session: " + DSN)
+
+
+@app.get("/hostile-repr")
+def hostile_repr():
+    return {}[Row()]
+
+
+@app.get("/length-early")
+def length_early():
+    def generate():
+        raise RuntimeError("early " + DSN)
+        yield b"never"
+
+    return Response(generate(), headers={"Content-Length": "10", "X-Failed-Response": "l"})
+
+
+@app.get("/length-late")
+def length_late():
+    def generate():
+        yield b"part1"
+        raise RuntimeError("late " + DSN)
+
+    return Response(generate(), headers={"Content-Length": "10"})
+
+
+@app.get("/exit")
+def system_exit():
+    try:
+        raise ConnectionError("cannot reach " + DSN)
+    except ConnectionError:
+        sys.exit("giving up on " + DSN)
+
+
+@app.get("/interrupt")
+def keyboard_interrupt():
+    raise KeyboardInterrupt
+
+
+@app.get("/generator-exit")
+def generator_exit():
+    raise GeneratorExit
+
+
+@app.get("/exit-code")
+def exit_code():
+    raise SystemExit(3)
+
+
+@app.post("/console")
+def own_console():
+    return "the app's own console"
+
+
+@app.get("/wait")
+def wait():
+    # Says which process serves it, then waits for the test to release it.
+    with open("wait.pid", "w") as out:
+        out.write(str(os.getpid()))
+    for _ in range(600):
+        if os.path.exists("release"):
+            return "released"
+        time.sleep(0.05)
+    return "not released"
+
+
 # Wrapped before ProdGuard(app): the guard stays outermost.
 app.wsgi_app = FailingMiddleware(app.wsgi_app)
 
@@ -239,11 +328,17 @@ run_simple(
 """
 
 
+#: The development server without threads: requests run in the main thread,
+#: where Ctrl-C lands.
+DEV_SERVER_SINGLE_SOURCE = DEV_SERVER_SOURCE.replace("threaded=True", "threaded=False")
+
+
 def write_app(app_dir: Path) -> None:
     """Write the app module and the server scripts to ``app_dir``."""
     (app_dir / "app.py").write_text(APP_SOURCE)
     (app_dir / "serve_waitress.py").write_text(WAITRESS_EXPOSE_TRACEBACKS_SOURCE)
     (app_dir / "serve_dev.py").write_text(DEV_SERVER_SOURCE)
+    (app_dir / "serve_dev_single.py").write_text(DEV_SERVER_SINGLE_SOURCE)
 
 
 # -- the servers -------------------------------------------------------------------
@@ -285,6 +380,26 @@ SERVERS = [
         ],
     ),
     ServerKind(
+        "gunicorn_gthread",
+        lambda port: [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--workers",
+            "1",
+            "--graceful-timeout",
+            "2",
+            *gunicorn_extra_options(),
+            "app:app",
+        ],
+    ),
+    ServerKind(
         "waitress", lambda port: [WAITRESS_SERVE, "--listen", f"127.0.0.1:{port}", "app:app"]
     ),
     ServerKind("waitress_expose_tracebacks", lambda port: [PYTHON, "serve_waitress.py"]),
@@ -303,7 +418,9 @@ SERVERS = [
         ),
     ),
 ]
-WAITRESS_TRACEBACKS = SERVERS[2]
+WAITRESS_TRACEBACKS = SERVERS[3]
+assert WAITRESS_TRACEBACKS.name == "waitress_expose_tracebacks"
+GUNICORN = {kind.name: kind for kind in SERVERS if kind.name.startswith("gunicorn")}
 
 
 def start_app(kind: ServerKind, app_dir: Path, **variables: str) -> Server:
@@ -375,6 +492,8 @@ PROBES = [
     Probe("stream_early", "GET", "/stream-early", 500, UNHANDLED),
     Probe("stream_empty_first_chunk", "GET", "/stream-empty-first", 500, UNHANDLED),
     Probe("stream_late", "GET", "/stream-late", 200, STREAM_ABORTED),
+    Probe("length_early", "GET", "/length-early", 500, UNHANDLED),
+    Probe("length_late", "GET", "/length-late", 200, STREAM_ABORTED),
     Probe("api_prefix", "GET", "/api/thing", 500, UNHANDLED, problem_json=True),
     Probe(
         "view_accept_json",
@@ -387,7 +506,8 @@ PROBES = [
     ),
 ]
 PROBE = {probe.name: probe for probe in PROBES}
-ERROR_PROBES = [p for p in PROBES if p.name not in ("ok", "stream_late")]
+ABORTED_PROBES = [p for p in PROBES if p.event == STREAM_ABORTED]
+ERROR_PROBES = [p for p in PROBES if p.name != "ok" and p not in ABORTED_PROBES]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -663,9 +783,13 @@ def test_error_response_is_complete_and_generic(run: Run, probe: Probe) -> None:
         assert without_error_id(answer.body) == without_error_id(same_kind.body)
 
 
-def test_late_stream_failure_is_visibly_aborted(run: Run) -> None:
-    """A stream that fails after its first chunk is cut off, and the abort is logged."""
-    answer = run.answers["stream_late"]
+@pytest.mark.parametrize("probe", ABORTED_PROBES, ids=str)
+def test_late_stream_failure_is_visibly_aborted(run: Run, probe: Probe) -> None:
+    """A stream that fails after its first chunk is cut off, and the abort is logged.
+
+    With or without a Content-Length of its own (issue 14, point 4).
+    """
+    answer = run.answers[probe.name]
     assert answer.status == 200, answer
     assert answer.body.startswith(b"part1"), answer
     assert answer.framing in ("chunked", "content-length"), (
@@ -678,10 +802,10 @@ def test_late_stream_failure_is_visibly_aborted(run: Run) -> None:
     )
     assert_no_leak(answer)
     aborted = [
-        e for e in run.events() if e["event"] == STREAM_ABORTED and e["path"] == "/stream-late"
+        e for e in run.events() if e["event"] == STREAM_ABORTED and e["path"] == probe.target
     ]
     assert len(aborted) == 1, (
-        f"{run.kind}: expected one {STREAM_ABORTED} JSON event line for /stream-late;"
+        f"{run.kind}: expected one {STREAM_ABORTED} JSON event line for {probe.target};"
         f" found {aborted}. {events_as_text(run, STREAM_ABORTED)}"
     )
     assert ERROR_ID.fullmatch(aborted[0]["error_id"]), aborted
@@ -763,3 +887,225 @@ def test_control_unguarded_app_leaks_under_waitress_tracebacks(tmp_path: Path) -
         assert "Traceback" in answer.text, answer
         assert SECRET in answer.text, answer
         assert answer.header_values("X-Error-ID") == []
+
+
+# -- issue 14: hostile exceptions and stops, on every server -------------------------
+#
+# A run of its own, so that whatever the server logs can be laid at these
+# requests' door: none of them may leave a traceback or the planted DSN in
+# the server's log (the main run's aborted streams log StreamAborted by design).
+
+HOSTILE_PROBES = [
+    Probe("hostile_repr", "GET", "/hostile-repr", 500, UNHANDLED),
+    Probe("length_early", "GET", "/length-early", 500, UNHANDLED),
+    Probe("system_exit", "GET", "/exit", 500, UNHANDLED),
+    Probe("keyboard_interrupt", "GET", "/interrupt", 500, UNHANDLED),
+    Probe("generator_exit", "GET", "/generator-exit", 500, UNHANDLED),
+]
+CONSOLE_GET = Probe("console_get", "GET", "/console", 405, None)
+#: The exception type each stop's event names.
+STOP_TYPES = {
+    "system_exit": "SystemExit",
+    "keyboard_interrupt": "KeyboardInterrupt",
+    "generator_exit": "GeneratorExit",
+}
+#: What servers print when an exception escapes the app (gunicorn, waitress, Werkzeug).
+SERVER_ERROR_LINES = (
+    "Traceback",
+    "Error handling request",
+    "Exception when servicing",
+    "Exception while serving",
+    "Error on request",
+    "Exception in thread",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class HostileRun:
+    """What one server answered to the hostile requests, what it logged."""
+
+    kind: ServerKind
+    answers: dict[str, Exchange]
+    output: str
+    logs: str
+
+    def events(self) -> list[dict[str, Any]]:
+        """The JSON event lines of the server's output."""
+        return json_events(self.output)
+
+
+@pytest.fixture(scope="module", params=SERVERS, ids=str)
+def hostile_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> HostileRun:
+    """Serve the guarded app on one server and send it every hostile request."""
+    kind: ServerKind = request.param
+    app_dir = tmp_path_factory.mktemp(f"hostile_{kind.name}")
+    write_app(app_dir)
+    server = start_app(kind, app_dir, PRODGUARD_ENV="production")
+    try:
+        server.wait_ready(answers_ok)
+        answers = {p.name: exchange(server.port, p) for p in [*HOSTILE_PROBES, CONSOLE_GET]}
+    finally:
+        server.stop()
+    return HostileRun(kind, answers, server.output(), server.logs())
+
+
+@pytest.mark.parametrize("probe", HOSTILE_PROBES, ids=str)
+def test_hostile_failure_gets_complete_generic_500_with_its_event(
+    hostile_run: HostileRun, probe: Probe
+) -> None:
+    """A hostile repr, a failing Content-Length body, a stop: the whole generic 500.
+
+    The server answers no page of its own, and the event has the page's error id.
+    """
+    answer = hostile_run.answers[probe.name]
+    kind = hostile_run.kind
+    assert not answer.incomplete, f"{kind}: {answer.incomplete}: {answer!r}\n{hostile_run.logs}"
+    assert answer.status == 500, f"{kind}: {answer!r}\n{hostile_run.logs}"
+    error_id = error_id_of(answer, str(kind))
+    assert_no_leak(answer, str(kind))
+    assert answer.header_values("X-Failed-Response") == [], answer
+    events = [
+        e for e in hostile_run.events() if e["event"] == UNHANDLED and e["error_id"] == error_id
+    ]
+    assert len(events) == 1 and events[0]["path"] == probe.target, (
+        f"{kind}: no single {UNHANDLED} event with the error id {error_id}\n{hostile_run.logs}"
+    )
+    if probe.name in STOP_TYPES:
+        assert events[0]["exception_type"] == STOP_TYPES[probe.name]
+
+
+def test_hostile_requests_leave_no_traceback_or_secret_in_the_log(
+    hostile_run: HostileRun,
+) -> None:
+    """The server logs no traceback, no error of its own, no DSN for any of them."""
+    text_lines = [line for line in hostile_run.output.splitlines() if not line.startswith("{")]
+    bad = [
+        line
+        for line in text_lines
+        if SECRET in line or any(marker in line for marker in SERVER_ERROR_LINES)
+    ]
+    assert not bad, f"{hostile_run.kind}:\n" + "\n".join(bad) + f"\n{hostile_run.logs}"
+    for event in hostile_run.events():
+        assert SECRET not in json.dumps(event), event
+
+
+def test_console_with_a_method_the_app_lacks_is_a_probe(hostile_run: HostileRun) -> None:
+    """GET /console on an app with only POST /console: its 405, and a probe event."""
+    answer = hostile_run.answers["console_get"]
+    assert answer.status == 405 and not answer.incomplete, f"{answer!r}\n{hostile_run.logs}"
+    assert "POST" in answer.header_values("Allow")[0]
+    events = [e for e in hostile_run.events() if e.get("path") == "/console"]
+    assert [e["event"] for e in events] == ["prodguard.debugger.probe"], events
+    assert events[0]["probe"] == "console" and events[0]["method"] == "GET"
+
+
+# -- stops that are the server's own -------------------------------------------------
+
+
+def single_threaded_dev_server(
+    app_dir: Path, probe: Probe
+) -> tuple[Server, Exchange, int | None]:
+    """Serve the app on the development server without threads, send ``probe``.
+
+    The server, its answer, and its exit status once the answer is in (None:
+    it kept running, and was stopped).
+    """
+    write_app(app_dir)
+    server = start_on_free_port(
+        lambda port: [PYTHON, "serve_dev_single.py"],
+        app_dir,
+        APP_DEBUGGER="0",
+        PRODGUARD_ENV="production",
+    )
+    try:
+        server.wait_ready(answers_ok)
+        answer = exchange(server.port, probe)
+        exit_status = server.wait_exit(REQUEST_TIMEOUT)
+    finally:
+        server.stop()
+    return server, answer, exit_status
+
+
+def test_dev_server_without_threads_stops_after_answering(tmp_path: Path) -> None:
+    """Ctrl-C lands in the main thread: the whole 500 first, then the server stops.
+
+    The development server without threads runs requests in the main thread;
+    a KeyboardInterrupt there may be the operator's. The guard answers and
+    lets it go on, and the server stops as it does on Ctrl-C, quietly.
+    """
+    server, answer, exit_status = single_threaded_dev_server(
+        tmp_path, PROBE_BY_NAME["keyboard_interrupt"]
+    )
+    assert exit_status is not None, f"the server kept running\n{server.logs()}"
+    assert answer.status == 500 and not answer.incomplete, f"{answer!r}\n{server.logs()}"
+    error_id = error_id_of(answer)
+    assert [e["exception_type"] for e in server.events() if e.get("error_id") == error_id] == [
+        "KeyboardInterrupt"
+    ], server.logs()
+    assert "Traceback" not in server.output() and SECRET not in server.output(), server.logs()
+
+
+def test_dev_server_without_threads_exits_with_the_apps_code(tmp_path: Path) -> None:
+    """A SystemExit(3) in the main thread: the 500, then the process exits with 3."""
+    server, answer, exit_status = single_threaded_dev_server(
+        tmp_path, Probe("exit_code", "GET", "/exit-code", 500, UNHANDLED)
+    )
+    assert exit_status == 3, server.logs()
+    assert answer.status == 500 and not answer.incomplete, f"{answer!r}\n{server.logs()}"
+    error_id_of(answer)
+
+
+@pytest.mark.parametrize("worker", ["gunicorn", "gunicorn_gthread"])
+def test_gunicorn_worker_still_stops_on_sigquit_mid_request(
+    tmp_path: Path, worker: str
+) -> None:
+    """SIGQUIT to a worker serving a request: the worker stops all the same.
+
+    gunicorn's SIGQUIT handler raises SystemExit where the worker's main
+    thread is: in the view for the sync worker (the guard answers the generic
+    500, the worker stops on the flag the handler set), in the poll loop for
+    gthread (the request thread finishes). Either way the worker ends. This
+    is what lets the guard end a SystemExit with its answer under gunicorn and
+    in a server's thread: were a worker to stop only by a SystemExit raised in
+    a request thread, the gthread worker here would keep running.
+    """
+    write_app(tmp_path)
+    server = start_app(GUNICORN[worker], tmp_path, PRODGUARD_ENV="production")
+    try:
+        server.wait_ready(answers_ok)
+        with connect(server.port, REQUEST_TIMEOUT) as sock:
+            sock.sendall(b"GET /wait HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            pid_file = tmp_path / "wait.pid"
+            pid = int(
+                wait_for(lambda: pid_file.exists() and pid_file.read_text(), "the view runs")
+            )
+            os.kill(pid, signal.SIGQUIT)
+            if worker == "gunicorn_gthread":
+                (tmp_path / "release").touch()  # the request thread is not interrupted
+            raw, ending = receive_all(sock)
+        wait_for(lambda: not process_exists(pid), "the worker stopped", details=server.logs)
+        server.wait_ready(answers_ok)  # the arbiter started another one
+    finally:
+        server.stop()
+    answer = parse_response(PROBE_BY_NAME["ok"], raw, ending)
+    if worker == "gunicorn":
+        assert answer.status == 500 and not answer.incomplete, f"{answer!r}\n{server.logs()}"
+        error_id = error_id_of(answer)
+        assert [
+            e["exception_type"] for e in server.events() if e.get("error_id") == error_id
+        ] == ["SystemExit"], server.logs()
+    assert "Traceback" not in server.output(), server.logs()
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process ``pid`` exists (and is not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1][:1] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+PROBE_BY_NAME = {probe.name: probe for probe in [*PROBES, *HOSTILE_PROBES, CONSOLE_GET]}

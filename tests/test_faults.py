@@ -167,3 +167,103 @@ def test_failing_sink_reported_once_on_stderr(
     err = capfd.readouterr().err
     assert err.count("flask_prodguard:") == 1, err
     assert "reported once" in err
+
+
+class _Row:
+    """An ORM row that cannot lazy-load: its repr fails with the connection string."""
+
+    def __repr__(self) -> str:
+        raise RuntimeError("not bound to a session: postgresql://app:hunter2@db/prod")
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("postgresql://app:hunter2@db/prod")
+
+
+def test_template_failing_with_hostile_exception_serves_builtin_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error template failing with an exception whose str() fails: built-in page, event."""
+    (tmp_path / "error.html").write_text("{{ error_id }}", encoding="utf-8")
+    app = build_app(
+        name="faults_hostile_template",
+        PRODGUARD_ENV="production",
+        PRODGUARD_ERROR_TEMPLATE="error.html",
+    )
+    app.template_folder = str(tmp_path)
+    ProdGuard(app)
+    template_env = app.wsgi_app.net.pages._template_env  # type: ignore[attr-defined]
+
+    def get_template(name: str) -> None:
+        {}[_Row()]
+
+    monkeypatch.setattr(template_env, "get_template", get_template)
+    with capture_events() as captured:
+        response = app.test_client().get("/boom")
+    assert response.status_code == 500 and b"<title>500 Internal Server Error" in response.data
+    assert response.headers["X-Error-ID"].encode() in response.data
+    (failed,) = [e for e in captured if e["event"] == "prodguard.error.template_failed"]
+    assert failed["exception_type"] == "KeyError"
+    assert failed["exception_message"].startswith("<unprintable ")
+    assert "hunter2" not in str(captured)
+
+
+def test_passthrough_description_that_cannot_be_printed() -> None:
+    """abort(400, description=obj) whose str() fails, in passthrough: the standard text."""
+    from flask import abort
+
+    app = build_app(
+        name="faults_hostile_description",
+        PRODGUARD_ENV="production",
+        PRODGUARD_HTTP_DESCRIPTIONS="passthrough",
+    )
+
+    @app.get("/bad")
+    def bad() -> str:
+        abort(400, description=_Unprintable())
+
+    ProdGuard(app)
+    with capture_events() as captured:
+        response = app.test_client().get("/bad")
+    assert response.status_code == 400
+    assert b"The browser (or proxy) sent a request that this server could not" in response.data
+    assert [e["status"] for e in captured if e["event"] == "prodguard.error.http"] == [400]
+    assert not [e for e in captured if e["event"] == "prodguard.error.unhandled"]
+
+
+def test_log_filter_raising_a_hostile_exception_leaves_the_net_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A filter on the security logger raising an unprintable error: still the generic 500."""
+    from flask import Response
+    from flask_prodguard import events
+
+    class Hostile(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            if str(getattr(record, "event", "")).startswith("prodguard.error"):
+                {}[_Row()]
+            return True
+
+    app = build_app(name="faults_hostile_filter", PRODGUARD_ENV="production")
+
+    @app.get("/stream")
+    def stream() -> Response:
+        def generate() -> Iterator[bytes]:
+            raise RuntimeError("stream hunter2")
+            yield b""  # pragma: no cover
+
+        return Response(generate())
+
+    ProdGuard(app)
+    security = logging.getLogger("flask_prodguard.security")
+    hostile = Hostile()
+    security.addFilter(hostile)
+    try:
+        for path in ("/stream", "/boom"):
+            monkeypatch.setattr(events, "_failure_reported", False)
+            response = app.test_client().get(path)
+            assert response.status_code == 500 and response.headers.get("X-Error-ID")
+            assert b"hunter2" not in response.data
+    finally:
+        security.removeFilter(hostile)
