@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
+from .output import failure_name
 from .output import say
 
 AlertHook = Callable[[Mapping[str, Any]], object]
@@ -121,7 +122,4 @@ class AlertDispatcher:
         if name in self._reported:
             return
         self._reported.add(name)
-        say(
-            f"flask_prodguard: alert hook {name} raised {type(error).__name__}: {error}"
-            " (reported once)"
-        )
+        say(f"flask_prodguard: alert hook {name} raised {failure_name(error)} (reported once)")

@@ -91,7 +91,8 @@ FIELDS: dict[str, Field] = {
         _f(
             "traceback",
             "array",
-            "Structured frames (file, line, function); no locals.",
+            "One entry per chained exception: exception_type, exception_message, frames"
+            " (file, line, function; no locals), notes when present.",
             {"type": "object"},
         ),
         _f("status", ("integer", "null"), "HTTP status of the response."),
@@ -122,7 +123,11 @@ FIELDS: dict[str, Field] = {
         _f("severity", "string", "Severity of a finding: info, warning, error, critical."),
         _f("finding", "string", "What a check found."),
         _f("source", "string", "Where the risky value came from."),
-        _f("stage", "string", "Where the exception escaped: view, error_handler, wsgi, body."),
+        _f(
+            "stage",
+            "string",
+            "Where the exception escaped: view, error_handler, wsgi, body, close.",
+        ),
         _f(
             "middleware",
             "array",

@@ -39,6 +39,7 @@ from .flood import FloodControl
 from .output import SECURITY_LOGGER_NAME as SECURITY_LOGGER_NAME
 from .output import Output
 from .output import current_output
+from .output import failure_name
 from .output import say
 from .output import security_logger as security_logger
 from .processors import Redactor
@@ -196,7 +197,7 @@ def _report_failure(name: str, error: BaseException) -> None:
         return
     _failure_reported = True
     say(
-        f"flask_prodguard: could not emit {name}: {type(error).__name__}: {error}"
+        f"flask_prodguard: could not emit {name}: {failure_name(error)}"
         " (reported once; requests are not affected)"
     )
 

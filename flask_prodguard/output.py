@@ -374,7 +374,7 @@ class DefaultHandler(logging.Handler):
         self._failing.add(name)
         say(
             f"flask_prodguard: cannot write security events to"
-            f" {name}: {type(error).__name__}: {error};"
+            f" {name}: {failure_name(error)};"
             " events are dropped until it works again (reported once)"
         )
 
@@ -410,6 +410,20 @@ def security_logger() -> logging.Logger:
     if default_handler not in logger.handlers:
         logger.addHandler(default_handler)
     return logger
+
+
+def failure_name(error: BaseException) -> str:
+    """The class name of ``error`` for a failure notice on stderr; never raises.
+
+    Only the name: the message may hold a secret (stderr is not redacted), and
+    its ``__str__`` may raise. Read through ``type``'s own descriptor, so a
+    metaclass property is not called.
+    """
+    try:
+        name = type.__dict__["__qualname__"].__get__(type(error))
+    except Exception:  # noqa: BLE001 - a notice must never fail
+        return "<unknown>"
+    return name if isinstance(name, str) else "<unknown>"
 
 
 def say(message: str) -> None:

@@ -233,7 +233,7 @@ def test_passthrough_description_that_cannot_be_printed() -> None:
 
 
 def test_log_filter_raising_a_hostile_exception_leaves_the_net_whole(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """A filter on the security logger raising an unprintable error: still the generic 500."""
     from flask import Response
@@ -267,3 +267,8 @@ def test_log_filter_raising_a_hostile_exception_leaves_the_net_whole(
             assert b"hunter2" not in response.data
     finally:
         security.removeFilter(hostile)
+    # The notice names the failure's class only: its message is neither
+    # printable nor safe to print unredacted.
+    err = capfd.readouterr().err
+    assert "could not emit prodguard.error" in err and ": KeyError" in err, err
+    assert "hunter2" not in err

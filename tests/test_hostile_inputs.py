@@ -34,7 +34,7 @@ invariants:
 Flood control is set out of reach (``PRODGUARD_RATE_LIMIT_BURST``), so every
 error must have its event.
 
-Hypothesis profiles, chosen with ``PRODGUARD_HOSTILE_PROFILE``:
+Hypothesis profiles, chosen with ``HOSTILE_PROFILE``:
 
 ``ci`` (the default)
     Derandomised: the examples are a function of the test code (and of the
@@ -47,7 +47,7 @@ Hypothesis profiles, chosen with ``PRODGUARD_HOSTILE_PROFILE``:
     the example database under ``.hypothesis/`` (a failure found is replayed
     first on the next run). Run it after touching request-facing code::
 
-        PRODGUARD_HOSTILE_PROFILE=long \\
+        HOSTILE_PROFILE=long \\
             .venv/bin/python -m pytest tests/test_hostile_inputs.py -p no:cacheprovider
 
 A failure prints the shrunk example and a ``@reproduce_failure`` blob.
@@ -112,9 +112,9 @@ settings.register_profile(
     **_COMMON_SETTINGS,
 )
 settings.register_profile("prodguard-hostile-long", max_examples=5000, **_COMMON_SETTINGS)
-PROFILE = os.environ.get("PRODGUARD_HOSTILE_PROFILE", "ci")
+PROFILE = os.environ.get("HOSTILE_PROFILE", "ci")
 if PROFILE not in ("ci", "long"):
-    raise RuntimeError(f"PRODGUARD_HOSTILE_PROFILE={PROFILE!r}: use 'ci' or 'long'")
+    raise RuntimeError(f"HOSTILE_PROFILE={PROFILE!r}: use 'ci' or 'long'")
 #: The profile's settings, applied per test (never loaded globally: other
 #: modules keep their own).
 HOSTILE = settings.get_profile(f"prodguard-hostile-{PROFILE}")
