@@ -116,8 +116,8 @@ FIELDS: dict[str, Field] = {
         _f(
             "leak",
             "string",
-            "What the response carried: traceback, source_location, json_frames or"
-            " exception_message.",
+            "What the response carried: traceback, source_location, json_frames,"
+            " exception_message or url_credentials.",
         ),
         _f("check_id", "string", "Stable id of a deployment check (PG101...)."),
         _f("severity", "string", "Severity of a finding: info, warning, error, critical."),

@@ -39,6 +39,8 @@ from urllib.parse import unquote_to_bytes
 import re2
 from werkzeug.exceptions import HTTPException
 
+from .processors import has_url_credentials
+
 #: How many bytes of a 5xx body are inspected (and held back, for a stream).
 SCAN_LIMIT = 64 * 1024
 
@@ -52,6 +54,8 @@ TRACEBACK = "traceback"
 SOURCE_LOCATION = "source_location"
 JSON_FRAMES = "json_frames"
 EXCEPTION_MESSAGE = "exception_message"
+#: Credentials in a URL (``scheme://user:password@host``), whatever raised them.
+URL_CREDENTIALS = "url_credentials"
 
 # -- patterns ------------------------------------------------------------------------
 
@@ -184,10 +188,32 @@ def _code_point(digits: str, base: int) -> str:
 
 
 def _unescape_numeric(text: str, opener: str, hex_only: bool, width: int) -> str:
-    """Replace ``opener`` + digits escapes (``&#34;``, ``\\u0022``, ``\\x22``)."""
+    """Replace ``opener`` + digits escapes (``&#34;``, ``\\u0022``, ``\\x22``).
+
+    A ``\\uD83D\\uDE00`` surrogate pair, as ``json.dumps`` writes a character
+    outside the BMP, becomes that one character.
+    """
     parts = text.split(opener)
     out = [parts[0]]
-    for part in parts[1:]:
+    index = 0
+    while index < len(parts) - 1:
+        index += 1
+        part = parts[index]
+        if width == 4 and part[:4] and not part[:4].strip(_HEX_DIGITS) and len(part) >= 4:
+            high = int(part[:4], 16)
+            following = parts[index + 1] if index + 1 < len(parts) else ""
+            if (
+                0xD800 <= high <= 0xDBFF
+                and len(part) == 4
+                and len(following) >= 4
+                and not following[:4].strip(_HEX_DIGITS)
+                and 0xDC00 <= int(following[:4], 16) <= 0xDFFF
+            ):
+                low = int(following[:4], 16)
+                out.append(chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)))
+                out.append(following[4:])
+                index += 1
+                continue
         if hex_only:
             digits = part[:width]
             base, rest = 16, part[width:]
@@ -289,6 +315,7 @@ _MARKS = frozenset("0123456789:/@=*()[]{}<>'\"\\;|$%#&~^+`")
 _ARGS = BaseException.__dict__["args"]
 _CAUSE = BaseException.__dict__["__cause__"]
 _CONTEXT = BaseException.__dict__["__context__"]
+_GROUP_MEMBERS = BaseExceptionGroup.__dict__["exceptions"]
 #: What a signal raises to stop the process: never swallowed.
 _STOPS = (SystemExit, KeyboardInterrupt)
 
@@ -345,6 +372,9 @@ def _chain(exception: BaseException) -> list[BaseException]:
         chain.append(current)  # type: ignore[arg-type]
         pending.append(_CAUSE.__get__(current))
         pending.append(_CONTEXT.__get__(current))
+        if issubclass(type(current), BaseExceptionGroup):
+            # A TaskGroup's failures: a page may show any of them.
+            pending.extend(_GROUP_MEMBERS.__get__(current)[:_MAX_CHAIN])
     return chain
 
 
@@ -375,7 +405,12 @@ def exception_needles(exception: BaseException) -> list[str]:
             continue
         for text in _texts(error):
             if _distinctive(text):
-                needle = text[:_NEEDLE_LENGTH]
+                # As the page is read: a surrogate that a JSON encoder wrote
+                # alone (a lone one from a request) decodes to U+FFFD.
+                needle = "".join(
+                    "\ufffd" if "\ud800" <= char <= "\udfff" else char
+                    for char in text[:_NEEDLE_LENGTH]
+                )
                 if needle not in needles:
                     needles.append(needle)
                     if len(needles) >= _MAX_NEEDLES:
@@ -404,13 +439,17 @@ def find_leak(body: bytes, exception: BaseException | None = None) -> str | None
         for view in views:
             if any(literal in view for literal in literals) and pattern.search(view):
                 return kind
-    if exception is None:
-        return None
-    for needle in exception_needles(exception):
-        if needle in raw:
-            return EXCEPTION_MESSAGE
-        if decoded != raw and _decode(needle) in decoded:
-            return EXCEPTION_MESSAGE
+    if exception is not None:
+        for needle in exception_needles(exception):
+            if needle in raw:
+                return EXCEPTION_MESSAGE
+            if decoded != raw and _decode(needle) in decoded:
+                return EXCEPTION_MESSAGE
+    for view in views:
+        # Credentials in a URL (a DSN) are a leak whatever raised them, even
+        # when the view caught its own exception and built the 500 itself.
+        if b"://" in view and has_url_credentials(view):
+            return URL_CREDENTIALS
     return None
 
 

@@ -116,8 +116,15 @@ _PREFILTER = (
 # No word boundary before the scheme: letters glued before it would otherwise
 # make it longer than 32 characters and the credentials unseen.
 _URL_CREDENTIALS = re2.compile(
-    rf"(?i)([a-z][a-z0-9+.\-]{{0,31}}://[^/{_SPACE}:@]*):[^/{_SPACE}@]*@", _OPTIONS
+    rf"(?i)([a-z][a-z0-9+.\-]{{0,31}}://[^/{_SPACE}:@]*):[^{_SPACE}]*@", _OPTIONS
 )
+
+
+def has_url_credentials(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds ``scheme://user:password@`` (linear time)."""
+    return _URL_CREDENTIALS.search(data) is not None
+
+
 # Authorization schemes with a credential (group 2) after them. "Bearer" needs
 # no word boundary before it: text an attacker glues to it ("xBearer S") must not
 # reveal the token, and the word is rare inside others.

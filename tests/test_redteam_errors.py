@@ -1,9 +1,10 @@
 """Red-team reproducers for the issue-14 hardening: error responses and events.
 
 Each test here is a hole found by attacking guarded apps in process
-(``enforce``, the production default, and ``strict``), kept as a strict
-``xfail``: it fails today, and it starts passing (so the suite fails on the
-xfail) when the hole is closed at its cause; then drop the marker.
+(``enforce``, the production default, and ``strict``). Closed holes are
+ordinary tests. A hole still open is kept as a strict ``xfail``: it starts
+passing (so the suite fails on the xfail) when the hole is closed at its
+cause; then drop the marker.
 
 The marker text below is planted in the exception (or the secret) and must
 not reach the client (a, response tests) or an event (c, event tests).
@@ -57,11 +58,6 @@ def _leaks(response: Any) -> bool:
 # -- (a) a 5xx response carries the handled exception -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: jsonify (ensure_ascii) writes a non-BMP character as a surrogate pair;"
-    " leaks._code_point decodes each half to U+FFFD, so the needle never matches",
-)
 def test_an_emoji_from_the_request_hides_the_message_from_the_leak_check(
     guarded: Callable[..., Flask],
 ) -> None:
@@ -85,11 +81,6 @@ def test_an_emoji_from_the_request_hides_the_message_from_the_leak_check(
     assert not _leaks(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: a lone surrogate in the message is escaped \\ud800 by jsonify, decoded to"
-    " U+FFFD by leaks._code_point, but stays a surrogate in the needle: no match",
-)
 def test_a_lone_surrogate_from_a_json_body_hides_the_message_from_the_leak_check(
     guarded: Callable[..., Flask],
 ) -> None:
@@ -157,11 +148,6 @@ def test_the_message_in_the_reason_phrase_is_a_leak(guarded: Callable[..., Flask
     assert not _leaks(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: an exception the view catches itself is never noted (HANDLED_EXCEPTION_KEY"
-    " is set only by got_request_exception and handle_user_exception)",
-)
 def test_a_view_that_returns_str_e_with_500_itself_leaks(guarded: Callable[..., Flask]) -> None:
     """The commonest leak: try/except in the view, then jsonify(error=str(e)), 500."""
 
@@ -178,11 +164,6 @@ def test_a_view_that_returns_str_e_with_500_itself_leaks(guarded: Callable[..., 
     assert not _leaks(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: leaks._chain follows __cause__/__context__ only, not an ExceptionGroup's"
-    " .exceptions",
-)
 def test_a_sub_exception_of_an_exception_group_is_a_leak(guarded: Callable[..., Flask]) -> None:
     """A handler showing the first exception of an ExceptionGroup leaks its message."""
 
@@ -203,11 +184,6 @@ def test_a_sub_exception_of_an_exception_group_is_a_leak(guarded: Callable[..., 
     assert not _leaks(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: with http_descriptions='passthrough' the guard's own page shows an"
-    " abort() description that is an exception's message, when abort runs outside the except",
-)
 def test_a_passthrough_description_carrying_a_message_is_a_leak(
     guarded: Callable[..., Flask],
 ) -> None:
@@ -228,11 +204,6 @@ def test_a_passthrough_description_carrying_a_message_is_a_leak(
     assert not _leaks(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: needles are whole lines (first 48 chars); a page that wraps a message"
-    " (textwrap.fill) matches none of them",
-)
 def test_a_message_wrapped_across_lines_is_a_leak(guarded: Callable[..., Flask]) -> None:
     """A handler that wraps the message to 30 columns in a <pre> leaks it unseen."""
 
@@ -250,11 +221,6 @@ def test_a_message_wrapped_across_lines_is_a_leak(guarded: Callable[..., Flask])
     assert not _leaks(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: a needle is the message's first 48 characters; a page showing a shorter"
-    " prefix (Jinja |truncate(40)) contains no needle",
-)
 def test_a_message_truncated_below_the_needle_length_is_a_leak(
     guarded: Callable[..., Flask],
 ) -> None:
@@ -288,11 +254,6 @@ def test_a_message_truncated_below_the_needle_length_is_a_leak(
         f"could not connect to postgresql://app:p@{MARKER}@db.internal/prod",
     ],
     ids=["slash-in-password", "at-in-password"],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: processors._URL_CREDENTIALS takes the password as [^/\\s@]*, so a password"
-    " holding '/' is not redacted and one holding '@' only up to it",
 )
 def test_url_credentials_with_slash_or_at_are_redacted(
     guarded: Callable[..., Flask], events: list[dict[str, Any]], message: str
