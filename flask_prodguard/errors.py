@@ -318,6 +318,13 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
             prefix = body_prefix(response.response)
         leak = find_leak(prefix, exception)
         if leak is None:
+            # The headers and the reason phrase are sent too: an app may put
+            # the message in an "X-Error" header or in the status line.
+            head = "\n".join(
+                [str(response.status), *(f"{k}: {v}" for k, v in response.headers.items())]
+            )
+            leak = find_leak(head.encode("utf-8", "replace"), exception)
+        if leak is None:
             return response
         status = response.status_code
         state.emit(
