@@ -361,7 +361,9 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
     handle_user_exception = app.handle_user_exception
 
     def process_checked_response(response: Any) -> Any:
-        if response.status_code >= 500:  # all a request that is not a 5xx pays
+        # All a request that is not a 5xx pays: one attribute read (the value
+        # behind Werkzeug's status_code property, without the property call).
+        if response._status_code >= 500:
             response = scrub_leaky_error_page(response)
         return process_response(response)
 
