@@ -362,8 +362,13 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
 
     def process_checked_response(response: Any) -> Any:
         # All a request that is not a 5xx pays: one attribute read (the value
-        # behind Werkzeug's status_code property, without the property call).
-        if response._status_code >= 500:
+        # behind Werkzeug's status_code property, without the property call);
+        # a response class that keeps its status elsewhere uses the property.
+        try:
+            status = response._status_code
+        except AttributeError:
+            status = response.status_code
+        if status >= 500:
             response = scrub_leaky_error_page(response)
         return process_response(response)
 

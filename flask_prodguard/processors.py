@@ -120,9 +120,21 @@ _URL_CREDENTIALS = re2.compile(
 )
 
 
+# Detection, narrower than redaction: the password stops at a path, query or
+# fragment, so "https://host:8443/@status" is not read as user:password@.
+_URL_CREDENTIALS_STRICT = re2.compile(
+    rf"(?i)[a-z][a-z0-9+.\-]{{0,31}}://[^/?#{_SPACE}:@]*:[^/?#{_SPACE}@]*@", _OPTIONS
+)
+
+
 def has_url_credentials(data: bytes) -> bool:
-    """Whether UTF-8 ``data`` holds ``scheme://user:password@`` (linear time)."""
-    return _URL_CREDENTIALS.search(data) is not None
+    """Whether UTF-8 ``data`` holds ``scheme://user:password@`` (linear time).
+
+    Stricter than redaction, which also takes a password holding ``/`` or
+    ``@``: a page is replaced on this, so it must not mistake a port and a
+    later ``@`` in a path for credentials.
+    """
+    return _URL_CREDENTIALS_STRICT.search(data) is not None
 
 
 # Authorization schemes with a credential (group 2) after them. "Bearer" needs

@@ -43,7 +43,6 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import ClosingIterator
-from werkzeug.wsgi import FileWrapper
 
 from . import catalogue
 from .errors import REPORTED_KEY
@@ -91,8 +90,8 @@ def cannot_fail(body: Iterable[bytes], environ: WSGIEnvironment) -> bool:
     list (the ``ClosingIterator`` that ``Response.get_app_iter`` returns, of
     a response class that keeps Werkzeug's ``get_app_iter`` and
     ``iter_encoded``, with no ``call_on_close`` function), and for a file
-    wrapper (the server's ``wsgi.file_wrapper`` or Werkzeug's
-    ``FileWrapper``, from ``send_file``). Everything else, a generator above
+    wrapper of the server's own (``wsgi.file_wrapper``, from ``send_file``,
+    whose sendfile path must stay). Everything else, a generator above
     all, is iterated under the net, whatever its ``Content-Length``.
 
     The test is on the structure that Werkzeug builds, so that the most
@@ -119,8 +118,10 @@ def cannot_fail(body: Iterable[bytes], environ: WSGIEnvironment) -> bool:
         elif kind is list or kind is tuple:
             data = body
         else:
+            # Only the server's own file wrapper, for its sendfile path; Werkzeug's
+            # FileWrapper (no server wrapper to keep) reads under the net.
             wrapper = environ.get("wsgi.file_wrapper")
-            return kind is FileWrapper or (wrapper is not None and kind is wrapper)
+            return wrapper is not None and kind is wrapper
         kind = type(data)
         if kind is list or kind is tuple:
             if len(data) == 1:  # what set_data() makes
