@@ -48,11 +48,11 @@ from typing import Any
 
 from flask import Flask
 from flask_prodguard import ProdGuard
-from flask_prodguard.catalogue import DEBUGGER_PROBE
-from flask_prodguard.catalogue import ERROR_UNHANDLED
-from flask_prodguard.catalogue import EVENTS_SUPPRESSED
-from flask_prodguard.events import REQUEST_ID_TOKENS_KEY
-from flask_prodguard.events import end_request
+from flask_prodguard.events.catalogue import DEBUGGER_PROBE
+from flask_prodguard.events.catalogue import ERROR_UNHANDLED
+from flask_prodguard.events.catalogue import EVENTS_SUPPRESSED
+from flask_prodguard.events.emitter import end_request
+from flask_prodguard.keys import REQUEST_ID_TOKENS_KEY
 from werkzeug.test import EnvironBuilder
 from wsgi_timing import WsgiApp
 from wsgi_timing import call_once

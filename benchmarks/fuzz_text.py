@@ -50,9 +50,9 @@ import atheris  # type: ignore[import-untyped]
 
 with atheris.instrument_imports(include=["flask_prodguard"]):
     from flask_prodguard import detect
-    from flask_prodguard import events
-    from flask_prodguard import output
-    from flask_prodguard import processors
+    from flask_prodguard.events import emitter as events
+    from flask_prodguard.events import output
+    from flask_prodguard.events import processors
 
 from werkzeug.wrappers import Request
 

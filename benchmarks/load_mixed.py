@@ -62,7 +62,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from flask_prodguard import catalogue
+from flask_prodguard.events import catalogue
 from gunicorn_common import free_port
 from gunicorn_common import gunicorn_command
 from gunicorn_common import workers_of

@@ -42,7 +42,7 @@ def expected() -> set[tuple[str, int]]:
 
 
 def ours() -> set[tuple[str, int]]:
-    from flask_prodguard.scan import scan_paths
+    from flask_prodguard.tools.scan import scan_paths
 
     found = set()
     for case in sorted(CORPUS.iterdir()):
@@ -99,7 +99,7 @@ def bandit() -> set[tuple[str, int]] | None:
 def large_tree() -> dict[str, float]:
     import flask
     import werkzeug
-    from flask_prodguard.scan import scan_paths
+    from flask_prodguard.tools.scan import scan_paths
 
     trees = [
         Path(flask.__file__).parent,

@@ -1,14 +1,42 @@
-"""Flask-ProdGuard: make a Flask app safe to run in production."""
+"""Flask-ProdGuard: make a Flask app safe to run in production.
 
-from .debugger import restore_debugger as restore_debugger
+The package has three layers (see the contributing page of the docs):
+
+- the runtime core, flat at the top (:mod:`~flask_prodguard.extension`,
+  :mod:`~flask_prodguard.state`, :mod:`~flask_prodguard.config`,
+  :mod:`~flask_prodguard.policy`, :mod:`~flask_prodguard.checks`, ...): what
+  every worker imports;
+- :mod:`flask_prodguard.wsgi`: the request path (middleware, error responses,
+  the debugger hook) and :mod:`flask_prodguard.events`: the event pipeline;
+- :mod:`flask_prodguard.tools`: the offline commands, which no worker imports.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import Any
+
+from .events.output import SECURITY_LOGGER_NAME as SECURITY_LOGGER_NAME
 from .exceptions import AlreadyRegisteredError as AlreadyRegisteredError
 from .exceptions import ConfigurationError as ConfigurationError
 from .exceptions import ProdGuardError as ProdGuardError
 from .exceptions import UnsafeDeploymentError as UnsafeDeploymentError
 from .extension import ProdGuard as ProdGuard
-from .output import SECURITY_LOGGER_NAME as SECURITY_LOGGER_NAME
 from .policy import Environment as Environment
 from .policy import Strictness as Strictness
-from .serving import serve as serve
+from .wsgi.debugger import restore_debugger as restore_debugger
+
+if TYPE_CHECKING:
+    from .tools.serving import serve as serve
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # serve() starts gunicorn or waitress: it lives with the offline tools,
+    # loaded only when an app's __main__ asks for it, never by a worker.
+    if name == "serve":
+        from .tools.serving import serve
+
+        return serve
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,12 +15,12 @@ import click
 from flask.cli import ScriptInfo
 from flask.cli import load_dotenv
 
-from .cli import alert_rules_command
-from .cli import check_command
-from .cli import events_command
-from .cli import scan_command
-from .cli import serve_command
-from .deploy import deploy_config_command
+from .tools.cli import alert_rules_command
+from .tools.cli import check_command
+from .tools.cli import events_command
+from .tools.cli import scan_command
+from .tools.cli import serve_command
+from .tools.deploy import deploy_config_command
 
 
 @click.group(name="python -m flask_prodguard")

@@ -21,11 +21,18 @@ from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as installed_version
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 from . import detect
 from .advisories import affecting
+from .keys import HOOK_REPORTED_KEY
 from .policy import Condition
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from .config import Settings
 
 
 class Severity(enum.IntEnum):
@@ -812,3 +819,91 @@ def checks_reference() -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def startup_findings(
+    app: Flask, environ: Mapping[str, str], flask_run: bool, settings: Settings
+) -> list[Finding]:
+    """Everything the checks find when ``init_app`` runs (silenced ones skipped)."""
+    ctx = CheckContext(app, environ, flask_run=flask_run, settings=settings)
+    return run_checks(ctx, settings.silenced_checks)
+
+
+def late_findings(
+    app: Flask, environ: Mapping[str, Any], settings: Settings, debugger_hook_active: bool
+) -> list[Finding]:
+    """What the first request reveals: the server, a live debugger, late config.
+
+    :param app: the guarded app, its config as it is now.
+    :param environ: the first request's WSGI environ.
+    :param settings: the guard's settings.
+    :param debugger_hook_active: whether the debugger hook is installed in
+        this process (then a live debugger came through a class it missed).
+    """
+    findings = []
+    if app.config.get("DEBUG"):
+        findings.append(
+            make_finding(
+                "PG101",
+                "debug mode was switched on after init_app",
+                "app.config DEBUG (set after init_app)",
+                Condition.DEBUG_MODE,
+                sources=["app.config DEBUG (set after init_app)"],
+            )
+        )
+    flags = detect.unsafe_flags(app.config)
+    for key, value in flags.items():
+        findings.append(
+            make_finding(
+                FLAG_CHECK_IDS[key],
+                f"{key} was switched on after init_app",
+                f"app.config {key}",
+                Condition.UNSAFE_FLAG,
+                flags={key: value},
+            )
+        )
+    if "werkzeug.debug.preserve_context" in environ and HOOK_REPORTED_KEY not in environ:
+        # Only a debugger with evalex on, and not neutralised, adds this key;
+        # one that the hook saw was reported by it already (report) or passed
+        # the request through (enforce, strict). With the hook installed, this
+        # debugger's class is one it has not patched: werkzeug.debug was
+        # reloaded or imported again. first_request patches that class now.
+        where = "around the app"
+        if debugger_hook_active:
+            where = (
+                "through a DebuggedApplication class the debugger hook had not"
+                " patched (werkzeug.debug reloaded or imported again), around the app"
+            )
+        findings.append(
+            make_finding(
+                "PG102",
+                "the interactive Werkzeug debugger wraps the app",
+                "WSGI environ",
+                Condition.DEBUGGER,
+                debugger=None,
+                live=True,
+                where=where,
+            )
+        )
+    server = detect.production_server(environ)
+    if (
+        server is not None
+        and settings.env == "development"
+        and detect.production_server(os.environ) is None  # else reported at start-up
+    ):
+        findings.append(development_on_server(server, settings.sources["PRODGUARD_ENV"]))
+    signals = []
+    if detect.is_dev_server_environ(environ):
+        signals.append(f"SERVER_SOFTWARE {environ.get('SERVER_SOFTWARE')}")
+    signals += detect.dev_server_signals(os.environ)
+    if signals:
+        findings.append(
+            make_finding(
+                "PG105",
+                "the development server serves the app",
+                ", ".join(signals),
+                Condition.DEV_SERVER,
+                signals=signals,
+            )
+        )
+    return findings

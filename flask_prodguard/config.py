@@ -22,11 +22,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .events.processors import pattern_error
 from .exceptions import ConfigurationError
 from .policy import DEFAULT_STRICTNESS
 from .policy import Environment
 from .policy import Strictness
-from .processors import pattern_error
 
 PREFIX = "PRODGUARD_"
 

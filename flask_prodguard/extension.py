@@ -13,28 +13,28 @@ from typing import Any
 import click
 from flask import request
 
-from . import catalogue
 from . import config
 from . import detect
 from .checks import Finding
 from .checks import development_on_server
 from .checks import make_finding
-from .debugger import install_debugger_hook
+from .checks import startup_findings
 from .detect import flag_is_on
-from .errors import install_error_handling
+from .events import catalogue
+from .events.output import Output
+from .events.output import configure_output
 from .exceptions import AlreadyRegisteredError
 from .exceptions import ConfigurationError
-from .middleware import GuardMiddleware
-from .output import Output
-from .output import configure_output
 from .policy import Action
 from .policy import Condition
 from .policy import Environment
 from .policy import Strictness
-from .safety import SafetyNet
 from .state import DEVELOPMENT_HINT
 from .state import GuardState
-from .state import startup_findings
+from .wsgi.debugger import install_debugger_hook
+from .wsgi.errors import SafetyNet
+from .wsgi.errors import install_error_handling
+from .wsgi.middleware import GuardMiddleware
 
 if TYPE_CHECKING:
     from flask import Flask

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from . import config as _settings
-from . import flood as _flood
+from .events import flood as _flood
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,25 +15,21 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
 
-from . import catalogue
 from . import detect
-from .checks import FLAG_CHECK_IDS
-from .checks import CheckContext
 from .checks import Finding
-from .checks import development_on_server
+from .checks import late_findings
 from .checks import make_finding
-from .checks import run_checks
-from .debugger import HOOK_REPORTED_KEY
-from .debugger import deciding_guard
-from .debugger import hook_active
-from .debugger import neutralises
-from .debugger import recheck_debugger_hook
-from .errors import PROBE_KEY
-from .events import Emitter
+from .events import catalogue
+from .events.emitter import Emitter
 from .exceptions import UnsafeDeploymentError
+from .keys import PROBE_KEY
 from .policy import Action
 from .policy import Condition
 from .policy import action_for
+from .wsgi.debugger import deciding_guard
+from .wsgi.debugger import hook_active
+from .wsgi.debugger import neutralises
+from .wsgi.debugger import recheck_debugger_hook
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -325,7 +321,7 @@ class GuardState:
         # reloaded or imported again since init_app, bringing a new class (a
         # live debugger among the late findings is one of them).
         recheck_debugger_hook()
-        for finding in late_findings(app, environ, self.settings):
+        for finding in late_findings(app, environ, self.settings, hook_active()):
             action = self.action(finding.condition)
             if action is Action.REFUSE:
                 # Too late to refuse to start: fail closed. Fix what can be
@@ -345,82 +341,3 @@ class GuardState:
                     else Action.FIX
                 )
             self.handle(app, finding, action)
-
-
-def startup_findings(
-    app: Flask, environ: Mapping[str, str], flask_run: bool, settings: Settings
-) -> list[Finding]:
-    """Everything the checks find when ``init_app`` runs (silenced ones skipped)."""
-    ctx = CheckContext(app, environ, flask_run=flask_run, settings=settings)
-    return run_checks(ctx, settings.silenced_checks)
-
-
-def late_findings(app: Flask, environ: Mapping[str, Any], settings: Settings) -> list[Finding]:
-    """What the first request reveals: the server, a live debugger, late config."""
-    findings = []
-    if app.config.get("DEBUG"):
-        findings.append(
-            make_finding(
-                "PG101",
-                "debug mode was switched on after init_app",
-                "app.config DEBUG (set after init_app)",
-                Condition.DEBUG_MODE,
-                sources=["app.config DEBUG (set after init_app)"],
-            )
-        )
-    flags = detect.unsafe_flags(app.config)
-    for key, value in flags.items():
-        findings.append(
-            make_finding(
-                FLAG_CHECK_IDS[key],
-                f"{key} was switched on after init_app",
-                f"app.config {key}",
-                Condition.UNSAFE_FLAG,
-                flags={key: value},
-            )
-        )
-    if "werkzeug.debug.preserve_context" in environ and HOOK_REPORTED_KEY not in environ:
-        # Only a debugger with evalex on, and not neutralised, adds this key;
-        # one that the hook saw was reported by it already (report) or passed
-        # the request through (enforce, strict). With the hook installed, this
-        # debugger's class is one it has not patched: werkzeug.debug was
-        # reloaded or imported again. first_request patches that class now.
-        where = "around the app"
-        if hook_active():
-            where = (
-                "through a DebuggedApplication class the debugger hook had not"
-                " patched (werkzeug.debug reloaded or imported again), around the app"
-            )
-        findings.append(
-            make_finding(
-                "PG102",
-                "the interactive Werkzeug debugger wraps the app",
-                "WSGI environ",
-                Condition.DEBUGGER,
-                debugger=None,
-                live=True,
-                where=where,
-            )
-        )
-    server = detect.production_server(environ)
-    if (
-        server is not None
-        and settings.env == "development"
-        and detect.production_server(os.environ) is None  # else reported at start-up
-    ):
-        findings.append(development_on_server(server, settings.sources["PRODGUARD_ENV"]))
-    signals = []
-    if detect.is_dev_server_environ(environ):
-        signals.append(f"SERVER_SOFTWARE {environ.get('SERVER_SOFTWARE')}")
-    signals += detect.dev_server_signals(os.environ)
-    if signals:
-        findings.append(
-            make_finding(
-                "PG105",
-                "the development server serves the app",
-                ", ".join(signals),
-                Condition.DEV_SERVER,
-                signals=signals,
-            )
-        )
-    return findings

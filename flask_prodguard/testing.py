@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from .output import SECURITY_LOGGER_NAME
-from .output import event_from_record
-from .output import security_logger
+from .events.output import SECURITY_LOGGER_NAME
+from .events.output import event_from_record
+from .events.output import security_logger
 
 
 class _CollectingHandler(logging.Handler):

@@ -87,7 +87,7 @@ def test_bad_alert_level_is_a_configuration_error() -> None:
 
 def test_dropped_events_are_said_once(capfd: pytest.CaptureFixture[str]) -> None:
     """When hooks fall behind the bounded queue, drops are counted and said once."""
-    from flask_prodguard.alerts_hook import AlertDispatcher
+    from flask_prodguard.events.hooks import AlertDispatcher
 
     release = threading.Event()
     dispatcher = AlertDispatcher([lambda event: release.wait(10)], "info", maxsize=2)

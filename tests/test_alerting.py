@@ -2,7 +2,7 @@
 
 Every target's files, generated with the default thresholds, are compared
 byte for byte with the golden files in ``tests/golden/alerting/<target>/``.
-After an intended change to :mod:`flask_prodguard.alerting` or the catalogue,
+After an intended change to :mod:`flask_prodguard.tools.alert_rules` or the catalogue,
 rewrite them and review the diff::
 
     REGENERATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_alerting.py
@@ -35,10 +35,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from flask_prodguard import ProdGuard
-from flask_prodguard import alerting
-from flask_prodguard.catalogue import CATALOGUE
-from flask_prodguard.cli import prodguard
+from flask_prodguard.events.catalogue import CATALOGUE
 from flask_prodguard.testing import capture_events
+from flask_prodguard.tools import alert_rules as alerting
+from flask_prodguard.tools.cli import prodguard
 from werkzeug.debug import DebuggedApplication
 
 from conftest import build_app

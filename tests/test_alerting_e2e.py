@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask_prodguard.alerting import RATE_EVENTS
-from flask_prodguard.alerting import Alert
-from flask_prodguard.alerting import alerts
+from flask_prodguard.tools.alert_rules import RATE_EVENTS
+from flask_prodguard.tools.alert_rules import Alert
+from flask_prodguard.tools.alert_rules import alerts
 
 from servers import Process
 from servers import free_ports

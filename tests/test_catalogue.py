@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from flask_prodguard import ProdGuard
-from flask_prodguard.catalogue import CATALOGUE
-from flask_prodguard.catalogue import FIELDS
-from flask_prodguard.catalogue import event_schema
-from flask_prodguard.cli import prodguard
+from flask_prodguard.events.catalogue import CATALOGUE
+from flask_prodguard.events.catalogue import FIELDS
+from flask_prodguard.events.catalogue import event_schema
 from flask_prodguard.testing import capture_events
 from flask_prodguard.testing import event_schema as shipped_schema
 from flask_prodguard.testing import event_validator
+from flask_prodguard.tools.cli import prodguard
 
 from conftest import build_app
 

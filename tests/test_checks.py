@@ -305,12 +305,13 @@ def test_error_template_is_checked_at_start(
 
 def test_flags_switched_on_after_init_app_keep_their_own_check_ids() -> None:
     """A flag turned on after ProdGuard(app) is found at the first request under its own id."""
-    from flask_prodguard.state import late_findings
+    from flask_prodguard.checks import late_findings
 
     app = clean_app()
     app.config.update(TRAP_HTTP_EXCEPTIONS=True, TEMPLATES_AUTO_RELOAD=True)
     settings = load_settings({"PRODGUARD_ENV": "production"}, {}, {})
-    found = {f.check_id: f for f in late_findings(app, {}, settings)}
+    late = late_findings(app, {}, settings, debugger_hook_active=False)
+    found = {f.check_id: f for f in late}
     assert set(found) == {"PG203", "PG206"}
     assert found["PG206"].severity is Severity.WARNING
     assert found["PG203"].hint == REGISTRY["PG203"].hint

@@ -14,7 +14,7 @@ from flask_prodguard import ProdGuard
 from flask_prodguard import UnsafeDeploymentError
 from flask_prodguard import restore_debugger
 from flask_prodguard.config import PARENT_STRICTNESS_VARIABLE
-from flask_prodguard.debugger import debugger_hook_installed
+from flask_prodguard.wsgi.debugger import debugger_hook_installed
 from werkzeug.debug import DebuggedApplication
 from werkzeug.test import Client
 

@@ -625,7 +625,7 @@ def test_decision_from_environment(
     environ: dict[str, str], expected: tuple[str, str] | None
 ) -> None:
     """The environment decides only when it says every guard of the process acts."""
-    from flask_prodguard.debugger import decision_from_environment
+    from flask_prodguard.wsgi.debugger import decision_from_environment
 
     decision = decision_from_environment(environ)
     if expected is None:
@@ -644,7 +644,7 @@ import json
 import sys
 
 import flask_prodguard
-from flask_prodguard.debugger import debugger_hook_installed
+from flask_prodguard.wsgi.debugger import debugger_hook_installed
 
 result = {
     "werkzeug_debug_imported": "werkzeug.debug" in sys.modules,

@@ -33,8 +33,8 @@ import pytest
 from flask import Flask
 from flask_prodguard import UnsafeDeploymentError
 from flask_prodguard import restore_debugger
-from flask_prodguard.debugger import debugger_hook_installed
 from flask_prodguard.testing import capture_events
+from flask_prodguard.wsgi.debugger import debugger_hook_installed
 from werkzeug.debug import DebuggedApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix

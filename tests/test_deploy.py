@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
-from flask_prodguard.cli import prodguard
+from flask_prodguard.tools.cli import prodguard
 
 from servers import READY_TIMEOUT
 from servers import Process
@@ -729,7 +729,7 @@ def test_systemd_analyze_accepts_the_unit(tmp_path: Path) -> None:
 
 def test_gunicorn_config_calls_a_factory(tmp_path: Path) -> None:
     """--app module:create_app gets the () that gunicorn needs to call a factory."""
-    from flask_prodguard.deploy import gunicorn_app
+    from flask_prodguard.tools.deploy import gunicorn_app
 
     (tmp_path / "factory_mod.py").write_text(
         "from flask import Flask\n\n"

@@ -30,9 +30,9 @@ from dataclasses import field
 from pathlib import Path
 
 import pytest
-from flask_prodguard.catalogue import CATALOGUE
 from flask_prodguard.checks import REGISTRY
 from flask_prodguard.config import KEYS
+from flask_prodguard.events.catalogue import CATALOGUE
 
 from servers import stop_process_group
 from servers import wait_for

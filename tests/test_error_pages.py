@@ -19,8 +19,8 @@ from flask import abort
 from flask import render_template
 from flask import stream_with_context
 from flask_prodguard import ProdGuard
-from flask_prodguard.safety import StreamAborted
 from flask_prodguard.testing import capture_events
+from flask_prodguard.wsgi.streaming import StreamAborted
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.exceptions import Unauthorized

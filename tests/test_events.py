@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from flask_prodguard import ProdGuard
-from flask_prodguard import events as events_module
-from flask_prodguard.events import CATALOGUE
+from flask_prodguard.events import emitter as events_module
+from flask_prodguard.events.catalogue import CATALOGUE
 
 from conftest import build_app
 from conftest import no_logging_configured
@@ -118,7 +118,7 @@ def test_field_names_do_not_clash_with_log_records() -> None:
 
 def test_long_values_are_capped() -> None:
     """Strings longer than the cap are cut and marked."""
-    from flask_prodguard.processors import sanitise_text
+    from flask_prodguard.events.processors import sanitise_text
 
     text = sanitise_text("a" * 10_000)
     assert len(text) < 2100 and text.endswith("more characters]")
@@ -129,7 +129,7 @@ def test_each_failing_destination_reported_once(
     tmp_path: Any, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two failing destinations are both reported; a recovered one is reported again."""
-    from flask_prodguard import output
+    from flask_prodguard.events import output
 
     monkeypatch.setattr(output.default_handler, "_failing", set())
     full = build_app(

@@ -12,9 +12,9 @@ from flask_prodguard import AlreadyRegisteredError
 from flask_prodguard import ProdGuard
 from flask_prodguard import UnsafeDeploymentError
 from flask_prodguard.checks import REGISTRY
-from flask_prodguard.middleware import GuardMiddleware
 from flask_prodguard.policy import Strictness
 from flask_prodguard.testing import capture_events
+from flask_prodguard.wsgi.middleware import GuardMiddleware
 
 from conftest import build_app
 from conftest import names

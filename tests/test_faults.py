@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import structlog
 from flask_prodguard import ProdGuard
-from flask_prodguard import output
+from flask_prodguard.events import output
 from flask_prodguard.testing import capture_events
 
 from conftest import build_app
@@ -237,7 +237,7 @@ def test_log_filter_raising_a_hostile_exception_leaves_the_net_whole(
 ) -> None:
     """A filter on the security logger raising an unprintable error: still the generic 500."""
     from flask import Response
-    from flask_prodguard import events
+    from flask_prodguard.events import emitter as events
 
     class Hostile(logging.Filter):
         def filter(self, record: logging.LogRecord) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_prodguard import ProdGuard
-from flask_prodguard.catalogue import DEBUGGER_PROBE
-from flask_prodguard.flood import OVERFLOW_CLIENT
-from flask_prodguard.flood import FloodControl
+from flask_prodguard.events.catalogue import DEBUGGER_PROBE
+from flask_prodguard.events.flood import OVERFLOW_CLIENT
+from flask_prodguard.events.flood import FloodControl
 from flask_prodguard.testing import capture_events
 
 from conftest import build_app

@@ -29,13 +29,13 @@ import pytest
 from flask import Flask
 from flask import Response
 from flask_prodguard import ProdGuard
-from flask_prodguard.errors import exception_fields
-from flask_prodguard.errors import exception_message
-from flask_prodguard.errors import qualified_name
-from flask_prodguard.errors import traceback_frames
-from flask_prodguard.processors import MAX_STRING_LENGTH
-from flask_prodguard.safety import StreamAborted
+from flask_prodguard.events.failures import exception_fields
+from flask_prodguard.events.failures import exception_message
+from flask_prodguard.events.failures import qualified_name
+from flask_prodguard.events.failures import traceback_frames
+from flask_prodguard.events.processors import MAX_STRING_LENGTH
 from flask_prodguard.testing import capture_events
+from flask_prodguard.wsgi.streaming import StreamAborted
 from werkzeug.test import EnvironBuilder
 
 DSN = "postgresql://app:hunter2@db/prod"

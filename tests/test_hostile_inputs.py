@@ -4,7 +4,7 @@ Hypothesis generates WSGI environs as servers pass them (every byte class as
 latin-1 text: NUL, C0 and C1 controls, DEL, high bytes, invalid and overlong
 UTF-8, CRLF; Unicode format characters, spaces and separators; lone
 surrogates in JSON bodies; percent-encodings single, double and mixed-case;
-lengths beyond :data:`flask_prodguard.processors.MAX_STRING_LENGTH`; debugger
+lengths beyond :data:`flask_prodguard.events.processors.MAX_STRING_LENGTH`; debugger
 probes in every spelling) and hostile app behaviour (exceptions whose
 ``__str__``/``__repr__`` raise or return huge or non-str values, huge and
 cyclic chains, hostile notes and file names, handlers that leak the exception
@@ -80,13 +80,13 @@ from flask import jsonify
 from flask import render_template_string
 from flask import request
 from flask_prodguard import UnsafeDeploymentError
-from flask_prodguard.catalogue import COMMON_FIELDS
-from flask_prodguard.errors import ERROR_ID_KEY
-from flask_prodguard.output import PRESETS
-from flask_prodguard.output import SECURITY_LOGGER_NAME
-from flask_prodguard.output import event_from_record
-from flask_prodguard.output import render_line
-from flask_prodguard.processors import MAX_STRING_LENGTH
+from flask_prodguard.events.catalogue import COMMON_FIELDS
+from flask_prodguard.events.output import PRESETS
+from flask_prodguard.events.output import SECURITY_LOGGER_NAME
+from flask_prodguard.events.output import event_from_record
+from flask_prodguard.events.output import render_line
+from flask_prodguard.events.processors import MAX_STRING_LENGTH
+from flask_prodguard.keys import ERROR_ID_KEY
 from flask_prodguard.testing import capture_events
 from flask_prodguard.testing import event_validator
 from hypothesis import HealthCheck

@@ -7,7 +7,7 @@ encoding, is replaced by the generic page with its error id and a
 A custom page that carries none of that is served exactly as the app built
 it. ``report`` changes no response and reports; ``off`` does nothing.
 
-Three parts: the detector, :func:`flask_prodguard.leaks.find_leak`, on bodies
+Three parts: the detector, :func:`flask_prodguard.wsgi.leaks.find_leak`, on bodies
 (every leak shape, ordinary pages, hostile exceptions, worst-case bodies);
 guarded apps in process (each way an app leaks, streams, the false-alarm
 suite of ordinary custom pages); gunicorn serving a leaky app.
@@ -41,19 +41,19 @@ from flask import send_file
 from flask import session
 from flask import stream_with_context
 from flask_prodguard import ProdGuard
-from flask_prodguard import leaks
-from flask_prodguard.leaks import EXCEPTION_MESSAGE
-from flask_prodguard.leaks import JSON_FRAMES
-from flask_prodguard.leaks import SCAN_LIMIT
-from flask_prodguard.leaks import SOURCE_LOCATION
-from flask_prodguard.leaks import TRACEBACK
-from flask_prodguard.leaks import URL_CREDENTIALS
-from flask_prodguard.leaks import find_leak
 from flask_prodguard.policy import Action
 from flask_prodguard.policy import Condition
 from flask_prodguard.policy import Strictness
 from flask_prodguard.policy import action_for
 from flask_prodguard.testing import event_validator
+from flask_prodguard.wsgi import leaks
+from flask_prodguard.wsgi.leaks import EXCEPTION_MESSAGE
+from flask_prodguard.wsgi.leaks import JSON_FRAMES
+from flask_prodguard.wsgi.leaks import SCAN_LIMIT
+from flask_prodguard.wsgi.leaks import SOURCE_LOCATION
+from flask_prodguard.wsgi.leaks import TRACEBACK
+from flask_prodguard.wsgi.leaks import URL_CREDENTIALS
+from flask_prodguard.wsgi.leaks import find_leak
 from jinja2 import Environment
 from werkzeug.debug.tbtools import DebugTraceback
 

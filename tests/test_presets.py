@@ -20,8 +20,8 @@ import pytest
 from flask import Flask
 from flask_prodguard import ConfigurationError
 from flask_prodguard import ProdGuard
-from flask_prodguard import output
-from flask_prodguard.processors import MAX_STRING_LENGTH
+from flask_prodguard.events import output
+from flask_prodguard.events.processors import MAX_STRING_LENGTH
 from flask_prodguard.testing import capture_events
 from werkzeug.test import Client
 

@@ -10,10 +10,10 @@ from flask import Flask
 from flask_prodguard import ProdGuard
 from flask_prodguard.config import KEYS
 from flask_prodguard.config import load_settings
+from flask_prodguard.events.processors import MAX_STRING_LENGTH
+from flask_prodguard.events.processors import Redactor
+from flask_prodguard.events.processors import sanitise_text
 from flask_prodguard.exceptions import ConfigurationError
-from flask_prodguard.processors import MAX_STRING_LENGTH
-from flask_prodguard.processors import Redactor
-from flask_prodguard.processors import sanitise_text
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings

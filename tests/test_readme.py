@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask_prodguard.catalogue import CATALOGUE
 from flask_prodguard.config import KEYS
+from flask_prodguard.events.catalogue import CATALOGUE
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 CI_RUN = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()

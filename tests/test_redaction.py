@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from flask_prodguard import ConfigurationError
 from flask_prodguard import ProdGuard
-from flask_prodguard.errors import traceback_frames
-from flask_prodguard.processors import REDACTED
-from flask_prodguard.processors import Redactor
-from flask_prodguard.processors import sanitise_text
+from flask_prodguard.events.failures import traceback_frames
+from flask_prodguard.events.processors import REDACTED
+from flask_prodguard.events.processors import Redactor
+from flask_prodguard.events.processors import sanitise_text
 from flask_prodguard.testing import capture_events
 from hypothesis import given
 from hypothesis import settings

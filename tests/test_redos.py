@@ -35,15 +35,15 @@ from typing import Any
 import flask_prodguard
 import pytest
 import re2
-from flask_prodguard.events import summarise
-from flask_prodguard.output import PRESETS
-from flask_prodguard.output import SECURITY_LOGGER_NAME
-from flask_prodguard.output import render_line
-from flask_prodguard.processors import MAX_STRING_LENGTH
-from flask_prodguard.processors import Redactor
-from flask_prodguard.processors import escape_surrogates
-from flask_prodguard.processors import sanitise_text
-from flask_prodguard.serving import ServerJSONFormatter
+from flask_prodguard.events.emitter import summarise
+from flask_prodguard.events.output import PRESETS
+from flask_prodguard.events.output import SECURITY_LOGGER_NAME
+from flask_prodguard.events.output import render_line
+from flask_prodguard.events.processors import MAX_STRING_LENGTH
+from flask_prodguard.events.processors import Redactor
+from flask_prodguard.events.processors import escape_surrogates
+from flask_prodguard.events.processors import sanitise_text
+from flask_prodguard.tools.serving import ServerJSONFormatter
 
 from servers import READY_TIMEOUT
 from servers import connect
@@ -86,58 +86,58 @@ class Reviewed:
 #: Request-facing entries must be linear by construction: one character class
 #: or a fixed-width literal.
 REVIEWED_RE: dict[tuple[str, str, str], Reviewed] = {
-    ("cli.py", "_rule_name", "'[A-Za-z0-9]+'"): Reviewed(
+    ("tools/cli.py", "_rule_name", "'[A-Za-z0-9]+'"): Reviewed(
         "check titles from the registry (code), never request text; one class"
     ),
     ("config.py", "_parse", "item"): Reviewed(
         "compiled, never matched: tells a Python-only pattern apart in the RE2 error"
     ),
-    ("deploy.py", "_NAME", "'[A-Za-z0-9][A-Za-z0-9_.-]{0,63}'"): Reviewed(
+    ("tools/deploy.py", "_NAME", "'[A-Za-z0-9][A-Za-z0-9_.-]{0,63}'"): Reviewed(
         "the operator's `deploy` arguments, never request text"
     ),
     (
-        "deploy.py",
+        "tools/deploy.py",
         "_HOST",
         "'[A-Za-z0-9.-]+|\\\\[[0-9A-Fa-f:.]+\\\\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*'",
     ): Reviewed("the operator's `deploy` arguments, never request text"),
     (
-        "deploy.py",
+        "tools/deploy.py",
         "_IMPORT",
         "'[A-Za-z_][\\\\w.]*(?::[A-Za-z_]\\\\w*(?:\\\\(.*\\\\))?)?'",
     ): Reviewed("the operator's `deploy` arguments, never request text"),
     (
-        "deploy.py",
+        "tools/deploy.py",
         "_SERVER_NAME",
         "'[A-Za-z0-9_.*~^$:\\\\[\\\\]-]+(?: [A-Za-z0-9_.*~^$:\\\\[\\\\]-]+)*'",
     ): Reviewed("the operator's `deploy` arguments, never request text"),
     (
-        "deploy.py",
+        "tools/deploy.py",
         "_LISTEN",
         "'(?:(?:[A-Za-z0-9.-]+|\\\\[[0-9A-Fa-f:.]+\\\\]):)?[0-9]{1,5}'",
     ): Reviewed("the operator's `deploy` arguments, never request text"),
-    ("deploy.py", "_USER", "'[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]+'"): Reviewed(
+    ("tools/deploy.py", "_USER", "'[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]+'"): Reviewed(
         "the operator's `deploy` arguments, never request text"
     ),
-    ("deploy.py", "_PLAIN_WORD", "'[A-Za-z0-9_./@+,:=-]+'"): Reviewed(
+    ("tools/deploy.py", "_PLAIN_WORD", "'[A-Za-z0-9_./@+,:=-]+'"): Reviewed(
         "the operator's `deploy` arguments, never request text"
     ),
-    ("deploy.py", "_default_name", "'[^A-Za-z0-9_.-]+'"): Reviewed(
+    ("tools/deploy.py", "_default_name", "'[^A-Za-z0-9_.-]+'"): Reviewed(
         "the operator's app module name, never request text; one class"
     ),
-    ("events.py", "_VALID_REQUEST_ID", "'[A-Za-z0-9._:+/=\\\\-]{1,128}'"): Reviewed(
+    ("events/emitter.py", "_VALID_REQUEST_ID", "'[A-Za-z0-9._:+/=\\\\-]{1,128}'"): Reviewed(
         "a request header, but fullmatch of one class bounded to 128: linear", True
     ),
-    ("middleware.py", "_HEX_ESCAPE", "'%[0-9a-f]{2}'"): Reviewed(
+    ("wsgi/middleware.py", "_HEX_ESCAPE", "'%[0-9a-f]{2}'"): Reviewed(
         "the request path, but a fixed-width literal: linear", True
     ),
-    ("processors.py", "_UNSAFE", "f'[{_UNSAFE_CLASS}]'"): Reviewed(
+    ("events/processors.py", "_UNSAFE", "f'[{_UNSAFE_CLASS}]'"): Reviewed(
         "every event string, but one character class: linear", True
     ),
-    ("processors.py", "_SURROGATE", "'[\\ud800-\\udfff]'"): Reviewed(
+    ("events/processors.py", "_SURROGATE", "'[\\ud800-\\udfff]'"): Reviewed(
         "every event string, but one character class: linear", True
     ),
     (
-        "scan.py",
+        "tools/scan.py",
         "_IGNORE",
         "'#\\\\s*prodguard:\\\\s*ignore(?:\\\\[([A-Z0-9, ]+)\\\\])?'",
     ): Reviewed("source files the operator scans, never request text"),
@@ -333,10 +333,10 @@ def test_the_hang_test_covers_the_redaction_patterns() -> None:
     """The pattern list holds the redaction patterns and the escaping classes."""
     names = {name for name, _ in request_facing_patterns()}
     for needed in (
-        "flask_prodguard.processors._NAME_VALUE",
-        "flask_prodguard.processors._FREE_TEXT",
-        "flask_prodguard.processors._MAYBE_SECRET",
-        "processors.py:_UNSAFE",
+        "flask_prodguard.events.processors._NAME_VALUE",
+        "flask_prodguard.events.processors._FREE_TEXT",
+        "flask_prodguard.events.processors._MAYBE_SECRET",
+        "events/processors.py:_UNSAFE",
         "Redactor(extra_keys)._name_value",
         "Redactor.extra_patterns[0]",
     ):
@@ -484,7 +484,7 @@ def test_every_request_facing_pattern_is_fast_on_worst_shapes(length: int) -> No
 
 def build_redactors() -> dict[str, Redactor]:
     """The redactors the guard builds: the events', one with extra settings, serve's two."""
-    from flask_prodguard.events import TRUSTED_FIELDS
+    from flask_prodguard.events.emitter import TRUSTED_FIELDS
 
     return {
         "events": Redactor(

@@ -24,7 +24,7 @@ from flask import jsonify
 from flask import render_template_string
 from flask import request
 from flask_prodguard import ProdGuard
-from flask_prodguard.events import summarise
+from flask_prodguard.events.emitter import summarise
 
 from conftest import SAFE_SETTINGS
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from flask_prodguard.scan import scan_paths
-from flask_prodguard.scan import scan_source
+from flask_prodguard.tools.scan import scan_paths
+from flask_prodguard.tools.scan import scan_source
 
 CORPUS = Path(__file__).resolve().parent / "scan_corpus"
 SARIF_SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-2.1.0-rtm.5.json"

@@ -34,10 +34,10 @@ from typing import Any
 import pytest
 from flask_prodguard import ProdGuard
 from flask_prodguard.exceptions import UnsafeDeploymentError
-from flask_prodguard.serving import default_workers
-from flask_prodguard.serving import gunicorn_options
-from flask_prodguard.serving import serve
 from flask_prodguard.testing import event_validator
+from flask_prodguard.tools.serving import default_workers
+from flask_prodguard.tools.serving import gunicorn_options
+from flask_prodguard.tools.serving import serve
 
 from conftest import build_app
 from servers import READY_TIMEOUT
@@ -637,7 +637,7 @@ def test_cli_and_serve_default_to_loopback() -> None:
     """The serve command binds 127.0.0.1:8000 unless told otherwise, and so does serve()."""
     import inspect
 
-    from flask_prodguard.cli import serve_command
+    from flask_prodguard.tools.cli import serve_command
 
     bind = next(p for p in serve_command.params if p.name == "bind")
     assert bind.default == "127.0.0.1:8000"
@@ -701,10 +701,10 @@ def test_serve_waitress_never_exposes_tracebacks(monkeypatch: pytest.MonkeyPatch
         return FakeServer()
 
     monkeypatch.setattr(waitress.server, "create_server", fake_create_server)
-    import flask_prodguard.serving
+    import flask_prodguard.tools.serving
 
     monkeypatch.setattr(
-        flask_prodguard.serving, "_run_until_drained", lambda server: server.run()
+        flask_prodguard.tools.serving, "_run_until_drained", lambda server: server.run()
     )
     # Keep this process's logging as it is: serve() configures the server loggers.
     monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)
@@ -826,7 +826,7 @@ def _python_without(
 CHOOSE = """\
 import json
 from flask_prodguard.exceptions import ConfigurationError
-from flask_prodguard.serving import choose_server
+from flask_prodguard.tools.serving import choose_server
 result = {}
 for requested in ("gunicorn", "waitress", "auto"):
     try:
@@ -874,7 +874,7 @@ def test_cli_with_gunicorn_missing_exits_2_with_the_pip_command(tmp_path: Path) 
 
 def test_server_access_lines_are_redacted_and_escaped() -> None:
     """gunicorn access fields go through the guard's redaction: no token, no raw ESC."""
-    from flask_prodguard.serving import ServerJSONFormatter
+    from flask_prodguard.tools.serving import ServerJSONFormatter
 
     atoms = {
         "h": "198.51.100.4",

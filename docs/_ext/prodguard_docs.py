@@ -3,7 +3,7 @@
 - ``prodguard-config``: the ``PRODGUARD_*`` keys, from ``flask_prodguard.config``.
 - ``prodguard-policy``: the policy table, from ``flask_prodguard.policy.POLICY``.
 - ``prodguard-fields``: the fields every event (and every request event) has.
-- ``prodguard-events``: the event catalogue, from ``flask_prodguard.catalogue``.
+- ``prodguard-events``: the event catalogue, from ``flask_prodguard.events.catalogue``.
 - ``prodguard-checks``: the deployment checks, from the check registry.
 - ``prodguard-command``: runs a command while the docs are built and shows it
   with its real output; a different exit status than expected fails the build.
@@ -31,10 +31,10 @@ from typing import Any
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
-from flask_prodguard import catalogue
 from flask_prodguard import checks
 from flask_prodguard import config
 from flask_prodguard import policy
+from flask_prodguard.events import catalogue
 from sphinx.application import Sphinx
 from sphinx.pycode import ModuleAnalyzer
 from sphinx.util.docutils import SphinxDirective

@@ -5,7 +5,7 @@ into ``--output DIR``) that runs the app the way ``flask prodguard serve``
 does, so the safe defaults travel into production:
 
 - ``gunicorn``: a ``gunicorn.conf.py`` that takes its settings from
-  :func:`flask_prodguard.serving.gunicorn_options` when gunicorn starts: no
+  :func:`flask_prodguard.tools.serving.gunicorn_options` when gunicorn starts: no
   reloader, gunicorn's own proxy trust off (``forwarded_allow_ips = ""``; the
   guard's ProxyFix is the only place ``X-Forwarded-*`` is believed), the
   server's logs as JSON lines, no control socket;
@@ -286,7 +286,7 @@ def render_gunicorn(settings: DeploySettings) -> str:
     lines += _header("gunicorn", settings, "#")
     lines += [
         "",
-        f"from flask_prodguard.serving import {names}",
+        f"from flask_prodguard.tools.serving import {names}",
         "",
         f"wsgi_app = {_py(gunicorn_app(settings.app, settings.directory))}",
         f"chdir = {_py(str(settings.directory))}",

@@ -39,14 +39,10 @@ from urllib.parse import unquote_to_bytes
 import re2
 from werkzeug.exceptions import HTTPException
 
-from .processors import has_url_credentials
+from ..events.processors import has_url_credentials
 
 #: How many bytes of a 5xx body are inspected (and held back, for a stream).
 SCAN_LIMIT = 64 * 1024
-
-#: Environ key holding the exception a response is being made for (set when
-#: Flask hands it to an error handler or reports it as unhandled).
-HANDLED_EXCEPTION_KEY = "prodguard.handled_exception"
 
 #: The kinds of leak :func:`find_leak` reports (the ``leak`` field of
 #: ``prodguard.error.traceback_scrubbed``).

@@ -1,35 +1,26 @@
-"""The safety net around the WSGI app: nothing escapes, nothing leaks.
+"""Passing a response on under the safety net: held headers, guarded bodies.
 
-Flask's own handling covers exceptions in views. What escapes it (an exception
-in an error handler, in the 500 handler, in ``after_request`` or teardown, in
-middleware inside the guard, an ``OSError`` that gunicorn would turn into a
-dropped connection, a body that fails while the server iterates it) reaches
-the server, which answers with its own page, logs its own raw traceback, or
-drops the connection. The net catches it:
+The server's ``start_response`` is called only once the body has something
+to send (:class:`HeldResponse`), so a failure before the first byte can still
+be answered with the complete generic 500. A body that fails once part of it
+was sent is aborted (:exc:`StreamAborted`: the server closes the connection,
+so a chunked response lacks its terminator and the client can tell), with a
+``prodguard.error.stream_aborted`` event; the exception the server logs carries
+only the error id.
 
-- before the body started, the client gets the complete generic 500 (the
-  server's ``start_response`` is called only once the body has something to
-  send, so it can still be given the generic page instead);
-- once part of a streamed body was sent, the response is aborted (an
-  exception the server turns into a closed connection, so a chunked response
-  lacks its terminator and the client can tell), with a
-  ``prodguard.error.stream_aborted`` event; the exception the server logs
-  carries only the error id.
+Only a body that cannot fail half-way skips the body wrapper
+(:func:`cannot_fail`): bytes in a list or tuple (what Werkzeug builds for
+``return "text"``), and the server's own file wrapper, whose ``sendfile``
+path must stay. A generator never does, whatever headers it comes with.
 
-Only a body that cannot fail half-way skips the net's body wrapper: bytes in
-a list or tuple (what Werkzeug builds for ``return "text"``), and a file
-wrapper, whose server-side ``sendfile`` path must stay. A generator never
-does, whatever headers it comes with.
-
-``BaseException`` that is not an ``Exception`` (``SystemExit`` from argparse
-in a view, ``KeyboardInterrupt``, ``GeneratorExit``, a greenlet kill) gets
-the same event and the same answer; then, where it may be a stop of the
-server's own, it goes on once the answer is handed over (see
-:func:`continuing_stop`). A ``GeneratorExit`` that the server throws into the
+``SystemExit``, ``KeyboardInterrupt`` and ``GeneratorExit`` get the rules of
+:func:`continuing_stop`: where a stop may be the server's own, it goes on once
+the answer is handed over. A ``GeneratorExit`` that the server throws into the
 net's own body wrapper when it closes it early (the client went away) is
 normal, and passes through untouched.
 
-Under ``report`` the net reports and re-raises: responses do not change.
+What a failure is answered with, and the event it gets, is
+:class:`flask_prodguard.wsgi.errors.SafetyNet`'s business.
 """
 
 from __future__ import annotations
@@ -44,22 +35,15 @@ from typing import Any
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import ClosingIterator
 
-from . import catalogue
-from .errors import REPORTED_KEY
-from .errors import STOPS
-from .errors import detach
-from .errors import error_id_for
-from .errors import exception_fields
-from .errors import qualified_name
-from .policy import Action
-from .policy import Condition
+from ..events.failures import STOPS
+from ..events.failures import detach
+from ..keys import error_id_for
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIEnvironment
 
-    from .errors import ErrorPages
-    from .state import GuardState
+    from .errors import SafetyNet
 
 _RESPONSE_CLOSE = Response.close
 _SYSTEM_EXIT_CODE = SystemExit.__dict__["code"]
@@ -193,99 +177,6 @@ def bare_stop(stop: BaseException) -> BaseException:
     if isinstance(stop, KeyboardInterrupt):
         return KeyboardInterrupt()
     return detach(stop)
-
-
-class SafetyNet:
-    """Turns failures outside Flask's own handling into generic responses."""
-
-    def __init__(self, state: GuardState, pages: ErrorPages) -> None:
-        self.state = state
-        self.pages = pages
-        action = state.action(Condition.ERROR_RESPONSE)
-        #: Whether the net acts (report only reports).
-        self.active = action is not Action.IGNORE
-        self.fix = action is Action.FIX
-
-    def escaped(
-        self, environ: WSGIEnvironment, response: HeldResponse, error: BaseException
-    ) -> Iterable[bytes]:
-        """``error`` escaped the app: the generic 500 (or ``error`` raised again).
-
-        Raised again unchanged under ``report``. When part of the response was
-        already sent (through the legacy ``write()`` callable) nothing can
-        replace it: :exc:`StreamAborted` is raised instead. A stop that must
-        go on is raised once the page is handed over.
-        """
-        # If the view's exception was reported, this one came from handling it.
-        stage = "error_handler" if environ.get(REPORTED_KEY) else "wsgi"
-        stop = self.report(error, environ, stage)
-        self.pass_on_unchanged(error, stop)
-        if response.sent:
-            if stop is not None:
-                raise bare_stop(stop) from None
-            raise StreamAborted.for_request(environ) from None
-        page = self.generic_500(environ, response.server_start_response)
-        return page if stop is None else answer_then_stop(page, bare_stop(stop))
-
-    def pass_on_unchanged(self, error: BaseException, stop: BaseException | None) -> None:
-        """Under ``report``, raise ``error`` as it came; return when the net acts.
-
-        A stop that arrived while ``error`` was read goes on instead.
-        """
-        if self.fix:
-            return
-        if stop is not None and stop is not error:
-            raise bare_stop(stop) from None
-        raise error
-
-    def report(
-        self, error: BaseException, environ: WSGIEnvironment, stage: str
-    ) -> BaseException | None:
-        """Emit ``prodguard.error.unhandled``; return the stop that must go on, if any.
-
-        The stop is ``error`` or one that arrived while it was read (see
-        :func:`continuing_stop`).
-        """
-        environ[REPORTED_KEY] = True
-        return self._emit(catalogue.ERROR_UNHANDLED, error, environ, stage=stage)
-
-    def aborted(self, error: BaseException, environ: WSGIEnvironment) -> BaseException | None:
-        """Emit ``prodguard.error.stream_aborted``; return the stop that must go on, if any."""
-        return self._emit(catalogue.ERROR_STREAM_ABORTED, error, environ)
-
-    def _emit(
-        self,
-        spec: catalogue.EventSpec,
-        error: BaseException,
-        environ: WSGIEnvironment,
-        **extra: Any,
-    ) -> BaseException | None:
-        arrived: BaseException | None = None
-        try:
-            fields = exception_fields(error)
-        except STOPS as interrupt:
-            # A signal while the exception was read, or a __repr__ raising one:
-            # the event still goes out, with what can be read without code.
-            arrived = interrupt
-            fields = {
-                "exception_type": qualified_name(type(error)),
-                "exception_message": "<not read: interrupted>",
-                "traceback": [],
-            }
-        try:
-            self.state.emit(spec, environ, error_id=error_id_for(environ), **fields, **extra)
-        except Exception:  # noqa: BLE001, S110 - emit() must not raise; if it does, the net holds
-            pass
-        stop = continuing_stop(error, environ)
-        if stop is None and arrived is not None:
-            stop = continuing_stop(arrived, environ)
-        return stop
-
-    def generic_500(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
-        """The generic 500, sent through the server's own ``start_response``."""
-        return self.pages.response(500, environ)(environ, start_response)
 
 
 def answer_then_stop(page: Iterable[bytes], stop: BaseException) -> Iterator[bytes]:

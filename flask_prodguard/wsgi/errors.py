@@ -25,10 +25,8 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from collections import deque
 from collections.abc import Callable
-from types import TracebackType
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -36,54 +34,37 @@ from flask import got_request_exception
 from flask import request
 from werkzeug.exceptions import HTTPException
 
-from . import catalogue
+from ..events import catalogue
+from ..events.failures import STOPS
+from ..events.failures import converted_text
+from ..events.failures import exception_fields
+from ..events.failures import exception_message
+from ..events.failures import qualified_name
+from ..keys import CONSOLE_KEY
+from ..keys import ERROR_ID_KEY
+from ..keys import HANDLED_EXCEPTION_KEY
+from ..keys import PROBE_KEY
+from ..keys import PROBE_STATUSES
+from ..keys import REPORTED_KEY
+from ..keys import error_id_for
+from ..policy import Action
+from ..policy import Condition
 from .pages import error_response
 from .pages import standard_description
 from .pages import standard_title
-from .policy import Action
-from .policy import Condition
-from .processors import MAX_STRING_LENGTH
+from .streaming import StreamAborted
+from .streaming import answer_then_stop
+from .streaming import bare_stop
+from .streaming import continuing_stop
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
     from werkzeug.wrappers import Response
 
-    from .state import GuardState
-
-#: Environ key holding the error id of a failed request.
-ERROR_ID_KEY = "prodguard.error_id"
-#: Environ key set when the request was reported as a debugger probe.
-PROBE_KEY = "prodguard.probe"
-#: Environ key set once an unhandled exception of the request was reported.
-REPORTED_KEY = "prodguard.error_reported"
-#: Environ key set on a request for the debugger console's path: the app's
-#: answer tells whether it is a probe.
-CONSOLE_KEY = "prodguard.console_path"
-#: Statuses that make a request for the console's path a probe: the app has no
-#: route for it (404), or none for its method (405).
-PROBE_STATUSES = ("404", "405")
-
-
-def error_id_for(environ: dict[str, Any]) -> str:
-    """The error id of this request, made on first use."""
-    error_id = environ.get(ERROR_ID_KEY)
-    if error_id is None:
-        error_id = environ[ERROR_ID_KEY] = uuid.uuid4().hex[:16]
-    return str(error_id)
-
-
-def exception_fields(error: BaseException) -> dict[str, Any]:
-    """The fields an error event gives an exception: type, message, traceback.
-
-    Safe on hostile exceptions (see :func:`traceback_frames`); the message is
-    read once, for the event and the first entry of its traceback.
-    """
-    chain = traceback_frames(error)
-    return {
-        "exception_type": chain[0]["exception_type"],
-        "exception_message": chain[0]["exception_message"],
-        "traceback": chain,
-    }
+    from ..state import GuardState
+    from .streaming import HeldResponse
 
 
 def report_unhandled(
@@ -197,8 +178,6 @@ def install_error_handling(app: Flask, state: GuardState) -> ErrorPages:
     pages = ErrorPages(app, state)
     action = state.action(Condition.ERROR_RESPONSE)
 
-    from .leaks import HANDLED_EXCEPTION_KEY
-
     def on_exception(sender: Flask, exception: BaseException, **extra: Any) -> None:
         # The exception the 500 page is made for: the leak check compares with it.
         request.environ[HANDLED_EXCEPTION_KEY] = exception
@@ -272,7 +251,6 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
     """
     from werkzeug.exceptions import InternalServerError
 
-    from .leaks import HANDLED_EXCEPTION_KEY
     from .leaks import HeldStream
     from .leaks import body_prefix
     from .leaks import callable_name
@@ -401,281 +379,94 @@ class _DropFlaskExceptionRecord(logging.Filter):
         return True
 
 
-# -- reading an exception ---------------------------------------------------------
-#
-# Everything the guard reads from an exception, it reads as if the object were
-# hostile: an ORM row whose __repr__ cannot lazy-load makes str(KeyError(row))
-# raise, an app's exception class may have a metaclass with a raising
-# __qualname__ or a property for __cause__, a message may be a gigabyte. The
-# attributes BaseException and type define in C are read through their own
-# descriptors (a subclass cannot override what that returns), text is capped
-# before anything is built from it, and a conversion that fails gives a
-# placeholder naming the types involved, never the failure's own message.
-#
-# What is caught: every Exception and every BaseException except SystemExit and
-# KeyboardInterrupt. Those two are how a signal stops a process (gunicorn's
-# worker raises SystemExit from its SIGQUIT and SIGABRT handlers, Python raises
-# KeyboardInterrupt on SIGINT), and a signal can arrive while a __repr__ runs:
-# they go on, and the safety net treats them as stops. Any other BaseException
-# raised by a __str__ or __repr__ (GeneratorExit, a custom class, a greenlet
-# kill that lands while a repr lazy-loads under gevent) is the conversion
-# failing: the request is already failing and ends with the generic 500.
+class SafetyNet:
+    """Turns failures outside Flask's own handling into generic responses."""
 
-#: Longest text kept from one exception message, note or name (the event's cap).
-TEXT_LIMIT = MAX_STRING_LENGTH
-#: Longest type or module name kept.
-NAME_LIMIT = 200
-#: Exceptions of a chain (``__cause__``/``__context__``) that are read.
-MAX_CHAIN = 10
-#: Notes (``add_note``) read from one exception.
-MAX_NOTES = 10
-#: Arguments shown in the message of an exception with several.
-_MAX_ARGS = 20
-#: BaseException subclasses that a conversion never swallows (see above).
-STOPS = (SystemExit, KeyboardInterrupt)
+    def __init__(self, state: GuardState, pages: ErrorPages) -> None:
+        self.state = state
+        self.pages = pages
+        action = state.action(Condition.ERROR_RESPONSE)
+        #: Whether the net acts (report only reports).
+        self.active = action is not Action.IGNORE
+        self.fix = action is Action.FIX
 
-_ARGS = BaseException.__dict__["args"]
-_TRACEBACK = BaseException.__dict__["__traceback__"]
-_CAUSE = BaseException.__dict__["__cause__"]
-_CONTEXT = BaseException.__dict__["__context__"]
-_SUPPRESS_CONTEXT = BaseException.__dict__["__suppress_context__"]
-_INSTANCE_DICT = BaseException.__dict__["__dict__"]
-_QUALNAME = type.__dict__["__qualname__"]
-_MODULE = type.__dict__["__module__"]
-_BASE_STR = BaseException.__str__
-_KEY_ERROR_STR = KeyError.__str__
+    def escaped(
+        self, environ: WSGIEnvironment, response: HeldResponse, error: BaseException
+    ) -> Iterable[bytes]:
+        """``error`` escaped the app: the generic 500 (or ``error`` raised again).
 
+        Raised again unchanged under ``report``. When part of the response was
+        already sent (through the legacy ``write()`` callable) nothing can
+        replace it: :exc:`StreamAborted` is raised instead. A stop that must
+        go on is raised once the page is handed over.
+        """
+        # If the view's exception was reported, this one came from handling it.
+        stage = "error_handler" if environ.get(REPORTED_KEY) else "wsgi"
+        stop = self.report(error, environ, stage)
+        self.pass_on_unchanged(error, stop)
+        if response.sent:
+            if stop is not None:
+                raise bare_stop(stop) from None
+            raise StreamAborted.for_request(environ) from None
+        page = self.generic_500(environ, response.server_start_response)
+        return page if stop is None else answer_then_stop(page, bare_stop(stop))
 
-def capped_text(text: str, limit: int = TEXT_LIMIT) -> str:
-    """``text`` as a plain ``str`` of at most ``limit`` characters, cut and marked.
+    def pass_on_unchanged(self, error: BaseException, stop: BaseException | None) -> None:
+        """Under ``report``, raise ``error`` as it came; return when the net acts.
 
-    Works on a ``str`` subclass without calling any of its methods.
-    """
-    if type(text) is str:
-        length = len(text)
-        if length <= limit:
-            return text
-    else:
-        length = str.__len__(text)
-        if length <= limit:
-            return str.__getitem__(text, slice(None))
-    kept = max(limit - 40, 0)  # room for the marker: the result stays within limit
-    return str.__getitem__(text, slice(kept)) + f"...[{length - kept} more characters]"
+        A stop that arrived while ``error`` was read goes on instead.
+        """
+        if self.fix:
+            return
+        if stop is not None and stop is not error:
+            raise bare_stop(stop) from None
+        raise error
 
+    def report(
+        self, error: BaseException, environ: WSGIEnvironment, stage: str
+    ) -> BaseException | None:
+        """Emit ``prodguard.error.unhandled``; return the stop that must go on, if any.
 
-def safe_text(value: object, limit: int = TEXT_LIMIT) -> str:
-    """``str(value)``, capped; a placeholder when the conversion fails."""
-    if type(value) is str:
-        return capped_text(value, limit)
-    return _converted(value, str, limit)
+        The stop is ``error`` or one that arrived while it was read (see
+        :func:`continuing_stop`).
+        """
+        environ[REPORTED_KEY] = True
+        return self._emit(catalogue.ERROR_UNHANDLED, error, environ, stage=stage)
 
+    def aborted(self, error: BaseException, environ: WSGIEnvironment) -> BaseException | None:
+        """Emit ``prodguard.error.stream_aborted``; return the stop that must go on, if any."""
+        return self._emit(catalogue.ERROR_STREAM_ABORTED, error, environ)
 
-def safe_repr(value: object, limit: int = TEXT_LIMIT) -> str:
-    """``repr(value)``, capped; a placeholder when the conversion fails."""
-    if type(value) is str:
-        # A long string is cut before its repr is built, not after.
-        if len(value) <= limit:
-            return capped_text(repr(value), limit)
-        cut = f"...[{len(value) - limit} more characters]"
-        return capped_text(repr(value[:limit]) + cut, limit)
-    return _converted(value, repr, limit)
+    def _emit(
+        self,
+        spec: catalogue.EventSpec,
+        error: BaseException,
+        environ: WSGIEnvironment,
+        **extra: Any,
+    ) -> BaseException | None:
+        arrived: BaseException | None = None
+        try:
+            fields = exception_fields(error)
+        except STOPS as interrupt:
+            # A signal while the exception was read, or a __repr__ raising one:
+            # the event still goes out, with what can be read without code.
+            arrived = interrupt
+            fields = {
+                "exception_type": qualified_name(type(error)),
+                "exception_message": "<not read: interrupted>",
+                "traceback": [],
+            }
+        try:
+            self.state.emit(spec, environ, error_id=error_id_for(environ), **fields, **extra)
+        except Exception:  # noqa: BLE001, S110 - emit() must not raise; if it does, the net holds
+            pass
+        stop = continuing_stop(error, environ)
+        if stop is None and arrived is not None:
+            stop = continuing_stop(arrived, environ)
+        return stop
 
-
-def _converted(value: object, convert: Callable[[object], str], limit: int) -> str:
-    try:
-        # str() and repr() raise TypeError for a result that is not a str.
-        text = convert(value)
-    except STOPS:
-        raise
-    except BaseException as failure:  # noqa: BLE001 - see the comment on STOPS
-        return (
-            f"<unprintable {qualified_name(type(value))}: {convert.__name__}() raised"
-            f" {qualified_name(type(failure))}>"
-        )
-    return capped_text(text, limit)
-
-
-def converted_text(
-    value: object, convert: Callable[[object], str] = str, limit: int = TEXT_LIMIT
-) -> str | None:
-    """``convert(value)`` capped, or ``None`` when the conversion fails."""
-    if type(value) is str and convert is str:
-        return capped_text(value, limit)
-    try:
-        return capped_text(convert(value), limit)
-    except STOPS:
-        raise
-    except BaseException:  # noqa: BLE001 - see the comment on STOPS
-        return None
-
-
-def detach(error: BaseException) -> BaseException:
-    """Clear ``error``'s arguments, traceback, cause and context, in place; return it.
-
-    For an exception that must be raised again towards a server that may log
-    it: nothing of the app goes with it.
-    """
-    _ARGS.__set__(error, ())
-    _TRACEBACK.__set__(error, None)
-    _CAUSE.__set__(error, None)
-    _CONTEXT.__set__(error, None)
-    _SUPPRESS_CONTEXT.__set__(error, True)
-    return error
-
-
-def exception_message(error: BaseException, limit: int = TEXT_LIMIT) -> str:
-    """``str(error)``, capped, never raising (but see :data:`STOPS`).
-
-    For the common classes the message is built from the capped arguments, as
-    ``BaseException.__str__`` and ``KeyError.__str__`` would, so a huge
-    argument is never copied whole.
-    """
-    try:
-        args = _ARGS.__get__(error)
-        method = type(error).__str__
-    except STOPS:
-        raise
-    except BaseException:  # noqa: BLE001 - a metaclass that fails: use str()
-        return safe_text(error, limit)
-    if method is _BASE_STR:
-        if not args:
-            return ""
-        if len(args) == 1:
-            return safe_text(args[0], limit)
-        return _tuple_text(args, limit)
-    if method is _KEY_ERROR_STR and len(args) == 1:
-        return safe_repr(args[0], limit)
-    return safe_text(error, limit)
-
-
-def _tuple_text(items: tuple[object, ...], limit: int) -> str:
-    """``repr(items)`` for a tuple of two or more, capped, item by item."""
-    parts: list[str] = []
-    length = 0
-    for item in items[:_MAX_ARGS]:
-        part = safe_repr(item, limit)
-        parts.append(part)
-        length += len(part) + 2
-        if length > limit:
-            break
-    else:
-        if len(items) > _MAX_ARGS:
-            parts.append(f"...[{len(items) - _MAX_ARGS} more]")
-    return capped_text("(" + ", ".join(parts) + ")", limit)
-
-
-def exception_notes(error: BaseException, limit: int = TEXT_LIMIT) -> list[str]:
-    """The notes added with ``add_note`` (at most :data:`MAX_NOTES`), capped.
-
-    Read from the instance's own dictionary, where ``add_note`` puts them; a
-    ``__notes__`` that is not a list or tuple is shown by its repr, as the
-    traceback module does.
-    """
-    try:
-        namespace = _INSTANCE_DICT.__get__(error)
-        notes = dict.get(namespace, "__notes__")
-    except STOPS:
-        raise
-    except BaseException:  # noqa: BLE001 - a hostile key in the instance dict
-        return ["<unreadable __notes__>"]
-    if notes is None:
-        return []
-    if type(notes) is not list and type(notes) is not tuple:
-        return [safe_repr(notes, limit)]
-    texts = [safe_text(note, limit) for note in notes[:MAX_NOTES]]
-    if len(notes) > MAX_NOTES:
-        texts.append(f"[{len(notes) - MAX_NOTES} more notes]")
-    return texts
-
-
-def qualified_name(cls: type) -> str:
-    """``module.Class``, or just ``Class`` for built-ins; never raises.
-
-    Read through ``type``'s own descriptors: a metaclass property for
-    ``__qualname__`` or ``__module__`` is not called, and a ``__module__``
-    that is not a string shows as ``<unknown>``.
-    """
-    # Keyed by id, holding the class: a metaclass may define __hash__.
-    known = _names.get(id(cls))
-    if known is not None and known[0] is cls:
-        return known[1]
-    try:
-        qualname = _QUALNAME.__get__(cls)
-        module = _MODULE.__get__(cls)
-    except STOPS:
-        raise
-    except BaseException:  # noqa: BLE001 - not a type, or no __module__ at all
-        return "<unknown>"
-    name = capped_text(qualname, NAME_LIMIT)
-    if issubclass(type(module), str):
-        module = capped_text(module, NAME_LIMIT)
-    else:
-        module = "<unknown>"
-    name = name if module == "builtins" else f"{module}.{name}"
-    if len(_names) < _MAX_NAMES:
-        _names[id(cls)] = (cls, name)
-    return name
-
-
-#: Qualified names already read (classes are rarely renamed; a few hundred kept).
-_names: dict[int, tuple[type, str]] = {}
-_MAX_NAMES = 512
-
-
-def _frames(tb: TracebackType | None, max_frames: int) -> list[dict[str, Any]]:
-    """File, line and function of each frame; the first and last halves of a long one."""
-    entries: list[TracebackType] = []
-    while tb is not None and len(entries) < max_frames:
-        entries.append(tb)
-        tb = tb.tb_next
-    if tb is not None:
-        # Longer than max_frames: keep walking with only the last half kept.
-        half = max_frames // 2
-        tail: deque[TracebackType] = deque(entries[half:], maxlen=max_frames - half)
-        del entries[half:]
-        while tb is not None:
-            tail.append(tb)
-            tb = tb.tb_next
-        entries.extend(tail)
-    frames = []
-    for entry in entries:
-        code = entry.tb_frame.f_code
-        filename, function = code.co_filename, code.co_name
-        if type(filename) is not str or type(function) is not str:
-            filename, function = capped_text(filename), capped_text(function, NAME_LIMIT)
-        frames.append({"file": filename, "line": entry.tb_lineno, "function": function})
-    return frames
-
-
-def traceback_frames(
-    error: BaseException, max_frames: int = 50, max_chain: int = MAX_CHAIN
-) -> list[dict[str, Any]]:
-    """The exception chain as structured frames: file, line, function. No locals.
-
-    One entry per exception of the chain (the exception, then its
-    ``__cause__`` or its unsuppressed ``__context__``, as a traceback shows
-    them), at most ``max_chain``, a cycle followed once: ``exception_type``,
-    ``exception_message``, ``frames`` and, when it has any, ``notes``. Frame
-    locals hold request objects, environs and secrets; they are never read.
-    Exception messages and notes go through redaction and sanitising like
-    every other field.
-    """
-    chain: list[dict[str, Any]] = []
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen and len(chain) < max_chain:
-        seen.add(id(current))
-        entry: dict[str, Any] = {
-            "exception_type": qualified_name(type(current)),
-            "exception_message": exception_message(current),
-            "frames": _frames(_TRACEBACK.__get__(current), max_frames),
-        }
-        notes = exception_notes(current)
-        if notes:
-            entry["notes"] = notes
-        chain.append(entry)
-        following = _CAUSE.__get__(current)
-        if following is None and not _SUPPRESS_CONTEXT.__get__(current):
-            following = _CONTEXT.__get__(current)
-        current = following
-    return chain
+    def generic_500(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """The generic 500, sent through the server's own ``start_response``."""
+        return self.pages.response(500, environ)(environ, start_response)

@@ -1,7 +1,7 @@
 """structlog processors of the security event pipeline.
 
 Processors are small callables ``(logger, method_name, event_dict) ->
-event_dict``; :mod:`flask_prodguard.events` composes them in this order:
+event_dict``; :mod:`flask_prodguard.events.emitter` composes them in this order:
 common fields, :class:`Redactor` (cap, redact, escape, in one pass over each
 value), alert hooks, rendering for the stdlib transport. Redaction runs on the
 raw values and escaping last, so no renderer ever sees a secret or a raw

@@ -17,17 +17,17 @@ from typing import Any
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import ServiceUnavailable
 
-from . import detect
-from .errors import CONSOLE_KEY
-from .errors import PROBE_KEY
-from .errors import PROBE_STATUSES
-from .events import REQUEST_ID_TOKENS_KEY
-from .events import end_request
-from .policy import Action
-from .policy import Condition
-from .safety import HeldResponse
-from .safety import cannot_fail
-from .safety import guarded_body
+from .. import detect
+from ..events.emitter import end_request
+from ..keys import CONSOLE_KEY
+from ..keys import PROBE_KEY
+from ..keys import PROBE_STATUSES
+from ..keys import REQUEST_ID_TOKENS_KEY
+from ..policy import Action
+from ..policy import Condition
+from .streaming import HeldResponse
+from .streaming import cannot_fail
+from .streaming import guarded_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
 
-    from .safety import SafetyNet
-    from .state import GuardState
+    from ..state import GuardState
+    from .errors import SafetyNet
 
 
 _HEX_ESCAPE = re.compile("%[0-9a-f]{2}")

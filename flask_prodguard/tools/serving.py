@@ -20,15 +20,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from . import catalogue
-from .checks import CheckContext
-from .checks import Finding
-from .checks import Severity
-from .checks import app_settings
-from .checks import run_checks
-from .exceptions import ConfigurationError
-from .exceptions import UnsafeDeploymentError
-from .processors import Redactor
+from ..checks import CheckContext
+from ..checks import Finding
+from ..checks import Severity
+from ..checks import app_settings
+from ..checks import run_checks
+from ..events import catalogue
+from ..events.processors import Redactor
+from ..exceptions import ConfigurationError
+from ..exceptions import UnsafeDeploymentError
 
 #: pip commands that install each server.
 INSTALL_HINT = {

@@ -15,22 +15,22 @@ from typing import Any
 
 import click
 
-from .alerting import TARGETS as ALERT_TARGETS
-from .alerting import Thresholds
-from .catalogue import CATALOGUE
-from .catalogue import COMMON_FIELDS
-from .catalogue import FIELDS
-from .catalogue import REQUEST_FIELDS
-from .catalogue import SCHEMA_VERSION
-from .catalogue import event_schema
-from .checks import DOCS_URL
-from .checks import REGISTRY
-from .checks import CheckContext
-from .checks import Finding
-from .checks import Severity
-from .checks import app_settings
-from .checks import read_dotenv
-from .checks import run_checks
+from ..checks import DOCS_URL
+from ..checks import REGISTRY
+from ..checks import CheckContext
+from ..checks import Finding
+from ..checks import Severity
+from ..checks import app_settings
+from ..checks import read_dotenv
+from ..checks import run_checks
+from ..events.catalogue import CATALOGUE
+from ..events.catalogue import COMMON_FIELDS
+from ..events.catalogue import FIELDS
+from ..events.catalogue import REQUEST_FIELDS
+from ..events.catalogue import SCHEMA_VERSION
+from ..events.catalogue import event_schema
+from .alert_rules import TARGETS as ALERT_TARGETS
+from .alert_rules import Thresholds
 
 
 @click.group("prodguard")
@@ -124,7 +124,7 @@ def _load_app(info: Any, app_import_path: str | None) -> Any:
 
 def load_for_inspection(info: Any, app_import_path: str | None) -> Any:
     """Load the app like :func:`_load_app`; the guard only records its settings."""
-    from .extension import _inspecting
+    from ..extension import _inspecting
 
     token = _inspecting.set(True)
     try:
@@ -163,7 +163,7 @@ def render_sarif(
     app: Any, findings: list[Finding], import_path: str | None = None
 ) -> dict[str, Any]:
     """Findings as a SARIF 2.1.0 log that code-scanning tools accept."""
-    from . import __version__
+    from .. import __version__
 
     rules: list[dict[str, Any]] = []
     index = {}
@@ -366,7 +366,7 @@ def serve_command(
     threads: int | None,
 ) -> None:
     """Serve the app on gunicorn or waitress with safe defaults (never the dev server)."""
-    from .exceptions import ProdGuardError
+    from ..exceptions import ProdGuardError
     from .serving import serve
 
     host, _, port_text = bind.rpartition(":")
@@ -448,7 +448,7 @@ def alert_rules_command(
     connector_id: str | None,
 ) -> None:
     """Write alert rules for the security events (generated from the catalogue)."""
-    from .alerting import render
+    from .alert_rules import render
 
     if connector_id is not None and target != "elastic":
         raise click.UsageError("--connector-id applies to --target elastic only.")

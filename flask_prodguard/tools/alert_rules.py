@@ -14,8 +14,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .catalogue import CATALOGUE
-from .catalogue import EventSpec
+from ..events.catalogue import CATALOGUE
+from ..events.catalogue import EventSpec
 
 #: Events that alert on a rate (a client can send them at will: the catalogue's
 #: rate-limited ones); the others alert on any occurrence.

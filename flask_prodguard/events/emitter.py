@@ -29,13 +29,15 @@ import structlog
 from flask import has_request_context
 from flask import request
 
-from .alerts_hook import AlertDispatcher
+from ..keys import REQUEST_ID_KEY
+from ..keys import REQUEST_ID_TOKENS_KEY
 from .catalogue import CATALOGUE as CATALOGUE
 from .catalogue import COMMON_FIELDS
 from .catalogue import EVENTS_SUPPRESSED
 from .catalogue import SCHEMA_VERSION as SCHEMA_VERSION
 from .catalogue import EventSpec as EventSpec
 from .flood import FloodControl
+from .hooks import AlertDispatcher
 from .output import SECURITY_LOGGER_NAME as SECURITY_LOGGER_NAME
 from .output import Output
 from .output import current_output
@@ -46,11 +48,8 @@ from .processors import Redactor
 from .processors import sanitise_text
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from ..config import Settings
 
-#: Environ key holding the request id once it exists.
-REQUEST_ID_KEY = "prodguard.request_id"
-REQUEST_ID_TOKENS_KEY = "prodguard.request_id_tokens"
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=\-]{1,128}")
 _HOST = socket.gethostname()

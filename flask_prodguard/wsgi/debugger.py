@@ -88,15 +88,16 @@ from typing import NamedTuple
 
 from werkzeug.wrappers import Response
 
-from . import catalogue
-from . import detect
-from .config import PARENT_STRICTNESS_VARIABLE
-from .errors import CONSOLE_KEY
-from .errors import PROBE_KEY
-from .exceptions import UnsafeDeploymentError
-from .policy import Action
-from .policy import Condition
-from .policy import Strictness
+from .. import detect
+from ..config import PARENT_STRICTNESS_VARIABLE
+from ..events import catalogue
+from ..exceptions import UnsafeDeploymentError
+from ..keys import CONSOLE_KEY
+from ..keys import HOOK_REPORTED_KEY
+from ..keys import PROBE_KEY
+from ..policy import Action
+from ..policy import Condition
+from ..policy import Strictness
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -104,7 +105,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
 
-    from .state import GuardState
+    from ..state import GuardState
 
 #: How strongly each action acts on a debugger; the strictest guard decides.
 _RANK = {Action.EVENT: 1, Action.FIX: 2, Action.REFUSE: 3}
@@ -138,11 +139,6 @@ class ProcessDecision(NamedTuple):
 # and the stand-in guard state that acts on it, made when first needed.
 _process_decision: ProcessDecision | None = None
 _process_state: GuardState | None = None
-
-#: Request-environ key: a debugger that the hook reported (through the deciding
-#: guard) runs this request, so the first-request check need not report it
-#: again when it sees the debugger live.
-HOOK_REPORTED_KEY = "prodguard.debugger_reported"
 
 #: Methods of ``DebuggedApplication`` that answer a debugger request with a
 #: ``Response`` (console, code, resources, PIN). Neutralised, they return a
@@ -554,12 +550,12 @@ def _stand_in(decision: ProcessDecision) -> GuardState:
     """
     from flask import Flask
 
-    from . import config
-    from .exceptions import ConfigurationError
-    from .output import Output
-    from .output import configure_output
-    from .policy import Environment
-    from .state import GuardState
+    from .. import config
+    from ..events.output import Output
+    from ..events.output import configure_output
+    from ..exceptions import ConfigurationError
+    from ..policy import Environment
+    from ..state import GuardState
 
     try:
         settings = config.load_settings({}, {}, os.environ)

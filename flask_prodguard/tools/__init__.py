@@ -1,0 +1,12 @@
+"""The offline tools: ``flask prodguard check|scan|serve|deploy-config|alert-rules``.
+
+- :mod:`.cli`: the ``flask prodguard`` command group.
+- :mod:`.scan`: the AST scan for debug-enabling code.
+- :mod:`.serving`: ``serve()`` on gunicorn or waitress.
+- :mod:`.deploy`: generated deployment files.
+- :mod:`.alert_rules`: alert rules generated from the event catalogue.
+
+The rule: nothing outside this package imports it (``flask_prodguard.serve``
+loads :mod:`.serving` on first use), so a worker that serves requests never
+loads a tools module. ``tests/test_layers.py`` holds the package to that.
+"""
