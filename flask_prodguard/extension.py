@@ -162,7 +162,7 @@ class ProdGuard:
         app.wsgi_app = guarded  # type: ignore[method-assign]
         install_debugger_hook(app)
         _guard_run(app, state)
-        state.emit(
+        state.emitter.emit(
             catalogue.STARTUP_POSTURE,
             env_source=settings.sources["PRODGUARD_ENV"],
             strictness_source=settings.sources["PRODGUARD_STRICTNESS"],

@@ -22,7 +22,6 @@ from .checks import make_finding
 from .events import catalogue
 from .events.emitter import Emitter
 from .exceptions import UnsafeDeploymentError
-from .keys import PROBE_KEY
 from .policy import Action
 from .policy import Condition
 from .policy import action_for
@@ -100,12 +99,6 @@ class GuardState:
         """What the policy says to do about ``condition`` for this app."""
         return self._actions[condition]
 
-    def emit(
-        self, spec: catalogue.EventSpec, environ: Mapping[str, Any] | None = None, **fields: Any
-    ) -> None:
-        """Emit an event with this app's common fields (and request fields)."""
-        self.emitter.emit(spec, environ, **fields)
-
     def _first_time(self, what: str) -> bool:
         # Once per process: a forked worker reports again, a thread does not.
         key = (os.getpid(), what)
@@ -123,7 +116,7 @@ class GuardState:
     def refuse(self, findings: list[Finding], reason: str) -> NoReturn:
         """Emit ``prodguard.startup.refused`` and raise :exc:`UnsafeDeploymentError`."""
         names = [f.check_id for f in findings]
-        self.emit(
+        self.emitter.emit(
             catalogue.STARTUP_REFUSED,
             findings=names,
             reason=reason,
@@ -183,7 +176,7 @@ class GuardState:
                 # So that `flask run --debug` (which reads FLASK_DEBUG after
                 # loading the app) starts neither the debugger nor the reloader.
                 os.environ["FLASK_DEBUG"] = "0"
-            self.emit(
+            self.emitter.emit(
                 catalogue.DEBUG_BLOCKED if fixed else catalogue.DEBUG_DETECTED,
                 sources=list(finding.detail["sources"]),
                 action=outcome,
@@ -194,9 +187,11 @@ class GuardState:
             if fixed:
                 for key in flags:
                     app.config[key] = detect.UNSAFE_FLAGS[key]
-            self.emit(catalogue.CONFIG_UNSAFE, flags=flags, action=outcome)
+            self.emitter.emit(catalogue.CONFIG_UNSAFE, flags=flags, action=outcome)
         elif condition is Condition.DEBUG_PIN:
-            self.emit(catalogue.DEBUGGER_PIN, setting=finding.detail["setting"], action=outcome)
+            self.emitter.emit(
+                catalogue.DEBUGGER_PIN, setting=finding.detail["setting"], action=outcome
+            )
         elif condition is Condition.DEBUGGER:
             debugger = finding.detail["debugger"]
             if debugger is not None:
@@ -221,7 +216,7 @@ class GuardState:
 
     def report_check(self, finding: Finding, action: str) -> None:
         """Emit ``prodguard.check.failed`` for one finding."""
-        self.emit(
+        self.emitter.emit(
             catalogue.CHECK_FAILED,
             check_id=finding.check_id,
             severity=str(finding.severity),
@@ -245,7 +240,7 @@ class GuardState:
         if not self._first_time(f"debugger:{where}:{live}"):
             return
         fixed = not live and neutralises(decider)
-        self.emit(
+        self.emitter.emit(
             catalogue.DEBUGGER_NEUTRALIZED if fixed else catalogue.DEBUGGER_DETECTED,
             where=where,
             action="fixed" if fixed else "reported",
@@ -258,7 +253,7 @@ class GuardState:
         action = self.action(Condition.DEV_SERVER)
         if action is Action.IGNORE or not self._first_time("dev_server"):
             return
-        self.emit(
+        self.emitter.emit(
             catalogue.DEVSERVER_DETECTED,
             signals=signals,
             action="refused" if action is Action.REFUSE else "reported",
@@ -271,7 +266,7 @@ class GuardState:
             return
         if not self._first_time("middleware_outside"):
             return
-        self.emit(
+        self.emitter.emit(
             catalogue.MIDDLEWARE_OUTSIDE,
             middleware=middleware,
             action="reported",
@@ -296,9 +291,7 @@ class GuardState:
     def report_probe(self, environ: Mapping[str, Any], probe: str) -> None:
         """Emit ``prodguard.debugger.probe`` for one request."""
         blocked = self.action(Condition.DEBUGGER_PROBE) is Action.FIX
-        if isinstance(environ, dict):
-            environ[PROBE_KEY] = probe  # the 404 is not reported again as an error
-        self.emit(
+        self.emitter.emit(
             catalogue.DEBUGGER_PROBE,
             environ,
             probe=probe,
@@ -329,7 +322,7 @@ class GuardState:
                 # every request of a deployment strict would not have started.
                 if finding.condition is Condition.CHECK_ERROR:
                     self.refuse_serving = True
-                    self.emit(
+                    self.emitter.emit(
                         catalogue.STARTUP_REFUSED,
                         findings=[finding.check_id],
                         reason="serve",

@@ -293,7 +293,7 @@ def serve(
         state = app.extensions.get("prodguard")
         if state is not None:
             # Alerting sees a refused deployment, whatever the strictness.
-            state.emit(
+            state.emitter.emit(
                 catalogue.STARTUP_REFUSED,
                 findings=[f.check_id for f in findings],
                 reason="serve",

@@ -307,6 +307,7 @@ def _replacements(originals: Mapping[str, Callable[..., Any]]) -> dict[str, Call
         probe = state.classify_probe(environ, self.console_path or detect.DEFAULT_CONSOLE_PATH)
         if not neutralises(state):
             if probe is not None:
+                environ[PROBE_KEY] = probe  # its 404 is not reported again as an error
                 state.report_probe(environ, probe)
             return original(self, environ, start_response)  # type: ignore[no-any-return]
         # Transparent: no console, no resources, no traceback pages. A guarded
@@ -451,7 +452,7 @@ def restore_debugger(*, force: bool = False) -> None:
     if not force:
         decider = deciding_guard()
         if decider is not None and neutralises(decider):
-            decider.emit(
+            decider.emitter.emit(
                 catalogue.STARTUP_REFUSED,
                 findings=["PG102"],
                 reason="remove the Werkzeug debugger hook (restore_debugger())",

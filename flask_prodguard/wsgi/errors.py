@@ -73,7 +73,7 @@ def report_unhandled(
     """Emit ``prodguard.error.unhandled`` for ``error``; return the error id."""
     error_id = error_id_for(environ)
     environ[REPORTED_KEY] = True
-    state.emit(
+    state.emitter.emit(
         catalogue.ERROR_UNHANDLED,
         environ,
         error_id=error_id,
@@ -117,7 +117,7 @@ class ErrorPages:
                 )
             )
         except Exception as error:  # noqa: BLE001 - fall back to the built-in page
-            self.state.emit(
+            self.state.emitter.emit(
                 catalogue.ERROR_TEMPLATE_FAILED,
                 template=str(self.template_name),
                 exception_type=qualified_name(type(error)),
@@ -208,7 +208,7 @@ def install_error_handling(app: Flask, state: GuardState) -> ErrorPages:
             and PROBE_KEY not in environ
             and not (CONSOLE_KEY in environ and str(status) in PROBE_STATUSES)
         ):
-            state.emit(
+            state.emitter.emit(
                 catalogue.ERROR_HTTP,
                 environ,
                 error_id=error_id_for(environ),
@@ -305,7 +305,7 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
         if leak is None:
             return response
         status = response.status_code
-        state.emit(
+        state.emitter.emit(
             catalogue.ERROR_TRACEBACK_SCRUBBED,
             environ,
             error_id=error_id_for(environ),
@@ -457,7 +457,9 @@ class SafetyNet:
                 "traceback": [],
             }
         try:
-            self.state.emit(spec, environ, error_id=error_id_for(environ), **fields, **extra)
+            self.state.emitter.emit(
+                spec, environ, error_id=error_id_for(environ), **fields, **extra
+            )
         except Exception:  # noqa: BLE001, S110 - emit() must not raise; if it does, the net holds
             pass
         stop = continuing_stop(error, environ)

@@ -150,6 +150,7 @@ class GuardMiddleware:
         query = environ.get("QUERY_STRING")
         # "__debugger__" in any case contains "__" unless percent-encoded.
         if query and ("__" in query or "%" in query) and detect.query_has_debugger_key(query):
+            environ[PROBE_KEY] = "debugger_query"  # its 404 is not reported again
             self.state.report_probe(environ, "debugger_query")
             if self._block_probes:
                 return serve_not_found(self.app, environ, start_response)
@@ -195,6 +196,7 @@ class GuardMiddleware:
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
             if status[:3] in PROBE_STATUSES and PROBE_KEY not in environ:
+                environ[PROBE_KEY] = "console"
                 state.report_probe(environ, "console")
             return start_response(status, headers, exc_info)
 
