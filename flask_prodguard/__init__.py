@@ -29,10 +29,25 @@ from .wsgi.debugger import restore_debugger as restore_debugger
 if TYPE_CHECKING:
     from .tools.serving import serve as serve
 
-__version__ = "0.1.0"
+#: The installed distribution's version (``pyproject.toml`` is the one place it
+#: is written). Read from the package metadata on first use, as Flask reads its
+#: own: the lookup searches ``sys.path``, which a worker importing the guard
+#: should not pay for.
+__version__: str
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version
+
+        try:
+            found = version("Flask-ProdGuard")
+        except PackageNotFoundError:
+            # Imported from a source tree that was never installed.
+            found = "0+unknown"
+        globals()["__version__"] = found
+        return found
     # serve() starts gunicorn or waitress: it lives with the offline tools,
     # loaded only when an app's __main__ asks for it, never by a worker.
     if name == "serve":

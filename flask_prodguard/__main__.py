@@ -17,10 +17,10 @@ from flask.cli import load_dotenv
 
 from .tools.cli import alert_rules_command
 from .tools.cli import check_command
+from .tools.cli import deploy_config_command
 from .tools.cli import events_command
 from .tools.cli import scan_command
 from .tools.cli import serve_command
-from .tools.deploy import deploy_config_command
 
 
 @click.group(name="python -m flask_prodguard")

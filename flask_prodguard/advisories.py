@@ -2,11 +2,21 @@
 
 Each entry: the advisory ids, the affected version ranges (``[from, fixed)``)
 and what it is about. Update this table with each release.
+
+Versions are compared in PEP 440 order, as pip orders them
+(:class:`packaging.version.Version`), and where that leaves a doubt the answer
+is "affected": ``3.1.6rc1`` and ``3.1.6.dev0`` are not yet the fixed ``3.1.6``,
+``3.1.5.post1`` is still before it, a pre-release of the first affected
+version counts as that version (``3.0.0rc1`` holds the code of ``3.0.0``), and
+a version PEP 440 cannot read may be affected by every advisory of its package.
 """
 
 from __future__ import annotations
 
 import dataclasses
+
+from packaging.version import InvalidVersion
+from packaging.version import Version
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +33,7 @@ class Advisory:
     @property
     def fixed(self) -> str:
         """The newest fixed version: what to upgrade to."""
-        return max((fixed for _, fixed in self.ranges), key=parse_version)
+        return max((fixed for _, fixed in self.ranges), key=Version)
 
 
 ADVISORIES: tuple[Advisory, ...] = (
@@ -142,34 +152,41 @@ ADVISORIES: tuple[Advisory, ...] = (
 )
 
 
-def parse_version(text: str) -> tuple[int, ...]:
-    """The numeric release part of a version: ``"3.1.0rc1"`` -> ``(3, 1, 0)``."""
-    parts: list[int] = []
-    for piece in text.split("."):
-        digits = ""
-        for char in piece:
-            if not char.isdigit():
-                break
-            digits += char
-        if not digits:
-            break
-        parts.append(int(digits))
-        if len(digits) != len(piece):
-            break
-    while len(parts) < 3:
-        parts.append(0)
-    return tuple(parts)
+def readable_version(text: str) -> bool:
+    """Whether ``text`` is a version PEP 440 can read (and so can be compared).
+
+    :param text: an installed version, as package metadata gives it.
+    """
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def affecting(package: str, version: str) -> list[Advisory]:
-    """The advisories of ``package`` that ``version`` is affected by."""
-    current = parse_version(version)
+    """The advisories of ``package`` that ``version`` is, or may be, affected by.
+
+    A version is in a range ``[first, fixed)`` when its release is at least
+    ``first`` (so a pre-release of ``first`` is in) and it is below ``fixed``
+    in PEP 440 order (so a pre-release of ``fixed`` is still in). A version
+    that cannot be read fails closed: every advisory of the package.
+
+    :param package: the distribution name as the table spells it (``"flask"``).
+    :param version: the installed version, as package metadata gives it.
+    """
+    advisories = [advisory for advisory in ADVISORIES if advisory.package == package]
+    try:
+        current = Version(version)
+    except InvalidVersion:
+        return advisories
+    # The release alone for the lower bound: 3.0.0rc1 holds the code of 3.0.0.
+    release = Version(current.base_version)
     return [
         advisory
-        for advisory in ADVISORIES
-        if advisory.package == package
-        and any(
-            parse_version(first) <= current < parse_version(fixed)
+        for advisory in advisories
+        if any(
+            Version(first) <= release and current < Version(fixed)
             for first, fixed in advisory.ranges
         )
     ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import io
 import logging
 import os
 from collections.abc import Callable
@@ -24,8 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
+from packaging.version import Version
+
 from . import detect
 from .advisories import affecting
+from .advisories import readable_version
 from .keys import HOOK_REPORTED_KEY
 from .policy import Condition
 
@@ -185,6 +189,75 @@ def make_finding(
         source,
         condition,
         detail,
+    )
+
+
+# -- findings met outside a check run ---------------------------------------------
+#
+# The guard meets some conditions while the app runs, not while the checks run:
+# app.run() called, a debugger being constructed. Their findings are built here
+# too, so that every finding comes from this module, with its check's hint.
+
+
+def app_run_findings(debugging: bool) -> list[Finding]:
+    """What ``app.run()`` is: the development server (PG105), and debug mode
+    (PG101) when it was asked for.
+
+    :param debugging: Whether the call asked for debug mode or the debugger.
+    """
+    findings = [
+        make_finding(
+            "PG105",
+            "app.run() starts the development server",
+            "app.run()",
+            Condition.DEV_SERVER,
+            signals=["app.run()"],
+        )
+    ]
+    if debugging:
+        findings.append(
+            make_finding(
+                "PG101",
+                "app.run() was asked for debug mode",
+                "app.run()",
+                Condition.DEBUG_MODE,
+                sources=["app.run(debug=True)"],
+            )
+        )
+    return findings
+
+
+def app_run_debug_finding(explicit: bool) -> Finding:
+    """PG101 for ``app.run()`` with debug mode on.
+
+    :param explicit: Whether ``debug=True`` was passed (else debug mode was
+        already on: ``app.debug`` or ``FLASK_DEBUG``).
+    """
+    source = "app.run(debug=True)" if explicit else "app.run() with debug on"
+    return make_finding("PG101", "debug mode", source, Condition.DEBUG_MODE, sources=[source])
+
+
+def debugger_switched_off_finding() -> Finding:
+    """PG101 as told to a developer: ``app.run()`` asked for the debugger, it is off."""
+    return make_finding(
+        "PG101",
+        "app.run() asked for the debugger; it is off",
+        "app.run()",
+        Condition.DEBUG_MODE,
+    )
+
+
+def debugger_construction_finding(where: str) -> Finding:
+    """PG102 for a ``DebuggedApplication`` being constructed.
+
+    :param where: Where the debugger would sit, completing "constructed ...".
+    """
+    return make_finding(
+        "PG102",
+        f"a Werkzeug interactive debugger was being constructed {where};"
+        " it would run code in the whole process, this app's included",
+        "DebuggedApplication(...)",
+        Condition.DEBUGGER,
     )
 
 
@@ -581,7 +654,21 @@ def _advisory_check(check_id: str, package: str) -> Check:
             current = installed_version(package)
         except PackageNotFoundError:
             return
-        for advisory in affecting(package, current):
+        found = affecting(package, current)
+        if found and not readable_version(current):
+            # affecting() failed closed: one finding naming every advisory that
+            # may apply, rather than one per advisory of the table.
+            yield make_finding(
+                check_id,
+                f"{package} {current!r} is not a version that can be compared (PEP 440),"
+                f" so it may be affected by {', '.join(a.ghsa for a in found)};"
+                f" install a release: fixed in {max((a.fixed for a in found), key=Version)}",
+                f"installed package {package} {current}",
+                Condition.CHECK_ERROR,
+                advisory=", ".join(a.ghsa for a in found),
+            )
+            return
+        for advisory in found:
             yield make_finding(
                 check_id,
                 f"{package} {current} is affected by {advisory.ghsa}"
@@ -749,7 +836,11 @@ def read_dotenv(start: str | os.PathLike[str] | None = None) -> dict[str, tuple[
     """``.env`` and ``.flaskenv`` values (name -> (file, value)), nearest first.
 
     Found like the ``flask`` command finds them: from the working directory
-    up. ``.env`` wins over ``.flaskenv``.
+    up. ``.env`` wins over ``.flaskenv``. Read with python-dotenv, as Flask
+    reads them; without python-dotenv the ``flask`` command loads neither
+    file, and neither is read here.
+
+    :param start: the directory to search from; the working directory if not given.
     """
     found: dict[str, tuple[str, str]] = {}
     directory = Path(start or os.getcwd()).resolve()
@@ -757,28 +848,27 @@ def read_dotenv(start: str | os.PathLike[str] | None = None) -> dict[str, tuple[
         for folder in (directory, *directory.parents):
             path = folder / filename
             if path.is_file():
-                for name, value in _parse_dotenv(path).items():
+                for name, value in _dotenv_values(path).items():
                     found[name] = (filename, value)
                 break
     return found
 
 
-def _parse_dotenv(path: Path) -> dict[str, str]:
-    values = {}
+def _dotenv_values(path: Path) -> dict[str, str]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # Imported here: only the CLI reads dotenv files. python-dotenv is
+        # Flask's optional dependency: without it the flask command loads no
+        # dotenv file, so none of their values can reach the app.
+        from dotenv import dotenv_values
+    except ImportError:
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        name, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[name.strip()] = value
-    return values
+    # As Flask's load_dotenv reads a file; a name without "=" (None) is not set.
+    values = dotenv_values(stream=io.StringIO(text))
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def run_checks(ctx: CheckContext, silenced: tuple[str, ...] = ()) -> list[Finding]:

@@ -33,14 +33,20 @@ PREFIX = "PRODGUARD_"
 #: Not a setting: written to ``os.environ`` by a guard that neutralises the
 #: Werkzeug debugger (``enforce`` or ``strict``), and read when the package is
 #: imported, so that a child process (the ``flask run`` reloader's) fails closed
-#: before any app exists there (see :mod:`flask_prodguard.debugger`). The one
+#: before any app exists there (see :mod:`flask_prodguard.wsgi.debugger`). The one
 #: ``PRODGUARD_*`` variable that :func:`check_environment` lets through.
 PARENT_STRICTNESS_VARIABLE = "PRODGUARD_PARENT_STRICTNESS"
 
 
 @dataclasses.dataclass(frozen=True)
 class Key:
-    """The declaration of one configuration key."""
+    """The declaration of one configuration key.
+
+    Declared once each, below, through :func:`_declare`; :func:`load_settings`
+    validates a value by its :attr:`kind`, and the documentation's
+    configuration reference is generated from the declarations and their
+    ``#:`` comments.
+    """
 
     #: Full name, e.g. ``PRODGUARD_ENV``.
     name: str
@@ -85,9 +91,9 @@ class Key:
 KEYS: dict[str, Key] = {}
 
 
-def _declare(name: str, default: object, doc: str, **options: Any) -> Key:
-    key = Key(name, default, doc, **options)
-    KEYS[name] = key
+def _declare(key: Key) -> Key:
+    """Add ``key`` to :data:`KEYS` and return it."""
+    KEYS[key.name] = key
     return key
 
 
@@ -95,12 +101,14 @@ def _declare(name: str, default: object, doc: str, **options: Any) -> Key:
 #: Default ``production`` (``testing`` under pytest, through the bundled plugin).
 #: The ``PRODGUARD_ENV`` environment variable overrides code.
 ENV = _declare(
-    "PRODGUARD_ENV",
-    None,
-    "Where the app runs. Default production (testing under pytest). "
-    "The environment variable of the same name wins over code.",
-    choices=tuple(Environment),
-    env_override=True,
+    Key(
+        "PRODGUARD_ENV",
+        None,
+        "Where the app runs. Default production (testing under pytest). "
+        "The environment variable of the same name wins over code.",
+        choices=tuple(Environment),
+        env_override=True,
+    )
 )
 
 #: What the guard does about unsafe conditions: ``off``, ``report``, ``enforce``
@@ -108,146 +116,178 @@ ENV = _declare(
 #: development and testing. The ``PRODGUARD_STRICTNESS`` environment variable
 #: overrides code.
 STRICTNESS = _declare(
-    "PRODGUARD_STRICTNESS",
-    None,
-    "What the guard does: off, report, enforce or strict. Default enforce in "
-    "production and staging, off otherwise. The environment variable wins over code.",
-    choices=tuple(Strictness),
-    env_override=True,
+    Key(
+        "PRODGUARD_STRICTNESS",
+        None,
+        "What the guard does: off, report, enforce or strict. Default enforce in "
+        "production and staging, off otherwise. The environment variable wins over code.",
+        choices=tuple(Strictness),
+        env_override=True,
+    )
 )
 
 #: Field names of the guard's own JSON lines: ``json`` (the event's own names),
 #: ``ecs``, ``gcp``, ``datadog`` or ``otel``.
 LOG_FORMAT = _declare(
-    "PRODGUARD_LOG_FORMAT",
-    "json",
-    "Field names of the guard's own handler: json, ecs, gcp, datadog or otel.",
-    choices=("json", "ecs", "gcp", "datadog", "otel"),
+    Key(
+        "PRODGUARD_LOG_FORMAT",
+        "json",
+        "Field names of the guard's own handler: json, ecs, gcp, datadog or otel.",
+        choices=("json", "ecs", "gcp", "datadog", "otel"),
+    )
 )
 
 #: Where the guard's own handler writes: unset (stderr, only when no handler of
 #: the app receives the events), ``stderr``, ``stdout`` or a file path (always
 #: written, in addition to the app's handlers).
 LOG_DESTINATION = _declare(
-    "PRODGUARD_LOG_DESTINATION",
-    None,
-    "Where the guard's handler writes: unset (stderr when nothing else gets the "
-    "events), stderr, stdout, or a file path (always written). The environment "
-    "variable wins over code.",
-    kind="text",
-    env_override=True,
+    Key(
+        "PRODGUARD_LOG_DESTINATION",
+        None,
+        "Where the guard's handler writes: unset (stderr when nothing else gets the "
+        "events), stderr, stdout, or a file path (always written). The environment "
+        "variable wins over code.",
+        kind="text",
+        env_override=True,
+    )
 )
 
 #: Incoming header trusted for request ids (e.g. ``X-Request-ID`` set by your
 #: proxy). Its value is used only when it is 1-128 characters of letters,
 #: digits and ``._:+/=-``; otherwise an id is generated.
 REQUEST_ID_HEADER = _declare(
-    "PRODGUARD_REQUEST_ID_HEADER",
-    None,
-    "Incoming header trusted for request ids, when its value is valid. Unset: always generate.",
-    kind="text",
+    Key(
+        "PRODGUARD_REQUEST_ID_HEADER",
+        None,
+        "Incoming header trusted for request ids, when its value is valid."
+        " Unset: always generate.",
+        kind="text",
+    )
 )
 
 #: Response header that echoes the request id on every response. Unset: no header
 #: (and no id is made for requests that log nothing).
 REQUEST_ID_RESPONSE_HEADER = _declare(
-    "PRODGUARD_REQUEST_ID_RESPONSE_HEADER",
-    None,
-    "Response header that carries the request id on every response. Unset: none.",
-    kind="text",
+    Key(
+        "PRODGUARD_REQUEST_ID_RESPONSE_HEADER",
+        None,
+        "Response header that carries the request id on every response. Unset: none.",
+        kind="text",
+    )
 )
 
 #: More field names to redact, matched like the built-in ones (case and
 #: separators ignored, a name matches if it contains the word).
 REDACT_KEYS = _declare(
-    "PRODGUARD_REDACT_KEYS",
-    (),
-    "More field names to redact (case and separators ignored).",
-    kind="text_list",
+    Key(
+        "PRODGUARD_REDACT_KEYS",
+        (),
+        "More field names to redact (case and separators ignored).",
+        kind="text_list",
+    )
 )
 
 #: More regular expressions, in RE2 syntax (matched in linear time, so no
 #: backreferences or lookaround); every match in any string field is redacted.
 REDACT_PATTERNS = _declare(
-    "PRODGUARD_REDACT_PATTERNS",
-    (),
-    "More regular expressions (RE2 syntax: linear time) whose matches are redacted from"
-    " every string.",
-    kind="pattern_list",
+    Key(
+        "PRODGUARD_REDACT_PATTERNS",
+        (),
+        "More regular expressions (RE2 syntax: linear time) whose matches are redacted from"
+        " every string.",
+        kind="pattern_list",
+    )
 )
 
 #: Events one (event, client) pair may emit per window before flood control
 #: drops them and counts them in ``prodguard.events.suppressed``.
 RATE_LIMIT_BURST = _declare(
-    "PRODGUARD_RATE_LIMIT_BURST",
-    20,
-    "Request events per (event, client) and window before flood control drops them.",
-    kind="int",
-    minimum=1,
+    Key(
+        "PRODGUARD_RATE_LIMIT_BURST",
+        20,
+        "Request events per (event, client) and window before flood control drops them.",
+        kind="int",
+        minimum=1,
+    )
 )
 
 #: Length of the flood-control window in seconds.
 RATE_LIMIT_WINDOW = _declare(
-    "PRODGUARD_RATE_LIMIT_WINDOW",
-    60.0,
-    "Flood-control window in seconds; one suppressed-events summary per window.",
-    kind="number",
-    minimum=0,
+    Key(
+        "PRODGUARD_RATE_LIMIT_WINDOW",
+        60.0,
+        "Flood-control window in seconds; one suppressed-events summary per window.",
+        kind="number",
+        minimum=0,
+    )
 )
 
 #: Replace Flask's own ``Exception on <path>`` log record (which writes the
 #: decoded path raw) with the structured ``prodguard.error.unhandled`` event.
 REPLACE_EXCEPTION_LOG = _declare(
-    "PRODGUARD_REPLACE_EXCEPTION_LOG",
-    True,
-    "Replace Flask's 'Exception on <path>' log record with prodguard.error.unhandled.",
-    kind="bool",
+    Key(
+        "PRODGUARD_REPLACE_EXCEPTION_LOG",
+        True,
+        "Replace Flask's 'Exception on <path>' log record with prodguard.error.unhandled.",
+        kind="bool",
+    )
 )
 
 #: Path prefixes whose errors are always answered with problem+json
 #: (``["/api/"]``). Elsewhere the ``Accept`` header and JSON request bodies
 #: decide.
 JSON_PATH_PREFIXES = _declare(
-    "PRODGUARD_JSON_PATH_PREFIXES",
-    (),
-    "Path prefixes whose errors are always problem+json, e.g. ['/api/'].",
-    kind="text_list",
+    Key(
+        "PRODGUARD_JSON_PATH_PREFIXES",
+        (),
+        "Path prefixes whose errors are always problem+json, e.g. ['/api/'].",
+        kind="text_list",
+    )
 )
 
 #: ``standard``: error pages use the standard text of the status code, never
 #: the ``description`` given to ``abort()``; ``passthrough``: they use it.
 HTTP_DESCRIPTIONS = _declare(
-    "PRODGUARD_HTTP_DESCRIPTIONS",
-    "standard",
-    "standard: error pages never show abort(code, description) texts; passthrough: they do.",
-    choices=("standard", "passthrough"),
+    Key(
+        "PRODGUARD_HTTP_DESCRIPTIONS",
+        "standard",
+        "standard: error pages never show abort(code, description) texts;"
+        " passthrough: they do.",
+        choices=("standard", "passthrough"),
+    )
 )
 
 #: A template (in the app's template folders) for error pages. It gets only
 #: ``status``, ``title``, ``description`` and ``error_id``; no ``config``,
 #: ``request`` or ``session``. If it fails, the built-in page is served.
 ERROR_TEMPLATE = _declare(
-    "PRODGUARD_ERROR_TEMPLATE",
-    None,
-    "Template for error pages; gets only status, title, description and error_id.",
-    kind="text",
+    Key(
+        "PRODGUARD_ERROR_TEMPLATE",
+        None,
+        "Template for error pages; gets only status, title, description and error_id.",
+        kind="text",
+    )
 )
 
 #: Response header that carries the error id of an error response.
 ERROR_ID_HEADER = _declare(
-    "PRODGUARD_ERROR_ID_HEADER",
-    "X-Error-ID",
-    "Response header that carries the error id of every error response.",
-    kind="text",
+    Key(
+        "PRODGUARD_ERROR_ID_HEADER",
+        "X-Error-ID",
+        "Response header that carries the error id of every error response.",
+        kind="text",
+    )
 )
 
 #: Check ids (``PG101``...) to silence: they are neither reported nor acted on.
 #: An id that does not exist is itself a finding (``PG603``).
 SILENCED_CHECKS = _declare(
-    "PRODGUARD_SILENCED_CHECKS",
-    (),
-    "Check ids to silence, e.g. ['PG308']. Unknown ids are reported (PG603).",
-    kind="text_list",
+    Key(
+        "PRODGUARD_SILENCED_CHECKS",
+        (),
+        "Check ids to silence, e.g. ['PG308']. Unknown ids are reported (PG603).",
+        kind="text_list",
+    )
 )
 
 #: How many reverse proxies in front of the app set ``X-Forwarded-For``,
@@ -256,22 +296,26 @@ SILENCED_CHECKS = _declare(
 #: itself, so events carry the real client address and scheme; ``serve``
 #: leaves the servers' own proxy trust off, so headers are never trusted twice.
 TRUSTED_PROXIES = _declare(
-    "PRODGUARD_TRUSTED_PROXIES",
-    0,
-    "Reverse proxies in front of the app (hop count for X-Forwarded-*); 0 trusts none. "
-    "The environment variable wins over code.",
-    kind="int",
-    minimum=0,
-    env_override=True,
+    Key(
+        "PRODGUARD_TRUSTED_PROXIES",
+        0,
+        "Reverse proxies in front of the app (hop count for X-Forwarded-*); 0 trusts none. "
+        "The environment variable wins over code.",
+        kind="int",
+        minimum=0,
+        env_override=True,
+    )
 )
 
 #: Level at or above which the ``on_alert`` hooks given to
 #: :class:`~flask_prodguard.ProdGuard` are called.
 ALERT_LEVEL = _declare(
-    "PRODGUARD_ALERT_LEVEL",
-    "error",
-    "Level at or above which on_alert hooks run: warning, error or critical.",
-    choices=("warning", "error", "critical"),
+    Key(
+        "PRODGUARD_ALERT_LEVEL",
+        "error",
+        "Level at or above which on_alert hooks run: warning, error or critical.",
+        choices=("warning", "error", "critical"),
+    )
 )
 
 # Set by the bundled pytest plugin: under pytest the default environment is
@@ -280,16 +324,31 @@ _under_pytest = False
 
 
 def set_pytest_default(active: bool) -> None:
-    """Make ``testing`` the default environment (used by the pytest plugin)."""
+    """Make ``testing`` the default environment, or ``production`` again.
+
+    Called by the bundled pytest plugin at the start and the end of a session;
+    an explicit ``PRODGUARD_ENV`` still wins.
+
+    :param active: ``True`` while pytest runs.
+    """
     global _under_pytest
     _under_pytest = active
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """The guard's settings for one app, resolved and validated."""
+    """The guard's settings for one app, resolved and validated.
 
+    Built once per app by :func:`load_settings`, frozen, and read on the
+    request path instead of ``app.config``. Each field after :attr:`sources`
+    holds the key whose name it is without the ``PRODGUARD_`` prefix, in lower
+    case (:attr:`Key.argument`), in its settled form: lists become tuples,
+    choices lower case, texts stripped.
+    """
+
+    #: ``PRODGUARD_ENV``, or the default (``production``; ``testing`` under pytest).
     env: Environment
+    #: ``PRODGUARD_STRICTNESS``, or the environment's default.
     strictness: Strictness
     #: Where each setting came from, by key name (for events and the CLI).
     sources: Mapping[str, str]
@@ -317,6 +376,7 @@ class Settings:
 
 
 def _closest(word: str, candidates: list[str]) -> str | None:
+    """The candidate nearest to a misspelt ``word``, if one is close enough."""
     matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.5)
     return matches[0] if matches else None
 
@@ -325,8 +385,12 @@ def _did_you_mean(suggestion: str | None) -> str:
     return f" Did you mean {suggestion}?" if suggestion else ""
 
 
-def check_unknown_keys(config: Mapping[str, Any]) -> None:
-    """Raise :exc:`ConfigurationError` for a ``PRODGUARD_*`` key nobody declared."""
+def check_unknown_keys(config: Mapping[str, object]) -> None:
+    """Raise :exc:`ConfigurationError` for a ``PRODGUARD_*`` key nobody declared.
+
+    :param config: The app's ``app.config``; keys without the prefix are not
+        the guard's business.
+    """
     for name in config:
         if isinstance(name, str) and name.startswith(PREFIX) and name not in KEYS:
             suggestion = _closest(name, list(KEYS))
@@ -340,7 +404,7 @@ def check_unknown_keys(config: Mapping[str, Any]) -> None:
             )
 
 
-def check_environment(environ: Mapping[str, str], config: Mapping[str, Any]) -> None:
+def check_environment(environ: Mapping[str, str], config: Mapping[str, object]) -> None:
     """Raise :exc:`ConfigurationError` for a ``PRODGUARD_*`` variable that would be ignored.
 
     A misspelt ``PRODGUARD_STRICTNES=strict`` set by an operator must not fail
@@ -348,6 +412,9 @@ def check_environment(environ: Mapping[str, str], config: Mapping[str, Any]) -> 
     an unknown name raises, naming the closest key. So does a known key that
     only code can set (say ``PRODGUARD_LOG_FORMAT``), unless ``app.config``
     holds it too (the app forwards it from the environment itself).
+
+    :param environ: The process environment (``os.environ``).
+    :param config: The app's ``app.config``.
     """
     readable = [key.name for key in KEYS.values() if key.env_override]
     for name in sorted(environ):
@@ -377,8 +444,12 @@ def check_environment(environ: Mapping[str, str], config: Mapping[str, Any]) -> 
             )
 
 
-def check_unknown_arguments(overrides: Mapping[str, Any]) -> None:
-    """Raise :exc:`ConfigurationError` for a keyword argument that is no setting."""
+def check_unknown_arguments(overrides: Mapping[str, object]) -> None:
+    """Raise :exc:`ConfigurationError` for a keyword argument that is no setting.
+
+    :param overrides: The keyword arguments given to
+        :class:`~flask_prodguard.ProdGuard`, named like :attr:`Key.argument`.
+    """
     arguments = {key.argument: key for key in KEYS.values()}
     for name in overrides:
         if name not in arguments:
@@ -395,10 +466,17 @@ def check_unknown_arguments(overrides: Mapping[str, Any]) -> None:
 
 def _raw_value(
     key: Key,
-    config: Mapping[str, Any],
-    overrides: Mapping[str, Any],
+    config: Mapping[str, object],
+    overrides: Mapping[str, object],
     environ: Mapping[str, str],
 ) -> tuple[object, str]:
+    """The value of ``key`` by precedence (see the module docstring), not yet
+    validated, and where it came from, in words for messages and events.
+
+    ``None`` in the arguments or ``app.config`` counts as unset. An
+    environment variable is text; an ``int`` key's is converted here, so that
+    the check of its type applies to code only.
+    """
     if key.env_override and environ.get(key.name, "").strip():
         text = environ[key.name].strip()
         source = f"environment variable {key.name}"
@@ -498,8 +576,8 @@ _BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False,
 
 
 def load_settings(
-    config: Mapping[str, Any],
-    overrides: Mapping[str, Any],
+    config: Mapping[str, object],
+    overrides: Mapping[str, object],
     environ: Mapping[str, str],
 ) -> Settings:
     """Resolve and validate the settings for one app.

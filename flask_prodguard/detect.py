@@ -12,8 +12,12 @@ import os
 import sys
 from collections.abc import Iterator
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from werkzeug.debug import DebuggedApplication
 
 #: Values of ``FLASK_DEBUG`` that Flask treats as "off" (``flask.helpers.get_debug_flag``).
 FALSE_FLAG_VALUES = frozenset({"0", "false", "no"})
@@ -43,18 +47,9 @@ def flag_is_on(value: str | None) -> bool:
     return bool(value) and value.strip().lower() not in FALSE_FLAG_VALUES  # type: ignore[union-attr]
 
 
-def debug_mode_sources(config: Mapping[str, Any], environ: Mapping[str, str]) -> list[str]:
-    """Where debug mode is switched on: ``DEBUG`` in the config, ``FLASK_DEBUG``."""
-    sources = []
-    if config.get("DEBUG"):
-        sources.append("app.config DEBUG")
-    if flag_is_on(environ.get("FLASK_DEBUG")):
-        sources.append("environment variable FLASK_DEBUG")
-    return sources
-
-
-def unsafe_flags(config: Mapping[str, Any]) -> dict[str, object]:
-    """Return the unsafe flags that are on, with their current values."""
+def unsafe_flags(config: Mapping[str, object]) -> dict[str, object]:
+    """Return the :data:`UNSAFE_FLAGS` that are on in ``config``, with their
+    current values."""
     return {key: config.get(key) for key in UNSAFE_FLAGS if config.get(key)}
 
 
@@ -77,12 +72,14 @@ def dev_server_signals(environ: Mapping[str, str]) -> list[str]:
     return signals
 
 
-def production_server(environ: Mapping[str, Any]) -> str | None:
+def production_server(environ: Mapping[str, object]) -> str | None:
     """``"gunicorn"`` or ``"waitress"`` when ``SERVER_SOFTWARE`` names one of them.
 
     In the process environment, gunicorn's arbiter sets it; in a request's
     environ, both servers do. Having imported either (for an ``if __name__ ==
     "__main__"`` block, or in a test suite) is not evidence that it serves.
+
+    :param environ: The process environment or a request's WSGI environ.
     """
     software = str(environ.get("SERVER_SOFTWARE") or "").lower()
     for server in ("gunicorn", "waitress"):
@@ -91,7 +88,7 @@ def production_server(environ: Mapping[str, Any]) -> str | None:
     return None
 
 
-def is_dev_server_environ(environ: Mapping[str, Any]) -> bool:
+def is_dev_server_environ(environ: Mapping[str, object]) -> bool:
     """Whether a WSGI request environ comes from the Werkzeug development server."""
     return str(environ.get("SERVER_SOFTWARE", "")).startswith("Werkzeug/")
 
@@ -104,6 +101,11 @@ def iter_wsgi_chain(obj: object, limit: int = 64) -> Iterator[object]:
     Flask app's ``wsgi_app``, and the mounts of a ``DispatcherMiddleware``. Only
     instance dictionaries are read, so properties and proxies are never
     triggered. Cycles are cut and at most ``limit`` objects are visited.
+
+    :param obj: Where to start: a Flask app, its ``wsgi_app``, or any
+        middleware.
+    :param limit: The most objects visited; a chain built at run time can be
+        long, or hostile.
     """
     from flask import Flask
 
@@ -132,24 +134,17 @@ def iter_wsgi_chain(obj: object, limit: int = 64) -> Iterator[object]:
             stack.extend(mounts.values())
 
 
-def find_debugger(obj: object) -> Any | None:
-    """Return the first Werkzeug ``DebuggedApplication`` in a WSGI chain, or ``None``."""
+def find_debugger(obj: object) -> DebuggedApplication | None:
+    """Return the first Werkzeug ``DebuggedApplication`` in a WSGI chain, or ``None``.
+
+    Does not import ``werkzeug.debug``: if nothing did, no debugger exists.
+    """
     module = sys.modules.get("werkzeug.debug")
     if module is None:  # Never imported: no instance can exist.
         return None
-    debugger_class = module.DebuggedApplication
+    debugger_class: type[DebuggedApplication] = module.DebuggedApplication
     for item in iter_wsgi_chain(obj):
         if isinstance(item, debugger_class):
-            return item
-    return None
-
-
-def find_guarded_app(obj: object) -> Any | None:
-    """Return the first Flask app with a guard installed in a WSGI chain."""
-    from flask import Flask
-
-    for item in iter_wsgi_chain(obj):
-        if isinstance(item, Flask) and "prodguard" in item.extensions:
             return item
     return None
 
@@ -213,7 +208,7 @@ def _normalised_console_path(console_path: str) -> str:
     return normalise_path(console_path)
 
 
-def app_import_string(app: Any) -> str:
+def app_import_string(app: Flask) -> str:
     """Best guess at the ``module:object`` string a WSGI server needs for ``app``.
 
     Uses the module the app was created in: the attribute that holds the app,

@@ -8,7 +8,6 @@ import os
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
-from typing import Any
 
 import click
 from flask import request
@@ -16,8 +15,10 @@ from flask import request
 from . import config
 from . import detect
 from .checks import Finding
+from .checks import app_run_debug_finding
+from .checks import app_run_findings
+from .checks import debugger_switched_off_finding
 from .checks import development_on_server
-from .checks import make_finding
 from .checks import startup_findings
 from .detect import flag_is_on
 from .events import catalogue
@@ -37,6 +38,7 @@ from .wsgi.errors import install_error_handling
 from .wsgi.middleware import GuardMiddleware
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
     from flask import Flask
 
 
@@ -60,29 +62,53 @@ def _running_flask_run() -> bool:
 class ProdGuard:
     """Make a Flask app safe to run in production.
 
-    ::
+    At :meth:`init_app` the guard reads its ``PRODGUARD_*`` settings once,
+    runs the start-up checks (debug mode, the Werkzeug debugger and its PIN,
+    the development server, unsafe config flags, the secret key, known
+    vulnerable versions, ...) and acts on each finding as the strictness says:
+    ``report`` emits a security event, ``enforce`` also neutralises what it can
+    (debug mode forced off, the debugger made transparent), ``strict`` refuses
+    to start. While the app serves, errors get a generic page or
+    ``application/problem+json`` body with an error id, debugger probes get a
+    404, and every one of these is a redacted security event on the
+    ``flask_prodguard.security`` logger.
+
+    The state of each guarded app lives in ``app.extensions["prodguard"]``,
+    never on this object, so one ``ProdGuard`` can guard the apps of an app
+    factory.
+
+    :param app: The app to guard now. Leave it out and call :meth:`init_app`
+        later, in an app factory.
+    :param on_alert: A callable, or an iterable of callables, run for every
+        event at or above ``PRODGUARD_ALERT_LEVEL`` (default ``error``) with
+        the event as a dictionary. They run on a background thread, so a slow
+        or failing hook never delays or breaks a request.
+    :param overrides: Settings that take precedence over ``app.config``, named
+        after the ``PRODGUARD_*`` keys without the prefix, in lower case
+        (``env="staging"``, ``strictness="strict"``). The ``PRODGUARD_ENV``,
+        ``PRODGUARD_STRICTNESS``, ``PRODGUARD_LOG_DESTINATION`` and
+        ``PRODGUARD_TRUSTED_PROXIES`` environment variables still win.
+    :raises ConfigurationError: An argument is not a known setting, before any
+        app is involved. Given ``app``, whatever :meth:`init_app` raises.
+
+    .. code-block:: python
+
+        from flask import Flask
+        from flask_prodguard import ProdGuard
 
         app = Flask(__name__)
         ProdGuard(app)
 
-    or, with an app factory::
+    With an app factory, and a hook that pages someone:
 
-        guard = ProdGuard()
+    .. code-block:: python
+
+        guard = ProdGuard(strictness="strict", on_alert=page_on_call)
 
         def create_app():
             app = Flask(__name__)
             guard.init_app(app)
             return app
-
-    :param app: the app to guard now; or call :meth:`init_app` later.
-    :param on_alert: a callable, or several, run for every event at or above
-        ``PRODGUARD_ALERT_LEVEL`` (default ``error``) with the event as a
-        dictionary; on a background thread, so it never blocks a request.
-    :param overrides: settings that take precedence over ``app.config``, named
-        after the ``PRODGUARD_*`` keys without the prefix, in lower case
-        (``env="production"``, ``strictness="strict"``). The ``PRODGUARD_ENV``
-        and ``PRODGUARD_STRICTNESS`` environment variables still win.
-    :raises ConfigurationError: an argument is not a known setting.
 
     .. versionadded:: 0.1
     """
@@ -92,7 +118,7 @@ class ProdGuard:
         app: Flask | None = None,
         *,
         on_alert: Callable[..., object] | Iterable[Callable[..., object]] | None = None,
-        **overrides: Any,
+        **overrides: object,
     ) -> None:
         config.check_unknown_arguments(overrides)
         self._overrides = dict(overrides)
@@ -109,12 +135,58 @@ class ProdGuard:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Guard ``app``: read settings, check, enforce or refuse, install hooks.
+        """Guard ``app``: read its settings, run the checks, act on them, and
+        install the guard's request path.
 
-        :raises AlreadyRegisteredError: the app is already guarded.
-        :raises ConfigurationError: a ``PRODGUARD_*`` setting is unknown or bad.
-        :raises UnsafeDeploymentError: strictness is ``strict`` and the app or
-            its process is unsafe.
+        Settings are read once, here, from the arguments given to
+        :class:`ProdGuard`, ``app.config`` and the process environment, and
+        validated; nothing reads them again per request. The keys read are
+        ``PRODGUARD_ENV``, ``PRODGUARD_STRICTNESS``, ``PRODGUARD_LOG_FORMAT``,
+        ``PRODGUARD_LOG_DESTINATION``, ``PRODGUARD_REQUEST_ID_HEADER``,
+        ``PRODGUARD_REQUEST_ID_RESPONSE_HEADER``, ``PRODGUARD_REDACT_KEYS``,
+        ``PRODGUARD_REDACT_PATTERNS``, ``PRODGUARD_RATE_LIMIT_BURST``,
+        ``PRODGUARD_RATE_LIMIT_WINDOW``, ``PRODGUARD_REPLACE_EXCEPTION_LOG``,
+        ``PRODGUARD_JSON_PATH_PREFIXES``, ``PRODGUARD_HTTP_DESCRIPTIONS``,
+        ``PRODGUARD_ERROR_TEMPLATE``, ``PRODGUARD_ERROR_ID_HEADER``,
+        ``PRODGUARD_SILENCED_CHECKS``, ``PRODGUARD_TRUSTED_PROXIES`` and
+        ``PRODGUARD_ALERT_LEVEL`` (see :doc:`configuration`). The checks also
+        read Flask's own keys: ``DEBUG``, ``TESTING``,
+        ``PROPAGATE_EXCEPTIONS``, ``TRAP_HTTP_EXCEPTIONS``,
+        ``TRAP_BAD_REQUEST_ERRORS``, ``EXPLAIN_TEMPLATE_LOADING`` and
+        ``TEMPLATES_AUTO_RELOAD`` (set to their safe values under
+        ``enforce``), ``SECRET_KEY``, the ``SESSION_COOKIE_*`` flags and
+        ``MAX_CONTENT_LENGTH`` (see :doc:`checks`).
+
+        Then ``app.wsgi_app`` is wrapped by the guard's middleware (behind one
+        ``ProxyFix`` when ``PRODGUARD_TRUSTED_PROXIES`` is set), an
+        ``HTTPException`` handler is registered unless the app registered its
+        own, ``app.run`` is wrapped so that the development server is a
+        finding too, and one ``prodguard.startup.posture`` event is emitted.
+        With strictness ``off`` none of this is installed (a development app
+        found served by gunicorn or waitress is still reported, once).
+
+        :param app: The app to guard. Wrap ``app.wsgi_app`` with your own
+            middleware before this call, so that the guard stays outermost.
+        :raises AlreadyRegisteredError: The app is already guarded: call
+            ``init_app`` once per app.
+        :raises ConfigurationError: A ``PRODGUARD_*`` key or environment
+            variable is unknown, or a value is bad; the message names the key,
+            the value and the closest valid choice.
+        :raises UnsafeDeploymentError: Strictness is ``strict`` and the app or
+            its process is unsafe (debug mode, the debugger, a weak secret key,
+            ...); the message says how to fix each finding.
+
+        .. code-block:: python
+
+            guard = ProdGuard()
+
+            def create_app():
+                app = Flask(__name__)
+                app.config["PRODGUARD_SILENCED_CHECKS"] = ["PG308"]
+                guard.init_app(app)
+                return app
+
+        .. versionadded:: 0.1
         """
         if "prodguard" in app.extensions:
             raise AlreadyRegisteredError(
@@ -150,7 +222,9 @@ class ProdGuard:
 
         app.extensions["prodguard"] = state
         pages = install_error_handling(app, state)
-        guarded: Any = GuardMiddleware(app, app.wsgi_app, state, SafetyNet(state, pages))
+        guarded: WSGIApplication = GuardMiddleware(
+            app, app.wsgi_app, state, SafetyNet(state, pages)
+        )
         hops = settings.trusted_proxies
         if hops:
             # In front of the guard, so its events see the real client.
@@ -159,7 +233,7 @@ class ProdGuard:
             guarded = ProxyFix(
                 guarded, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
             )
-        app.wsgi_app = guarded  # type: ignore[method-assign]
+        app.wsgi_app = guarded  # type: ignore[method-assign, assignment]
         install_debugger_hook(app)
         _guard_run(app, state)
         state.emitter.emit(
@@ -235,7 +309,7 @@ def _guard_run(app: Flask, state: GuardState) -> None:
         port: int | None = None,
         debug: bool | None = None,
         load_dotenv: bool = True,
-        **options: Any,
+        **options: object,
     ) -> None:
         if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
             # Flask ignores app.run() under the flask command; so do we.
@@ -251,50 +325,17 @@ def _guard_run(app: Flask, state: GuardState) -> None:
         if dev_action is Action.REFUSE or (
             debugging and state.action(Condition.DEBUG_MODE) is Action.REFUSE
         ):
-            findings = [
-                make_finding(
-                    "PG105",
-                    "app.run() starts the development server",
-                    "app.run()",
-                    Condition.DEV_SERVER,
-                    signals=["app.run()"],
-                )
-            ]
-            if debugging:
-                findings.append(
-                    make_finding(
-                        "PG101",
-                        "app.run() was asked for debug mode",
-                        "app.run()",
-                        Condition.DEBUG_MODE,
-                        sources=["app.run(debug=True)"],
-                    )
-                )
+            findings = app_run_findings(debugging)
             state.refuse(findings, "run the development server")
         if debugging:
-            sources = ["app.run(debug=True)" if debug else "app.run() with debug on"]
-            state.handle(
-                app,
-                make_finding(
-                    "PG101", "debug mode", sources[0], Condition.DEBUG_MODE, sources=sources
-                ),
-            )
+            state.handle(app, app_run_debug_finding(explicit=bool(debug)))
         if state.action(Condition.DEBUG_MODE) is Action.FIX:
             debug = False
             options["use_debugger"] = False
             options.setdefault("use_reloader", False)
         state.report_dev_server(["app.run()"])
         if debugging and not state.settings.env_explicit:
-            _tell_developer(
-                [
-                    make_finding(
-                        "PG101",
-                        "app.run() asked for the debugger; it is off",
-                        "app.run()",
-                        Condition.DEBUG_MODE,
-                    )
-                ]
-            )
+            _tell_developer([debugger_switched_off_finding()])
         return original(host, port, debug, load_dotenv, **options)
 
     app.run = run  # type: ignore[method-assign]

@@ -12,21 +12,58 @@ from collections.abc import Mapping
 
 
 class Environment(enum.StrEnum):
-    """Where the app runs (``PRODGUARD_ENV``)."""
+    """Where the app runs: the ``PRODGUARD_ENV`` setting.
 
+    The environment chooses the default :class:`Strictness` and labels every
+    event. The default is ``production``, ``testing`` under pytest (the bundled
+    plugin): a guard that had to be told it is in production would fail open
+    wherever somebody forgot. Members are strings, so they compare equal to
+    the values in configuration and events.
+
+    .. code-block:: python
+
+        from flask_prodguard import Environment
+
+        assert Environment("staging").production_like
+        assert Environment.DEVELOPMENT == "development"
+
+    .. versionadded:: 0.1
+    """
+
+    #: The app serves real users. Default strictness ``enforce``.
     PRODUCTION = "production"
+    #: A production-like copy, treated like production. Default ``enforce``.
     STAGING = "staging"
+    #: A developer's machine. Default strictness ``off``.
     DEVELOPMENT = "development"
+    #: A test suite; the default under pytest. Default strictness ``off``.
     TESTING = "testing"
 
     @property
     def production_like(self) -> bool:
-        """Whether this environment must be treated as production."""
+        """Whether this environment must be treated as production
+        (``production`` and ``staging``)."""
         return self in (Environment.PRODUCTION, Environment.STAGING)
 
 
 class Strictness(enum.StrEnum):
-    """What the guard does about an unsafe condition (``PRODGUARD_STRICTNESS``)."""
+    """What the guard does about an unsafe condition: the ``PRODGUARD_STRICTNESS``
+    setting.
+
+    With the policy table, the strictness decides the action for each
+    condition the guard finds; each level does at least what the one before
+    it does. Unset, it follows the :class:`Environment`: ``enforce`` in
+    production and staging, ``off`` in development and testing. Members are
+    strings, so they compare equal to the values in configuration and events.
+
+    .. code-block:: python
+
+        from flask_prodguard import ProdGuard, Strictness
+
+        ProdGuard(app, strictness=Strictness.STRICT)
+
+    .. versionadded:: 0.1
+    """
 
     #: Nothing at run time; the CLI still works.
     OFF = "off"

@@ -17,10 +17,12 @@ from .events import flood as _flood
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Make ``testing`` the default environment for the session."""
     _settings.set_pytest_default(True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give the process its ``production`` default back."""
     _settings.set_pytest_default(False)
     # The test apps are gone: their last windows are not worth a line on the
     # terminal after the test report.

@@ -8,29 +8,38 @@ reported once per process.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING
-from typing import Any
 from typing import NoReturn
 
+from . import config
 from . import detect
 from .checks import Finding
+from .checks import debugger_construction_finding
 from .checks import late_findings
-from .checks import make_finding
 from .events import catalogue
 from .events.emitter import Emitter
+from .events.output import Output
+from .events.output import configure_output
+from .exceptions import ConfigurationError
 from .exceptions import UnsafeDeploymentError
 from .policy import Action
 from .policy import Condition
+from .policy import Environment
 from .policy import action_for
+from .wsgi.debugger import ProcessDecision
+from .wsgi.debugger import decide_for_process
 from .wsgi.debugger import deciding_guard
+from .wsgi.debugger import decision_from_environment
 from .wsgi.debugger import hook_active
 from .wsgi.debugger import neutralises
 from .wsgi.debugger import recheck_debugger_hook
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
 
     from .config import Settings
@@ -43,7 +52,12 @@ DEVELOPMENT_HINT = (
 
 
 def server_commands(app: Flask) -> str:
-    """The exact gunicorn and waitress commands that serve ``app`` instead."""
+    """The exact gunicorn and waitress commands that serve ``app`` instead.
+
+    Two indented lines, for the message that refuses the development server or
+    the debugger: the user can copy either one. The ``module:object`` target is
+    :func:`~flask_prodguard.detect.app_import_string`'s best guess.
+    """
     target = detect.app_import_string(app)
     if target.endswith("()"):
         waitress = f"waitress-serve --listen=127.0.0.1:8000 --call {target[:-2]}"
@@ -62,10 +76,24 @@ _NEEDS_A_REAL_SERVER = (
 
 
 class GuardState:
-    """Everything the guard keeps for one app."""
+    """Everything the guard keeps for one app, in ``app.extensions["prodguard"]``.
+
+    Built by :meth:`~flask_prodguard.ProdGuard.init_app`; the request path (the
+    middleware, the error handlers, the debugger hook) reads it, never
+    ``app.config``. The methods that act on the app take it as an argument
+    rather than keeping it.
+
+    :param app: The app being guarded; its name and import string are kept.
+    :param settings: The app's resolved settings.
+    :param alert_hooks: The ``on_alert`` callables given to
+        :class:`~flask_prodguard.ProdGuard`.
+    """
 
     def __init__(
-        self, app: Flask, settings: Settings, alert_hooks: tuple[Any, ...] = ()
+        self,
+        app: Flask,
+        settings: Settings,
+        alert_hooks: tuple[Callable[..., object], ...] = (),
     ) -> None:
         #: The resolved settings.
         self.settings = settings
@@ -75,7 +103,7 @@ class GuardState:
             condition: action_for(condition, settings.strictness) for condition in Condition
         }
         #: Fields every event of this app carries.
-        self.context: dict[str, Any] = {
+        self.context: dict[str, str] = {
             "env": str(settings.env),
             "strictness": str(settings.strictness),
             "app": app.name,
@@ -91,7 +119,7 @@ class GuardState:
         #: request gets a 503.
         self.refuse_serving = False
         #: Receiver of Flask's got_request_exception signal (kept alive here).
-        self.exception_receiver: Any = None
+        self.exception_receiver: Callable[..., None] | None = None
         self._reported: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
 
@@ -114,7 +142,17 @@ class GuardState:
     # -- refusing --------------------------------------------------------------
 
     def refuse(self, findings: list[Finding], reason: str) -> NoReturn:
-        """Emit ``prodguard.startup.refused`` and raise :exc:`UnsafeDeploymentError`."""
+        """Emit ``prodguard.startup.refused`` and raise :exc:`UnsafeDeploymentError`.
+
+        The message lists each finding with its fix, the gunicorn and waitress
+        commands when the development server or the debugger is involved, and
+        the development hint when nobody set ``PRODGUARD_ENV``.
+
+        :param findings: What caused the refusal; at least one.
+        :param reason: What is refused, as a verb phrase completing "refused
+            to ...": ``"start"``, ``"run the development server"``.
+        :raises UnsafeDeploymentError: Always.
+        """
         names = [f.check_id for f in findings]
         self.emitter.emit(
             catalogue.STARTUP_REFUSED,
@@ -142,25 +180,28 @@ class GuardState:
         raise UnsafeDeploymentError("\n".join(lines), findings=names)
 
     def refuse_debugger(self, where: str = "around the app") -> NoReturn:
-        """Refuse to construct a ``DebuggedApplication`` (``where`` it would sit) in
-        a process where this app's guard is the strictest one."""
-        self.refuse(
-            [
-                make_finding(
-                    "PG102",
-                    f"a Werkzeug interactive debugger was being constructed {where};"
-                    " it would run code in the whole process, this app's included",
-                    "DebuggedApplication(...)",
-                    Condition.DEBUGGER,
-                )
-            ],
-            "start the Werkzeug debugger",
-        )
+        """Refuse to construct a ``DebuggedApplication`` in a process where this
+        app's guard is the strictest one.
+
+        :param where: Where the debugger would sit, completing "constructed
+            ...", for the message.
+        :raises UnsafeDeploymentError: Always.
+        """
+        self.refuse([debugger_construction_finding(where)], "start the Werkzeug debugger")
 
     # -- acting on findings ----------------------------------------------------
 
     def handle(self, app: Flask, finding: Finding, action: Action | None = None) -> None:
-        """Act on one finding per the policy (or ``action``): fix it, emit its event."""
+        """Act on one finding: fix what the action says to fix, emit its event.
+
+        :param app: The app the finding is about; a fix changes it (``app.debug``,
+            ``app.config``).
+        :param finding: A start-up or late finding.
+        :param action: Overrides what the policy says for the finding's
+            condition; the late checks use it to downgrade a refusal that comes
+            too late to refuse.
+        :raises UnsafeDeploymentError: The action is :attr:`Action.REFUSE`.
+        """
         if action is None:
             action = self.action(finding.condition)
         if action is Action.IGNORE:
@@ -215,7 +256,11 @@ class GuardState:
             self.report_check(finding, outcome)
 
     def report_check(self, finding: Finding, action: str) -> None:
-        """Emit ``prodguard.check.failed`` for one finding."""
+        """Emit ``prodguard.check.failed`` for one finding.
+
+        :param action: The event's ``action`` field: ``"reported"`` or
+            ``"fixed"``.
+        """
         self.emitter.emit(
             catalogue.CHECK_FAILED,
             check_id=finding.check_id,
@@ -231,11 +276,21 @@ class GuardState:
     ) -> None:
         """Report a debugger in this app's process, once per ``where``.
 
-        ``decider`` is the guard that decides about it, the strictest acting
-        one in the process (see :func:`~flask_prodguard.debugger.deciding_guard`):
-        the debugger is neutralised if that guard is ``enforce`` or ``strict``
-        (unless it was seen ``live``), reported as live otherwise. The event
-        names that guard's app in ``decided_by``.
+        The event says the debugger was neutralised when the deciding guard
+        neutralises it and it was not seen ``live``, and that it was found
+        otherwise.
+
+        :param where: Where the debugger sits, for the event and the
+            once-per-process memory.
+        :param evalex: Whether the debugger was built with its interactive
+            console (``evalex``).
+        :param decider: The guard that decides about it, the strictest acting
+            one in the process (see
+            :func:`~flask_prodguard.wsgi.debugger.deciding_guard`); its app is
+            named in the event's ``decided_by``.
+        :param live: The debugger was seen serving the first request with its
+            console on (the late checks found its key in the environ): too late
+            to neutralise, it is reported.
         """
         if not self._first_time(f"debugger:{where}:{live}"):
             return
@@ -249,7 +304,11 @@ class GuardState:
         )
 
     def report_dev_server(self, signals: list[str]) -> None:
-        """Report the development server, once per process."""
+        """Report the development server, once per process.
+
+        :param signals: What showed it (``"app.run()"``, a reloader variable,
+            the request's ``SERVER_SOFTWARE``), for the event.
+        """
         action = self.action(Condition.DEV_SERVER)
         if action is Action.IGNORE or not self._first_time("dev_server"):
             return
@@ -261,7 +320,11 @@ class GuardState:
         )
 
     def report_middleware_outside(self, middleware: list[str]) -> None:
-        """Report middleware outside the guard's safety net, once per process."""
+        """Report middleware outside the guard's safety net, once per process.
+
+        :param middleware: The qualified class names of the middleware wrapped
+            around the guard, outermost first.
+        """
         if self.action(Condition.MIDDLEWARE_OUTSIDE) is Action.IGNORE:
             return
         if not self._first_time("middleware_outside"):
@@ -278,9 +341,18 @@ class GuardState:
     # -- requests ----------------------------------------------------------------
 
     def classify_probe(
-        self, environ: Mapping[str, Any], console_path: str = detect.DEFAULT_CONSOLE_PATH
+        self, environ: WSGIEnvironment, console_path: str = detect.DEFAULT_CONSOLE_PATH
     ) -> str | None:
-        """``"debugger_query"``, ``"console"`` or ``None`` for a request environ."""
+        """Whether a request is aimed at the Werkzeug debugger, and how.
+
+        :param environ: The request's WSGI environ (only ``QUERY_STRING`` and
+            ``PATH_INFO`` are read).
+        :param console_path: The debugger's console path (a
+            ``DebuggedApplication`` may be built with another one).
+        :return: ``"debugger_query"`` for a ``__debugger__`` query argument,
+            ``"console"`` for the console path or a variant of it, ``None``
+            for an ordinary request.
+        """
         query = environ.get("QUERY_STRING")
         if query and detect.query_has_debugger_key(query):
             return "debugger_query"
@@ -288,8 +360,13 @@ class GuardState:
             return "console"
         return None
 
-    def report_probe(self, environ: Mapping[str, Any], probe: str) -> None:
-        """Emit ``prodguard.debugger.probe`` for one request."""
+    def report_probe(self, environ: WSGIEnvironment, probe: str) -> None:
+        """Emit ``prodguard.debugger.probe`` for one request.
+
+        :param environ: The request's WSGI environ, for the event's request
+            fields.
+        :param probe: What :meth:`classify_probe` returned for it.
+        """
         blocked = self.action(Condition.DEBUGGER_PROBE) is Action.FIX
         self.emitter.emit(
             catalogue.DEBUGGER_PROBE,
@@ -298,13 +375,17 @@ class GuardState:
             action="blocked" if blocked else "reported",
         )
 
-    def first_request(self, app: Flask, environ: Mapping[str, Any]) -> None:
-        """Late checks on the first request of the process.
+    def first_request(self, app: Flask, environ: WSGIEnvironment) -> None:
+        """Late checks on the first request of the process (the first call wins;
+        later calls return at once).
 
         The development server, a debugger wrapped from outside and config
         changed after ``init_app`` only become visible now. So does a
         ``werkzeug.debug`` reloaded or imported again since ``init_app``: its
         ``DebuggedApplication`` is a new class, which the hook patches now.
+
+        :param app: The guarded app (not what wraps it).
+        :param environ: The first request's WSGI environ.
         """
         with self._lock:
             if not self.first_request_pending:
@@ -334,3 +415,59 @@ class GuardState:
                     else Action.FIX
                 )
             self.handle(app, finding, action)
+
+
+def process_stand_in(decision: ProcessDecision) -> GuardState:
+    """A guard state for an internal app named after ``decision.label``.
+
+    It emits the events and raises the refusals of the process environment's
+    decision with the operator's logging settings; settings the apps would
+    refuse fall back to the defaults, since the debugger must be neutralised
+    anyway.
+    """
+    from flask import Flask
+
+    try:
+        settings = config.load_settings({}, {}, os.environ)
+    except ConfigurationError:
+        settings = config.Settings(
+            env=Environment.PRODUCTION,
+            strictness=decision.strictness,
+            sources={key: "default" for key in config.KEYS},
+        )
+    settings = dataclasses.replace(
+        settings,
+        strictness=decision.strictness,
+        sources={**settings.sources, config.STRICTNESS.name: decision.label},
+    )
+    # Named after the decision, so that events say who decided; given its
+    # paths, so that Flask does not look for a module of that name.
+    cwd = os.getcwd()
+    app = Flask(
+        decision.label,
+        root_path=cwd,
+        instance_path=os.path.join(cwd, "instance"),
+        static_folder=None,
+        template_folder=None,
+    )
+    try:
+        configure_output(app.name, Output(settings.log_format, settings.log_destination))
+    except OSError:
+        pass  # the default destination, stderr; the apps' guards raise about it
+    state = GuardState(app, settings)
+    # No module holds this app: name the app's own instead in refusals.
+    state._server_commands = (
+        "    gunicorn --bind 127.0.0.1:8000 'yourapp:app'\n"
+        "    waitress-serve --listen=127.0.0.1:8000 yourapp:app"
+    )
+    return state
+
+
+def _decide_for_process() -> None:
+    decision = decision_from_environment(os.environ)
+    if decision is not None:
+        decide_for_process(decision, process_stand_in)
+
+
+# At import, before any app exists: see decide_for_process.
+_decide_for_process()

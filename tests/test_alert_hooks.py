@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask_prodguard import ConfigurationError
 from flask_prodguard import ProdGuard
 
-from conftest import build_app
 
-
-def test_hook_gets_events_at_or_above_the_level() -> None:
+def test_hook_gets_events_at_or_above_the_level(build_app: Callable[..., Flask]) -> None:
     """A warning-level probe reaches a hook set to warning; info events do not."""
     received: list[Mapping[str, Any]] = []
     app = build_app("hook-level", PRODGUARD_ENV="production", PRODGUARD_ALERT_LEVEL="warning")
@@ -24,7 +24,7 @@ def test_hook_gets_events_at_or_above_the_level() -> None:
     assert "s3cr3t" not in str(received[0])  # hooks see the redacted event
 
 
-def test_default_level_is_error() -> None:
+def test_default_level_is_error(build_app: Callable[..., Flask]) -> None:
     """With the default level, a warning probe is not sent, an unhandled error is."""
     received: list[Mapping[str, Any]] = []
     app = build_app("hook-default", PRODGUARD_ENV="production")
@@ -36,7 +36,7 @@ def test_default_level_is_error() -> None:
     assert [e["event"] for e in received] == ["prodguard.error.unhandled"]
 
 
-def test_slow_hook_never_blocks_the_request() -> None:
+def test_slow_hook_never_blocks_the_request(build_app: Callable[..., Flask]) -> None:
     """A hook that waits does not hold up the response."""
     release = threading.Event()
     started = threading.Event()
@@ -60,7 +60,9 @@ def test_slow_hook_never_blocks_the_request() -> None:
     assert finished.wait(5)
 
 
-def test_failing_hook_never_breaks_the_request(capfd: pytest.CaptureFixture[str]) -> None:
+def test_failing_hook_never_breaks_the_request(
+    build_app: Callable[..., Flask], capfd: pytest.CaptureFixture[str]
+) -> None:
     """A hook that raises is reported once; requests and other hooks carry on."""
     received: list[Mapping[str, Any]] = []
 
@@ -77,7 +79,7 @@ def test_failing_hook_never_breaks_the_request(capfd: pytest.CaptureFixture[str]
     assert capfd.readouterr().err.count("alert hook") == 1
 
 
-def test_bad_alert_level_is_a_configuration_error() -> None:
+def test_bad_alert_level_is_a_configuration_error(build_app: Callable[..., Flask]) -> None:
     """PRODGUARD_ALERT_LEVEL accepts warning, error or critical only."""
     with pytest.raises(ConfigurationError, match="PRODGUARD_ALERT_LEVEL"):
         ProdGuard(

@@ -29,19 +29,19 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from flask_prodguard import ProdGuard
 from flask_prodguard.events.catalogue import CATALOGUE
 from flask_prodguard.testing import capture_events
 from flask_prodguard.tools import alert_rules as alerting
 from flask_prodguard.tools.cli import prodguard
 from werkzeug.debug import DebuggedApplication
-
-from conftest import build_app
 
 try:  # Only a cross-check: the suite must not depend on PyYAML.
     import yaml
@@ -120,9 +120,8 @@ _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: (.+))?$")
 
 def _scalar(text: str, number: int) -> Any:
     if text.startswith('"'):
-        value = json.loads(text)  # raises on anything but one complete JSON string
-        assert isinstance(value, str), (number, text)
-        return value
+        # Raises on anything but one complete JSON value; with a quote first, a string.
+        return json.loads(text)
     if text.startswith("'"):
         assert text.endswith("'") and len(text) >= 2, (number, text)
         inner = text[1:-1]
@@ -399,31 +398,37 @@ class Written:
     names: list[str]
 
 
-def write_events(tmp_path: Path, preset: str, **headers: str) -> Written:
-    """Guard an app that trips several alerts, writing ``preset`` lines to a file.
+@pytest.fixture
+def write_events(build_app: Callable[..., Flask]) -> Callable[..., Written]:
+    """Return ``write_events(tmp_path, preset, **headers)``: guard an app that trips
+    several alerts, writing ``preset`` lines to a file in ``tmp_path``.
 
     Debug mode (switched off), a debugger around the app (neutralised), a
     debugger probe and an unhandled error.
     """
-    destination = tmp_path / f"{preset}.log"
-    app = build_app(
-        f"alerting_{preset}_{next(_app_numbers)}",
-        PRODGUARD_ENV="production",
-        PRODGUARD_LOG_FORMAT=preset,
-        PRODGUARD_LOG_DESTINATION=str(destination),
-        DEBUG=True,
-    )
-    app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)
-    environ = {f"HTTP_{k.upper()}": v for k, v in headers.items()}
-    with capture_events() as captured:
-        ProdGuard(app)
-        client = app.test_client()
-        assert client.get("/console", environ_base=environ).status_code == 404
-        assert client.get("/boom").status_code == 500
-    names = [event["event"] for event in captured if event.get("app") == app.name]
-    raw = destination.read_text(encoding="utf-8").splitlines()
-    assert len(raw) == len(names)
-    return Written(raw, names)
+
+    def write(tmp_path: Path, preset: str, **headers: str) -> Written:
+        destination = tmp_path / f"{preset}.log"
+        app = build_app(
+            f"alerting_{preset}_{next(_app_numbers)}",
+            PRODGUARD_ENV="production",
+            PRODGUARD_LOG_FORMAT=preset,
+            PRODGUARD_LOG_DESTINATION=str(destination),
+            DEBUG=True,
+        )
+        app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)
+        environ = {f"HTTP_{k.upper()}": v for k, v in headers.items()}
+        with capture_events() as captured:
+            ProdGuard(app)
+            client = app.test_client()
+            assert client.get("/console", environ_base=environ).status_code == 404
+            assert client.get("/boom").status_code == 500
+        names = [event["event"] for event in captured if event.get("app") == app.name]
+        raw = destination.read_text(encoding="utf-8").splitlines()
+        assert len(raw) == len(names)
+        return Written(raw, names)
+
+    return write
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -577,7 +582,9 @@ def test_rules_select_the_documented_field(target: str) -> None:
     ("target", "preset"),
     [(target, preset) for target, presets in PRESETS_READ.items() for preset in presets],
 )
-def test_rule_field_resolves_in_a_real_line(target: str, preset: str, tmp_path: Path) -> None:
+def test_rule_field_resolves_in_a_real_line(
+    write_events: Callable[..., Written], target: str, preset: str, tmp_path: Path
+) -> None:
     """In lines the guard wrote in the target's preset, each rule's field holds the event name.
 
     So each rule matches the lines of its own event and no other line.
@@ -598,7 +605,9 @@ def test_rule_field_resolves_in_a_real_line(target: str, preset: str, tmp_path: 
             assert (value == rule.event) is (name == rule.event)
 
 
-def test_other_presets_do_not_satisfy_the_plain_field(tmp_path: Path) -> None:
+def test_other_presets_do_not_satisfy_the_plain_field(
+    write_events: Callable[..., Written], tmp_path: Path
+) -> None:
     """The ECS and OpenTelemetry presets have no top-level event name: elastic needs ecs."""
     for preset in ("ecs", "otel"):
         written = write_events(tmp_path, preset)
@@ -617,7 +626,13 @@ def test_json_targets_are_valid_json(target: str) -> None:
     """The JSON targets are one JSON document each, ending with a newline."""
     (content,) = alerting.render(target).values()
     assert content.endswith(("}\n", "]\n"))
-    assert isinstance(json.loads(content), (dict, list))
+    document = json.loads(content)  # raises on anything but one JSON document
+    if target == "cloudwatch":
+        # A CloudFormation template: a metric filter and an alarm per alert.
+        assert document["AWSTemplateFormatVersion"] == "2010-09-09"
+        assert len(document["Resources"]) == 2 * len(alerting.alerts())
+    else:
+        assert len(document) == len(alerting.alerts())
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -687,7 +702,9 @@ def test_yaml_reader_is_strict() -> None:
 # -- mtail -------------------------------------------------------------------------------
 
 
-def test_mtail_regex_matches_a_real_json_line(tmp_path: Path) -> None:
+def test_mtail_regex_matches_a_real_json_line(
+    write_events: Callable[..., Written], tmp_path: Path
+) -> None:
     """The mtail pattern takes event and level from the default handler's lines."""
     written = write_events(tmp_path, "json")
     pattern = mtail_regex(alerting.mtail_program())
@@ -708,7 +725,9 @@ def test_mtail_regex_covers_every_event_name() -> None:
         assert match and match.group("event") == spec.name, spec.name
 
 
-def test_mtail_regex_ignores_a_forged_event(tmp_path: Path) -> None:
+def test_mtail_regex_ignores_a_forged_event(
+    write_events: Callable[..., Written], tmp_path: Path
+) -> None:
     """A client's forged JSON in a header is escaped: one match per line, the real one."""
     forged = '", "event": "prodguard.debugger.neutralized", "level": "critical", "x": "'
     written = write_events(tmp_path, "json", user_agent=forged)
@@ -720,7 +739,7 @@ def test_mtail_regex_ignores_a_forged_event(tmp_path: Path) -> None:
     ]
 
 
-def test_mtail_counts_real_lines(tmp_path: Path) -> None:
+def test_mtail_counts_real_lines(write_events: Callable[..., Written], tmp_path: Path) -> None:
     """mtail itself compiles the program and counts the lines into the rules' series."""
     written = write_events(tmp_path, "json")
     progs = tmp_path / "progs"
@@ -875,7 +894,7 @@ def test_docs_alert_table_matches_the_rules() -> None:
         (a.name, a.event) for a in alerting.alerts()
     ]
     for alert, (_, _, fires) in zip(alerting.alerts(), rows, strict=True):
-        if alert.immediate:
+        if alert.threshold == 0:
             trigger = "any occurrence"
         else:
             trigger = f"more than {alert.threshold} in {alert.window_minutes} minutes"

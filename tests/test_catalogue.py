@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from flask_prodguard import ProdGuard
 from flask_prodguard.events.catalogue import CATALOGUE
 from flask_prodguard.events.catalogue import FIELDS
@@ -17,8 +19,6 @@ from flask_prodguard.testing import capture_events
 from flask_prodguard.testing import event_schema as shipped_schema
 from flask_prodguard.testing import event_validator
 from flask_prodguard.tools.cli import prodguard
-
-from conftest import build_app
 
 
 def test_shipped_schema_is_generated_from_the_catalogue() -> None:
@@ -33,7 +33,7 @@ def test_every_event_field_is_documented() -> None:
             assert name in FIELDS and FIELDS[name].doc, (spec.name, name)
 
 
-def test_validator_rejects_malformed_events() -> None:
+def test_validator_rejects_malformed_events(build_app: Callable[..., Flask]) -> None:
     """The schema is strict: unknown events, missing and extra fields fail."""
     with capture_events() as captured:
         ProdGuard(build_app("schema", PRODGUARD_ENV="production"))
@@ -50,7 +50,7 @@ def test_validator_rejects_malformed_events() -> None:
         assert list(validator.iter_errors(broken)), broken
 
 
-def test_request_events_require_request_fields() -> None:
+def test_request_events_require_request_fields(build_app: Callable[..., Flask]) -> None:
     """A probe event without its request fields does not validate."""
     app = build_app("schema-req", PRODGUARD_ENV="production")
     ProdGuard(app)

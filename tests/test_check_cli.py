@@ -17,14 +17,13 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask_prodguard.checks import REGISTRY
 from jsonschema import Draft4Validator
-
-from conftest import SAFE_SETTINGS
 
 PYTHON = sys.executable
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -45,28 +44,35 @@ app.config.update({config!r})
 '''
 
 
-def write_app(
-    folder: Path,
-    module: str = "app",
-    *,
-    guard: bool = True,
-    safe: bool = True,
-    name: str = "__name__",
-    extra: str = "",
-    **config: Any,
-) -> Path:
-    """Write ``module`` (dotted for a package) in ``folder``; safe settings by default."""
-    settings = {**(SAFE_SETTINGS if safe else {}), **config}
-    lines = [extra] if extra else []
-    if guard:
-        lines.append("ProdGuard(app)")
-    path = folder.joinpath(*module.split(".")).with_suffix(".py")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for package in path.relative_to(folder).parents:
-        if package != Path("."):
-            (folder / package / "__init__.py").touch()
-    path.write_text(APP_TEMPLATE.format(name=name, config=settings, extra="\n".join(lines)))
-    return path
+@pytest.fixture
+def write_app(safe_settings: dict[str, Any]) -> Callable[..., Path]:
+    """Return ``write_app(folder, module="app", *, guard=True, safe=True, name=...,
+    extra="", **config)``: write ``module`` (dotted for a package) in ``folder``;
+    safe settings by default."""
+
+    def write(
+        folder: Path,
+        module: str = "app",
+        *,
+        guard: bool = True,
+        safe: bool = True,
+        name: str = "__name__",
+        extra: str = "",
+        **config: Any,
+    ) -> Path:
+        settings = {**(safe_settings if safe else {}), **config}
+        lines = [extra] if extra else []
+        if guard:
+            lines.append("ProdGuard(app)")
+        path = folder.joinpath(*module.split(".")).with_suffix(".py")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for package in path.relative_to(folder).parents:
+            if package != Path("."):
+                (folder / package / "__init__.py").touch()
+        path.write_text(APP_TEMPLATE.format(name=name, config=settings, extra="\n".join(lines)))
+        return path
+
+    return write
 
 
 def environ(dotenv: bool = False, **extra: str) -> dict[str, str]:
@@ -132,15 +138,21 @@ def sarif_validator() -> Draft4Validator:
     return Draft4Validator(schema)
 
 
-def write_noisy_app(folder: Path) -> Path:
-    """An app with a critical, an error and a warning finding."""
-    return write_app(folder, DEBUG=True, TESTING=True, SESSION_COOKIE_SECURE=False)
+@pytest.fixture
+def write_noisy_app(write_app: Callable[..., Path]) -> Callable[[Path], Path]:
+    """Return ``write_noisy_app(folder)``: an app with a critical, an error and a
+    warning finding."""
+
+    def write(folder: Path) -> Path:
+        return write_app(folder, DEBUG=True, TESTING=True, SESSION_COOKIE_SECURE=False)
+
+    return write
 
 
 # -- exit status -----------------------------------------------------------------------
 
 
-def test_clean_app_passes(tmp_path: Path) -> None:
+def test_clean_app_passes(write_app: Callable[..., Path], tmp_path: Path) -> None:
     """A guarded, well-configured app has no findings and exits 0."""
     write_app(tmp_path)
     result = check(tmp_path)
@@ -150,7 +162,9 @@ def test_clean_app_passes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("flask_debug", [None, "0"], ids=["unset", "FLASK_DEBUG=0"])
-def test_debug_in_code_is_critical(tmp_path: Path, flask_debug: str | None) -> None:
+def test_debug_in_code_is_critical(
+    write_app: Callable[..., Path], tmp_path: Path, flask_debug: str | None
+) -> None:
     """``app.config["DEBUG"] = True`` is seen, though flask resets app.debug after loading."""
     write_app(tmp_path, extra='app.config["DEBUG"] = True')
     extra = {} if flask_debug is None else {"FLASK_DEBUG": flask_debug}
@@ -163,7 +177,9 @@ def test_debug_in_code_is_critical(tmp_path: Path, flask_debug: str | None) -> N
 @pytest.mark.parametrize(
     ("level", "code"), [("info", 1), ("warning", 1), ("error", 0), ("critical", 0)]
 )
-def test_warnings_fail_only_at_warning_level(tmp_path: Path, level: str, code: int) -> None:
+def test_warnings_fail_only_at_warning_level(
+    write_app: Callable[..., Path], tmp_path: Path, level: str, code: int
+) -> None:
     """An app with only warnings fails at --fail-level warning or info, not above."""
     write_app(tmp_path, SESSION_COOKIE_SECURE=False)
     result = check(tmp_path, "--fail-level", level)
@@ -172,7 +188,9 @@ def test_warnings_fail_only_at_warning_level(tmp_path: Path, level: str, code: i
 
 
 @pytest.mark.parametrize("level", ["info", "warning", "error", "critical"])
-def test_critical_fails_at_every_level(tmp_path: Path, level: str) -> None:
+def test_critical_fails_at_every_level(
+    write_app: Callable[..., Path], tmp_path: Path, level: str
+) -> None:
     """A critical finding fails whatever the fail level."""
     write_app(tmp_path, DEBUG=True)
     result = check(tmp_path, "--fail-level", level)
@@ -180,7 +198,9 @@ def test_critical_fails_at_every_level(tmp_path: Path, level: str) -> None:
     assert f"fail level {level}." in result.stdout
 
 
-def test_unknown_fail_level_is_a_usage_error(tmp_path: Path) -> None:
+def test_unknown_fail_level_is_a_usage_error(
+    write_app: Callable[..., Path], tmp_path: Path
+) -> None:
     """``--fail-level bogus`` is rejected by click with exit 2."""
     write_app(tmp_path)
     result = check(tmp_path, "--fail-level", "bogus")
@@ -198,7 +218,9 @@ def test_app_that_cannot_be_imported(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-def test_bad_setting_names_key_and_suggestion(tmp_path: Path) -> None:
+def test_bad_setting_names_key_and_suggestion(
+    write_app: Callable[..., Path], tmp_path: Path
+) -> None:
     """A misspelt PRODGUARD_ key exits 2 naming the key and the closest valid key."""
     write_app(tmp_path, PRODGUARD_STRICTNES="strict")
     result = check(tmp_path)
@@ -208,7 +230,9 @@ def test_bad_setting_names_key_and_suggestion(tmp_path: Path) -> None:
     assert "Did you mean PRODGUARD_STRICTNESS?" in result.stderr
 
 
-def test_misspelt_environment_variable_exits_2(tmp_path: Path) -> None:
+def test_misspelt_environment_variable_exits_2(
+    write_app: Callable[..., Path], tmp_path: Path
+) -> None:
     """A misspelt PRODGUARD_ variable in the environment fails the gate, naming the key."""
     write_app(tmp_path)
     result = check(tmp_path, PRODGUARD_STRICTNES="strict")
@@ -225,7 +249,9 @@ def test_misspelt_environment_variable_exits_2(tmp_path: Path) -> None:
     [({}, 0), ({"SESSION_COOKIE_SECURE": False}, 0), ({"DEBUG": True, "TESTING": True}, 1)],
     ids=["clean", "warning", "critical"],
 )
-def test_json_report(tmp_path: Path, config: dict[str, Any], code: int) -> None:
+def test_json_report(
+    write_app: Callable[..., Path], tmp_path: Path, config: dict[str, Any], code: int
+) -> None:
     """``--format json`` has the documented fields and the process's exit status."""
     write_app(tmp_path, **config)
     report, result = check_json(tmp_path)
@@ -248,7 +274,11 @@ def test_json_report(tmp_path: Path, config: dict[str, Any], code: int) -> None:
     ("module", "uri"), [("app", "app.py"), ("pkg.web", "pkg/web.py")], ids=["module", "package"]
 )
 def test_sarif_report(
-    tmp_path: Path, sarif_validator: Draft4Validator, module: str, uri: str
+    write_app: Callable[..., Path],
+    tmp_path: Path,
+    sarif_validator: Draft4Validator,
+    module: str,
+    uri: str,
 ) -> None:
     """``--format sarif`` validates and has one result per finding, at the app's file."""
     write_app(tmp_path, module, DEBUG=True, TESTING=True, SESSION_COOKIE_SECURE=False)
@@ -277,7 +307,7 @@ def test_sarif_report(
 
 
 def test_sarif_report_without_findings(
-    tmp_path: Path, sarif_validator: Draft4Validator
+    write_app: Callable[..., Path], tmp_path: Path, sarif_validator: Draft4Validator
 ) -> None:
     """A clean app gives a valid SARIF log with an empty result list."""
     write_app(tmp_path)
@@ -289,7 +319,9 @@ def test_sarif_report_without_findings(
     assert log["runs"][0]["results"] == []
 
 
-def test_sarif_location_is_the_file_that_defines_the_app(tmp_path: Path) -> None:
+def test_sarif_location_is_the_file_that_defines_the_app(
+    write_app: Callable[..., Path], tmp_path: Path
+) -> None:
     """The SARIF location is the app's file even when Flask() is given a name of its own."""
     write_app(tmp_path, name='"shop"', DEBUG=True)
     result = check(tmp_path, "--format", "sarif")
@@ -302,7 +334,9 @@ def test_sarif_location_is_the_file_that_defines_the_app(tmp_path: Path) -> None
     )
 
 
-def test_text_report_groups_by_severity(tmp_path: Path) -> None:
+def test_text_report_groups_by_severity(
+    write_noisy_app: Callable[[Path], Path], tmp_path: Path
+) -> None:
     """Text output: severity headings, source/fix/docs for each finding, no ANSI codes."""
     write_noisy_app(tmp_path)
     result = check(tmp_path)
@@ -336,7 +370,7 @@ def test_text_report_groups_by_severity(tmp_path: Path) -> None:
 # -- sources -------------------------------------------------------------------------------
 
 
-def test_source_environment_variable(tmp_path: Path) -> None:
+def test_source_environment_variable(write_app: Callable[..., Path], tmp_path: Path) -> None:
     """FLASK_DEBUG=1 in the process environment is named as the source of PG101."""
     write_app(tmp_path)
     report, result = check_json(tmp_path, FLASK_DEBUG="1")
@@ -344,7 +378,7 @@ def test_source_environment_variable(tmp_path: Path) -> None:
     assert "environment variable FLASK_DEBUG" in finding(report, "PG101")["source"]
 
 
-def test_source_flaskenv(tmp_path: Path) -> None:
+def test_source_flaskenv(write_app: Callable[..., Path], tmp_path: Path) -> None:
     """FLASK_DEBUG=1 in .flaskenv, loaded by the flask command, is named as .flaskenv."""
     write_app(tmp_path)
     (tmp_path / ".flaskenv").write_text("FLASK_DEBUG=1\n")
@@ -357,7 +391,7 @@ def test_source_flaskenv(tmp_path: Path) -> None:
     assert "PG101" not in ids(skipped), "control: without the dotenv file debug is off"
 
 
-def test_source_config(tmp_path: Path) -> None:
+def test_source_config(write_app: Callable[..., Path], tmp_path: Path) -> None:
     """DEBUG = True in a config object is named as app.config DEBUG."""
     extra = "class Config:\n    DEBUG = True\n\n\napp.config.from_object(Config)"
     write_app(tmp_path, extra=extra)
@@ -365,9 +399,11 @@ def test_source_config(tmp_path: Path) -> None:
     assert finding(report, "PG101")["source"] == "app.config DEBUG"
 
 
-def test_source_flask_default(tmp_path: Path) -> None:
+def test_source_flask_default(
+    write_app: Callable[..., Path], safe_settings: dict[str, Any], tmp_path: Path
+) -> None:
     """SESSION_COOKIE_SECURE left unset is blamed on Flask's default."""
-    settings = {k: v for k, v in SAFE_SETTINGS.items() if k != "SESSION_COOKIE_SECURE"}
+    settings = {k: v for k, v in safe_settings.items() if k != "SESSION_COOKIE_SECURE"}
     write_app(tmp_path, safe=False, **settings)
     report, result = check_json(tmp_path)
     assert result.returncode == 0
@@ -375,7 +411,7 @@ def test_source_flask_default(tmp_path: Path) -> None:
     assert "Flask default" in finding(report, "PG305")["source"]
 
 
-def test_source_dotenv_settings(tmp_path: Path) -> None:
+def test_source_dotenv_settings(write_app: Callable[..., Path], tmp_path: Path) -> None:
     """PRODGUARD_ENV in .env is loaded by flask and reported as living only there (PG602)."""
     write_app(tmp_path, PRODGUARD_ENV="development")
     (tmp_path / ".env").write_text("PRODGUARD_ENV=production\n")
@@ -389,7 +425,9 @@ def test_source_dotenv_settings(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("where", ["environment", ".flaskenv"])
-def test_debug_from_environment_is_not_blamed_on_code(tmp_path: Path, where: str) -> None:
+def test_debug_from_environment_is_not_blamed_on_code(
+    write_app: Callable[..., Path], tmp_path: Path, where: str
+) -> None:
     """FLASK_DEBUG alone is not reported as DEBUG set in app.config."""
     write_app(tmp_path)
     extra = {}
@@ -409,7 +447,9 @@ def test_debug_from_environment_is_not_blamed_on_code(tmp_path: Path, where: str
 # -- options and settings --------------------------------------------------------------------
 
 
-def test_env_option_checks_as_production(tmp_path: Path) -> None:
+def test_env_option_checks_as_production(
+    write_app: Callable[..., Path], tmp_path: Path
+) -> None:
     """``--env production`` checks a development app as production."""
     write_app(tmp_path, PRODGUARD_ENV="development")
     as_configured, _ = check_json(tmp_path)
@@ -419,7 +459,7 @@ def test_env_option_checks_as_production(tmp_path: Path) -> None:
     assert report["strictness"] == "enforce"
 
 
-def test_unguarded_app(tmp_path: Path) -> None:
+def test_unguarded_app(write_app: Callable[..., Path], tmp_path: Path) -> None:
     """An app that never calls ProdGuard(app) gets PG207 (error) and exits 1."""
     write_app(tmp_path, guard=False)
     report, result = check_json(tmp_path)
@@ -431,9 +471,11 @@ def test_unguarded_app(tmp_path: Path) -> None:
     assert "(not guarded)" in text.stdout and text.returncode == 1
 
 
-def test_silenced_checks(tmp_path: Path) -> None:
+def test_silenced_checks(
+    write_app: Callable[..., Path], safe_settings: dict[str, Any], tmp_path: Path
+) -> None:
     """Silenced ids are not reported; an unknown silenced id is itself a finding (PG603)."""
-    settings = {k: v for k, v in SAFE_SETTINGS.items() if k != "MAX_CONTENT_LENGTH"}
+    settings = {k: v for k, v in safe_settings.items() if k != "MAX_CONTENT_LENGTH"}
     write_app(tmp_path, safe=False, **settings)
     loud, _ = check_json(tmp_path)
     assert ids(loud) == ["PG308"], "control: PG308 is reported when not silenced"
@@ -445,7 +487,9 @@ def test_silenced_checks(tmp_path: Path) -> None:
     assert "'PG999'" in finding(report, "PG603")["message"]
 
 
-def test_python_m_matches_flask_command(tmp_path: Path) -> None:
+def test_python_m_matches_flask_command(
+    write_noisy_app: Callable[[Path], Path], tmp_path: Path
+) -> None:
     """``python -m flask_prodguard check`` reports what ``flask prodguard check`` does."""
     write_noisy_app(tmp_path)
     via_flask, flask_result = check_json(tmp_path)
@@ -457,7 +501,9 @@ def test_python_m_matches_flask_command(tmp_path: Path) -> None:
     assert len(via_flask["findings"]) >= 3
 
 
-def test_python_m_takes_the_app_from_flask_app(tmp_path: Path) -> None:
+def test_python_m_takes_the_app_from_flask_app(
+    write_noisy_app: Callable[[Path], Path], tmp_path: Path
+) -> None:
     """``python -m flask_prodguard`` finds the app through FLASK_APP, as ``flask`` does."""
     write_noisy_app(tmp_path)
     (tmp_path / "app.py").rename(tmp_path / "shop.py")  # not found without being named
@@ -470,7 +516,7 @@ def test_python_m_takes_the_app_from_flask_app(tmp_path: Path) -> None:
     assert len(json.loads(result.stdout)["findings"]) >= 3
 
 
-def test_list_shows_every_check(tmp_path: Path) -> None:
+def test_list_shows_every_check(write_app: Callable[..., Path], tmp_path: Path) -> None:
     """``--list`` prints every registered check with its severity and title."""
     write_app(tmp_path)
     result = check(tmp_path, "--list")

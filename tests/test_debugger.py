@@ -14,13 +14,10 @@ from flask_prodguard import ProdGuard
 from flask_prodguard import UnsafeDeploymentError
 from flask_prodguard import restore_debugger
 from flask_prodguard.config import PARENT_STRICTNESS_VARIABLE
-from flask_prodguard.wsgi.debugger import debugger_hook_installed
+from flask_prodguard.testing import capture_events
+from flask_prodguard.wsgi.debugger import neutralises
 from werkzeug.debug import DebuggedApplication
 from werkzeug.test import Client
-
-from conftest import build_app
-from conftest import names
-from conftest import without_error_id
 
 # What the debugger puts in its pages; none may reach a client of a guarded app.
 DEBUGGER_MARKERS = (
@@ -57,9 +54,18 @@ PATH_PROBES = [
 ]
 
 
-def unknown_url_response(client: Client) -> tuple[int, bytes]:
-    response = client.get("/no-such-page")
-    return response.status_code, without_error_id(response.get_data())
+@pytest.fixture
+def unknown_url_response(
+    without_error_id: Callable[[bytes], bytes],
+) -> Callable[[Client], tuple[int, bytes]]:
+    """Return ``unknown_url_response(client)``: status and body (error id blanked) of
+    the app's answer to a URL it has no route for."""
+
+    def answer(client: Client) -> tuple[int, bytes]:
+        response = client.get("/no-such-page")
+        return response.status_code, without_error_id(response.get_data())
+
+    return answer
 
 
 def debugged(app: Flask, **options: Any) -> Client:
@@ -67,7 +73,9 @@ def debugged(app: Flask, **options: Any) -> Client:
     return Client(DebuggedApplication(app, **options))
 
 
-def test_development_debugger_works_as_usual(events: list[Any]) -> None:
+def test_development_debugger_works_as_usual(
+    debugger_patched: Callable[[], bool], build_app: Callable[..., Flask], events: list[Any]
+) -> None:
     """Control: without enforcement the debugger serves its console and resources."""
     app = build_app(PRODGUARD_ENV="development", DEBUG=True)
     ProdGuard(app)
@@ -77,14 +85,19 @@ def test_development_debugger_works_as_usual(events: list[Any]) -> None:
     resource = client.get("/?__debugger__=yes&cmd=resource&f=debugger.js")
     assert resource.status_code == 200 and b"function" in resource.data
     assert b"Traceback" in client.get("/boom").data
-    assert not debugger_hook_installed()
+    assert not debugger_patched()
     assert events == []
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"])
 @pytest.mark.parametrize("query", QUERY_PROBES)
 def test_enforce_debugger_queries_get_the_unknown_url_404(
-    query: str, method: str, events: list[Any]
+    unknown_url_response: Callable[[Client], tuple[int, bytes]],
+    build_app: Callable[..., Flask],
+    without_error_id: Callable[[bytes], bytes],
+    query: str,
+    method: str,
+    events: list[Any],
 ) -> None:
     """enforce: every __debugger__ request, any method, gets the app's 404 and an event."""
     app = build_app(PRODGUARD_ENV="production", DEBUG=True)
@@ -103,19 +116,23 @@ def test_enforce_debugger_queries_get_the_unknown_url_404(
 
 
 @pytest.mark.parametrize("path", PATH_PROBES)
-def test_enforce_console_paths_get_the_unknown_url_404(path: str, events: list[Any]) -> None:
+def test_enforce_console_paths_get_the_unknown_url_404(
+    unknown_url_response: Callable[[Client], tuple[int, bytes]],
+    app: Flask,
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
+    path: str,
+    events: list[Any],
+) -> None:
     """enforce: the console path and its variants get the app's 404 and an event."""
-    app = build_app(PRODGUARD_ENV="production")
-    ProdGuard(app)
     client = debugged(app)
     expected_status, expected_body = unknown_url_response(client)
     response = client.get(path)
     assert response.status_code == expected_status == 404
     assert b"SECRET" not in response.data and b"console" not in response.data.lower()
-    assert "prodguard.debugger.probe" in names(events)
+    assert "prodguard.debugger.probe" in event_names(events)
 
 
-def test_forged_pin_cookie_executes_nothing() -> None:
+def test_forged_pin_cookie_executes_nothing(build_app: Callable[..., Flask]) -> None:
     """enforce: a forged __wzd cookie with a far-future expiry gets the 404 too."""
     app = build_app(PRODGUARD_ENV="production", DEBUG=True)
     ProdGuard(app)
@@ -129,7 +146,9 @@ def test_forged_pin_cookie_executes_nothing() -> None:
     assert str(__import__("os").getpid()).encode() not in response.data
 
 
-def test_enforce_traceback_page_never_rendered(events: list[Any]) -> None:
+def test_enforce_traceback_page_never_rendered(
+    build_app: Callable[..., Flask], events: list[Any]
+) -> None:
     """enforce: an exception under the debugger is a generic 500, not a traceback page."""
     app = build_app(PRODGUARD_ENV="production", DEBUG=True)
     ProdGuard(app)
@@ -144,7 +163,7 @@ def test_enforce_traceback_page_never_rendered(events: list[Any]) -> None:
     assert neutralized[0]["where"].startswith("around the app 'guarded'")
 
 
-def test_enforce_custom_404_handler_answers_probes() -> None:
+def test_enforce_custom_404_handler_answers_probes(build_app: Callable[..., Flask]) -> None:
     """A probe cannot be told from a miss: the app's own 404 handler answers both."""
     app = build_app(PRODGUARD_ENV="production")
 
@@ -159,7 +178,7 @@ def test_enforce_custom_404_handler_answers_probes() -> None:
         assert (response.status_code, response.data) == (404, b"nothing here, sorry")
 
 
-def test_app_console_route_keeps_working() -> None:
+def test_app_console_route_keeps_working(build_app: Callable[..., Flask]) -> None:
     """An app's own /console route is served; only misses count as probes."""
     app = build_app(PRODGUARD_ENV="production")
 
@@ -171,7 +190,11 @@ def test_app_console_route_keeps_working() -> None:
     assert app.test_client().get("/console").data == b"admin console"
 
 
-def test_debugger_inside_wsgi_app_before_init(events: list[Any]) -> None:
+def test_debugger_inside_wsgi_app_before_init(
+    build_app: Callable[..., Flask],
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
+    events: list[Any],
+) -> None:
     """enforce: a DebuggedApplication placed in app.wsgi_app is found and neutralised."""
     app = build_app(PRODGUARD_ENV="production")
     app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)  # type: ignore[method-assign]
@@ -180,10 +203,14 @@ def test_debugger_inside_wsgi_app_before_init(events: list[Any]) -> None:
     assert client.get("/console").status_code == 404
     assert client.get("/?__debugger__=yes&cmd=resource&f=debugger.js").status_code == 404
     assert b"Traceback" not in client.get("/boom").data
-    assert "prodguard.debugger.neutralized" in names(events)
+    assert "prodguard.debugger.neutralized" in event_names(events)
 
 
-def test_debugger_inside_wsgi_app_after_init(events: list[Any]) -> None:
+def test_debugger_inside_wsgi_app_after_init(
+    build_app: Callable[..., Flask],
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
+    events: list[Any],
+) -> None:
     """enforce: a DebuggedApplication added after init_app is neutralised too."""
     app = build_app(PRODGUARD_ENV="production")
     ProdGuard(app)
@@ -191,10 +218,12 @@ def test_debugger_inside_wsgi_app_after_init(events: list[Any]) -> None:
     client = app.test_client()
     assert client.get("/console").status_code == 404
     assert b"Traceback" not in client.get("/boom").data
-    assert "prodguard.debugger.neutralized" in names(events)
+    assert "prodguard.debugger.neutralized" in event_names(events)
 
 
-def test_report_leaves_debugger_live_and_reports(events: list[Any]) -> None:
+def test_report_leaves_debugger_live_and_reports(
+    build_app: Callable[..., Flask], events: list[Any]
+) -> None:
     """report: the debugger works, and its presence and the probes are reported."""
     app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="report", DEBUG=True)
     ProdGuard(app)
@@ -207,7 +236,11 @@ def test_report_leaves_debugger_live_and_reports(events: list[Any]) -> None:
     assert probes and probes[0]["action"] == "reported" and probes[0]["probe"] == "console"
 
 
-def test_strict_refuses_to_construct_debugger(events: list[Any]) -> None:
+def test_strict_refuses_to_construct_debugger(
+    build_app: Callable[..., Flask],
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
+    events: list[Any],
+) -> None:
     """strict: wrapping a guarded app in DebuggedApplication raises with the fix."""
     app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict")
     ProdGuard(app)
@@ -218,10 +251,10 @@ def test_strict_refuses_to_construct_debugger(events: list[Any]) -> None:
     assert "gunicorn --bind" in str(info.value)
     with pytest.raises(UnsafeDeploymentError):
         DebuggedApplication(app.wsgi_app, evalex=True)
-    assert "prodguard.startup.refused" in names(events)
+    assert "prodguard.startup.refused" in event_names(events)
 
 
-def test_strict_refuses_debugger_already_in_chain() -> None:
+def test_strict_refuses_debugger_already_in_chain(build_app: Callable[..., Flask]) -> None:
     """strict: init_app refuses an app whose wsgi_app already holds the debugger."""
     app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict")
     app.wsgi_app = DebuggedApplication(app.wsgi_app)  # type: ignore[method-assign]
@@ -229,13 +262,15 @@ def test_strict_refuses_debugger_already_in_chain() -> None:
         ProdGuard(app)
 
 
-def test_debugger_around_off_app_is_neutralised_by_production_app(events: list[Any]) -> None:
+def test_debugger_around_off_app_is_neutralised_by_production_app(
+    debugger_patched: Callable[[], bool], build_app: Callable[..., Flask], events: list[Any]
+) -> None:
     """The debugger runs code in the whole process: one around an off app is inert too."""
     prod = build_app("prod", PRODGUARD_ENV="production")
     dev = build_app("dev", PRODGUARD_ENV="development", PRODGUARD_STRICTNESS="off")
     ProdGuard(prod)
     ProdGuard(dev)
-    assert debugger_hook_installed()
+    assert debugger_patched()
     response = debugged(dev).get("/console")
     assert response.status_code == 404 and b"SECRET" not in response.data
     assert debugged(prod).get("/console").status_code == 404
@@ -243,7 +278,9 @@ def test_debugger_around_off_app_is_neutralised_by_production_app(events: list[A
     assert {e["decided_by"] for e in neutralized} == {"prod"}
 
 
-def test_hook_replaces_only_debugged_application_methods() -> None:
+def test_hook_replaces_only_debugged_application_methods(
+    build_app: Callable[..., Flask],
+) -> None:
     """The hook is narrow: only DebuggedApplication's own methods change, none elsewhere."""
     import werkzeug.debug
 
@@ -268,15 +305,19 @@ def test_hook_replaces_only_debugged_application_methods() -> None:
     assert dict(vars(werkzeug.debug)) == module
 
 
-def test_hook_inactive_without_production_app() -> None:
+def test_hook_inactive_without_production_app(
+    debugger_patched: Callable[[], bool], build_app: Callable[..., Flask]
+) -> None:
     """No guarded app acting: DebuggedApplication is untouched."""
     original = DebuggedApplication.__call__
     ProdGuard(build_app(PRODGUARD_ENV="testing"))
-    assert not debugger_hook_installed()
+    assert not debugger_patched()
     assert DebuggedApplication.__call__ is original
 
 
-def test_restore_debugger_is_reversible() -> None:
+def test_restore_debugger_is_reversible(
+    debugger_patched: Callable[[], bool], build_app: Callable[..., Flask]
+) -> None:
     """restore_debugger(force=True) puts every shipped method back; the debugger works again."""
     shipped = dict(vars(DebuggedApplication))
     app = build_app(PRODGUARD_ENV="production")
@@ -286,17 +327,18 @@ def test_restore_debugger_is_reversible() -> None:
     assert os.environ[PARENT_STRICTNESS_VARIABLE] == "enforce"
     restore_debugger(force=True)
     assert dict(vars(DebuggedApplication)) == shipped
-    assert not debugger_hook_installed()
+    assert not debugger_patched()
     # Forced, it also forgets the decision exported to child processes.
     assert PARENT_STRICTNESS_VARIABLE not in os.environ
     plain = build_app("plain")
     assert debugged(plain).get("/console").status_code == 200
-    assert app.extensions["prodguard"]  # alive until here: force does not ask
+    # Alive until here, and neutralising: force did not ask it.
+    assert neutralises(app.extensions["prodguard"])
 
 
 @pytest.mark.parametrize("strictness", ["enforce", "strict"])
 def test_restore_debugger_refuses_while_a_neutralising_guard_lives(
-    strictness: str, events: list[Any]
+    build_app: Callable[..., Flask], strictness: str, events: list[Any]
 ) -> None:
     """restore_debugger() beside an enforce or strict app raises, says why, emits an event."""
     app = build_app("main", PRODGUARD_ENV="production", PRODGUARD_STRICTNESS=strictness)
@@ -323,6 +365,8 @@ def test_restore_debugger_refuses_while_a_neutralising_guard_lives(
 
 
 def test_restore_debugger_beside_report_apps_removes_the_hook_and_remembers_them(
+    debugger_patched: Callable[[], bool],
+    build_app: Callable[..., Flask],
     events: list[Any],
 ) -> None:
     """No enforce app alive: restore_debugger() works, and a later hook still counts the
@@ -330,7 +374,7 @@ def test_restore_debugger_beside_report_apps_removes_the_hook_and_remembers_them
     first = build_app("first", PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="report")
     ProdGuard(first)
     restore_debugger()
-    assert not debugger_hook_installed()
+    assert not debugger_patched()
     assert debugged(build_app("plain")).get("/console").status_code == 200
     assert [e for e in events if "decided_by" in e] == []  # as shipped: unseen
     later = build_app("later", PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="report")
@@ -339,7 +383,8 @@ def test_restore_debugger_beside_report_apps_removes_the_hook_and_remembers_them
     detected = [e for e in events if e["event"] == "prodguard.debugger.detected"]
     # Equally strict guards: the one guarded first decides, so it was remembered.
     assert [(e["app"], e["decided_by"]) for e in detected] == [("first", "first")]
-    assert later.extensions["prodguard"]  # alive until here
+    # Alive until here; a report guard leaves the debugger in service (the 200 above).
+    assert not neutralises(later.extensions["prodguard"])
 
 
 @pytest.fixture
@@ -363,16 +408,18 @@ def import_werkzeug_debug_again(monkeypatch: pytest.MonkeyPatch) -> Callable[[],
 
 
 def test_a_later_guard_patches_werkzeug_debug_imported_again(
+    debugger_patched: Callable[[], bool],
+    build_app: Callable[..., Flask],
     import_werkzeug_debug_again: Callable[[], type[Any]],
 ) -> None:
     """A DebuggedApplication class from a re-imported module is patched by the next guard."""
     first = build_app("first", PRODGUARD_ENV="production")
     ProdGuard(first)
     fresh_class = import_werkzeug_debug_again()
-    assert not debugger_hook_installed()  # the class the module holds now is not patched
+    assert not debugger_patched()  # the class the module holds now is not patched
     shipped = dict(vars(fresh_class))
     ProdGuard(build_app("second", PRODGUARD_ENV="production"))
-    assert debugger_hook_installed()
+    assert debugger_patched()
     assert vars(fresh_class)["__call__"] is not shipped["__call__"]
     client = Client(fresh_class(build_app("plain"), evalex=True))
     assert client.get("/console").status_code == 404
@@ -383,7 +430,10 @@ def test_a_later_guard_patches_werkzeug_debug_imported_again(
 
 
 def test_first_request_patches_werkzeug_debug_imported_again(
-    import_werkzeug_debug_again: Callable[[], type[Any]], events: list[Any]
+    debugger_patched: Callable[[], bool],
+    build_app: Callable[..., Flask],
+    import_werkzeug_debug_again: Callable[[], type[Any]],
+    events: list[Any],
 ) -> None:
     """A live debugger of a class the hook missed is seen by the first request: reported
     as detected (critical), its class patched, and no later request reaches it."""
@@ -398,13 +448,13 @@ def test_first_request_patches_werkzeug_debug_imported_again(
         ("critical", "main", "reported")
     ]
     assert "had not patched" in detected[0]["where"]
-    assert debugger_hook_installed()
+    assert debugger_patched()
     console = client.get("/console")
     assert console.status_code == 404 and b"SECRET" not in console.data
     assert b"Traceback" not in client.get("/boom").data
 
 
-def test_hook_switches_off_when_guarded_app_is_gone() -> None:
+def test_hook_switches_off_when_guarded_app_is_gone(build_app: Callable[..., Flask]) -> None:
     """Once the last guarded app is garbage collected, debuggers work as shipped."""
     ProdGuard(build_app(PRODGUARD_ENV="production"))
     gc.collect()
@@ -412,17 +462,22 @@ def test_hook_switches_off_when_guarded_app_is_gone() -> None:
     assert debugged(plain).get("/console").status_code == 200
 
 
-def test_unguarded_app_debugger_neutralised_while_production_app_alive() -> None:
+def test_unguarded_app_debugger_neutralised_while_production_app_alive(
+    build_app: Callable[..., Flask],
+) -> None:
     """Fail closed: a debugger around an unknown app in a guarded process is inert."""
     guarded = build_app("guarded", PRODGUARD_ENV="production")
     ProdGuard(guarded)
     other = build_app("other")
-    response = debugged(other).get("/console")
+    with capture_events() as events:
+        response = debugged(other).get("/console")
     assert response.status_code == 404
-    assert guarded.extensions["prodguard"] is not None
+    # The production app's guard decided for the debugger around the other app.
+    neutralized = [e for e in events if e["event"] == "prodguard.debugger.neutralized"]
+    assert [e["decided_by"] for e in neutralized] == [guarded.name]
 
 
-def test_console_probe_is_one_event(events: list[Any]) -> None:
+def test_console_probe_is_one_event(build_app: Callable[..., Flask], events: list[Any]) -> None:
     """A /console probe answered 404 is reported once, as a probe, not also as an error."""
     app = build_app(PRODGUARD_ENV="production")
     ProdGuard(app)

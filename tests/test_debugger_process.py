@@ -29,12 +29,12 @@ from flask_prodguard import ProdGuard
 from flask_prodguard import UnsafeDeploymentError
 from flask_prodguard.testing import capture_events
 from flask_prodguard.testing import event_validator
+from flask_prodguard.wsgi.debugger import neutralises
 from werkzeug.debug import DebuggedApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 from werkzeug.wrappers import Request
 
-from conftest import without_error_id
 from servers import Server
 from servers import start_on_free_port
 
@@ -77,29 +77,35 @@ def debugger_requests(secret: str, witness: Path) -> list[str]:
     ]
 
 
+@pytest.fixture
 def assert_neutralised(
-    debugger: DebuggedApplication, bare: Any, witness: Path
-) -> list[dict[str, Any]]:
-    """Each debugger request gets exactly what the mounted apps answer without
-    the debugger, nothing of the debugger's, and no code runs. Returns the
+    without_error_id: Callable[[bytes], bytes],
+) -> Callable[[DebuggedApplication, Any, Path], list[dict[str, Any]]]:
+    """Return ``assert_neutralised(debugger, bare, witness)``: assert that each
+    debugger request gets exactly what the mounted apps answer without the
+    debugger, nothing of the debugger's, and that no code runs. It returns the
     events the requests through the debugger emitted."""
-    client, without = Client(debugger), Client(bare)
-    events: list[dict[str, Any]] = []
-    for url in debugger_requests(debugger.secret, witness):
-        with capture_events() as emitted:
-            response = client.get(url)
-        events += emitted
-        body = response.get_data()
-        for marker in DEBUGGER_MARKERS:
-            assert marker not in body, f"{marker!r} in the answer to {url}: {body[:300]!r}"
-        assert "__wzd" not in response.headers.get("Set-Cookie", ""), url
-        expected = without.get(url)
-        assert (response.status_code, without_error_id(body)) == (
-            expected.status_code,
-            without_error_id(expected.get_data()),
-        ), url
-    assert not witness.exists(), "code ran through the debugger"
-    return events
+
+    def check(debugger: DebuggedApplication, bare: Any, witness: Path) -> list[dict[str, Any]]:
+        client, without = Client(debugger), Client(bare)
+        events: list[dict[str, Any]] = []
+        for url in debugger_requests(debugger.secret, witness):
+            with capture_events() as emitted:
+                response = client.get(url)
+            events += emitted
+            body = response.get_data()
+            for marker in DEBUGGER_MARKERS:
+                assert marker not in body, f"{marker!r} in the answer to {url}: {body[:300]!r}"
+            assert "__wzd" not in response.headers.get("Set-Cookie", ""), url
+            expected = without.get(url)
+            assert (response.status_code, without_error_id(body)) == (
+                expected.status_code,
+                without_error_id(expected.get_data()),
+            ), url
+        assert not witness.exists(), "code ran through the debugger"
+        return events
+
+    return check
 
 
 def probes(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -198,7 +204,12 @@ def test_report_as_strictest_leaves_the_debugger_live_and_reports_it(
     ],
 )
 def test_enforce_anywhere_neutralises_the_debugger_on_every_path(
-    mount: Mount, pin_off: None, witness: Path, main: str | None, admin: str | None
+    assert_neutralised: Callable[..., list[dict[str, Any]]],
+    mount: Mount,
+    pin_off: None,
+    witness: Path,
+    main: str | None,
+    admin: str | None,
 ) -> None:
     """An enforce app in the process: no console, resource, PIN or code on any mount."""
     decider = "main" if main == "enforce" else "admin"
@@ -245,7 +256,10 @@ def test_strict_anywhere_refuses_to_construct_the_debugger(
 
 
 def test_debugger_around_a_plain_wsgi_callable_is_neutralised(
-    make_app: Build, pin_off: None, witness: Path
+    assert_neutralised: Callable[..., list[dict[str, Any]]],
+    make_app: Build,
+    pin_off: None,
+    witness: Path,
 ) -> None:
     """A debugger around an unrelated WSGI callable, in a process with an enforce app."""
 
@@ -266,11 +280,12 @@ def test_debugger_around_a_plain_wsgi_callable_is_neutralised(
         == [("console", "blocked")] + [("debugger_query", "blocked")] * 6
     )
     assert {e["app"] for e in through_debugger} == {"main"}
-    assert main.extensions["prodguard"]  # alive until here: it decides
+    assert neutralises(main.extensions["prodguard"])  # alive until here: it decides
 
 
 @pytest.mark.parametrize("strictness", ["enforce", "strict"])
 def test_debugger_built_before_the_guard_is_neutralised_once_it_exists(
+    assert_neutralised: Callable[..., list[dict[str, Any]]],
     make_app: Build,
     monkeypatch: pytest.MonkeyPatch,
     witness: Path,
@@ -316,7 +331,11 @@ class HandRolledDebugger(DebuggedApplication):
 
 
 def test_subclass_with_its_own_call_is_neutralised(
-    make_app: Build, pin_off: None, witness: Path, tmp_path: Path
+    assert_neutralised: Callable[..., list[dict[str, Any]]],
+    make_app: Build,
+    pin_off: None,
+    witness: Path,
+    tmp_path: Path,
 ) -> None:
     """A DebuggedApplication subclass that overrides __call__ cannot go around the hook."""
     main = make_app(guard=False, name="main")
@@ -330,7 +349,10 @@ def test_subclass_with_its_own_call_is_neutralised(
 
 
 def test_subclass_constructed_after_the_guard_serves_no_console(
-    mount: Mount, pin_off: None, witness: Path
+    assert_neutralised: Callable[..., list[dict[str, Any]]],
+    mount: Mount,
+    pin_off: None,
+    witness: Path,
 ) -> None:
     """evalex=False is not enough: the subclass calls display_console itself, neutralised."""
     bare = mount("enforce", "off")
@@ -398,7 +420,7 @@ def test_debugger_inside_a_report_app_is_neutralised_by_an_enforce_app(
         )
     assert console.status_code == 404 and b"SECRET" not in console.data
     assert resource.data == b"hello"
-    assert main.extensions["prodguard"]  # alive until here: it decides
+    assert neutralises(main.extensions["prodguard"])  # alive until here: it decides
 
 
 def test_debugger_is_live_again_when_the_enforce_app_is_gone(
@@ -644,11 +666,14 @@ import json
 import sys
 
 import flask_prodguard
-from flask_prodguard.wsgi.debugger import debugger_hook_installed
 
 result = {
     "werkzeug_debug_imported": "werkzeug.debug" in sys.modules,
-    "patched_at_import": debugger_hook_installed(),
+    # The guard's replacement __call__, on the class werkzeug.debug holds.
+    "patched_at_import": getattr(
+        getattr(sys.modules.get("werkzeug.debug"), "DebuggedApplication", None), "__call__", len
+    ).__module__
+    == "flask_prodguard.wsgi.debugger",
 }
 from flask import Flask
 from werkzeug.debug import DebuggedApplication

@@ -107,15 +107,11 @@ def test_find_guarded_app_cuts_cycles() -> None:
     """Walking a chain that loops back on itself terminates."""
     loop = types.SimpleNamespace()
     loop.app = loop
-    assert detect.find_guarded_app(loop) is None
+    assert list(detect.iter_wsgi_chain(loop)) == [loop]
 
 
-def test_debug_sources_and_unsafe_flags() -> None:
-    """Both DEBUG and FLASK_DEBUG are named; only flags that are on are listed."""
-    assert detect.debug_mode_sources({"DEBUG": True}, {"FLASK_DEBUG": "1"}) == [
-        "app.config DEBUG",
-        "environment variable FLASK_DEBUG",
-    ]
+def test_unsafe_flags_lists_only_flags_that_are_on() -> None:
+    """Only the unsafe flags that are on are listed, with their values."""
     assert detect.unsafe_flags({"TESTING": True, "PROPAGATE_EXCEPTIONS": None}) == {
         "TESTING": True
     }

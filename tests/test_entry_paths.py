@@ -30,7 +30,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import without_error_id
 from servers import ParsedResponse
 from servers import Server
 from servers import dechunk
@@ -408,7 +407,7 @@ def test_development_keeps_the_debugger(
 
 @pytest.mark.parametrize("entry", ENTRY_PATHS, ids=str)
 def test_production_enforce_neutralises_the_debugger(
-    launch: Callable[..., Server], entry: EntryPath
+    without_error_id: Callable[[bytes], bytes], launch: Callable[..., Server], entry: EntryPath
 ) -> None:
     """In production+enforce the app serves, and debugger requests get the app's own 404."""
     server = launch(entry, PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="enforce")

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.exceptions import Unauthorized
 from werkzeug.middleware.proxy_fix import ProxyFix
-
-from conftest import build_app
-from conftest import names
 
 # Nothing of the failure may reach the client.
 LEAKS = (
@@ -57,94 +55,101 @@ def assert_generic(response: Any, status: int) -> str:
     return str(error_id)
 
 
-def failing_app(name: str = "failing", **config: Any) -> Flask:
-    """An app that fails in many ways, each with a planted secret."""
-    config.setdefault("PRODGUARD_ENV", "production")
-    app = build_app(name, **config)
+@pytest.fixture
+def failing_app(build_app: Callable[..., Flask]) -> Callable[..., Flask]:
+    """Return ``failing_app(name="failing", **config)``: an app that fails in many ways,
+    each with a planted secret (not guarded yet)."""
 
-    class Boom(Exception):
-        pass
+    def factory(name: str = "failing", **config: Any) -> Flask:
+        config.setdefault("PRODGUARD_ENV", "production")
+        app = build_app(name, **config)
 
-    @app.errorhandler(Boom)
-    def on_boom(error: Exception) -> str:
-        raise ValueError("handler hunter2")
+        class Boom(Exception):
+            pass
 
-    @app.get("/handler-fails")
-    def handler_fails() -> str:
-        raise Boom("hunter2")
+        @app.errorhandler(Boom)
+        def on_boom(error: Exception) -> str:
+            raise ValueError("handler hunter2")
 
-    @app.get("/abort")
-    def aborted() -> str:
-        abort(403, description="internal detail hunter2")
+        @app.get("/handler-fails")
+        def handler_fails() -> str:
+            raise Boom("hunter2")
 
-    @app.get("/unauthorized")
-    def unauthorized() -> str:
-        raise Unauthorized(www_authenticate=None) from None
+        @app.get("/abort")
+        def aborted() -> str:
+            abort(403, description="internal detail hunter2")
 
-    @app.get("/limited")
-    def limited() -> str:
-        raise TooManyRequests(retry_after=30)
+        @app.get("/unauthorized")
+        def unauthorized() -> str:
+            raise Unauthorized(www_authenticate=None) from None
 
-    @app.get("/after")
-    def after() -> str:
-        return "fine"
+        @app.get("/limited")
+        def limited() -> str:
+            raise TooManyRequests(retry_after=30)
 
-    @app.after_request
-    def failing_after(response: Response) -> Response:
-        from flask import request
+        @app.get("/after")
+        def after() -> str:
+            return "fine"
 
-        if request.path == "/after":
-            raise RuntimeError("after hunter2")
-        return response
+        @app.after_request
+        def failing_after(response: Response) -> Response:
+            from flask import request
 
-    @app.get("/teardown")
-    def teardown() -> str:
-        return "fine"
+            if request.path == "/after":
+                raise RuntimeError("after hunter2")
+            return response
 
-    @app.teardown_request
-    def failing_teardown(error: BaseException | None) -> None:
-        from flask import request
+        @app.get("/teardown")
+        def teardown() -> str:
+            return "fine"
 
-        if request.path == "/teardown":
-            raise KeyError("teardown hunter2")
+        @app.teardown_request
+        def failing_teardown(error: BaseException | None) -> None:
+            from flask import request
 
-    @app.get("/oserror")
-    def oserror() -> str:
-        raise FileNotFoundError("/etc/hunter2.conf")
+            if request.path == "/teardown":
+                raise KeyError("teardown hunter2")
 
-    @app.get("/stream-early")
-    def stream_early() -> Response:
-        def generate() -> Iterator[bytes]:
-            raise RuntimeError("stream hunter2")
-            yield b""  # pragma: no cover
+        @app.get("/oserror")
+        def oserror() -> str:
+            raise FileNotFoundError("/etc/hunter2.conf")
 
-        return Response(stream_with_context(generate()))
+        @app.get("/stream-early")
+        def stream_early() -> Response:
+            def generate() -> Iterator[bytes]:
+                raise RuntimeError("stream hunter2")
+                yield b""  # pragma: no cover
 
-    @app.get("/stream-late")
-    def stream_late() -> Response:
-        def generate() -> Iterator[bytes]:
-            yield b"part1"
-            raise RuntimeError("stream hunter2")
+            return Response(stream_with_context(generate()))
 
-        return Response(generate())
+        @app.get("/stream-late")
+        def stream_late() -> Response:
+            def generate() -> Iterator[bytes]:
+                yield b"part1"
+                raise RuntimeError("stream hunter2")
 
-    @app.post("/json")
-    def takes_json() -> str:
-        from flask import request
+            return Response(generate())
 
-        return str(request.get_json())
+        @app.post("/json")
+        def takes_json() -> str:
+            from flask import request
 
-    @app.get("/form")
-    def form() -> str:
-        from flask import request
+            return str(request.get_json())
 
-        return request.args["missing"]
+        @app.get("/form")
+        def form() -> str:
+            from flask import request
 
-    return app
+            return request.args["missing"]
+
+        return app
+
+    return factory
 
 
 @pytest.fixture
-def client() -> Any:
+def client(failing_app: Callable[..., Flask]) -> Any:
+    """A client of the failing app, guarded (it replaces the conftest ``client``)."""
     app = failing_app()
     ProdGuard(app)
     return app.test_client()
@@ -178,7 +183,9 @@ def test_http_errors_get_generic_pages(client: Any, path: str, status: int) -> N
     assert event["error_id"] == error_id and event["status"] == status
 
 
-def test_abort_description_replaced_unless_passthrough() -> None:
+def test_abort_description_replaced_unless_passthrough(
+    failing_app: Callable[..., Flask],
+) -> None:
     """abort(403, description=...) text is replaced; passthrough keeps it."""
     app = failing_app("passthrough", PRODGUARD_HTTP_DESCRIPTIONS="passthrough")
     ProdGuard(app)
@@ -210,7 +217,9 @@ def test_standard_headers_kept(client: Any) -> None:
         },
     ],
 )
-def test_problem_json_by_negotiation(request_options: dict[str, Any]) -> None:
+def test_problem_json_by_negotiation(
+    failing_app: Callable[..., Flask], request_options: dict[str, Any]
+) -> None:
     """Accept, JSON request bodies and configured prefixes get RFC 9457 problem+json."""
     app = failing_app("problem", PRODGUARD_JSON_PATH_PREFIXES=["/api/"])
     ProdGuard(app)
@@ -235,7 +244,7 @@ def test_browser_gets_html(client: Any) -> None:
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
-def test_app_handlers_win(when: str) -> None:
+def test_app_handlers_win(failing_app: Callable[..., Flask], when: str) -> None:
     """The app's 404, 500 and HTTPException handlers win, before or after init_app."""
     app = failing_app(f"own-{when}")
 
@@ -257,7 +266,7 @@ def test_app_handlers_win(when: str) -> None:
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
-def test_app_exception_handler_wins(when: str) -> None:
+def test_app_exception_handler_wins(failing_app: Callable[..., Flask], when: str) -> None:
     """An app handler for Exception answers HTTP errors too, as without the guard."""
     app = failing_app(f"exc-{when}")
 
@@ -275,7 +284,7 @@ def test_app_exception_handler_wins(when: str) -> None:
     assert client.get("/boom").data == b"own handler"
 
 
-def test_blueprint_handlers_win() -> None:
+def test_blueprint_handlers_win(failing_app: Callable[..., Flask]) -> None:
     """A blueprint's own error handler answers its routes."""
     app = failing_app("bp")
     bp = Blueprint("shop", __name__)
@@ -290,7 +299,7 @@ def test_blueprint_handlers_win() -> None:
     assert app.test_client().get("/shop/fail").data == b"shop conflict"
 
 
-def test_guard_never_registers_exception_handler() -> None:
+def test_guard_never_registers_exception_handler(failing_app: Callable[..., Flask]) -> None:
     """Only HTTPException gets a guard handler; errorhandler(Exception) stays free."""
     app = failing_app("spec")
     ProdGuard(app)
@@ -317,7 +326,7 @@ def test_safety_net_catches_what_escapes_flask(client: Any, path: str, stage: st
     assert unhandled[-1]["stage"] == stage
 
 
-def test_failing_500_handler_and_template_not_found() -> None:
+def test_failing_500_handler_and_template_not_found(failing_app: Callable[..., Flask]) -> None:
     """A 500 handler that renders a missing template still yields a generic 500."""
     app = failing_app("tnf")
 
@@ -329,7 +338,7 @@ def test_failing_500_handler_and_template_not_found() -> None:
     assert_generic(app.test_client().get("/boom"), 500)
 
 
-def test_failing_middleware_inside_the_guard() -> None:
+def test_failing_middleware_inside_the_guard(failing_app: Callable[..., Flask]) -> None:
     """Middleware placed inside the guard that raises gets the generic 500."""
     app = failing_app("inner-mw")
     inner = app.wsgi_app
@@ -362,7 +371,9 @@ def test_stream_failing_after_first_chunk_is_aborted(client: Any) -> None:
     assert aborted["error_id"] in str(info.value)
 
 
-def test_report_changes_no_response_but_reports() -> None:
+def test_report_changes_no_response_but_reports(
+    failing_app: Callable[..., Flask], event_names: Callable[[list[dict[str, Any]]], list[str]]
+) -> None:
     """report: Flask's own pages and exceptions, unchanged; every case still reported."""
     app = failing_app("report", PRODGUARD_STRICTNESS="report")
     ProdGuard(app)
@@ -374,7 +385,7 @@ def test_report_changes_no_response_but_reports() -> None:
             client.get("/teardown")
     assert missing.status_code == 404 and "X-Error-ID" not in missing.headers
     assert boom.status_code == 500 and "X-Error-ID" not in boom.headers
-    assert {"prodguard.error.http", "prodguard.error.unhandled"} <= set(names(events))
+    assert {"prodguard.error.http", "prodguard.error.unhandled"} <= set(event_names(events))
 
 
 def test_custom_template_sees_only_safe_variables(tmp_path: Path) -> None:
@@ -397,7 +408,9 @@ def test_custom_template_sees_only_safe_variables(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "template", ["{{ config.SECRET_KEY }}", "{% if %}broken", "{{ 1 // 0 }}"]
 )
-def test_failing_template_falls_back_with_event(tmp_path: Path, template: str) -> None:
+def test_failing_template_falls_back_with_event(
+    event_names: Callable[[list[dict[str, Any]]], list[str]], tmp_path: Path, template: str
+) -> None:
     """A template that fails (or reaches for config) gives the built-in page and an event."""
     (tmp_path / "error.html").write_text(template)
     app = Flask("tpl-bad", template_folder=str(tmp_path))
@@ -411,11 +424,13 @@ def test_failing_template_falls_back_with_event(tmp_path: Path, template: str) -
         response = app.test_client().get("/missing")
     assert_generic(response, 404)
     assert b"hunter2-secret-key" not in response.data
-    assert "prodguard.error.template_failed" in names(events)
+    assert "prodguard.error.template_failed" in event_names(events)
 
 
 @pytest.mark.parametrize("strictness", ["enforce", "strict"])
-def test_leaky_app_error_page_is_scrubbed(strictness: str) -> None:
+def test_leaky_app_error_page_is_scrubbed(
+    failing_app: Callable[..., Flask], strictness: str
+) -> None:
     """enforce and strict: an app's 5xx page showing a traceback is replaced and reported."""
 
     def leaky_app(name: str, strictness: str) -> Flask:
@@ -443,7 +458,9 @@ def test_leaky_app_error_page_is_scrubbed(strictness: str) -> None:
     assert len(scrubbed) == 1 and scrubbed[0]["action"] == "reported"
 
 
-def test_middleware_outside_reported_once_proxyfix_is_fine() -> None:
+def test_middleware_outside_reported_once_proxyfix_is_fine(
+    failing_app: Callable[..., Flask], event_names: Callable[[list[dict[str, Any]]], list[str]]
+) -> None:
     """Middleware wrapped after init_app is reported once with the fix; ProxyFix is not."""
     app = failing_app("outside")
     ProdGuard(app)
@@ -469,7 +486,7 @@ def test_middleware_outside_reported_once_proxyfix_is_fine() -> None:
     fine.wsgi_app = ProxyFix(fine.wsgi_app)  # type: ignore[method-assign]
     with capture_events() as events:
         fine.test_client().get("/")
-    assert "prodguard.setup.middleware_outside" not in names(events)
+    assert "prodguard.setup.middleware_outside" not in event_names(events)
 
 
 def test_sentry_still_captures_exceptions(tmp_path: Path) -> None:
@@ -527,46 +544,52 @@ def test_sentry_still_captures_exceptions(tmp_path: Path) -> None:
 # -- issue 14, point 4: a body that can fail half-way never skips the net ----------------
 
 
-def length_app(name: str = "content_length") -> Flask:
-    """Guarded app whose streamed bodies announce a Content-Length and then fail."""
-    app = build_app(name, PRODGUARD_ENV="production")
+@pytest.fixture
+def length_app(build_app: Callable[..., Flask]) -> Callable[..., Flask]:
+    """Return ``length_app(name="content_length")``: a guarded app whose streamed bodies
+    announce a Content-Length and then fail."""
 
-    @app.get("/early")
-    def early() -> Response:
-        def generate() -> Iterator[bytes]:
-            raise RuntimeError("early hunter2")
-            yield b""  # pragma: no cover
+    def factory(name: str = "content_length") -> Flask:
+        app = build_app(name, PRODGUARD_ENV="production")
 
-        return Response(generate(), headers={"Content-Length": "10"})
+        @app.get("/early")
+        def early() -> Response:
+            def generate() -> Iterator[bytes]:
+                raise RuntimeError("early hunter2")
+                yield b""  # pragma: no cover
 
-    @app.get("/late")
-    def late() -> Response:
-        def generate() -> Iterator[bytes]:
-            yield b"part1"
-            raise RuntimeError("late hunter2")
+            return Response(generate(), headers={"Content-Length": "10"})
 
-        return Response(generate(), headers={"Content-Length": "10"})
+        @app.get("/late")
+        def late() -> Response:
+            def generate() -> Iterator[bytes]:
+                yield b"part1"
+                raise RuntimeError("late hunter2")
 
-    @app.get("/file")
-    def file() -> Response:
-        import io
+            return Response(generate(), headers={"Content-Length": "10"})
 
-        from flask import send_file
+        @app.get("/file")
+        def file() -> Response:
+            import io
 
-        return send_file(io.BytesIO(b"file body"), mimetype="text/plain")
+            from flask import send_file
 
-    @app.get("/closing")
-    def closing() -> Response:
-        response = Response("closing")
+            return send_file(io.BytesIO(b"file body"), mimetype="text/plain")
 
-        @response.call_on_close
-        def fail() -> None:
-            raise RuntimeError("close hunter2")
+        @app.get("/closing")
+        def closing() -> Response:
+            response = Response("closing")
 
-        return response
+            @response.call_on_close
+            def fail() -> None:
+                raise RuntimeError("close hunter2")
 
-    ProdGuard(app)
-    return app
+            return response
+
+        ProdGuard(app)
+        return app
+
+    return factory
 
 
 def call_wsgi(app: Flask, path: str, **environ: Any) -> tuple[list[str], Any]:
@@ -584,7 +607,9 @@ def call_wsgi(app: Flask, path: str, **environ: Any) -> tuple[list[str], Any]:
     return statuses, app(env, start_response)
 
 
-def test_generator_with_content_length_failing_first_gets_generic_500() -> None:
+def test_generator_with_content_length_failing_first_gets_generic_500(
+    length_app: Callable[..., Flask],
+) -> None:
     """A generator with a Content-Length that fails before its first chunk: the 500."""
     with capture_events() as events:
         response = length_app().test_client().get("/early")
@@ -593,7 +618,9 @@ def test_generator_with_content_length_failing_first_gets_generic_500() -> None:
     assert event["error_id"] == error_id and event["stage"] == "body"
 
 
-def test_generator_with_content_length_failing_midway_is_aborted() -> None:
+def test_generator_with_content_length_failing_midway_is_aborted(
+    length_app: Callable[..., Flask],
+) -> None:
     """The same failing after its first chunk: stream_aborted, and an abort for the server."""
     with capture_events() as events:
         response = length_app().test_client().get("/late", buffered=False)
@@ -604,7 +631,9 @@ def test_generator_with_content_length_failing_midway_is_aborted() -> None:
     assert aborted["error_id"] in str(info.value)
 
 
-def test_plain_response_is_handed_over_as_werkzeug_built_it() -> None:
+def test_plain_response_is_handed_over_as_werkzeug_built_it(
+    length_app: Callable[..., Flask],
+) -> None:
     """``return "hello"`` skips the body wrapper: the server gets Werkzeug's own iterable."""
     from werkzeug.wsgi import ClosingIterator
 
@@ -613,7 +642,7 @@ def test_plain_response_is_handed_over_as_werkzeug_built_it() -> None:
     assert b"".join(body) == b"hello"
 
 
-def test_send_file_keeps_the_servers_file_wrapper() -> None:
+def test_send_file_keeps_the_servers_file_wrapper(length_app: Callable[..., Flask]) -> None:
     """send_file's body reaches the server as its own wsgi.file_wrapper (sendfile path)."""
 
     class ServerFileWrapper:
@@ -633,7 +662,7 @@ def test_send_file_keeps_the_servers_file_wrapper() -> None:
     assert b"".join(body) == b"file body"
 
 
-def test_failing_call_on_close_is_reported_not_raised() -> None:
+def test_failing_call_on_close_is_reported_not_raised(length_app: Callable[..., Flask]) -> None:
     """A call_on_close function that raises is reported; the server sees nothing fail."""
     with capture_events() as events:
         statuses, body = call_wsgi(length_app(), "/closing")
@@ -646,16 +675,24 @@ def test_failing_call_on_close_is_reported_not_raised() -> None:
 # -- issue 14, point 11: a console path the app has no route for, for that method ---------
 
 
-def console_app(name: str, **routes: Any) -> Flask:
-    """Guarded app with its own /console route for the given methods."""
-    app = build_app(name, PRODGUARD_ENV="production")
-    for method, view in routes.items():
-        app.add_url_rule("/console", f"console_{method}", view, methods=[method.upper()])
-    ProdGuard(app)
-    return app
+@pytest.fixture
+def console_app(build_app: Callable[..., Flask]) -> Callable[..., Flask]:
+    """Return ``console_app(name, **routes)``: a guarded app with its own /console route
+    for the given methods."""
+
+    def factory(name: str, **routes: Any) -> Flask:
+        app = build_app(name, PRODGUARD_ENV="production")
+        for method, view in routes.items():
+            app.add_url_rule("/console", f"console_{method}", view, methods=[method.upper()])
+        ProdGuard(app)
+        return app
+
+    return factory
 
 
-def test_console_with_a_method_the_app_has_no_route_for_is_a_probe() -> None:
+def test_console_with_a_method_the_app_has_no_route_for_is_a_probe(
+    console_app: Callable[..., Flask],
+) -> None:
     """POST /console is the app's; GET /console gets the app's 405 and is reported once."""
     app = console_app("console_post", post=lambda: "posted")
     client = app.test_client()
@@ -672,7 +709,9 @@ def test_console_with_a_method_the_app_has_no_route_for_is_a_probe() -> None:
     assert not [e for e in events if e["event"] == "prodguard.debugger.probe"]
 
 
-def test_console_route_refusing_a_user_is_the_apps_answer() -> None:
+def test_console_route_refusing_a_user_is_the_apps_answer(
+    console_app: Callable[..., Flask],
+) -> None:
     """The app's own /console answering 401 is its route at work: an HTTP error, no probe."""
     from flask import abort as flask_abort
 
@@ -685,7 +724,9 @@ def test_console_route_refusing_a_user_is_the_apps_answer() -> None:
     ]
 
 
-def test_failure_after_legacy_write_is_aborted_without_the_secret() -> None:
+def test_failure_after_legacy_write_is_aborted_without_the_secret(
+    build_app: Callable[..., Flask],
+) -> None:
     """A WSGI app that wrote through write() and then failed: an abort with only the id."""
     app = build_app("legacy_write", PRODGUARD_ENV="production")
     inner = app.wsgi_app

@@ -43,8 +43,8 @@ from typing import Any
 
 import pytest
 from flask_prodguard.testing import event_validator
+from werkzeug.http import HTTP_STATUS_CODES
 
-from conftest import without_error_id
 from servers import WAITRESS_EXPOSE_TRACEBACKS_SOURCE
 from servers import ParsedResponse
 from servers import Server
@@ -737,7 +737,9 @@ def test_ok_is_served_whole(run: Run) -> None:
 
 
 @pytest.mark.parametrize("probe", ERROR_PROBES, ids=str)
-def test_error_response_is_complete_and_generic(run: Run, probe: Probe) -> None:
+def test_error_response_is_complete_and_generic(
+    without_error_id: Callable[[bytes], bytes], run: Run, probe: Probe
+) -> None:
     """Every failure gets a complete generic response carrying its error id."""
     answer = run.answers[probe.name]
     why = diagnosis(answer)
@@ -764,7 +766,7 @@ def test_error_response_is_complete_and_generic(run: Run, probe: Probe) -> None:
         assert content_type == "application/problem+json", answer
         problem = json.loads(answer.body)
         assert problem["status"] == probe.status
-        assert problem["title"]
+        assert problem["title"] == HTTP_STATUS_CODES[probe.status]
         assert problem["error_id"] == error_id
     else:
         assert content_type.startswith("text/html"), answer

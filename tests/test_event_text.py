@@ -19,6 +19,7 @@ import logging
 import sys
 import unicodedata
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,6 @@ from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
-
-from conftest import build_app
-from conftest import no_logging_configured
 
 PROPERTY_SETTINGS = settings(
     max_examples=300,
@@ -86,7 +84,7 @@ def unsafe_characters(text: str) -> list[str]:
 
 
 @pytest.fixture
-def json_app() -> Callable[..., Flask]:
+def json_app(build_app: Callable[..., Flask]) -> Callable[..., Flask]:
     """``json_app(name, **config)``: a guarded app whose view raises the JSON body's value."""
 
     def factory(name: str, **config: Any) -> Flask:
@@ -262,7 +260,10 @@ def test_list_and_dict_values_cannot_add_a_field() -> None:
     assert [key for key, _ in parse_summary(text)] == ["", "sources", "by_event"]
 
 
-def test_basic_config_line_of_a_probe_has_no_forged_field() -> None:
+def test_basic_config_line_of_a_probe_has_no_forged_field(
+    build_app: Callable[..., Flask],
+    no_logging_configured: Callable[[], AbstractContextManager[None]],
+) -> None:
     """waitress's basicConfig format shows the probe with the request's text in quotes."""
     app = build_app("summary-basic", PRODGUARD_ENV="production")
     ProdGuard(app)
@@ -343,7 +344,9 @@ def test_every_unsafe_code_point_is_escaped() -> None:
     assert unsafe_characters(sanitise_text(unsafe, len(unsafe))) == []
 
 
-def test_format_characters_never_reach_a_json_line(tmp_path: Path) -> None:
+def test_format_characters_never_reach_a_json_line(
+    build_app: Callable[..., Flask], tmp_path: Path
+) -> None:
     """A probe whose path and User-Agent carry bidi and tag characters: none raw in the line."""
     target = tmp_path / "events.log"
     app = build_app(

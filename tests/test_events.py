@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from flask_prodguard import ProdGuard
 from flask_prodguard.events import emitter as events_module
 from flask_prodguard.events.catalogue import CATALOGUE
-
-from conftest import build_app
-from conftest import no_logging_configured
 
 
 def _json_lines(text: str) -> list[dict[str, Any]]:
@@ -20,6 +21,8 @@ def _json_lines(text: str) -> list[dict[str, Any]]:
 
 
 def test_default_handler_writes_json_lines_to_stderr(
+    build_app: Callable[..., Flask],
+    no_logging_configured: Callable[[], AbstractContextManager[None]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """With no logging configured, each event is one JSON object per line on stderr."""
@@ -37,6 +40,8 @@ def test_default_handler_writes_json_lines_to_stderr(
 
 
 def test_default_handler_stands_aside_for_app_handler(
+    build_app: Callable[..., Flask],
+    no_logging_configured: Callable[[], AbstractContextManager[None]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """When the app has a handler that receives the events, nothing is duplicated."""
@@ -59,14 +64,14 @@ def test_default_handler_stands_aside_for_app_handler(
 
 
 def test_control_characters_never_reach_a_log_line(
+    client: FlaskClient,
+    no_logging_configured: Callable[[], AbstractContextManager[None]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A probe path with CR, LF and ESC produces one escaped line, not a forged one."""
-    app = build_app(PRODGUARD_ENV="production")
-    ProdGuard(app)
     capsys.readouterr()
     with no_logging_configured():
-        app.test_client().get(
+        client.get(
             "/?__debugger__=yes",
             environ_base={"HTTP_USER_AGENT": 'x\r\n{"event": "forged"}\x1b[31m'},
         )
@@ -78,7 +83,7 @@ def test_control_characters_never_reach_a_log_line(
     assert "\\x0d\\x0a" in probe["user_agent"] and "\\x1b" in probe["user_agent"]
 
 
-def test_failing_handler_never_breaks_a_request() -> None:
+def test_failing_handler_never_breaks_a_request(client: FlaskClient) -> None:
     """A log sink that raises does not turn a probe into a server error."""
 
     class Broken(logging.Handler):
@@ -88,13 +93,11 @@ def test_failing_handler_never_breaks_a_request() -> None:
         def handleError(self, record: logging.LogRecord) -> None:
             raise OSError("still broken")
 
-    app = build_app(PRODGUARD_ENV="production")
-    ProdGuard(app)
     logger = logging.getLogger("flask_prodguard.security")
     broken = Broken()
     logger.addHandler(broken)
     try:
-        response = app.test_client().get("/?__debugger__=yes")
+        response = client.get("/?__debugger__=yes")
     finally:
         logger.removeHandler(broken)
     assert response.status_code == 404
@@ -126,12 +129,14 @@ def test_long_values_are_capped() -> None:
 
 
 def test_each_failing_destination_reported_once(
-    tmp_path: Any, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    build_app: Callable[..., Flask],
+    tmp_path: Any,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two failing destinations are both reported; a recovered one is reported again."""
     from flask_prodguard.events import output
 
-    monkeypatch.setattr(output.default_handler, "_failing", set())
     full = build_app(
         "fail-a", PRODGUARD_ENV="production", PRODGUARD_LOG_DESTINATION="/dev/full"
     )
@@ -154,7 +159,7 @@ def test_each_failing_destination_reported_once(
 
 
 def test_logger_disabled_by_dictconfig_is_re_enabled(
-    tmp_path: Any, capfd: pytest.CaptureFixture[str]
+    build_app: Callable[..., Flask], tmp_path: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """dictConfig(disable_existing_loggers=True) does not silently drop security events."""
     import logging.config
@@ -177,6 +182,8 @@ def test_logger_disabled_by_dictconfig_is_re_enabled(
 
 
 def test_bare_basic_config_does_not_silence_json_lines(
+    build_app: Callable[..., Flask],
+    no_logging_configured: Callable[[], AbstractContextManager[None]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A bare logging.basicConfig() (as waitress-serve calls) keeps the JSON lines coming."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_prodguard import AlreadyRegisteredError
 from flask_prodguard import ProdGuard
 from flask_prodguard import UnsafeDeploymentError
@@ -15,9 +17,6 @@ from flask_prodguard.checks import REGISTRY
 from flask_prodguard.policy import Strictness
 from flask_prodguard.testing import capture_events
 from flask_prodguard.wsgi.middleware import GuardMiddleware
-
-from conftest import build_app
-from conftest import names
 
 UNSAFE = {
     "TESTING": True,
@@ -29,7 +28,7 @@ UNSAFE = {
 }
 
 
-def test_state_lives_in_app_extensions(make_app: Any) -> None:
+def test_state_lives_in_app_extensions(build_app: Callable[..., Flask], make_app: Any) -> None:
     """init_app stores per-app state under app.extensions['prodguard']."""
     guard = ProdGuard()
     assert not hasattr(guard, "app")
@@ -40,7 +39,7 @@ def test_state_lives_in_app_extensions(make_app: Any) -> None:
     assert state.settings.strictness is Strictness.ENFORCE
 
 
-def test_second_init_app_raises_clear_error() -> None:
+def test_second_init_app_raises_clear_error(build_app: Callable[..., Flask]) -> None:
     """Registering the guard twice on one app is an error that says what to do."""
     app = build_app(PRODGUARD_ENV="production")
     guard = ProdGuard(app)
@@ -51,7 +50,7 @@ def test_second_init_app_raises_clear_error() -> None:
         ProdGuard(app)
 
 
-def test_several_apps_keep_their_own_settings() -> None:
+def test_several_apps_keep_their_own_settings(build_app: Callable[..., Flask]) -> None:
     """One extension object, several apps, each with its own settings."""
     guard = ProdGuard()
     prod = build_app("prod", PRODGUARD_ENV="production", DEBUG=True)
@@ -69,7 +68,10 @@ def test_several_apps_keep_their_own_settings() -> None:
 
 @pytest.mark.parametrize("env", ["development", "testing"])
 def test_non_production_default_changes_nothing(
-    env: str, events: list[Any], monkeypatch: pytest.MonkeyPatch
+    build_app: Callable[..., Flask],
+    env: str,
+    events: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Development and testing with default strictness: nothing changes, no events."""
     # Other tests import gunicorn and waitress into this process, which would
@@ -87,13 +89,18 @@ def test_non_production_default_changes_nothing(
 
 
 @pytest.mark.parametrize("env", ["production", "staging"])
-def test_report_detects_and_changes_nothing(env: str, events: list[Any]) -> None:
+def test_report_detects_and_changes_nothing(
+    build_app: Callable[..., Flask],
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
+    env: str,
+    events: list[Any],
+) -> None:
     """report: debug mode and unsafe flags are reported and left as they are."""
     app = build_app(PRODGUARD_ENV=env, PRODGUARD_STRICTNESS="report", DEBUG=True, **UNSAFE)
     ProdGuard(app)
     assert app.debug is True
     assert all(app.config[key] is True for key in UNSAFE)
-    assert names(events) == [
+    assert event_names(events) == [
         "prodguard.debug.detected",
         *["prodguard.config.unsafe"] * len(UNSAFE),
         "prodguard.check.failed",  # PG208: report only, in production
@@ -119,7 +126,11 @@ def test_report_detects_and_changes_nothing(env: str, events: list[Any]) -> None
 
 @pytest.mark.parametrize("env", ["production", "staging"])
 def test_enforce_forces_safe_values(
-    env: str, events: list[Any], monkeypatch: pytest.MonkeyPatch
+    build_app: Callable[..., Flask],
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
+    env: str,
+    events: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """enforce: debug off (also FLASK_DEBUG in os.environ), unsafe flags off, events."""
     monkeypatch.setenv("FLASK_DEBUG", "1")
@@ -129,7 +140,7 @@ def test_enforce_forces_safe_values(
     assert app.debug is False
     assert os.environ["FLASK_DEBUG"] == "0"
     assert all(not app.config[key] for key in UNSAFE)
-    assert names(events) == [
+    assert event_names(events) == [
         "prodguard.debug.blocked",
         *["prodguard.config.unsafe"] * len(UNSAFE),
         "prodguard.startup.posture",
@@ -155,6 +166,8 @@ def test_enforce_forces_safe_values(
     ],
 )
 def test_strict_refuses_to_start(
+    build_app: Callable[..., Flask],
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
     config: dict[str, Any],
     environ: dict[str, str],
     condition: str,
@@ -178,20 +191,24 @@ def test_strict_refuses_to_start(
     assert condition in info.value.findings
     assert isinstance(info.value, RuntimeError)
     assert "prodguard" not in app.extensions
-    assert names(events) == ["prodguard.startup.refused"]
+    assert event_names(events) == ["prodguard.startup.refused"]
     assert events[0]["findings"] == [condition] and events[0]["level"] == "critical"
 
 
-def test_strict_starts_when_safe(events: list[Any]) -> None:
+def test_strict_starts_when_safe(
+    build_app: Callable[..., Flask],
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
+    events: list[Any],
+) -> None:
     """strict lets a safe app start and reports its posture."""
     app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict")
     ProdGuard(app)
-    assert names(events) == ["prodguard.startup.posture"]
+    assert event_names(events) == ["prodguard.startup.posture"]
     assert app.test_client().get("/").data == b"hello"
 
 
 def test_report_and_enforce_report_debug_pin(
-    events: list[Any], monkeypatch: pytest.MonkeyPatch
+    build_app: Callable[..., Flask], events: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """WERKZEUG_DEBUG_PIN=off is reported (not refused) below strict."""
     monkeypatch.setenv("WERKZEUG_DEBUG_PIN", "off")
@@ -201,7 +218,7 @@ def test_report_and_enforce_report_debug_pin(
 
 
 def test_production_without_explicit_env_hints_at_development(
-    events: list[Any], monkeypatch: pytest.MonkeyPatch
+    build_app: Callable[..., Flask], events: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When nobody said where the app runs, events say how to declare development."""
     from flask_prodguard import config
@@ -214,14 +231,16 @@ def test_production_without_explicit_env_hints_at_development(
     assert events[-1]["env_source"] == "default"
 
 
-def test_explicit_production_gives_no_development_hint(events: list[Any]) -> None:
+def test_explicit_production_gives_no_development_hint(
+    build_app: Callable[..., Flask], events: list[Any]
+) -> None:
     """An explicit production setting is not second-guessed."""
     ProdGuard(build_app(PRODGUARD_ENV="production", DEBUG=True))
     assert events[0]["hint"] is None
 
 
 def test_environment_variable_overrides_shipped_development_config(
-    events: list[Any], monkeypatch: pytest.MonkeyPatch
+    build_app: Callable[..., Flask], events: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PRODGUARD_ENV=production in the process wins over development in code."""
     monkeypatch.setenv("PRODGUARD_ENV", "production")
@@ -231,7 +250,7 @@ def test_environment_variable_overrides_shipped_development_config(
     assert events[-1]["env_source"] == "environment variable PRODGUARD_ENV"
 
 
-def test_middleware_installed_only_when_acting() -> None:
+def test_middleware_installed_only_when_acting(build_app: Callable[..., Flask]) -> None:
     """The WSGI middleware is there for report/enforce/strict, not for off."""
     on = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="report")
     off = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="off")
@@ -241,13 +260,13 @@ def test_middleware_installed_only_when_acting() -> None:
     assert not isinstance(off.wsgi_app, GuardMiddleware)
 
 
-def test_debug_switched_on_after_init_is_caught_on_first_request(events: list[Any]) -> None:
+def test_debug_switched_on_after_init_is_caught_on_first_request(
+    app: Flask, client: FlaskClient, events: list[Any]
+) -> None:
     """enforce re-checks on the first request: late debug mode is switched off."""
-    app = build_app(PRODGUARD_ENV="production")
-    ProdGuard(app)
     app.debug = True
     app.config["PROPAGATE_EXCEPTIONS"] = True
-    response = app.test_client().get("/boom")
+    response = client.get("/boom")
     assert response.status_code == 500
     assert b"hunter2" not in response.data and b"Traceback" not in response.data
     assert app.debug is False and app.config["PROPAGATE_EXCEPTIONS"] is False
@@ -255,11 +274,8 @@ def test_debug_switched_on_after_init_is_caught_on_first_request(events: list[An
     assert blocked and "after init_app" in blocked[0]["sources"][0]
 
 
-def test_dev_server_detected_once_per_process(events: list[Any]) -> None:
+def test_dev_server_detected_once_per_process(client: FlaskClient, events: list[Any]) -> None:
     """A request from the Werkzeug dev server is reported once, not per request."""
-    app = build_app(PRODGUARD_ENV="production")
-    ProdGuard(app)
-    client = app.test_client()
     for _ in range(3):
         client.get("/", environ_base={"SERVER_SOFTWARE": "Werkzeug/3.1.9"})
     detected = [e for e in events if e["event"] == "prodguard.devserver.detected"]
@@ -268,7 +284,11 @@ def test_dev_server_detected_once_per_process(events: list[Any]) -> None:
     assert detected[0]["action"] == "reported"
 
 
-def test_strict_answers_dev_server_requests_with_503(events: list[Any]) -> None:
+def test_strict_answers_dev_server_requests_with_503(
+    build_app: Callable[..., Flask],
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
+    events: list[Any],
+) -> None:
     """strict: a request arriving through the dev server gets a generic 503."""
     app = build_app(PRODGUARD_ENV="production", PRODGUARD_STRICTNESS="strict")
     ProdGuard(app)
@@ -277,11 +297,14 @@ def test_strict_answers_dev_server_requests_with_503(events: list[Any]) -> None:
     assert response.status_code == 503
     assert b"hello" not in response.data
     assert client.get("/", environ_base={"SERVER_SOFTWARE": "gunicorn/27.0.1"}).data == b"hello"
-    assert "prodguard.devserver.detected" in names(events)
+    assert "prodguard.devserver.detected" in event_names(events)
 
 
 def test_enforce_app_run_starts_no_debugger(
-    monkeypatch: pytest.MonkeyPatch, events: list[Any]
+    build_app: Callable[..., Flask],
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    events: list[Any],
 ) -> None:
     """enforce: app.run(debug=True) reaches run_simple with debugger and debug off."""
     import werkzeug.serving
@@ -298,12 +321,15 @@ def test_enforce_app_run_starts_no_debugger(
     assert calls == [
         {"debug": False, "use_debugger": False, "use_reloader": False, "threaded": True}
     ]
-    assert "prodguard.debug.blocked" in names(events)
-    assert "prodguard.devserver.detected" in names(events)
+    assert "prodguard.debug.blocked" in event_names(events)
+    assert "prodguard.devserver.detected" in event_names(events)
 
 
 def test_report_app_run_leaves_debug_on(
-    monkeypatch: pytest.MonkeyPatch, events: list[Any]
+    build_app: Callable[..., Flask],
+    event_names: Callable[[list[dict[str, Any]]], list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    events: list[Any],
 ) -> None:
     """report: app.run(debug=True) is reported and left alone."""
     import werkzeug.serving
@@ -314,11 +340,15 @@ def test_report_app_run_leaves_debug_on(
     ProdGuard(app)
     app.run(debug=True, port=5999)
     assert calls[0]["use_debugger"] is True
-    assert {"prodguard.debug.detected", "prodguard.devserver.detected"} <= set(names(events))
+    assert {"prodguard.debug.detected", "prodguard.devserver.detected"} <= set(
+        event_names(events)
+    )
 
 
 @pytest.mark.parametrize("debug", [True, False, None])
-def test_strict_app_run_refuses(debug: bool | None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_strict_app_run_refuses(
+    build_app: Callable[..., Flask], debug: bool | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """strict: app.run() raises with the gunicorn and waitress commands."""
     import werkzeug.serving
 
@@ -330,7 +360,7 @@ def test_strict_app_run_refuses(debug: bool | None, monkeypatch: pytest.MonkeyPa
     assert "gunicorn --bind" in str(info.value) and "waitress-serve" in str(info.value)
 
 
-def test_capture_events_sees_structured_fields() -> None:
+def test_capture_events_sees_structured_fields(build_app: Callable[..., Flask]) -> None:
     """Events carry the common fields as structured data."""
     with capture_events() as captured:
         ProdGuard(build_app(PRODGUARD_ENV="production"))

@@ -5,16 +5,15 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import structlog
+from flask import Flask
 from flask_prodguard import ProdGuard
-from flask_prodguard.events import output
 from flask_prodguard.testing import capture_events
-
-from conftest import build_app
 
 PROBE = "prodguard.debugger.probe"
 ERROR = "prodguard.error.unhandled"
@@ -47,7 +46,7 @@ def _assert_normal_responses(app: object) -> None:
         assert b"hunter2" not in boom.data and b"Traceback" not in boom.data
 
 
-def test_raising_log_handler_leaves_requests_correct() -> None:
+def test_raising_log_handler_leaves_requests_correct(build_app: Callable[..., Flask]) -> None:
     """A handler on the security logger that raises never breaks a request."""
     logger = logging.getLogger("flask_prodguard.security")
     logger.addHandler(_ExplodingHandler())
@@ -57,10 +56,10 @@ def test_raising_log_handler_leaves_requests_correct() -> None:
 
 
 def test_full_destination_leaves_requests_correct(
-    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    build_app: Callable[..., Flask],
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     """Events written to /dev/full fail; responses are correct and stderr says so once."""
-    monkeypatch.setattr(output.default_handler, "_failing", set())
     app = build_app(
         name="faults_dev_full",
         PRODGUARD_ENV="production",
@@ -72,7 +71,9 @@ def test_full_destination_leaves_requests_correct(
     assert err.count("flask_prodguard: cannot write security events to /dev/full") == 1, err
 
 
-def test_broken_error_template_serves_builtin_page(tmp_path: Path) -> None:
+def test_broken_error_template_serves_builtin_page(
+    build_app: Callable[..., Flask], tmp_path: Path
+) -> None:
     """An error template with a syntax error falls back to the built-in page."""
     (tmp_path / "broken.html").write_text("{% if %}oops {{ status", encoding="utf-8")
     app = build_app(
@@ -90,7 +91,9 @@ def test_broken_error_template_serves_builtin_page(tmp_path: Path) -> None:
     assert "prodguard.error.template_failed" in [e["event"] for e in captured]
 
 
-def test_structlog_misconfigured_by_app(structlog_restored: None) -> None:
+def test_structlog_misconfigured_by_app(
+    build_app: Callable[..., Flask], structlog_restored: None
+) -> None:
     """An app's broken structlog configuration affects neither events nor requests."""
     structlog.configure(processors=[lambda *a: 1 / 0])
     app = build_app(name="faults_structlog", PRODGUARD_ENV="production")
@@ -101,7 +104,9 @@ def test_structlog_misconfigured_by_app(structlog_restored: None) -> None:
     assert names.count(PROBE) == 3 and names.count(ERROR) == 3, names
 
 
-def test_clock_jumps_keep_flood_control_working(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clock_jumps_keep_flood_control_working(
+    build_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Monotonic time jumping back and forth by hours never breaks flood control."""
     now = [time.monotonic()]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
@@ -126,7 +131,7 @@ def test_clock_jumps_keep_flood_control_working(monkeypatch: pytest.MonkeyPatch)
     assert len(probes) < 24
 
 
-def test_contextvars_cleared_mid_request() -> None:
+def test_contextvars_cleared_mid_request(build_app: Callable[..., Flask]) -> None:
     """A view clearing structlog's contextvars after the request id exists breaks nothing."""
     app = build_app(
         name="faults_contextvars",
@@ -150,10 +155,10 @@ def test_contextvars_cleared_mid_request() -> None:
 
 
 def test_failing_sink_reported_once_on_stderr(
-    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    build_app: Callable[..., Flask],
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     """A sink failing on every event is reported exactly once on stderr."""
-    monkeypatch.setattr(output.default_handler, "_failing", set())
     app = build_app(
         name="faults_sink_once",
         PRODGUARD_ENV="production",
@@ -182,7 +187,7 @@ class _Unprintable:
 
 
 def test_template_failing_with_hostile_exception_serves_builtin_page(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    build_app: Callable[..., Flask], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An error template failing with an exception whose str() fails: built-in page, event."""
     (tmp_path / "error.html").write_text("{{ error_id }}", encoding="utf-8")
@@ -209,7 +214,9 @@ def test_template_failing_with_hostile_exception_serves_builtin_page(
     assert "hunter2" not in str(captured)
 
 
-def test_passthrough_description_that_cannot_be_printed() -> None:
+def test_passthrough_description_that_cannot_be_printed(
+    build_app: Callable[..., Flask],
+) -> None:
     """abort(400, description=obj) whose str() fails, in passthrough: the standard text."""
     from flask import abort
 
@@ -233,7 +240,9 @@ def test_passthrough_description_that_cannot_be_printed() -> None:
 
 
 def test_log_filter_raising_a_hostile_exception_leaves_the_net_whole(
-    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    build_app: Callable[..., Flask],
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     """A filter on the security logger raising an unprintable error: still the generic 500."""
     from flask import Response

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
 from flask_prodguard import ProdGuard
 from flask_prodguard.events.catalogue import DEBUGGER_PROBE
 from flask_prodguard.events.flood import OVERFLOW_CLIENT
 from flask_prodguard.events.flood import FloodControl
 from flask_prodguard.testing import capture_events
-
-from conftest import build_app
 
 
 class FakeClock:
@@ -59,7 +59,7 @@ def test_clock_going_backwards_starts_a_new_window() -> None:
     assert flood.allow("e", "c")
 
 
-def test_probe_flood_through_the_app_is_bounded() -> None:
+def test_probe_flood_through_the_app_is_bounded(build_app: Callable[..., Flask]) -> None:
     """5000 probes from one client give burst events and one summary."""
     app = build_app(
         "flood",
@@ -81,7 +81,9 @@ def test_probe_flood_through_the_app_is_bounded() -> None:
     assert summary["top_sources"][0]["client_ip"] == "198.51.100.7"
 
 
-def test_real_requests_are_rate_limited_but_still_blocked() -> None:
+def test_real_requests_are_rate_limited_but_still_blocked(
+    build_app: Callable[..., Flask],
+) -> None:
     """Dropped events do not change responses: every probe still gets its 404."""
     app = build_app("flood-http", PRODGUARD_ENV="production", PRODGUARD_RATE_LIMIT_BURST=2)
     ProdGuard(app)
@@ -92,7 +94,7 @@ def test_real_requests_are_rate_limited_but_still_blocked() -> None:
     assert [e["event"] for e in events].count("prodguard.debugger.probe") == 2
 
 
-def test_summary_arrives_when_flood_stops() -> None:
+def test_summary_arrives_when_flood_stops(build_app: Callable[..., Flask]) -> None:
     """A timer flushes the window, so the summary comes without further traffic."""
     import time
 
@@ -116,7 +118,7 @@ def test_summary_arrives_when_flood_stops() -> None:
     assert summaries and summaries[0]["suppressed_total"] == 4
 
 
-def test_error_events_get_ten_times_the_budget() -> None:
+def test_error_events_get_ten_times_the_budget(build_app: Callable[..., Flask]) -> None:
     """Unhandled errors stay findable: their budget is ten times the probes'."""
     app = build_app("flood-errors", PRODGUARD_ENV="production", PRODGUARD_RATE_LIMIT_BURST=2)
     ProdGuard(app)

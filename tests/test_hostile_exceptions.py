@@ -360,7 +360,6 @@ def test_hostile_exception_gets_generic_500_and_event(
     event = unhandled[0]
     assert event["error_id"] == error_id and event["stage"] == "view"
     assert SECRET not in json.dumps(event)
-    assert isinstance(event["exception_message"], str)
     assert len(event["exception_message"]) <= MAX_STRING_LENGTH
     assert len(event["exception_type"]) <= 2 * 200 + 1
     assert 1 <= len(event["traceback"]) <= 10

@@ -15,7 +15,9 @@ import json
 import logging
 import logging.config
 import re
+from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -24,9 +26,6 @@ from flask import Flask
 from flask_prodguard import ProdGuard
 from flask_prodguard.testing import capture_events
 from werkzeug.test import TestResponse
-
-from conftest import build_app
-from conftest import no_logging_configured
 
 PROBE = "/?__debugger__=yes&cmd=resource&f=debugger.js"
 PROBE_EVENT = "prodguard.debugger.probe"
@@ -122,6 +121,8 @@ def _assert_error_fields(error: dict[str, Any]) -> None:
 
 
 def test_no_logging_configured_writes_json_lines_to_stderr(
+    build_app: Callable[..., Flask],
+    no_logging_configured: Callable[[], AbstractContextManager[None]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """With no logging set up, the guard's own handler writes one JSON object per line."""
@@ -159,7 +160,7 @@ def test_no_logging_configured_writes_json_lines_to_stderr(
     ids=["replaced-by-default", "kept-when-disabled"],
 )
 def test_unhandled_exception_event_and_flask_record(
-    replace: bool | None, flask_records: int
+    build_app: Callable[..., Flask], replace: bool | None, flask_records: int
 ) -> None:
     """/boom emits the structured error event; Flask's record is dropped unless opted out."""
     config: dict[str, Any] = {"PRODGUARD_ENV": "production"}
@@ -187,13 +188,16 @@ def test_unhandled_exception_event_and_flask_record(
     flask_record = [r for r in seen if r.getMessage().startswith("Exception on /boom")]
     assert len(flask_record) == flask_records
     if flask_record:
-        assert flask_record[0].exc_info is not None
+        exc_info = flask_record[0].exc_info
+        assert exc_info is not None and exc_info[0] is RuntimeError
 
 
 # -- dictConfig with python-json-logger ----------------------------------------------
 
 
 def test_dictconfig_python_json_logger_gets_top_level_fields(
+    build_app: Callable[..., Flask],
+    no_logging_configured: Callable[[], AbstractContextManager[None]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """dictConfig + JsonFormatter: the event's fields are top-level JSON keys, no duplicate."""
@@ -243,6 +247,8 @@ def test_dictconfig_python_json_logger_gets_top_level_fields(
 
 
 def test_structlog_processor_formatter_renders_event_and_fields(
+    build_app: Callable[..., Flask],
+    no_logging_configured: Callable[[], AbstractContextManager[None]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The app's structlog ProcessorFormatter renders the guard's events with their fields."""
@@ -288,7 +294,8 @@ def test_structlog_processor_formatter_renders_event_and_fields(
     records = _json_lines(stream.getvalue())
     probe = _only(records, PROBE_EVENT, app)
     _assert_probe_fields(probe)
-    assert probe["timestamp"]
+    # ISO-8601 UTC, whoever stamped it last (here the app's TimeStamper).
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", probe["timestamp"])
     assert "_record" not in probe and "_from_structlog" not in probe
     _assert_error_fields(_only(records, ERROR_EVENT, app))
     # The app's own structlog events share the handler with the guard's.
@@ -301,6 +308,8 @@ def test_structlog_processor_formatter_renders_event_and_fields(
 
 
 def test_plain_text_formatter_gets_one_readable_line(
+    build_app: Callable[..., Flask],
+    no_logging_configured: Callable[[], AbstractContextManager[None]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A plain %(message)s formatter shows a one-line summary, even for a CRLF header."""
@@ -334,7 +343,7 @@ def test_plain_text_formatter_gets_one_readable_line(
 # -- the guard leaves global logging alone ------------------------------------------------
 
 
-def test_guard_leaves_root_logger_and_structlog_alone() -> None:
+def test_guard_leaves_root_logger_and_structlog_alone(build_app: Callable[..., Flask]) -> None:
     """ProdGuard(app) and requests change neither the root logger nor structlog's config."""
     root = logging.getLogger()
     handlers = list(root.handlers)

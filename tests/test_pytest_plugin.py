@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
+
+import pytest
+from flask_prodguard import config
+
+pytest_plugins = ["pytester"]
 
 USER_TESTS = """
 from flask import Flask
@@ -39,35 +43,36 @@ def test_explicit_setting_wins():
 """
 
 
-def _run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "test_user.py").write_text(USER_TESTS)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODGUARD_", "FLASK_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, str(tmp_path)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+@pytest.fixture
+def user_suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A user's test file, run by pytester in this process as if in a fresh one.
+
+    The inner session loads the plugin from its ``pytest11`` entry point like
+    any pytest run. The plugin's default lives in a module global that this
+    session's own copy of the plugin has already set, so it is put back to a
+    fresh process's value first: the inner run must set it itself.
+    """
+    monkeypatch.setattr(config, "_under_pytest", False)
+    pytester.makepyfile(test_user=USER_TESTS)
+    return pytester
 
 
-def test_plugin_keeps_an_apps_test_suite_working(tmp_path: Path) -> None:
+def test_plugin_keeps_an_apps_test_suite_working(user_suite: pytest.Pytester) -> None:
     """An app's existing tests pass unchanged after ProdGuard(app) is added."""
-    result = _run_pytest(tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    result = user_suite.runpytest()
+    result.assert_outcomes(passed=2)
 
 
-def test_without_plugin_the_default_is_production(tmp_path: Path) -> None:
+def test_without_plugin_the_default_is_production(user_suite: pytest.Pytester) -> None:
     """Control: with the plugin disabled, the same suite sees production behaviour."""
-    result = _run_pytest(tmp_path, "-p", "no:prodguard")
-    assert result.returncode == 1
-    assert "1 failed, 1 passed" in result.stdout
+    result = user_suite.runpytest("-p", "no:prodguard")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["FAILED *::test_user_suite_keeps_testing_behaviour*"])
 
 
-def test_outside_pytest_the_default_is_production(tmp_path: Path) -> None:
+def test_outside_pytest_the_default_is_production() -> None:
     """A plain Python process defaults to production with strictness enforce."""
+    # A process of its own: "outside pytest" cannot be had inside this one.
     code = (
         "from flask import Flask\nfrom flask_prodguard import ProdGuard\n"
         "app = Flask('x'); ProdGuard(app)\n"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask_prodguard import ConfigurationError
 from flask_prodguard import ProdGuard
 from flask_prodguard.events.failures import traceback_frames
@@ -15,8 +17,6 @@ from flask_prodguard.testing import capture_events
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
-
-from conftest import build_app
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_ordinary_values_kept() -> None:
         assert redactor.redact_text(text) == text
 
 
-def test_extra_keys_and_patterns_from_config() -> None:
+def test_extra_keys_and_patterns_from_config(build_app: Callable[..., Flask]) -> None:
     """PRODGUARD_REDACT_KEYS and PRODGUARD_REDACT_PATTERNS extend the built-ins."""
     app = build_app(
         "redact-config",
@@ -104,7 +104,9 @@ def test_extra_keys_and_patterns_from_config() -> None:
     assert "4111" not in probe["query"] and REDACTED in probe["query"]
 
 
-def test_bad_redaction_pattern_is_a_configuration_error() -> None:
+def test_bad_redaction_pattern_is_a_configuration_error(
+    build_app: Callable[..., Flask],
+) -> None:
     """An invalid regular expression is named with the key and the regex error."""
     app = build_app(
         "redact-bad", PRODGUARD_ENV="production", PRODGUARD_REDACT_PATTERNS=["(unclosed"]
@@ -114,7 +116,7 @@ def test_bad_redaction_pattern_is_a_configuration_error() -> None:
     assert "(unclosed" in str(info.value)
 
 
-def test_probe_query_secrets_never_logged() -> None:
+def test_probe_query_secrets_never_logged(build_app: Callable[..., Flask]) -> None:
     """A probe carrying a token in its query is logged with the token replaced."""
     app = build_app("redact-probe", PRODGUARD_ENV="production")
     ProdGuard(app)
@@ -159,7 +161,7 @@ def test_traceback_frames_have_no_locals() -> None:
     assert "hunter2" not in str(chain)
 
 
-def test_unhandled_exception_event_redacts_message() -> None:
+def test_unhandled_exception_event_redacts_message(build_app: Callable[..., Flask]) -> None:
     """An exception message with credentials is redacted in the error event."""
     app = build_app("redact-error", PRODGUARD_ENV="production")
 
@@ -297,7 +299,7 @@ def test_encoded_extra_key_is_redacted() -> None:
     assert Redactor(["ssn"]).clean_text("?s%73n=123-45-6789") == "?s%73n=[REDACTED]"
 
 
-def test_encoded_names_redacted_in_a_probe_query() -> None:
+def test_encoded_names_redacted_in_a_probe_query(build_app: Callable[..., Flask]) -> None:
     """A probe whose query names its secrets with percent escapes logs them redacted."""
     app = build_app("redact-encoded", PRODGUARD_ENV="production")
     ProdGuard(app)
@@ -307,7 +309,7 @@ def test_encoded_names_redacted_in_a_probe_query() -> None:
     assert probe["query"] == "__debugger__=yes&pass%77ord=[REDACTED]&api%5Fkey=[REDACTED]"
 
 
-def test_quoted_secrets_redacted_in_an_error_event() -> None:
+def test_quoted_secrets_redacted_in_an_error_event(build_app: Callable[..., Flask]) -> None:
     """An exception message with a repr'd config object loses its password."""
     app = build_app("redact-repr", PRODGUARD_ENV="production")
 
@@ -376,7 +378,9 @@ def test_planted_secret_never_survives_redaction(planted: tuple[str, str]) -> No
 
 
 @pytest.mark.parametrize("pattern", [r"(a)\1", r"(?<=x)y", r"x(?!y)", r"\d{4}\Z"])
-def test_python_only_pattern_is_a_configuration_error(pattern: str) -> None:
+def test_python_only_pattern_is_a_configuration_error(
+    build_app: Callable[..., Flask], pattern: str
+) -> None:
     """A pattern RE2 cannot run names the key, the pattern and the RE2 requirement."""
     app = build_app(
         "redact-re2", PRODGUARD_ENV="production", PRODGUARD_REDACT_PATTERNS=[pattern]

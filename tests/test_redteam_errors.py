@@ -26,8 +26,6 @@ from flask import request
 from flask_prodguard import ProdGuard
 from flask_prodguard.events.emitter import summarise
 
-from conftest import SAFE_SETTINGS
-
 #: A secret no page or event may carry.
 MARKER = "hunter2xyz"
 #: A message as a database driver writes it, carrying the marker.
@@ -35,12 +33,14 @@ DSN_MESSAGE = f"could not connect to postgresql://app:{MARKER}@db.internal:5432/
 
 
 @pytest.fixture(params=["enforce", "strict"])
-def guarded(request: pytest.FixtureRequest) -> Callable[..., Flask]:
+def guarded(
+    safe_settings: dict[str, Any], request: pytest.FixtureRequest
+) -> Callable[..., Flask]:
     """Return ``guarded(setup, **settings)``: an app built by ``setup``, guarded."""
 
     def factory(setup: Callable[[Flask], None], **settings: Any) -> Flask:
         app = Flask("redteam")
-        app.config.update(SAFE_SETTINGS)
+        app.config.update(safe_settings)
         setup(app)
         ProdGuard(app, env="production", strictness=request.param, **settings)
         return app

@@ -6,13 +6,13 @@ Each test is a hole found on main by a last attack, closed at its cause.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
 from flask import Response
 from flask import send_file
 from flask_prodguard import ProdGuard
-
-from conftest import build_app
 
 
 class _OwnStatusResponse(Response):
@@ -35,7 +35,9 @@ class _OwnStatusResponse(Response):
         self._own_status = value if isinstance(value, str) else f"{value} CUSTOM"
 
 
-def test_response_class_without_status_code_attribute_still_answers() -> None:
+def test_response_class_without_status_code_attribute_still_answers(
+    build_app: Callable[..., Flask],
+) -> None:
     """A response class that does not set ``_status_code`` keeps its normal 200."""
     app = build_app(PRODGUARD_ENV="production")
     app.response_class = _OwnStatusResponse
@@ -45,7 +47,9 @@ def test_response_class_without_status_code_attribute_still_answers() -> None:
     assert response.data == b"hello"
 
 
-def test_5xx_header_with_port_and_at_sign_is_not_a_leak() -> None:
+def test_5xx_header_with_port_and_at_sign_is_not_a_leak(
+    build_app: Callable[..., Flask],
+) -> None:
     """A 503 whose header holds a profile URL with a port is sent as the app made it."""
     app = build_app(PRODGUARD_ENV="production")
 
@@ -74,7 +78,7 @@ class _FailingRaw(io.RawIOBase):
         raise OSError("read failed on /srv/private/reports/q3.csv")
 
 
-def test_send_file_read_failure_is_caught_by_the_net() -> None:
+def test_send_file_read_failure_is_caught_by_the_net(build_app: Callable[..., Flask]) -> None:
     """A ``send_file`` body whose first read fails gets the generic 500, not a raw error."""
     app = build_app(PRODGUARD_ENV="production")
 

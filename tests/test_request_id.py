@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
+from flask import Flask
 from flask_prodguard import ProdGuard
 from flask_prodguard.testing import capture_events
-
-from conftest import build_app
 
 
 def _probe_id(app, **headers: str) -> str:  # type: ignore[no-untyped-def]
@@ -15,7 +16,7 @@ def _probe_id(app, **headers: str) -> str:  # type: ignore[no-untyped-def]
     return str(events[0]["request_id"])
 
 
-def test_generated_when_no_header_configured() -> None:
+def test_generated_when_no_header_configured(build_app: Callable[..., Flask]) -> None:
     """Without a configured header, ids are generated and incoming ones ignored."""
     app = build_app("rid-gen", PRODGUARD_ENV="production")
     ProdGuard(app)
@@ -24,7 +25,7 @@ def test_generated_when_no_header_configured() -> None:
     assert _probe_id(app) != first
 
 
-def test_trusted_header_used_when_valid() -> None:
+def test_trusted_header_used_when_valid(build_app: Callable[..., Flask]) -> None:
     """A valid value of the configured header becomes the request id."""
     app = build_app(
         "rid-hdr", PRODGUARD_ENV="production", PRODGUARD_REQUEST_ID_HEADER="X-Request-ID"
@@ -33,7 +34,7 @@ def test_trusted_header_used_when_valid() -> None:
     assert _probe_id(app, **{"X-Request-ID": "lb-7f3a:1234"}) == "lb-7f3a:1234"
 
 
-def test_invalid_header_values_replaced() -> None:
+def test_invalid_header_values_replaced(build_app: Callable[..., Flask]) -> None:
     """Over-long values or values with odd characters are not trusted."""
     app = build_app(
         "rid-bad", PRODGUARD_ENV="production", PRODGUARD_REQUEST_ID_HEADER="X-Request-ID"
@@ -43,7 +44,7 @@ def test_invalid_header_values_replaced() -> None:
         assert _probe_id(app, **{"X-Request-ID": bad}) != bad
 
 
-def test_echoed_in_response_header_when_configured() -> None:
+def test_echoed_in_response_header_when_configured(build_app: Callable[..., Flask]) -> None:
     """The response header carries the same id as the events."""
     app = build_app(
         "rid-echo",
@@ -58,7 +59,7 @@ def test_echoed_in_response_header_when_configured() -> None:
     assert response.headers["X-Request-ID"] == events[0]["request_id"]
 
 
-def test_no_header_and_no_id_for_quiet_requests() -> None:
+def test_no_header_and_no_id_for_quiet_requests(build_app: Callable[..., Flask]) -> None:
     """Requests that log nothing get no id (lazy) and no header unless configured."""
     app = build_app("rid-lazy", PRODGUARD_ENV="production")
     ProdGuard(app)
@@ -75,7 +76,9 @@ def test_no_header_and_no_id_for_quiet_requests() -> None:
     assert seen == [None] and "X-Request-ID" not in response.headers
 
 
-def test_bound_for_the_request_without_clearing_app_context() -> None:
+def test_bound_for_the_request_without_clearing_app_context(
+    build_app: Callable[..., Flask],
+) -> None:
     """The id is in structlog's contextvars during the request; the app's own stay."""
     app = build_app("rid-ctx", PRODGUARD_ENV="production")
     ProdGuard(app)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import jsonschema
 import pytest
+from flask_prodguard.tools.scan import ScanFinding
 from flask_prodguard.tools.scan import scan_paths
-from flask_prodguard.tools.scan import scan_source
 
 CORPUS = Path(__file__).resolve().parent / "scan_corpus"
 SARIF_SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-2.1.0-rtm.5.json"
@@ -50,6 +52,15 @@ def test_corpus_case(case: Path) -> None:
     for file in files:
         got = {(f.rule, f.line) for f in findings if Path(f.path).resolve() == file.resolve()}
         assert got == expectations(file), f"{file.relative_to(CORPUS)}: got {sorted(got)}"
+
+
+def scan_source(source: str, path: str = "app.py") -> list[ScanFinding]:
+    """Scan ``source`` as the one file of a project (in a fresh directory)."""
+    with tempfile.TemporaryDirectory() as directory:
+        file = Path(directory, path)
+        file.write_text(source, encoding="utf-8")
+        findings = scan_paths([str(file)])
+    return [dataclasses.replace(f, path=path) for f in findings]
 
 
 def test_ignore_comments() -> None:

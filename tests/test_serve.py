@@ -27,19 +27,21 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask_prodguard import ProdGuard
+from flask_prodguard.events.catalogue import LEVELS
 from flask_prodguard.exceptions import UnsafeDeploymentError
 from flask_prodguard.testing import event_validator
 from flask_prodguard.tools.serving import default_workers
 from flask_prodguard.tools.serving import gunicorn_options
 from flask_prodguard.tools.serving import serve
 
-from conftest import build_app
 from servers import READY_TIMEOUT
 from servers import STOP_TIMEOUT
 from servers import ParsedResponse
@@ -406,7 +408,8 @@ def test_every_stderr_line_is_a_json_object(run: Run) -> None:
     assert all(n.startswith("prodguard.") for n in unknown), names
     assert run.server.stdout_bytes() == b"", run.log()
     for line in run.lines:
-        assert isinstance(line["level"], str) and isinstance(line["timestamp"], str), line
+        assert line["level"] in LEVELS, line
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["timestamp"]), line
 
 
 def test_request_controlled_control_characters_never_appear_raw(run: Run) -> None:
@@ -662,15 +665,23 @@ def captured_gunicorn(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return seen
 
 
-def _safe_guarded_app(**config: Any) -> Any:
-    app = build_app(**config)
-    ProdGuard(app, env="production")
-    return app
+@pytest.fixture
+def safe_guarded_app(build_app: Callable[..., Flask]) -> Callable[..., Flask]:
+    """Return ``safe_guarded_app(**config)``: the test app guarded in production."""
+
+    def factory(**config: Any) -> Any:
+        app = build_app(**config)
+        ProdGuard(app, env="production")
+        return app
+
+    return factory
 
 
-def test_serve_gunicorn_defaults(captured_gunicorn: dict[str, Any]) -> None:
+def test_serve_gunicorn_defaults(
+    safe_guarded_app: Callable[..., Flask], captured_gunicorn: dict[str, Any]
+) -> None:
     """serve(app) hands gunicorn: 2 x CPUs + 1 workers, 127.0.0.1:8000, no reload."""
-    app = _safe_guarded_app()
+    app = safe_guarded_app()
     serve(app, server="gunicorn")
     cfg = captured_gunicorn["cfg"]
     assert captured_gunicorn["app"] is app
@@ -683,7 +694,9 @@ def test_serve_gunicorn_defaults(captured_gunicorn: dict[str, Any]) -> None:
     assert cfg.accesslog == "-" and cfg.errorlog == "-"
 
 
-def test_serve_waitress_never_exposes_tracebacks(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_waitress_never_exposes_tracebacks(
+    safe_guarded_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """serve(app, server="waitress") builds waitress on loopback, expose_tracebacks=False."""
     import waitress.server
 
@@ -708,7 +721,7 @@ def test_serve_waitress_never_exposes_tracebacks(monkeypatch: pytest.MonkeyPatch
     )
     # Keep this process's logging as it is: serve() configures the server loggers.
     monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)
-    serve(_safe_guarded_app(), server="waitress")
+    serve(safe_guarded_app(), server="waitress")
     assert seen["expose_tracebacks"] is False
     assert (seen["host"], seen["port"], seen["threads"]) == ("127.0.0.1", 8000, 4)
     assert seen["trusted_proxy"] is None
@@ -793,10 +806,11 @@ def test_cli_refuses_an_app_with_a_placeholder_secret(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_an_app_with_a_placeholder_secret(
+    safe_guarded_app: Callable[..., Flask],
     captured_gunicorn: dict[str, Any],
 ) -> None:
     """serve() raises UnsafeDeploymentError naming PG304 and its fix; no server is built."""
-    app = _safe_guarded_app(SECRET_KEY="changeme")
+    app = safe_guarded_app(SECRET_KEY="changeme")
     with pytest.raises(UnsafeDeploymentError) as caught:
         serve(app, server="gunicorn", port=free_port())
     message = str(caught.value)

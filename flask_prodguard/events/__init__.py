@@ -1,7 +1,8 @@
 """The event pipeline: how a security event is named, built and sent.
 
 - :mod:`.catalogue`: every event name, level and field; the one per-field
-  source (schema, docs, alert rules and output presets read it).
+  source (the schema, the docs, the alert rules, the output presets and
+  the redactor's trusted fields read it).
 - :mod:`.emitter`: :class:`~.emitter.Emitter`, the one place events leave.
 - :mod:`.processors`: structlog processors (redaction, text sanitising).
 - :mod:`.failures`: what an event says about an exception, read as hostile.

@@ -30,31 +30,52 @@ class Field:
     doc: str
     #: JSON Schema of array items, for ``array`` fields.
     items: dict[str, Any] | None = None
+    #: Whether the guard makes the value itself (a name, an id, a count, a
+    #: setting): it is capped and escaped but never searched for secrets, and
+    #: its name is never taken for a secret one. Anything a request, an
+    #: exception or the app's config can shape is untrusted, and searched.
+    trusted: bool = False
+    #: Keys, at any depth inside the value, whose values come from code
+    #: (traceback frames): capped and escaped, never searched.
+    trusted_parts: tuple[str, ...] = ()
 
 
-def _f(name: str, type_: str | tuple[str, ...], doc: str, items: Any = None) -> Field:
-    return Field(name, type_, doc, items)
+def _f(
+    name: str,
+    type_: str | tuple[str, ...],
+    doc: str,
+    items: dict[str, Any] | None = None,
+    *,
+    trusted: bool = False,
+    trusted_parts: tuple[str, ...] = (),
+) -> Field:
+    return Field(name, type_, doc, items, trusted, trusted_parts)
 
 
 #: Fields every event carries.
 COMMON_FIELDS = (
-    _f("event", "string", "The dotted, stable event name."),
-    _f("level", "string", "debug, info, warning, error or critical."),
-    _f("timestamp", "string", "When, ISO-8601 in UTC with a Z suffix."),
-    _f("logger", "string", "Always flask_prodguard.security."),
-    _f("schema_version", "integer", "Version of this format."),
-    _f("env", "string", "PRODGUARD_ENV of the app."),
-    _f("strictness", "string", "PRODGUARD_STRICTNESS of the app."),
-    _f("app", "string", "The Flask app's name."),
-    _f("host", "string", "Host name of the machine."),
-    _f("pid", "integer", "Process id."),
+    _f("event", "string", "The dotted, stable event name.", trusted=True),
+    _f("level", "string", "debug, info, warning, error or critical.", trusted=True),
+    _f("timestamp", "string", "When, ISO-8601 in UTC with a Z suffix.", trusted=True),
+    _f("logger", "string", "Always flask_prodguard.security.", trusted=True),
+    _f("schema_version", "integer", "Version of this format.", trusted=True),
+    _f("env", "string", "PRODGUARD_ENV of the app.", trusted=True),
+    _f("strictness", "string", "PRODGUARD_STRICTNESS of the app.", trusted=True),
+    _f("app", "string", "The Flask app's name.", trusted=True),
+    _f("host", "string", "Host name of the machine.", trusted=True),
+    _f("pid", "integer", "Process id.", trusted=True),
 )
 
 #: Fields of events about one request.
 REQUEST_FIELDS = (
-    _f("request_id", "string", "Request id: a validated incoming header, or generated."),
-    _f("client_ip", ("string", "null"), "REMOTE_ADDR as the server saw it."),
-    _f("method", ("string", "null"), "HTTP method."),
+    _f(
+        "request_id",
+        "string",
+        "Request id: a validated incoming header, or generated.",
+        trusted=True,
+    ),
+    _f("client_ip", ("string", "null"), "REMOTE_ADDR as the server saw it.", trusted=True),
+    _f("method", ("string", "null"), "HTTP method.", trusted=True),
     _f("path", ("string", "null"), "Request path, decoded, escaped, capped."),
     _f("query", ("string", "null"), "Raw query string, redacted, escaped, capped."),
     _f("user_agent", ("string", "null"), "User-Agent header, escaped, capped."),
@@ -66,27 +87,52 @@ _STRINGS = {"type": "string"}
 FIELDS: dict[str, Field] = {
     f.name: f
     for f in (
-        _f("action", "string", "What the guard did: reported, fixed, blocked or refused."),
-        _f("env_source", "string", "Where PRODGUARD_ENV came from."),
-        _f("strictness_source", "string", "Where PRODGUARD_STRICTNESS came from."),
-        _f("findings", "array", "Ids of the checks that failed (PG101...).", _STRINGS),
-        _f("hint", ("string", "null"), "What to do, when the guard has advice."),
-        _f("reason", "string", "What was refused."),
-        _f("sources", "array", "Where debug mode was switched on.", _STRINGS),
+        _f(
+            "action",
+            "string",
+            "What the guard did: reported, fixed, blocked or refused.",
+            trusted=True,
+        ),
+        _f("env_source", "string", "Where PRODGUARD_ENV came from.", trusted=True),
+        _f(
+            "strictness_source", "string", "Where PRODGUARD_STRICTNESS came from.", trusted=True
+        ),
+        _f(
+            "findings",
+            "array",
+            "Ids of the checks that failed (PG101...).",
+            _STRINGS,
+            trusted=True,
+        ),
+        # Hints, like check ids and severities, come from the check registry.
+        _f("hint", ("string", "null"), "What to do, when the guard has advice.", trusted=True),
+        _f("reason", "string", "What was refused.", trusted=True),
+        _f("sources", "array", "Where debug mode was switched on.", _STRINGS, trusted=True),
         _f("flags", "object", "Unsafe Flask config flags and their values."),
         _f("where", "string", "Where the debugger sits in the WSGI chain."),
-        _f("evalex", "boolean", "Whether the debugger could execute code."),
+        _f("evalex", "boolean", "Whether the debugger could execute code.", trusted=True),
         _f(
             "decided_by",
             "string",
             "Name of the app whose guard decided (the strictest acting guard in the process),"
             " or process environment (PRODGUARD_ENV=...) before any app exists.",
         ),
-        _f("setting", "string", "off (no PIN) or set (a fixed PIN)."),
-        _f("probe", "string", "Kind of debugger request: debugger_query or console."),
-        _f("signals", "array", "How the development server was recognised.", _STRINGS),
-        _f("error_id", "string", "Id shown to the user on the error page."),
-        _f("exception_type", "string", "Qualified class name of the exception."),
+        _f("setting", "string", "off (no PIN) or set (a fixed PIN).", trusted=True),
+        _f(
+            "probe",
+            "string",
+            "Kind of debugger request: debugger_query or console.",
+            trusted=True,
+        ),
+        _f(
+            "signals",
+            "array",
+            "How the development server was recognised.",
+            _STRINGS,
+            trusted=True,
+        ),
+        _f("error_id", "string", "Id shown to the user on the error page.", trusted=True),
+        _f("exception_type", "string", "Qualified class name of the exception.", trusted=True),
         _f("exception_message", "string", "The exception's message, redacted and escaped."),
         _f(
             "traceback",
@@ -94,18 +140,27 @@ FIELDS: dict[str, Field] = {
             "One entry per chained exception: exception_type, exception_message, frames"
             " (file, line, function; no locals), notes when present.",
             {"type": "object"},
+            trusted_parts=("frames",),
         ),
-        _f("status", ("integer", "null"), "HTTP status of the response."),
-        _f("suppressed_total", "integer", "Events dropped by flood control in the period."),
-        _f("period_seconds", "number", "Length of the period summarised."),
-        _f("by_event", "object", "Dropped events per event name."),
+        _f("status", ("integer", "null"), "HTTP status of the response.", trusted=True),
+        _f(
+            "suppressed_total",
+            "integer",
+            "Events dropped by flood control in the period.",
+            trusted=True,
+        ),
+        _f("period_seconds", "number", "Length of the period summarised.", trusted=True),
+        _f("by_event", "object", "Dropped events per event name.", trusted=True),
         _f(
             "top_sources",
             "array",
             "Event and client pairs that were dropped most.",
             {"type": "object"},
+            trusted=True,
         ),
-        _f("tracked_keys", "integer", "Event and client pairs currently tracked."),
+        _f(
+            "tracked_keys", "integer", "Event and client pairs currently tracked.", trusted=True
+        ),
         _f("template", "string", "Name of the error template."),
         _f(
             "handler",
@@ -119,8 +174,13 @@ FIELDS: dict[str, Field] = {
             "What the response carried: traceback, source_location, json_frames,"
             " exception_message or url_credentials.",
         ),
-        _f("check_id", "string", "Stable id of a deployment check (PG101...)."),
-        _f("severity", "string", "Severity of a finding: info, warning, error, critical."),
+        _f("check_id", "string", "Stable id of a deployment check (PG101...).", trusted=True),
+        _f(
+            "severity",
+            "string",
+            "Severity of a finding: info, warning, error, critical.",
+            trusted=True,
+        ),
         _f("finding", "string", "What a check found."),
         _f("source", "string", "Where the risky value came from."),
         _f(
@@ -136,6 +196,27 @@ FIELDS: dict[str, Field] = {
         ),
     )
 }
+
+
+#: Names of the common fields, in order.
+COMMON_NAMES = tuple(f.name for f in COMMON_FIELDS)
+
+#: Names of the fields that output presets with HTTP attributes (``http.*``,
+#: ``httpRequest``...) file there: the request fields and the response status.
+HTTP_NAMES = (*(f.name for f in REQUEST_FIELDS), FIELDS["status"].name)
+
+#: Names of the fields whose values the guard makes itself (:attr:`Field.trusted`):
+#: capped and escaped, never searched for secrets nor redacted by name.
+TRUSTED_FIELDS = frozenset(
+    f.name for f in (*COMMON_FIELDS, *REQUEST_FIELDS, *FIELDS.values()) if f.trusted
+)
+
+#: Keys, at any depth, whose values come from code (:attr:`Field.trusted_parts`).
+TRUSTED_PARTS = frozenset(
+    part
+    for f in (*COMMON_FIELDS, *REQUEST_FIELDS, *FIELDS.values())
+    for part in f.trusted_parts
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,11 +14,11 @@ attributes for structured ones.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
 import re
 import socket
+import time
 import uuid
 from collections.abc import Mapping
 from collections.abc import MutableMapping
@@ -28,16 +28,22 @@ from typing import Any
 import structlog
 from flask import has_request_context
 from flask import request
+from structlog.typing import EventDict
+from structlog.typing import WrappedLogger
 
 from ..keys import REQUEST_ID_KEY
 from ..keys import REQUEST_ID_TOKENS_KEY
+from . import output
 from .catalogue import CATALOGUE as CATALOGUE
-from .catalogue import COMMON_FIELDS
+from .catalogue import COMMON_NAMES
 from .catalogue import EVENTS_SUPPRESSED
 from .catalogue import SCHEMA_VERSION as SCHEMA_VERSION
+from .catalogue import TRUSTED_FIELDS as TRUSTED_FIELDS
+from .catalogue import TRUSTED_PARTS
 from .catalogue import EventSpec as EventSpec
 from .flood import FloodControl
 from .hooks import AlertDispatcher
+from .hooks import AlertHook
 from .output import SECURITY_LOGGER_NAME as SECURITY_LOGGER_NAME
 from .output import Output
 from .output import current_output
@@ -53,50 +59,18 @@ if TYPE_CHECKING:
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=\-]{1,128}")
 _HOST = socket.gethostname()
-_COMMON_NAMES = frozenset(f.name for f in COMMON_FIELDS)
-
-#: Fields whose values the guard makes itself (names, ids, counts, settings):
-#: escaped and capped, never searched for secrets. Everything else (path,
-#: query, user agent, exception messages, config values) is searched.
-TRUSTED_FIELDS = _COMMON_NAMES | {
-    "request_id",
-    "client_ip",
-    "method",
-    "probe",
-    "action",
-    "evalex",
-    "setting",
-    "findings",
-    "reason",
-    "sources",
-    "signals",
-    "error_id",
-    "exception_type",
-    "status",
-    "env_source",
-    "strictness_source",
-    "suppressed_total",
-    "period_seconds",
-    "by_event",
-    "top_sources",
-    "tracked_keys",
-    # Check ids, severities and hints come from the check registry.
-    "check_id",
-    "severity",
-    "hint",
-}
+_COMMON_NAMES = frozenset(COMMON_NAMES)
 _SUMMARY_LIMIT = 1000
 _failure_reported = False
 
 
 def _add_common_fields(
-    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    now = datetime.datetime.now(datetime.UTC)
-    common: dict[str, Any] = {
+    logger: WrappedLogger, method_name: str, event_dict: EventDict
+) -> EventDict:
+    common: EventDict = {
         "event": event_dict.pop("event"),
         "level": method_name,
-        "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "timestamp": output.format_timestamp(time.time()),
         "logger": SECURITY_LOGGER_NAME,
         "schema_version": SCHEMA_VERSION,
         "host": _HOST,
@@ -131,7 +105,7 @@ def _summary_text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _summary_value(value: Any) -> str:
+def _summary_value(value: object) -> str:
     if isinstance(value, str):
         return _summary_text(value)
     if isinstance(value, (bool, int, float)):
@@ -149,7 +123,7 @@ def _summary_value(value: Any) -> str:
     return _summary_text(str(value))
 
 
-def summarise(event_dict: Mapping[str, Any]) -> str:
+def summarise(event_dict: Mapping[str, object]) -> str:
     """A readable one-line message: the event name and its own fields.
 
     Each field is ``key=value``; a value that holds whitespace of any kind,
@@ -170,7 +144,7 @@ class _Summary:
 
     __slots__ = ("_event", "_text")
 
-    def __init__(self, event: Mapping[str, Any]) -> None:
+    def __init__(self, event: Mapping[str, object]) -> None:
         self._event = event
         self._text: str | None = None
 
@@ -181,8 +155,8 @@ class _Summary:
 
 
 def _to_log_kwargs(
-    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-) -> dict[str, Any]:
+    logger: WrappedLogger, method_name: str, event_dict: EventDict
+) -> dict[str, object]:
     # Like structlog.stdlib.render_to_log_kwargs, but the message is a readable
     # summary (built only if a formatter asks) and ``event`` stays a field, so
     # structured formatters key on it.
@@ -201,7 +175,7 @@ def _report_failure(name: str, error: BaseException) -> None:
     )
 
 
-def _wsgi_text(value: Any) -> str | None:
+def _wsgi_text(value: object) -> str | None:
     """A WSGI environ string (bytes as latin-1) as readable text."""
     if value is None:
         return None
@@ -217,13 +191,15 @@ class Emitter:
 
     :param context: common fields of the app (``env``, ``strictness``, ``app``).
     :param settings: the app's settings (redaction, request ids, flood control).
+    :param alert_hooks: the ``on_alert`` callables, run off the request thread
+        for events at or above ``settings.alert_level``.
     """
 
     def __init__(
         self,
-        context: Mapping[str, Any],
+        context: Mapping[str, object],
         settings: Settings,
-        alert_hooks: tuple[Any, ...] = (),
+        alert_hooks: tuple[AlertHook, ...] = (),
     ) -> None:
         self.context = dict(context)
         #: Where the default handler writes this app's events.
@@ -239,8 +215,9 @@ class Emitter:
         self.redactor = Redactor(
             settings.redact_keys,
             settings.redact_patterns,
+            # What the catalogue marks trusted is the guard's own making.
             allowed_keys=TRUSTED_FIELDS,
-            trusted_keys=TRUSTED_FIELDS | {"frames"},
+            trusted_keys=TRUSTED_FIELDS | TRUSTED_PARTS,
         )
         self.flood = FloodControl(
             settings.rate_limit_burst,
@@ -254,7 +231,7 @@ class Emitter:
         ).bind()  # a concrete logger: no lazy proxy to rebuild on every event
 
     def emit(
-        self, spec: EventSpec, environ: Mapping[str, Any] | None = None, **fields: Any
+        self, spec: EventSpec, environ: Mapping[str, Any] | None = None, **fields: object
     ) -> None:
         """Emit one event. Never raises: a failing sink never breaks a request.
 
@@ -279,19 +256,19 @@ class Emitter:
             _report_failure(spec.name, error)
 
     def _to_hooks(
-        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-    ) -> MutableMapping[str, Any]:
+        self, logger: WrappedLogger, method_name: str, event_dict: EventDict
+    ) -> EventDict:
         # After redaction and escaping: hooks see exactly what the logs see.
         if self.alerts.wants(method_name):
             self.alerts.submit(dict(event_dict))
         return event_dict
 
-    def _report_suppressed(self, summary: dict[str, Any]) -> None:
-        self.emit(EVENTS_SUPPRESSED, **summary)
+    def _report_suppressed(self, summary: dict[str, object]) -> None:
+        self.emit(EVENTS_SUPPRESSED, None, **summary)
 
     # -- requests ------------------------------------------------------------
 
-    def request_fields(self, environ: Mapping[str, Any]) -> dict[str, Any]:
+    def request_fields(self, environ: Mapping[str, Any]) -> dict[str, str | None]:
         """The request fields of an event, from the WSGI environ."""
         return {
             "request_id": self.request_id(environ),

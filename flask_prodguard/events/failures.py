@@ -7,10 +7,11 @@ for what that means and what is caught.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
+
+from structlog.tracebacks import extract
 
 from .processors import MAX_STRING_LENGTH
 
@@ -38,6 +39,8 @@ TEXT_LIMIT = MAX_STRING_LENGTH
 NAME_LIMIT = 200
 #: Exceptions of a chain (``__cause__``/``__context__``) that are read.
 MAX_CHAIN = 10
+#: Frames kept from one traceback: the first and last halves of a longer one.
+MAX_FRAMES = 50
 #: Notes (``add_note``) read from one exception.
 MAX_NOTES = 10
 #: Arguments shown in the message of an exception with several.
@@ -233,33 +236,62 @@ _names: dict[int, tuple[type, str]] = {}
 _MAX_NAMES = 512
 
 
+# Frames are read by structlog's tracebacks.extract, one traceback at a time and
+# with a stand-in exception, because extract is not safe on a hostile exception:
+# it reads exc_type.__name__ outside any guard (a metaclass property raises),
+# calls str() on the exception and its notes under a guard that catches only
+# Exception and then calls str() on the failure, copies a huge message whole,
+# reads __notes__, __cause__ and __context__ with getattr (a subclass's property
+# runs), and follows chains and exception groups without a bound. So the type,
+# message, notes and chain are read by the functions above; extract is given
+# BaseException, an empty instance of it and one traceback, and walks only that
+# traceback's frames (traceback objects cannot be subclassed: their attributes
+# are CPython's own). show_locals=False: locals hold secrets, never read.
+#
+# What remains of the app's is each code object's co_filename and co_name.
+# extract calls startswith() on the file name and normalises it as a path, so a
+# str subclass (code.replace accepts one) runs its own methods there: a failure
+# gives a placeholder frame, not an error. extract builds a Frame for each entry
+# it walks, so a long traceback (a RecursionError) is cut before it is given.
+_STAND_IN = BaseException()
+
+
 def _frames(tb: TracebackType | None, max_frames: int) -> list[dict[str, Any]]:
     """File, line and function of each frame; the first and last halves of a long one."""
     entries: list[TracebackType] = []
-    while tb is not None and len(entries) < max_frames:
+    while tb is not None:
         entries.append(tb)
         tb = tb.tb_next
-    if tb is not None:
-        # Longer than max_frames: keep walking with only the last half kept.
-        half = max_frames // 2
-        tail: deque[TracebackType] = deque(entries[half:], maxlen=max_frames - half)
-        del entries[half:]
-        while tb is not None:
-            tail.append(tb)
-            tb = tb.tb_next
-        entries.extend(tail)
+    if len(entries) <= max_frames:
+        return _extracted(entries[0] if entries else None)
+    half = max_frames // 2
+    # The first half as a traceback of its own (copied entries, the last without
+    # a next one); the last half is the original from where it starts.
+    head = None
+    for entry in reversed(entries[:half]):
+        head = TracebackType(head, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return _extracted(head) + _extracted(entries[half - max_frames])
+
+
+def _extracted(tb: TracebackType | None) -> list[dict[str, Any]]:
+    """The frames of one traceback, as structlog extracts them, without locals."""
+    try:
+        trace = extract(BaseException, _STAND_IN, tb, show_locals=False)
+    except STOPS:
+        raise
+    except BaseException:  # noqa: BLE001 - a code object's str subclass (see above)
+        return [{"file": "<unreadable>", "line": 0, "function": "<unreadable>"}]
     frames = []
-    for entry in entries:
-        code = entry.tb_frame.f_code
-        filename, function = code.co_filename, code.co_name
+    for frame in trace.stacks[0].frames:
+        filename, function = frame.filename, frame.name
         if type(filename) is not str or type(function) is not str:
             filename, function = capped_text(filename), capped_text(function, NAME_LIMIT)
-        frames.append({"file": filename, "line": entry.tb_lineno, "function": function})
+        frames.append({"file": filename, "line": frame.lineno, "function": function})
     return frames
 
 
 def traceback_frames(
-    error: BaseException, max_frames: int = 50, max_chain: int = MAX_CHAIN
+    error: BaseException, max_frames: int = MAX_FRAMES, max_chain: int = MAX_CHAIN
 ) -> list[dict[str, Any]]:
     """The exception chain as structured frames: file, line, function. No locals.
 

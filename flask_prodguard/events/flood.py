@@ -20,7 +20,6 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 #: Client name shared by every new client of an event once ``max_keys`` pairs
 #: are tracked.
@@ -62,7 +61,7 @@ class FloodControl:
         self,
         burst: int,
         window: float,
-        report: Callable[[dict[str, Any]], None],
+        report: Callable[[dict[str, object]], None],
         max_keys: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -116,7 +115,7 @@ class FloodControl:
         """How many (event, client) pairs the current window tracks."""
         return len(self._counts)
 
-    def _close_window(self, now: float) -> dict[str, Any] | None:
+    def _close_window(self, now: float) -> dict[str, object] | None:
         period = max(now - self._window_start, 0.0)
         dropped = self._dropped
         tracked = len(self._counts)

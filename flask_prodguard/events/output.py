@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import datetime
 import json
 import logging
 import sys
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 from typing import TextIO
 
+from . import catalogue
 from .processors import sanitise_text
 
 #: Name of the stdlib logger that carries every security event.
@@ -45,10 +47,26 @@ def event_from_record(record: logging.LogRecord) -> dict[str, Any]:
     return event
 
 
+def format_timestamp(seconds: float) -> str:
+    """A time as every line the guard writes gives it: ISO-8601, UTC, a ``Z`` suffix.
+
+    Milliseconds, as in ``2026-12-05T09:30:00.123Z``: the ``timestamp`` of
+    the security events and of the server lines ``serve`` writes, so one
+    parser reads both.
+
+    :param seconds: the time as seconds since the epoch (``time.time()``,
+        ``LogRecord.created``).
+    """
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 # -- presets ---------------------------------------------------------------------
 
+# A preset files the catalogue's groups (catalogue.COMMON_NAMES,
+# catalogue.HTTP_NAMES) under its own attribute names; what is in a group is
+# the catalogue's to say, read when an event is rendered.
 _SEVERITY_NUMBER = {"debug": 5, "info": 9, "warning": 13, "error": 17, "critical": 21}
-_REQUEST_KEYS = ("request_id", "client_ip", "method", "path", "query", "user_agent", "status")
 
 
 def _split(
@@ -68,24 +86,10 @@ def render_json(event: Mapping[str, Any], message: str) -> dict[str, Any]:
     return dict(event)
 
 
-_COMMON = (
-    "event",
-    "level",
-    "timestamp",
-    "logger",
-    "schema_version",
-    "env",
-    "strictness",
-    "app",
-    "host",
-    "pid",
-)
-
-
 def render_ecs(event: Mapping[str, Any], message: str) -> dict[str, Any]:
     """Elastic Common Schema: ``event.action`` holds the event name."""
-    common, rest = _split(event, _COMMON)
-    request, rest = _split(rest, _REQUEST_KEYS)
+    common, rest = _split(event, catalogue.COMMON_NAMES)
+    request, rest = _split(rest, catalogue.HTTP_NAMES)
     level = common.get("level", "info")
     kind = "alert" if level in ("error", "critical") else "event"
     return _drop_none(
@@ -126,7 +130,7 @@ def render_ecs(event: Mapping[str, Any], message: str) -> dict[str, Any]:
 
 def render_gcp(event: Mapping[str, Any], message: str) -> dict[str, Any]:
     """Google Cloud Logging structured logging: ``severity``, ``httpRequest``."""
-    request, rest = _split(event, _REQUEST_KEYS)
+    request, rest = _split(event, catalogue.HTTP_NAMES)
     out: dict[str, Any] = {
         "severity": str(event.get("level", "info")).upper(),
         "message": message,
@@ -161,7 +165,7 @@ def render_gcp(event: Mapping[str, Any], message: str) -> dict[str, Any]:
 
 def render_datadog(event: Mapping[str, Any], message: str) -> dict[str, Any]:
     """Datadog reserved and standard attributes: ``status``, ``evt.name``, ``http.*``."""
-    request, rest = _split(event, _REQUEST_KEYS)
+    request, rest = _split(event, catalogue.HTTP_NAMES)
     out: dict[str, Any] = {
         "status": event.get("level"),
         "message": message,
@@ -194,8 +198,8 @@ def render_datadog(event: Mapping[str, Any], message: str) -> dict[str, Any]:
 
 def render_otel(event: Mapping[str, Any], message: str) -> dict[str, Any]:
     """OpenTelemetry log data model: ``EventName``, ``SeverityText``, ``Attributes``."""
-    common, rest = _split(event, _COMMON)
-    request, rest = _split(rest, _REQUEST_KEYS)
+    common, rest = _split(event, catalogue.COMMON_NAMES)
+    request, rest = _split(rest, catalogue.HTTP_NAMES)
     level = str(common.get("level", "info"))
     attributes = {f"prodguard.{k}": v for k, v in rest.items()}
     attributes.update(

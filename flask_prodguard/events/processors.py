@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import re2
+from structlog.typing import EventDict
+from structlog.typing import WrappedLogger
 
 #: Longest string kept in an event field; longer values are cut and marked.
 MAX_STRING_LENGTH = 2048
@@ -241,7 +242,7 @@ def sanitise_text(value: str, limit: int = MAX_STRING_LENGTH) -> str:
     return _escape_controls(_cap(value, limit))
 
 
-def _sanitise(value: Any, depth: int = 0) -> Any:
+def _sanitise(value: object, depth: int = 0) -> object:
     if isinstance(value, str):
         return sanitise_text(value)
     if value is None or isinstance(value, (bool, int, float)):
@@ -514,7 +515,7 @@ class Redactor:
         """Cap, redact and escape one string."""
         return _escape_controls(self.redact_text(text))
 
-    def clean(self, value: Any, depth: int = 0) -> Any:
+    def clean(self, value: object, depth: int = 0) -> object:
         """Clean a value recursively: keys by name, strings by pattern."""
         if isinstance(value, str):
             return self.clean_text(value)
@@ -523,7 +524,7 @@ class Redactor:
         if depth > 8:
             return "[nested too deep]"
         if isinstance(value, dict):
-            cleaned = {}
+            cleaned: dict[str, object] = {}
             for k, v in value.items():
                 name = k if isinstance(k, str) else str(k)
                 if self.key_is_secret(name):
@@ -540,8 +541,8 @@ class Redactor:
         return self.clean_text(str(value))
 
     def __call__(
-        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-    ) -> MutableMapping[str, Any]:
+        self, logger: WrappedLogger, method_name: str, event_dict: EventDict
+    ) -> EventDict:
         for key, value in event_dict.items():
             if key in self.trusted:
                 event_dict[key] = _sanitise(value)

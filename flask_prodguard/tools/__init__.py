@@ -1,6 +1,8 @@
 """The offline tools: ``flask prodguard check|scan|serve|deploy-config|alert-rules``.
 
-- :mod:`.cli`: the ``flask prodguard`` command group.
+- :mod:`.cli`: the ``flask prodguard`` command group; every command is
+  declared there, ``deploy-config`` included.
+- :mod:`.sarif`: the one SARIF 2.1.0 writer (``check`` and ``scan``).
 - :mod:`.scan`: the AST scan for debug-enabling code.
 - :mod:`.serving`: ``serve()`` on gunicorn or waitress.
 - :mod:`.deploy`: generated deployment files.

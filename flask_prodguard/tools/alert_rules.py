@@ -49,13 +49,9 @@ class Alert:
     name: str
     severity: str
     summary: str
+    #: It fires on more than this many events in the window: 0 is any occurrence.
     threshold: int
     window_minutes: int
-
-    @property
-    def immediate(self) -> bool:
-        """Whether any occurrence fires (not a rate)."""
-        return self.threshold == 0
 
     @property
     def runbook(self) -> str:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -29,6 +30,8 @@ from ..events.catalogue import FIELDS
 from ..events.catalogue import REQUEST_FIELDS
 from ..events.catalogue import SCHEMA_VERSION
 from ..events.catalogue import event_schema
+from . import deploy
+from . import sarif
 from .alert_rules import TARGETS as ALERT_TARGETS
 from .alert_rules import Thresholds
 
@@ -102,7 +105,12 @@ def events_command(output_format: str) -> None:
 
 
 _SEVERITIES = ("info", "warning", "error", "critical")
-_SARIF_LEVEL = {"info": "note", "warning": "warning", "error": "error", "critical": "error"}
+_SARIF_LEVEL: dict[str, sarif.Level] = {
+    "info": "note",
+    "warning": "warning",
+    "error": "error",
+    "critical": "error",
+}
 
 
 def _load_app(info: Any, app_import_path: str | None) -> Any:
@@ -162,60 +170,43 @@ def _rule_name(title: str) -> str:
 def render_sarif(
     app: Any, findings: list[Finding], import_path: str | None = None
 ) -> dict[str, Any]:
-    """Findings as a SARIF 2.1.0 log that code-scanning tools accept."""
+    """The check's findings as a SARIF 2.1.0 log that code-scanning tools accept.
+
+    Every check of the registry is a rule; every finding is a result at the
+    file that defines the app (line 1: settings have no one line).
+
+    :param app: The app that was checked.
+    :param findings: What :func:`~flask_prodguard.checks.run_checks` found.
+    :param import_path: The ``--app`` value, to find the app's file by.
+    """
     from .. import __version__
 
-    rules: list[dict[str, Any]] = []
-    index = {}
-    for check_id, info in REGISTRY.items():
-        index[check_id] = len(rules)
-        rules.append(
-            {
-                "id": check_id,
-                "name": _rule_name(info.title),
-                "shortDescription": {"text": info.title},
-                "help": {"text": info.hint},
-                "helpUri": f"{DOCS_URL}#{check_id.lower()}",
-                "defaultConfiguration": {"level": _SARIF_LEVEL[str(info.severity)]},
-                "properties": {"severity": str(info.severity)},
-            }
+    rules = [
+        sarif.Rule(
+            id=check_id,
+            name=_rule_name(info.title),
+            description=info.title,
+            help=info.hint,
+            help_uri=f"{DOCS_URL}#{check_id.lower()}",
+            level=_SARIF_LEVEL[str(info.severity)],
+            properties={"severity": str(info.severity)},
         )
-    location = _location(app, import_path)
+        for check_id, info in REGISTRY.items()
+    ]
+    uri = _location(app, import_path).replace(os.sep, "/")
     results = [
-        {
-            "ruleId": f.check_id,
-            "ruleIndex": index[f.check_id],
-            "level": _SARIF_LEVEL[str(f.severity)],
-            "message": {"text": f"{f.message} (from {f.source}). Fix: {f.hint}"},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": location.replace(os.sep, "/")},
-                        "region": {"startLine": 1},
-                    }
-                }
-            ],
-            "properties": {"source": f.source, "severity": str(f.severity)},
-        }
+        sarif.Result(
+            rule_id=f.check_id,
+            level=_SARIF_LEVEL[str(f.severity)],
+            message=f"{f.message} (from {f.source}). Fix: {f.hint}",
+            uri=uri,
+            properties={"source": f.source, "severity": str(f.severity)},
+        )
         for f in findings
     ]
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "Flask-ProdGuard",
-                        "version": __version__,
-                        "informationUri": DOCS_URL,
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
+    return sarif.sarif_log(
+        "Flask-ProdGuard", __version__, rules, results, information_uri=DOCS_URL
+    )
 
 
 def _print_text(
@@ -394,13 +385,138 @@ def serve_command(
         ctx.exit(2)
 
 
-def _register_deploy_config() -> None:
-    from .deploy import deploy_config_command
+def _app_from_context(ctx: click.Context) -> str | None:
+    """The flask command's ``--app`` (or ``FLASK_APP``), without loading the app."""
+    from flask.cli import ScriptInfo
 
-    prodguard.add_command(deploy_config_command)
+    info = ctx.find_object(ScriptInfo)
+    path = getattr(info, "app_import_path", None)
+    return path or os.environ.get("FLASK_APP") or None
 
 
-_register_deploy_config()
+@prodguard.command("deploy-config")
+@click.option(
+    "--target",
+    type=click.Choice(deploy.TARGETS),
+    required=True,
+    help="The file to generate: gunicorn.conf.py, a supervisor program, a systemd unit,"
+    " or an nginx server block.",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, dir_okay=True),
+    help="Write the file into this directory (under its usual name) instead of stdout.",
+)
+@click.option("--force", is_flag=True, help="With --output: replace an existing file.")
+@click.option(
+    "--app",
+    "app_import_path",
+    help="The app as flask --app takes it (module:app, module:create_app()); default:"
+    " the flask command's --app or FLASK_APP.",
+)
+@click.option(
+    "--name",
+    help="Program, unit and file name [the app's top-level module].",
+)
+@click.option(
+    "--bind",
+    default="127.0.0.1:8000",
+    show_default=True,
+    help="HOST:PORT the app listens on; keep it on loopback behind a proxy.",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="gunicorn workers [2 x CPUs + 1].")
+@click.option("--threads", type=click.IntRange(min=1), help="Threads per worker [1].")
+@click.option(
+    "--server-name",
+    default="_",
+    show_default=True,
+    help="nginx server_name: your domain names, separated by spaces (_ matches none).",
+)
+@click.option(
+    "--listen",
+    default="80",
+    show_default=True,
+    help="nginx listen: PORT or ADDRESS:PORT.",
+)
+@click.option(
+    "--user",
+    help="Account the app runs as (supervisor, systemd) [the --name].",
+)
+@click.option(
+    "--directory",
+    help="The app's working directory on the server [the current directory].",
+)
+@click.option(
+    "--venv",
+    help="The virtual environment with flask and gunicorn [this Python's environment].",
+)
+@click.option(
+    "--log-dir",
+    default="/var/log/supervisor",
+    show_default=True,
+    help="supervisor: the directory for the program's stdout and stderr log files.",
+)
+@click.option(
+    "--behind-proxy/--no-behind-proxy",
+    default=True,
+    show_default=True,
+    help="A reverse proxy (the nginx file) is in front: the app trusts one hop of"
+    " X-Forwarded-* (PRODGUARD_TRUSTED_PROXIES=1).",
+)
+@click.pass_context
+def deploy_config_command(
+    ctx: click.Context,
+    target: str,
+    output: str | None,
+    force: bool,
+    app_import_path: str | None,
+    name: str | None,
+    bind: str,
+    workers: int | None,
+    threads: int | None,
+    server_name: str,
+    listen: str,
+    user: str | None,
+    directory: str | None,
+    venv: str | None,
+    log_dir: str,
+    behind_proxy: bool,
+) -> None:
+    """Generate a deployment file: gunicorn, supervisor, systemd or nginx.
+
+    The file runs the app as `flask prodguard serve` does: on gunicorn, never
+    the development server, no reloader, proxy headers trusted only by the
+    guard (one hop with --behind-proxy), JSON server logs. It is printed, or
+    written into --output DIR under its usual name.
+    """
+    settings = deploy.settings_from_options(
+        target,
+        app=app_import_path or _app_from_context(ctx),
+        name=name,
+        bind=bind,
+        workers=workers,
+        threads=threads,
+        server_name=server_name,
+        listen=listen,
+        user=user,
+        directory=directory,
+        venv=venv,
+        log_dir=log_dir,
+        behind_proxy=behind_proxy,
+    )
+    for warning in deploy.deployment_warnings(target, settings):
+        click.secho(warning, err=True, fg="yellow")
+    text = deploy.render(target, settings)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    out_dir = Path(output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / deploy.file_name(target, settings)
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; pass --force to replace it.")
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {path.resolve()}; {deploy.install_hint(target, settings)}")
 
 
 _DEFAULT_THRESHOLDS = Thresholds()
@@ -483,6 +599,22 @@ def scan_command(ctx: click.Context, paths: tuple[str, ...], output_format: str)
 
     Exit status: 0 nothing found, 1 findings, 2 usage error.
     """
-    from .scan import main as scan_main
+    from .scan import render_sarif as render_scan_sarif
+    from .scan import scan_paths
 
-    ctx.exit(scan_main([*paths, "--format", output_format]))
+    try:
+        findings = scan_paths(paths)
+    except FileNotFoundError as error:
+        # A path that exists but is no file or directory (a socket, a FIFO),
+        # or one removed since click checked it.
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
+    if output_format == "json":
+        click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+    elif output_format == "sarif":
+        click.echo(json.dumps(render_scan_sarif(findings), indent=2))
+    else:
+        for f in findings:
+            click.echo(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}\n    fix: {f.fix}")
+        click.echo(f"{len(findings)} finding(s)")
+    ctx.exit(1 if findings else 0)

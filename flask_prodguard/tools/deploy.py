@@ -1,8 +1,9 @@
 """Generated deployment files: gunicorn, supervisor, systemd, nginx.
 
-``flask prodguard deploy-config --target TARGET`` prints one file (or writes it
-into ``--output DIR``) that runs the app the way ``flask prodguard serve``
-does, so the safe defaults travel into production:
+``flask prodguard deploy-config --target TARGET`` (declared in
+:mod:`flask_prodguard.tools.cli` with the other commands) prints one file (or
+writes it into ``--output DIR``) that runs the app the way ``flask prodguard
+serve`` does, so the safe defaults travel into production:
 
 - ``gunicorn``: a ``gunicorn.conf.py`` that takes its settings from
   :func:`flask_prodguard.tools.serving.gunicorn_options` when gunicorn starts: no
@@ -475,7 +476,11 @@ def render_nginx(settings: DeploySettings) -> str:
     return "\n".join(lines) + "\n"
 
 
-# -- the command ------------------------------------------------------------------
+# -- settings from the command's options --------------------------------------------
+#
+# Every value ends up inside a shell command line, an INI file, a unit file or
+# Python source: each is checked against a narrow pattern here, before any
+# renderer sees it, so that no option can inject a line or a command.
 
 
 def _check(pattern: re.Pattern[str], value: str, option: str, example: str) -> str:
@@ -507,90 +512,10 @@ def _default_name(app: str | None) -> str:
     return name or "flask-app"
 
 
-def _app_from_context(ctx: click.Context) -> str | None:
-    from flask.cli import ScriptInfo
-
-    info = ctx.find_object(ScriptInfo)
-    path = getattr(info, "app_import_path", None)
-    return path or os.environ.get("FLASK_APP") or None
-
-
-@click.command("deploy-config")
-@click.option(
-    "--target",
-    type=click.Choice(TARGETS),
-    required=True,
-    help="The file to generate: gunicorn.conf.py, a supervisor program, a systemd unit,"
-    " or an nginx server block.",
-)
-@click.option(
-    "--output",
-    type=click.Path(file_okay=False, dir_okay=True),
-    help="Write the file into this directory (under its usual name) instead of stdout.",
-)
-@click.option("--force", is_flag=True, help="With --output: replace an existing file.")
-@click.option(
-    "--app",
-    "app_import_path",
-    help="The app as flask --app takes it (module:app, module:create_app()); default:"
-    " the flask command's --app or FLASK_APP.",
-)
-@click.option(
-    "--name",
-    help="Program, unit and file name [the app's top-level module].",
-)
-@click.option(
-    "--bind",
-    default="127.0.0.1:8000",
-    show_default=True,
-    help="HOST:PORT the app listens on; keep it on loopback behind a proxy.",
-)
-@click.option("--workers", type=click.IntRange(min=1), help="gunicorn workers [2 x CPUs + 1].")
-@click.option("--threads", type=click.IntRange(min=1), help="Threads per worker [1].")
-@click.option(
-    "--server-name",
-    default="_",
-    show_default=True,
-    help="nginx server_name: your domain names, separated by spaces (_ matches none).",
-)
-@click.option(
-    "--listen",
-    default="80",
-    show_default=True,
-    help="nginx listen: PORT or ADDRESS:PORT.",
-)
-@click.option(
-    "--user",
-    help="Account the app runs as (supervisor, systemd) [the --name].",
-)
-@click.option(
-    "--directory",
-    help="The app's working directory on the server [the current directory].",
-)
-@click.option(
-    "--venv",
-    help="The virtual environment with flask and gunicorn [this Python's environment].",
-)
-@click.option(
-    "--log-dir",
-    default="/var/log/supervisor",
-    show_default=True,
-    help="supervisor: the directory for the program's stdout and stderr log files.",
-)
-@click.option(
-    "--behind-proxy/--no-behind-proxy",
-    default=True,
-    show_default=True,
-    help="A reverse proxy (the nginx file) is in front: the app trusts one hop of"
-    " X-Forwarded-* (PRODGUARD_TRUSTED_PROXIES=1).",
-)
-@click.pass_context
-def deploy_config_command(
-    ctx: click.Context,
+def settings_from_options(
     target: str,
-    output: str | None,
-    force: bool,
-    app_import_path: str | None,
+    *,
+    app: str | None,
     name: str | None,
     bind: str,
     workers: int | None,
@@ -602,15 +527,26 @@ def deploy_config_command(
     venv: str | None,
     log_dir: str,
     behind_proxy: bool,
-) -> None:
-    """Generate a deployment file: gunicorn, supervisor, systemd or nginx.
+) -> DeploySettings:
+    """Validated settings from the ``deploy-config`` options, defaults filled in.
 
-    The file runs the app as `flask prodguard serve` does: on gunicorn, never
-    the development server, no reloader, proxy headers trusted only by the
-    guard (one hop with --behind-proxy), JSON server logs. It is printed, or
-    written into --output DIR under its usual name.
+    :param target: One of :data:`TARGETS`; only ``nginx`` can do without an app.
+    :param app: The app as ``flask --app`` takes it, or ``None`` if not given.
+    :param name: Program, unit and file name; default: the app's top-level module.
+    :param bind: ``HOST:PORT`` the app listens on.
+    :param workers: gunicorn workers, or ``None`` for serve's default.
+    :param threads: Threads per worker, or ``None`` for serve's default.
+    :param server_name: nginx ``server_name``.
+    :param listen: nginx ``listen``.
+    :param user: The account the app runs as; default: ``name``.
+    :param directory: The app's working directory; default: the current one.
+    :param venv: The virtual environment; default: this Python's.
+    :param log_dir: supervisor's log directory.
+    :param behind_proxy: Whether the app trusts one proxy hop.
+    :raises click.UsageError: No app for a target that runs one.
+    :raises click.BadParameter: A value that could break out of the file it
+        goes into; the message names the option and gives an example.
     """
-    app = app_import_path or _app_from_context(ctx)
     if app is None and target != "nginx":
         raise click.UsageError("Say which app to run: --app module:app (or flask --app ...).")
     if app is not None:
@@ -621,7 +557,7 @@ def deploy_config_command(
     if not _HOST.fullmatch(host) or not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind")
     name = _check(_NAME, name or _default_name(app), "--name", "myapp")
-    settings = DeploySettings(
+    return DeploySettings(
         app=app or "app",
         name=name,
         host=host.strip("[]"),
@@ -636,40 +572,38 @@ def deploy_config_command(
         behind_proxy=behind_proxy,
         log_dir=_check_path(log_dir, "--log-dir"),
     )
-    if behind_proxy and target != "nginx" and not settings.loopback:
-        click.secho(
+
+
+def deployment_warnings(target: str, settings: DeploySettings) -> list[str]:
+    """What the file for ``target`` would get wrong with these settings, in words.
+
+    Not errors: the operator may know better (a firewall, a bind mount).
+
+    :param target: One of :data:`TARGETS`.
+    :param settings: What the file says.
+    """
+    found = []
+    if settings.behind_proxy and target != "nginx" and not settings.loopback:
+        found.append(
             f"Warning: the app listens on {settings.bind} and trusts one proxy hop: a client"
             " that reaches it directly can forge X-Forwarded-For. Bind it to 127.0.0.1 (or"
-            " firewall the port), or pass --no-behind-proxy.",
-            err=True,
-            fg="yellow",
+            " firewall the port), or pass --no-behind-proxy."
         )
     temporary = ("/tmp", "/var/tmp")  # noqa: S108 - only compared with, never used
     if target == "systemd" and _under(settings.directory, *temporary):
-        click.secho(
+        found.append(
             f"Warning: {settings.directory} is under a temporary directory, which the unit's"
-            " PrivateTmp=yes hides from the app.",
-            err=True,
-            fg="yellow",
+            " PrivateTmp=yes hides from the app."
         )
-    text = render(target, settings)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    out_dir = Path(output)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / file_name(target, settings)
-    if path.exists() and not force:
-        raise click.ClickException(f"{path} exists; pass --force to replace it.")
-    path.write_text(text, encoding="utf-8")
-    click.echo(f"Wrote {path.resolve()}; {install_hint(target, settings)}")
+    return found
 
 
 __all__ = [
     "TARGETS",
     "DeploySettings",
-    "deploy_config_command",
+    "deployment_warnings",
     "file_name",
     "install_hint",
     "render",
+    "settings_from_options",
 ]

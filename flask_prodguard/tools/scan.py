@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import json
 import os
 import re
-import sys
 from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from . import sarif
 
 RULES: dict[str, tuple[str, str]] = {
     "PGS101": (
@@ -602,93 +602,28 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> list[ScanFinding]:
     return sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule))
 
 
-def scan_source(source: str, path: str = "<string>") -> list[ScanFinding]:
-    """Scan one piece of source on its own."""
-    tree = ast.parse(source, filename=path)
-    module = _Module(Path(path).stem, Path(path), tree, source)
-    _index(module)
-    analyser = _Analyser(module, {module.name: module})
-    analyser.collect()
-    analyser.visit(tree)
-    return analyser.findings
-
-
 def render_sarif(findings: list[ScanFinding]) -> dict[str, Any]:
-    """Findings as SARIF 2.1.0."""
+    """Scan findings as a SARIF 2.1.0 log, with their lines and columns.
+
+    Every rule of :data:`RULES` is listed; every finding is an error.
+
+    :param findings: What :func:`scan_paths` found.
+    """
     from .. import __version__
 
-    ids = list(RULES)
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "Flask-ProdGuard scan",
-                        "version": __version__,
-                        "rules": [
-                            {
-                                "id": rule,
-                                "shortDescription": {"text": message},
-                                "help": {"text": fix},
-                                "defaultConfiguration": {"level": "error"},
-                            }
-                            for rule, (message, fix) in RULES.items()
-                        ],
-                    }
-                },
-                "results": [
-                    {
-                        "ruleId": f.rule,
-                        "ruleIndex": ids.index(f.rule),
-                        "level": "error",
-                        "message": {"text": f"{f.message}. Fix: {f.fix}"},
-                        "locations": [
-                            {
-                                "physicalLocation": {
-                                    "artifactLocation": {"uri": Path(f.path).as_posix()},
-                                    "region": {"startLine": f.line, "startColumn": f.column},
-                                }
-                            }
-                        ],
-                    }
-                    for f in findings
-                ],
-            }
-        ],
-    }
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry: ``python -m flask_prodguard.scan PATH... [--format]``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m flask_prodguard.scan",
-        description="Find code that enables Flask debug mode or the Werkzeug debugger.",
-    )
-    parser.add_argument("paths", nargs="+", metavar="PATH")
-    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as error:
-        return int(error.code or 0) and 2
-    try:
-        findings = scan_paths(args.paths)
-    except FileNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.format == "json":
-        print(json.dumps([f.as_dict() for f in findings], indent=2))
-    elif args.format == "sarif":
-        print(json.dumps(render_sarif(findings), indent=2))
-    else:
-        for f in findings:
-            print(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}\n    fix: {f.fix}")
-        print(f"{len(findings)} finding(s)")
-    return 1 if findings else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    rules = [
+        sarif.Rule(id=rule, description=message, help=fix, level="error")
+        for rule, (message, fix) in RULES.items()
+    ]
+    results = [
+        sarif.Result(
+            rule_id=f.rule,
+            level="error",
+            message=f"{f.message}. Fix: {f.fix}",
+            uri=Path(f.path).as_posix(),
+            line=f.line,
+            column=f.column,
+        )
+        for f in findings
+    ]
+    return sarif.sarif_log("Flask-ProdGuard scan", __version__, rules, results)

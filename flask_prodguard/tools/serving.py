@@ -12,12 +12,16 @@ deployment check finds an error.
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import os
 import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
+from types import FrameType
+from typing import TYPE_CHECKING
 from typing import Any
 
 from ..checks import CheckContext
@@ -26,9 +30,17 @@ from ..checks import Severity
 from ..checks import app_settings
 from ..checks import run_checks
 from ..events import catalogue
+from ..events import output
 from ..events.processors import Redactor
 from ..exceptions import ConfigurationError
 from ..exceptions import UnsafeDeploymentError
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import WSGIEnvironment
+    from flask import Flask
 
 #: pip commands that install each server.
 INSTALL_HINT = {
@@ -72,11 +84,11 @@ class ServerJSONFormatter(logging.Formatter):
     _long = Redactor(limit=8192)
 
     def format(self, record: logging.LogRecord) -> str:
-        timestamp = datetime.datetime.fromtimestamp(record.created, datetime.UTC)
-        data: dict[str, Any] = {
+        data: dict[str, object] = {
             "event": "server.access" if _is_access(record) else "server.log",
             "level": record.levelname.lower(),
-            "timestamp": timestamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            # The events' own format, so one parser reads both.
+            "timestamp": output.format_timestamp(record.created),
             "logger": record.name,
             "pid": record.process,
         }
@@ -118,17 +130,21 @@ class WaitressAccessLog:
     fields. It is written when the response is closed, with the bytes sent.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
         self.logger = logging.getLogger("waitress.access")
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
         if not self.logger.isEnabledFor(logging.INFO):
             return self.app(environ, start_response)
         started = time.perf_counter()
-        seen: dict[str, Any] = {}
+        seen: dict[str, str] = {}
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start(
+            status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+        ) -> Callable[[bytes], object]:
             seen["status"] = status
             return start_response(status, headers, exc_info)
 
@@ -136,7 +152,7 @@ class WaitressAccessLog:
         return _LoggedBody(body, self, environ, seen, started)
 
     def log(
-        self, environ: dict[str, Any], status: str | None, sent: int, started: float
+        self, environ: WSGIEnvironment, status: str | None, sent: int, started: float
     ) -> None:
         try:
             atoms = {
@@ -161,10 +177,10 @@ class _LoggedBody:
 
     def __init__(
         self,
-        body: Any,
+        body: Iterable[bytes],
         log: WaitressAccessLog,
-        environ: dict[str, Any],
-        seen: dict[str, Any],
+        environ: WSGIEnvironment,
+        seen: dict[str, str],
         started: float,
     ) -> None:
         self.body = body
@@ -174,7 +190,7 @@ class _LoggedBody:
         self._started = started
         self._sent = 0
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[bytes]:
         for chunk in self.body:
             self._sent += len(chunk)
             yield chunk
@@ -261,14 +277,14 @@ def default_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
-def blocking_findings(app: Any) -> list[Finding]:
+def blocking_findings(app: Flask) -> list[Finding]:
     """Error-level findings that stop ``serve`` (silenced checks excluded)."""
     ctx = CheckContext(app, os.environ, settings=app_settings(app), cli=True)
     return [f for f in run_checks(ctx, ctx.silenced) if f.severity >= Severity.ERROR]
 
 
 def serve(
-    app: Any,
+    app: Flask,
     *,
     server: str = "auto",
     host: str = "127.0.0.1",
@@ -276,15 +292,49 @@ def serve(
     workers: int | None = None,
     threads: int | None = None,
 ) -> None:
-    """Serve ``app`` on a production WSGI server (blocks until stopped).
+    """Serve ``app`` on gunicorn or waitress: the drop-in for ``app.run()``.
 
-    :param server: ``auto``, ``gunicorn`` or ``waitress``.
-    :param host: address to listen on; loopback unless you say otherwise.
-    :param port: port to listen on.
-    :param workers: gunicorn worker processes (default: 2 x CPUs + 1).
-    :param threads: threads per worker (gunicorn) or in total (waitress).
-    :raises UnsafeDeploymentError: a deployment check found an error.
-    :raises ConfigurationError: the server is not installed or unknown.
+    The deployment checks run first, whatever the strictness and even on an
+    app without a guard: a finding of severity ``error`` or ``critical`` stops
+    ``serve`` before anything listens (a guarded app logs
+    ``prodguard.startup.refused`` first, for alerting). Then the server runs
+    in the foreground until SIGTERM or Ctrl+C, with safe settings: no
+    reloader, no ``expose_tracebacks``, proxy headers trusted only as
+    ``PRODGUARD_TRUSTED_PROXIES`` says, the server's own log lines (one
+    ``server.access`` line per request included) as JSON like the security
+    events, and 30 seconds (``GRACEFUL_TIMEOUT``) on SIGTERM for the requests
+    in flight to finish. ``flask prodguard serve`` does the same from the
+    command line.
+
+    :param app: The Flask app to serve, normally guarded with
+        ``ProdGuard(app)``.
+    :param server: ``"auto"`` (gunicorn on Linux and macOS when installed,
+        waitress otherwise), ``"gunicorn"`` or ``"waitress"``.
+    :param host: Address to listen on. Loopback by default, so only a proxy on
+        the same machine reaches the app; an IPv6 address is written without
+        brackets (``"::1"``).
+    :param port: TCP port to listen on.
+    :param workers: gunicorn worker processes; two per CPU, plus one, by
+        default. waitress runs in one process and ignores it.
+    :param threads: Threads per gunicorn worker (1 by default), or waitress's
+        threads in total (4 by default).
+    :raises UnsafeDeploymentError: A deployment check found an error. The
+        message lists each finding with its fix; ``findings`` holds their ids.
+    :raises ConfigurationError: ``server`` is unknown, or no server it allows
+        is installed. The message gives the ``pip install`` command.
+
+    .. code-block:: python
+
+        from flask import Flask
+        from flask_prodguard import ProdGuard
+        from flask_prodguard import serve
+
+        app = Flask(__name__)
+        ProdGuard(app)
+
+        if __name__ == "__main__":
+            # gunicorn (or waitress) on 127.0.0.1:8000, instead of app.run()
+            serve(app, workers=4)
 
     .. versionadded:: 0.1
     """
@@ -310,7 +360,7 @@ def serve(
         _serve_waitress(app, host, port, threads or 4)
 
 
-def _trusted_proxies(app: Any) -> int:
+def _trusted_proxies(app: Flask) -> int:
     return int(getattr(app_settings(app), "trusted_proxies", 0))
 
 
@@ -363,7 +413,7 @@ def _gunicorn_logging_config() -> dict[str, Any]:
     return config
 
 
-def _serve_gunicorn(app: Any, host: str, port: int, workers: int, threads: int) -> None:
+def _serve_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     options = gunicorn_options(host, port, workers, threads)
@@ -375,13 +425,13 @@ def _serve_gunicorn(app: Any, host: str, port: int, workers: int, threads: int) 
                 if key in known:
                     self.cfg.set(key, value)
 
-        def load(self) -> Any:
+        def load(self) -> Flask:
             return app
 
     GuardedGunicorn().run()
 
 
-def _serve_waitress(app: Any, host: str, port: int, threads: int) -> None:
+def _serve_waitress(app: Flask, host: str, port: int, threads: int) -> None:
     import logging.config
 
     from waitress.server import create_server
@@ -420,7 +470,7 @@ def _run_until_drained(server: Any) -> None:
 
     stopping = threading.Event()
 
-    def on_terminate(signum: int, frame: Any) -> None:
+    def on_terminate(signum: int, frame: FrameType | None) -> None:
         stopping.set()
         server.accepting = False  # waitress reads no new connections
 

@@ -72,11 +72,9 @@ the reloader's above all, fails closed from its start.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import inspect
 import os
-import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -139,6 +137,8 @@ class ProcessDecision(NamedTuple):
 # and the stand-in guard state that acts on it, made when first needed.
 _process_decision: ProcessDecision | None = None
 _process_state: GuardState | None = None
+#: Makes the state that acts for the process decision (see decide_for_process).
+_stand_in: Callable[[ProcessDecision], GuardState] | None = None
 
 #: Methods of ``DebuggedApplication`` that answer a debugger request with a
 #: ``Response`` (console, code, resources, PIN). Neutralised, they return a
@@ -415,21 +415,18 @@ def recheck_debugger_hook() -> bool:
         return _patch_current_class()
 
 
-def debugger_hook_installed() -> bool:
-    """Whether ``werkzeug.debug.DebuggedApplication``, as the module holds it
-    now, is patched by the guard."""
-    module = sys.modules.get("werkzeug.debug")
-    cls = getattr(module, "DebuggedApplication", None)
-    return cls is not None and cls in _originals
-
-
 def hook_active() -> bool:
     """Whether the hook is installed on some ``DebuggedApplication`` class."""
     return bool(_originals)
 
 
 def restore_debugger(*, force: bool = False) -> None:
-    """Remove the hook: ``DebuggedApplication`` behaves as shipped again.
+    """Remove the debugger hook: ``DebuggedApplication`` behaves as shipped again.
+
+    The guard replaces methods of Werkzeug's ``DebuggedApplication`` class, for
+    the whole process, because the debugger wraps the app from outside where
+    no in-app hook sees its requests (see :doc:`security`). This puts the
+    original methods back.
 
     It refuses while a guard that neutralises the debugger is alive (an app
     guarded with ``enforce`` or ``strict``, or the process environment's
@@ -439,13 +436,26 @@ def restore_debugger(*, force: bool = False) -> None:
     and the apps whose guard acts (``report``) stay registered: a later
     ``init_app`` installs the hook again and counts them.
 
-    :param force: remove the hook whatever guards are alive, forget them, the
-        process environment's decision, and the decision exported to child
+    :param force: Remove the hook whatever guards are alive, and forget them,
+        the process environment's decision and the decision exported to child
         processes. For test suites (an autouse fixture's teardown, a doctest
         cleanup), so that each test starts from a clean process; never in an
         app.
-    :raises UnsafeDeploymentError: a guard that neutralises the debugger is
+    :raises UnsafeDeploymentError: A guard that neutralises the debugger is
         alive and ``force`` is not given.
+
+    .. code-block:: python
+
+        import pytest
+        from flask_prodguard import restore_debugger
+
+        @pytest.fixture(autouse=True)
+        def shipped_debugger():
+            yield
+            # The test's guarded apps may still be alive: forget them too.
+            restore_debugger(force=True)
+
+    .. versionadded:: 0.1
     """
     global _guarded_apps, _process_decision, _process_state
 
@@ -537,73 +547,29 @@ def _process_guard(decision: ProcessDecision) -> GuardState:
 
     with _lock:
         if _process_state is None:
+            assert _stand_in is not None  # set together with the decision
             _process_state = _stand_in(decision)
         return _process_state
 
 
-def _stand_in(decision: ProcessDecision) -> GuardState:
-    """A guard state for an internal app named after ``decision.label``.
+def decide_for_process(
+    decision: ProcessDecision, stand_in: Callable[[ProcessDecision], GuardState]
+) -> None:
+    """Install the hook for the process environment's decision.
 
-    It emits the events and raises the refusals of the process environment's
-    decision with the operator's logging settings; settings the apps would
-    refuse fall back to the defaults, since the debugger must be neutralised
-    anyway.
+    Called once, when :mod:`flask_prodguard.state` is imported (every import of
+    the package does that), so that a process whose environment says
+    production has the hook before any app exists: a ``flask run`` reloader
+    child whose app fails to import, an app made on demand.
+
+    :param decision: What the process environment decided.
+    :param stand_in: Makes the guard state that acts for the decision, on
+        first use (the state module passes its own, so that this module does
+        not import it).
     """
-    from flask import Flask
+    global _process_decision, _stand_in
 
-    from .. import config
-    from ..events.output import Output
-    from ..events.output import configure_output
-    from ..exceptions import ConfigurationError
-    from ..policy import Environment
-    from ..state import GuardState
-
-    try:
-        settings = config.load_settings({}, {}, os.environ)
-    except ConfigurationError:
-        settings = config.Settings(
-            env=Environment.PRODUCTION,
-            strictness=decision.strictness,
-            sources={key: "default" for key in config.KEYS},
-        )
-    settings = dataclasses.replace(
-        settings,
-        strictness=decision.strictness,
-        sources={**settings.sources, config.STRICTNESS.name: decision.label},
-    )
-    # Named after the decision, so that events say who decided; given its
-    # paths, so that Flask does not look for a module of that name.
-    cwd = os.getcwd()
-    app = Flask(
-        decision.label,
-        root_path=cwd,
-        instance_path=os.path.join(cwd, "instance"),
-        static_folder=None,
-        template_folder=None,
-    )
-    try:
-        configure_output(app.name, Output(settings.log_format, settings.log_destination))
-    except OSError:
-        pass  # the default destination, stderr; the apps' guards raise about it
-    state = GuardState(app, settings)
-    # No module holds this app: name the app's own instead in refusals.
-    state._server_commands = (
-        "    gunicorn --bind 127.0.0.1:8000 'yourapp:app'\n"
-        "    waitress-serve --listen=127.0.0.1:8000 yourapp:app"
-    )
-    return state
-
-
-def _decide_at_import() -> None:
-    """Install the hook for the process environment's decision, if it makes one."""
-    global _process_decision
-
-    decision = decision_from_environment(os.environ)
-    if decision is None:
-        return
     with _lock:
         _process_decision = decision
+        _stand_in = stand_in
         _patch_current_class()
-
-
-_decide_at_import()

@@ -8,7 +8,7 @@ arriving through the development server away with a 503.
 
 from __future__ import annotations
 
-import re
+import functools
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
     from .errors import SafetyNet
 
 
-_HEX_ESCAPE = re.compile("%[0-9a-f]{2}")
-
-
 # Middleware that may sit outside the guard: it produces no bodies of its own
 # and must run first (ProxyFix sets the client address the events show).
 _HARMLESS_OUTSIDE = frozenset({"ProxyFix", "DebuggedApplication", "GuardMiddleware"})
@@ -67,6 +64,7 @@ class GuardMiddleware:
         self._echo_header = state.settings.request_id_response_header
         # Whether a request needs more than the probe checks (see _dispatch).
         self._special = True
+        self._dispatch_unsuspected = functools.partial(self._dispatch, suspect=False)
 
     def _echoing(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -87,38 +85,38 @@ class GuardMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        # One path for every request, kept in this one frame: the most common
-        # request pays for the probe tests, one HeldResponse and the
+        # The one path of every request. The most common request pays for two
+        # environ lookups and a few substring tests, one HeldResponse and the
         # cannot_fail() test of its body, and nothing else.
+        query = environ.get("QUERY_STRING")
+        path = environ.get("PATH_INFO")
+        # What every debugger request passes: "__debugger__" in any case holds
+        # "__", "console" in any case holds "onsol" once lowered, unless they
+        # are percent-encoded. Only these requests get the exact tests.
+        suspect = (query and ("__" in query or "%" in query)) or (
+            path and ("onsol" in (lowered := path.lower()) or "%" in lowered)
+        )
         target = self.wsgi_app
-        if self._special:
+        if suspect:
             target = self._dispatch
-        else:
-            query = environ.get("QUERY_STRING")
-            path = environ.get("PATH_INFO")
-            # "__debugger__" in any case contains "__" unless percent-encoded.
-            if (query and ("__" in query or "%" in query)) or (
-                path and ("onsol" in (lowered := path.lower()) or "%" in lowered)
-            ):
-                target = self._dispatch
+        elif self._special:
+            target = self._dispatch_unsuspected
         net = self.net
-        if net is None:
-            try:
-                return target(environ, start_response)
-            finally:
-                if REQUEST_ID_TOKENS_KEY in environ:
-                    end_request(environ)
-        # The app's start_response is held back until the body has something
-        # to send, so the net can still replace a failed response cleanly.
-        held = HeldResponse(start_response)
+        # The server's start_response is held back until the body has
+        # something to send, so the net can still replace a failed response.
+        held: Any = start_response if net is None else HeldResponse(start_response)
         try:
             body = target(environ, held)
         except BaseException as error:  # noqa: BLE001 - the net decides what goes on
+            if net is None:
+                raise
             return net.escaped(environ, held, error)
         finally:
             # Request ids are bound to contextvars only when made; undo that.
             if REQUEST_ID_TOKENS_KEY in environ:
                 end_request(environ)
+        if net is None:
+            return body
         if held.headers is not None and not held.sent and cannot_fail(body, environ):
             # Bytes in a list, a file: nothing can fail half-way. Sent as is,
             # which keeps the server's sendfile path for files.
@@ -128,7 +126,7 @@ class GuardMiddleware:
         return guarded_body(body, net, environ, held)
 
     def _dispatch(
-        self, environ: WSGIEnvironment, start_response: StartResponse
+        self, environ: WSGIEnvironment, start_response: StartResponse, suspect: bool = True
     ) -> Iterable[bytes]:
         if self._special:
             # Rare per-request work: the first request, an echoed request id,
@@ -147,20 +145,16 @@ class GuardMiddleware:
                 return ServiceUnavailable()(environ, start_response)
             if state.block_dev_server and detect.is_dev_server_environ(environ):
                 return self._refuse_dev_server(environ, start_response)
-        query = environ.get("QUERY_STRING")
-        # "__debugger__" in any case contains "__" unless percent-encoded.
-        if query and ("__" in query or "%" in query) and detect.query_has_debugger_key(query):
-            environ[PROBE_KEY] = "debugger_query"  # its 404 is not reported again
-            self.state.report_probe(environ, "debugger_query")
-            if self._block_probes:
-                return serve_not_found(self.app, environ, start_response)
-        path = environ.get("PATH_INFO")
-        if path and (
-            "onsol" in (lowered := path.lower())
-            or ("%" in lowered and _HEX_ESCAPE.search(lowered) is not None)
-        ):
-            # Only a real %XX escape can hide "console"; a bare % cannot.
-            if detect.is_console_path(path):
+        if suspect:
+            # The exact tests, for the requests the pre-filter in __call__ let in.
+            query = environ.get("QUERY_STRING")
+            if query and detect.query_has_debugger_key(query):
+                environ[PROBE_KEY] = "debugger_query"  # its 404 is not reported again
+                self.state.report_probe(environ, "debugger_query")
+                if self._block_probes:
+                    return serve_not_found(self.app, environ, start_response)
+            path = environ.get("PATH_INFO")
+            if path and detect.is_console_path(path):
                 return self._watch_console(environ, start_response)
         return self.wsgi_app(environ, start_response)
 
