@@ -29,6 +29,19 @@ from .wsgi.debugger import restore_debugger as restore_debugger
 if TYPE_CHECKING:
     from .tools.serving import serve as serve
 
+__all__ = [
+    "SECURITY_LOGGER_NAME",
+    "AlreadyRegisteredError",
+    "ConfigurationError",
+    "Environment",
+    "ProdGuard",
+    "ProdGuardError",
+    "Strictness",
+    "UnsafeDeploymentError",
+    "restore_debugger",
+    "serve",
+]
+
 #: The installed distribution's version (``pyproject.toml`` is the one place it
 #: is written). Read from the package metadata on first use, as Flask reads its
 #: own: the lookup searches ``sys.path``, which a worker importing the guard
@@ -55,3 +68,8 @@ def __getattr__(name: str) -> Any:
 
         return serve
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazy names too, as when they were imported eagerly.
+    return sorted({*globals(), "serve", "__version__"})

@@ -21,9 +21,11 @@ from packaging.version import Version
 
 @dataclasses.dataclass(frozen=True)
 class Advisory:
-    """One advisory."""
+    """One advisory of :data:`ADVISORIES`, as the PG401 and PG402 checks report it."""
 
+    #: The distribution name, lower case (``"werkzeug"``, ``"flask"``).
     package: str
+    #: The GitHub advisory id (``GHSA-...``), and the CVE id if there is one.
     ghsa: str
     cve: str | None
     #: Affected ranges, each ``(first affected, first fixed)``.
@@ -36,6 +38,7 @@ class Advisory:
         return max((fixed for _, fixed in self.ranges), key=Version)
 
 
+#: Every known advisory, newest first for each package.
 ADVISORIES: tuple[Advisory, ...] = (
     Advisory(
         "werkzeug",
@@ -170,7 +173,8 @@ def affecting(package: str, version: str) -> list[Advisory]:
     A version is in a range ``[first, fixed)`` when its release is at least
     ``first`` (so a pre-release of ``first`` is in) and it is below ``fixed``
     in PEP 440 order (so a pre-release of ``fixed`` is still in). A version
-    that cannot be read fails closed: every advisory of the package.
+    that cannot be read, or has an epoch, fails closed: every advisory of the
+    package.
 
     :param package: the distribution name as the table spells it (``"flask"``).
     :param version: the installed version, as package metadata gives it.
@@ -179,6 +183,10 @@ def affecting(package: str, version: str) -> list[Advisory]:
     try:
         current = Version(version)
     except InvalidVersion:
+        return advisories
+    if current.epoch:
+        # No release of Flask or Werkzeug has an epoch; one would order after
+        # every range: not a version to read as fixed.
         return advisories
     # The release alone for the lower bound: 3.0.0rc1 holds the code of 3.0.0.
     release = Version(current.base_version)

@@ -34,6 +34,7 @@ from .keys import HOOK_REPORTED_KEY
 from .policy import Condition
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
 
     from .config import Settings
@@ -57,17 +58,24 @@ DOCS_URL = "https://flask-prodguard.readthedocs.io/en/latest/checks.html"
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
-    """One unsafe condition found by a check."""
+    """One unsafe condition found by a check.
 
+    Built with :func:`make_finding`, which fills in the check's severity and
+    hint from :data:`REGISTRY`.
+    """
+
+    #: The id of the check that found it (``PG101``).
     check_id: str
     severity: Severity
+    #: What was found, in a phrase ("debug mode is on").
     message: str
+    #: How to fix it (the check's hint).
     hint: str
     #: Where the risky value came from.
     source: str
     #: The policy condition this finding falls under.
     condition: Condition
-    #: Structured details (for events and actions).
+    #: Structured details (for events and actions); free-form, per check.
     detail: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
@@ -80,8 +88,8 @@ class Finding:
         """``PG101 message (source)``, for refusal messages."""
         return f"{self.check_id} {self.message} (from {self.source})"
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data, for JSON output and events."""
+    def as_dict(self) -> dict[str, str]:
+        """Plain data, for JSON output and events (``detail`` is left out)."""
         return {
             "id": self.check_id,
             "severity": str(self.severity),
@@ -94,22 +102,33 @@ class Finding:
 
 @dataclasses.dataclass
 class CheckContext:
-    """What the checks look at: an app, its config, the process environment."""
+    """What the checks look at: an app, its config, the process environment.
 
-    app: Any
+    ``init_app`` builds one from the app being guarded; ``flask prodguard
+    check`` and ``serve`` build one from the app they loaded (``cli=True``).
+
+    .. code-block:: python
+
+        ctx = CheckContext(app, os.environ, settings=app_settings(app), cli=True)
+        findings = run_checks(ctx, ctx.silenced)
+    """
+
+    app: Flask
+    #: The process environment.
     environ: Mapping[str, str]
     #: Values from ``.env``/``.flaskenv`` found from the working directory up.
     dotenv: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
     #: Whether the app is being loaded by ``flask run``.
     flask_run: bool = False
     #: The guard's settings for the app, if it is guarded.
-    settings: Any = None
+    settings: Settings | None = None
     #: Whether the checks run from the CLI (not inside the serving process).
     cli: bool = False
 
     @property
     def config(self) -> Mapping[str, Any]:
-        return self.app.config  # type: ignore[no-any-return]
+        """The app's ``app.config`` as it is now."""
+        return self.app.config
 
     @property
     def silenced(self) -> tuple[str, ...]:
@@ -117,14 +136,23 @@ class CheckContext:
         return self.settings.silenced_checks if self.settings is not None else ()
 
     def env_source(self, name: str) -> str:
-        """Where a process environment variable came from."""
+        """Where a process environment variable came from, for a finding's ``source``.
+
+        A value that a ``.env`` or ``.flaskenv`` file set (and the environment
+        still holds) is credited to the file.
+
+        :param name: The variable's name (``FLASK_DEBUG``).
+        """
         found = self.dotenv.get(name)
         if found is not None and found[1] == self.environ.get(name):
             return f"{found[0]} ({name})"
         return f"environment variable {name}"
 
     def config_source(self, key: str) -> str:
-        """Where a config value came from: the app's config, or Flask's default."""
+        """Where a config value came from: the app's config, or Flask's default.
+
+        :param key: The config key (``DEBUG``).
+        """
         default = self.app.default_config.get(key, _MISSING)
         if default is not _MISSING and self.config.get(key) == default:
             return f"Flask default ({key})"
@@ -134,9 +162,10 @@ class CheckContext:
 _MISSING = object()
 
 
-def app_settings(app: Any) -> Any:
+def app_settings(app: Flask) -> Settings | None:
     """The guard's settings for ``app``; ``None`` when no guard was added."""
-    return getattr(app.extensions.get("prodguard"), "settings", None)
+    settings: Settings | None = getattr(app.extensions.get("prodguard"), "settings", None)
+    return settings
 
 
 Check = Callable[[CheckContext], Iterator[Finding]]
@@ -144,7 +173,7 @@ Check = Callable[[CheckContext], Iterator[Finding]]
 
 @dataclasses.dataclass(frozen=True)
 class CheckInfo:
-    """A registered check: its id, severity, title and function."""
+    """A registered check: its id, severity, title, hint and function."""
 
     check_id: str
     severity: Severity
@@ -160,7 +189,27 @@ REGISTRY: dict[str, CheckInfo] = {}
 def register(
     check_id: str, severity: Severity, title: str, hint: str
 ) -> Callable[[Check], Check]:
-    """Register a check function under a stable id."""
+    """Register a check function under a stable id (a decorator).
+
+    The function takes a :class:`CheckContext` and yields its findings, built
+    with :func:`make_finding` under the same id.
+
+    :param check_id: The stable id (``PG1xx`` ... ``PG6xx``, see the module).
+    :param severity: The severity of its findings unless one says otherwise.
+    :param title: One line for ``check --list`` and the checks reference.
+    :param hint: How to fix a finding; every finding of the check carries it.
+    :raises ValueError: ``check_id`` is registered already.
+
+    .. code-block:: python
+
+        @register("PG399", Severity.WARNING, "EXAMPLE is on", "Set EXAMPLE = False.")
+        def example_on(ctx: CheckContext) -> Iterator[Finding]:
+            if ctx.config.get("EXAMPLE"):
+                yield make_finding(
+                    "PG399", "EXAMPLE is on", ctx.config_source("EXAMPLE"),
+                    Condition.CHECK_WARNING,
+                )
+    """
 
     def decorate(function: Check) -> Check:
         if check_id in REGISTRY:
@@ -177,9 +226,19 @@ def make_finding(
     source: str,
     condition: Condition,
     severity: Severity | None = None,
-    **detail: Any,
+    **detail: object,
 ) -> Finding:
-    """A finding of a registered check, with the check's severity and hint."""
+    """A finding of a registered check, with the check's severity and hint.
+
+    :param check_id: A registered check's id.
+    :param message: What was found, in a phrase.
+    :param source: Where the risky value came from (see
+        :meth:`CheckContext.env_source`, :meth:`CheckContext.config_source`).
+    :param condition: The policy condition, which decides what the guard does.
+    :param severity: Overrides the check's severity.
+    :param detail: Structured details for the events and actions (:attr:`Finding.detail`).
+    :raises KeyError: ``check_id`` is not registered.
+    """
     info = REGISTRY[check_id]
     return Finding(
         check_id,
@@ -271,6 +330,7 @@ def debugger_construction_finding(where: str) -> Finding:
     "Remove DEBUG = True and debug=True from code, unset FLASK_DEBUG, never pass --debug.",
 )
 def debug_mode(ctx: CheckContext) -> Iterator[Finding]:
+    """PG101: ``DEBUG`` on in the config, or ``FLASK_DEBUG`` on in the environment."""
     sources = []
     from_environment = detect.flag_is_on(ctx.environ.get("FLASK_DEBUG"))
     # Flask seeds DEBUG from FLASK_DEBUG when the app is created: a DEBUG that
@@ -296,6 +356,8 @@ def debug_mode(ctx: CheckContext) -> Iterator[Finding]:
     "Remove DebuggedApplication from app.wsgi_app; serve with gunicorn or waitress.",
 )
 def debugger_in_chain(ctx: CheckContext) -> Iterator[Finding]:
+    """PG102: a ``DebuggedApplication`` inside ``app.wsgi_app`` (one wrapping the
+    app from outside is seen on the first request: :func:`late_findings`)."""
     debugger = detect.find_debugger(ctx.app.wsgi_app)
     if debugger is not None:
         yield make_finding(
@@ -314,6 +376,7 @@ def debugger_in_chain(ctx: CheckContext) -> Iterator[Finding]:
     "Unset WERKZEUG_DEBUG_PIN: 'off' disables the debugger PIN, a value makes it guessable.",
 )
 def debug_pin(ctx: CheckContext) -> Iterator[Finding]:
+    """PG103: ``WERKZEUG_DEBUG_PIN`` set, to ``off`` or to a fixed PIN."""
     setting = detect.debug_pin_setting(ctx.environ)
     if setting is not None:
         message = (
@@ -337,6 +400,8 @@ def debug_pin(ctx: CheckContext) -> Iterator[Finding]:
     "Set DEBUG_TB_ENABLED = False in production, or do not initialise the toolbar there.",
 )
 def debug_toolbar(ctx: CheckContext) -> Iterator[Finding]:
+    """PG104: Flask-DebugToolbar enabled (``DEBUG_TB_ENABLED``, else registered
+    with debug mode on, which is when it enables itself)."""
     enabled = ctx.config.get("DEBUG_TB_ENABLED")
     if enabled is None:
         enabled = "debugtoolbar" in ctx.app.extensions and bool(ctx.config.get("DEBUG"))
@@ -356,6 +421,9 @@ def debug_toolbar(ctx: CheckContext) -> Iterator[Finding]:
     "Serve with gunicorn or waitress (flask prodguard serve), never flask run or app.run().",
 )
 def dev_server(ctx: CheckContext) -> Iterator[Finding]:
+    """PG105: the Werkzeug development server runs the app (``flask run``, or the
+    variables ``run_simple`` and its reloader set); never from the CLI, which
+    serves nothing."""
     if ctx.cli:
         return
     signals = detect.dev_server_signals(ctx.environ)
@@ -425,6 +493,7 @@ for _key, _id in FLAG_CHECK_IDS.items():
     "Call ProdGuard(app) (or guard.init_app(app)) in the app factory.",
 )
 def not_guarded(ctx: CheckContext) -> Iterator[Finding]:
+    """PG207: the app the CLI loaded has no guard (``ProdGuard(app)`` never called)."""
     if ctx.cli and "prodguard" not in ctx.app.extensions:
         yield make_finding(
             "PG207",
@@ -441,6 +510,7 @@ def not_guarded(ctx: CheckContext) -> Iterator[Finding]:
     "Leave PRODGUARD_STRICTNESS unset (enforce) or set it to strict in production.",
 )
 def weak_strictness(ctx: CheckContext) -> Iterator[Finding]:
+    """PG208: strictness ``off`` or ``report`` in a production-like environment."""
     settings = ctx.settings
     if (
         settings is not None
@@ -514,6 +584,7 @@ def _secret_keys(ctx: CheckContext) -> Iterator[tuple[str, Any]]:
     "print(secrets.token_hex())'.",
 )
 def secret_missing(ctx: CheckContext) -> Iterator[Finding]:
+    """PG301: no ``SECRET_KEY``."""
     if not ctx.config.get("SECRET_KEY"):
         yield make_finding(
             "PG301",
@@ -530,6 +601,8 @@ def secret_missing(ctx: CheckContext) -> Iterator[Finding]:
     "Use at least 32 random bytes: secrets.token_hex() gives 64 hex characters.",
 )
 def secret_short(ctx: CheckContext) -> Iterator[Finding]:
+    """PG302: ``SECRET_KEY`` or a fallback key under 24 characters (a known
+    placeholder is PG304's instead)."""
     for name, value in _secret_keys(ctx):
         if value and len(value) < 24 and str(value).lower() not in PLACEHOLDER_SECRETS:
             yield make_finding(
@@ -547,6 +620,8 @@ def secret_short(ctx: CheckContext) -> Iterator[Finding]:
     "Generate it randomly: secrets.token_hex() or secrets.token_urlsafe(32).",
 )
 def secret_low_entropy(ctx: CheckContext) -> Iterator[Finding]:
+    """PG303: ``SECRET_KEY`` or a fallback key of 24 characters or more made of
+    fewer than 10 distinct characters."""
     for name, value in _secret_keys(ctx):
         if value and len(value) >= 24 and len(set(str(value))) < 10:
             yield make_finding(
@@ -564,6 +639,8 @@ def secret_low_entropy(ctx: CheckContext) -> Iterator[Finding]:
     "Replace it with a random value kept out of the code (environment or secret store).",
 )
 def secret_placeholder(ctx: CheckContext) -> Iterator[Finding]:
+    """PG304: ``SECRET_KEY`` or a fallback key is a value from tutorials and
+    templates (:data:`PLACEHOLDER_SECRETS`)."""
     for name, value in _secret_keys(ctx):
         if value and str(value).strip().lower() in PLACEHOLDER_SECRETS:
             yield make_finding(
@@ -574,7 +651,7 @@ def secret_placeholder(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-def _session_check(check_id: str, key: str, bad: Callable[[Any], bool], why: str) -> Check:
+def _session_check(check_id: str, key: str, bad: Callable[[object], bool], why: str) -> Check:
     def check(ctx: CheckContext) -> Iterator[Finding]:
         value = ctx.config.get(key)
         if bad(value):
@@ -636,6 +713,7 @@ register(
     "Set MAX_CONTENT_LENGTH (e.g. 16 * 1024 * 1024) so request bodies are bounded.",
 )
 def no_max_content_length(ctx: CheckContext) -> Iterator[Finding]:
+    """PG308: no ``MAX_CONTENT_LENGTH``: request bodies are unbounded."""
     if ctx.config.get("MAX_CONTENT_LENGTH") is None:
         yield make_finding(
             "PG308",
@@ -705,6 +783,7 @@ register(
     "Do not disable the flask_prodguard.security logger or raise its level above WARNING.",
 )
 def events_unheard(ctx: CheckContext) -> Iterator[Finding]:
+    """PG501: the security logger is disabled or drops warnings and errors."""
     logger = logging.getLogger("flask_prodguard.security")
     if logger.disabled or logger.getEffectiveLevel() > logging.WARNING:
         yield make_finding(
@@ -723,6 +802,7 @@ def events_unheard(ctx: CheckContext) -> Iterator[Finding]:
     "dict_tracebacks.",
 )
 def structlog_locals(ctx: CheckContext) -> Iterator[Finding]:
+    """PG502: a configured structlog processor renders tracebacks with frame locals."""
     import structlog
 
     if not structlog.is_configured():
@@ -749,6 +829,9 @@ def structlog_locals(ctx: CheckContext) -> Iterator[Finding]:
     "Set PRODGUARD_ENV=production where gunicorn or waitress serves the app.",
 )
 def development_under_server(ctx: CheckContext) -> Iterator[Finding]:
+    """PG601: ``PRODGUARD_ENV`` is ``development`` while gunicorn or waitress
+    serves the app, as the process environment says (a request's environ says
+    it later: :func:`late_findings`)."""
     settings = ctx.settings
     if settings is None or settings.env != "development":
         return
@@ -758,7 +841,11 @@ def development_under_server(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def development_on_server(server: str, source: str) -> Finding:
-    """The PG601 finding: a development app served by ``server``."""
+    """The PG601 finding: a development app served by ``server``.
+
+    :param server: ``"gunicorn"`` or ``"waitress"``.
+    :param source: Where ``PRODGUARD_ENV`` came from (``Settings.sources``).
+    """
     return make_finding(
         "PG601",
         f"PRODGUARD_ENV is development but {server} serves the app",
@@ -775,6 +862,8 @@ def development_on_server(server: str, source: str) -> Finding:
     "environment (systemd, supervisor, container).",
 )
 def dotenv_settings(ctx: CheckContext) -> Iterator[Finding]:
+    """PG602: ``PRODGUARD_*``, ``FLASK_*`` or ``SECRET*`` variables set only in
+    ``.env``/``.flaskenv``, which production servers do not load."""
     names = sorted(
         name for name in ctx.dotenv if name.startswith(("PRODGUARD_", "FLASK_", "SECRET"))
     )
@@ -795,12 +884,15 @@ def dotenv_settings(ctx: CheckContext) -> Iterator[Finding]:
     "Remove ids that do not exist (see flask prodguard check --list).",
 )
 def _unknown_silenced(ctx: CheckContext) -> Iterator[Finding]:
+    settings = ctx.settings
+    if settings is None:
+        return  # nothing is silenced without a guard
     for check_id in ctx.silenced:
         if check_id not in REGISTRY:
             yield make_finding(
                 "PG603",
                 f"PRODGUARD_SILENCED_CHECKS names an unknown check {check_id!r}",
-                ctx.settings.sources.get("PRODGUARD_SILENCED_CHECKS", "app.config"),
+                settings.sources.get("PRODGUARD_SILENCED_CHECKS", "app.config"),
                 Condition.CHECK_WARNING,
             )
 
@@ -813,9 +905,12 @@ def _unknown_silenced(ctx: CheckContext) -> Iterator[Finding]:
     " blueprint registered before ProdGuard(app)) and that compiles.",
 )
 def error_template_broken(ctx: CheckContext) -> Iterator[Finding]:
-    name = ctx.settings.error_template if ctx.settings is not None else None
-    if not name:
+    """PG604: ``PRODGUARD_ERROR_TEMPLATE`` names a template that cannot be loaded
+    the way the error pages load it."""
+    settings = ctx.settings
+    if settings is None or not settings.error_template:
         return
+    name = settings.error_template
     from jinja2.sandbox import SandboxedEnvironment
 
     # Loaded as the error pages load it: the app's loader, a sandbox.
@@ -827,7 +922,7 @@ def error_template_broken(ctx: CheckContext) -> Iterator[Finding]:
             "PG604",
             f"PRODGUARD_ERROR_TEMPLATE {name!r} cannot be loaded"
             f" ({type(error).__name__}: {error}); errors get the built-in page",
-            ctx.settings.sources.get("PRODGUARD_ERROR_TEMPLATE", "app.config"),
+            settings.sources.get("PRODGUARD_ERROR_TEMPLATE", "app.config"),
             Condition.CHECK_WARNING,
         )
 
@@ -872,7 +967,11 @@ def _dotenv_values(path: Path) -> dict[str, str]:
 
 
 def run_checks(ctx: CheckContext, silenced: tuple[str, ...] = ()) -> list[Finding]:
-    """Run every registered check not silenced; findings in registry order."""
+    """Run every registered check not silenced; findings in registry order.
+
+    :param ctx: What the checks look at.
+    :param silenced: Check ids to skip (usually :attr:`CheckContext.silenced`).
+    """
     findings: list[Finding] = []
     for check_id, info in REGISTRY.items():
         if check_id in silenced:
@@ -914,13 +1013,19 @@ def checks_reference() -> str:
 def startup_findings(
     app: Flask, environ: Mapping[str, str], flask_run: bool, settings: Settings
 ) -> list[Finding]:
-    """Everything the checks find when ``init_app`` runs (silenced ones skipped)."""
+    """Everything the checks find when ``init_app`` runs (silenced ones skipped).
+
+    :param app: The app being guarded.
+    :param environ: The process environment.
+    :param flask_run: Whether the ``flask run`` command is loading the app.
+    :param settings: The guard's settings for the app.
+    """
     ctx = CheckContext(app, environ, flask_run=flask_run, settings=settings)
     return run_checks(ctx, settings.silenced_checks)
 
 
 def late_findings(
-    app: Flask, environ: Mapping[str, Any], settings: Settings, debugger_hook_active: bool
+    app: Flask, environ: WSGIEnvironment, settings: Settings, debugger_hook_active: bool
 ) -> list[Finding]:
     """What the first request reveals: the server, a live debugger, late config.
 

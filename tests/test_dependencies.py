@@ -131,8 +131,9 @@ class _HostileFileName(str):
         raise RuntimeError("postgresql://app:hunter2@db/prod")
 
 
-def test_hostile_code_file_name_gives_a_placeholder_frame() -> None:
-    """A str subclass as co_filename breaks structlog's walk: a placeholder, no error."""
+def test_hostile_code_file_name_costs_structlog_not_the_frames() -> None:
+    """A str subclass as co_filename breaks structlog's walk: every frame is then read
+    from its code object, the hostile name as text, without running its methods."""
 
     def fail() -> None:
         raise ValueError("plain message")
@@ -144,7 +145,11 @@ def test_hostile_code_file_name_gives_a_placeholder_frame() -> None:
         (entry,) = traceback_frames(error)
     assert entry["exception_type"] == "ValueError"
     assert entry["exception_message"] == "plain message"
-    assert entry["frames"] == [{"file": "<unreadable>", "line": 0, "function": "<unreadable>"}]
+    assert [(f["file"], f["function"]) for f in entry["frames"]] == [
+        (__file__, "test_hostile_code_file_name_costs_structlog_not_the_frames"),
+        ("/srv/app.py", "fail"),
+    ]
+    assert "hunter2" not in repr(entry)
 
 
 # -- .env files: python-dotenv, as the flask command reads them ----------------------------
@@ -239,9 +244,10 @@ def test_pre_release_of_first_affected_version_is_in_range(version: str) -> None
     assert "GHSA-hrfv-mqp8-q5rw" in _ghsas("werkzeug", version)
 
 
-@pytest.mark.parametrize("version", ["3.1.6-custom", "3.1.6_fork", "main", ""])
+@pytest.mark.parametrize("version", ["3.1.6-custom", "3.1.6_fork", "main", "", "1!2.0.0"])
 def test_unreadable_version_fails_closed(version: str) -> None:
-    """A version PEP 440 cannot read may be affected by every advisory of the package."""
+    """A version PEP 440 cannot read, or one with an epoch (no release of Flask or
+    Werkzeug has one), may be affected by every advisory of the package."""
     every = {a.ghsa for a in advisories.ADVISORIES if a.package == "werkzeug"}
     assert _ghsas("werkzeug", version) == every
 

@@ -631,15 +631,68 @@ def test_generator_with_content_length_failing_midway_is_aborted(
     assert aborted["error_id"] in str(info.value)
 
 
-def test_plain_response_is_handed_over_as_werkzeug_built_it(
+def test_plain_response_reaches_the_server_as_its_list_of_bytes(
     length_app: Callable[..., Flask],
 ) -> None:
-    """``return "hello"`` skips the body wrapper: the server gets Werkzeug's own iterable."""
-    from werkzeug.wsgi import ClosingIterator
-
+    """``return "hello"`` skips every wrapper, Werkzeug's too: the server gets the list."""
     statuses, body = call_wsgi(length_app(), "/")
-    assert type(body) is ClosingIterator and statuses == ["200 OK"]
-    assert b"".join(body) == b"hello"
+    assert type(body) is list and statuses == ["200 OK"]
+    assert body == [b"hello"]
+
+
+def test_pass_through_keeps_head_and_empty_statuses_empty(
+    length_app: Callable[..., Flask],
+) -> None:
+    """HEAD and 204 still get Werkzeug's empty body when the response is passed through."""
+    app = length_app()
+
+    @app.get("/empty")
+    def empty() -> tuple[str, int]:
+        return "not sent", 204
+
+    statuses, body = call_wsgi(app, "/", REQUEST_METHOD="HEAD")
+    assert b"".join(body) == b"" and statuses == ["200 OK"]
+    statuses, body = call_wsgi(app, "/empty")
+    assert b"".join(body) == b"" and statuses == ["204 NO CONTENT"]
+
+
+def test_pass_through_leaves_other_bodies_on_werkzeugs_path(
+    length_app: Callable[..., Flask],
+) -> None:
+    """A close callback, text chunks set by hand, or a class that encodes its own way keep
+    Werkzeug's path (under the net), so what they do still happens."""
+    app = length_app()
+    closed: list[str] = []
+
+    class Shouting(Response):
+        def iter_encoded(self) -> Iterator[bytes]:
+            for chunk in super().iter_encoded():
+                yield chunk.upper()
+
+    @app.get("/callback")
+    def callback() -> Response:
+        response = Response("quiet")
+        response.call_on_close(lambda: closed.append("closed"))
+        return response
+
+    @app.get("/text-chunks")
+    def text_chunks() -> Response:
+        response = Response()
+        response.response = ["caf\u00e9"]  # type: ignore[list-item]
+        return response
+
+    @app.get("/shouting")
+    def shouting() -> Response:
+        return Shouting("quiet")
+
+    statuses, body = call_wsgi(app, "/callback")
+    assert type(body) is not list and b"".join(body) == b"quiet"
+    body.close()
+    assert closed == ["closed"]
+    statuses, body = call_wsgi(app, "/text-chunks")
+    assert b"".join(body) == "caf\u00e9".encode()
+    statuses, body = call_wsgi(app, "/shouting")
+    assert b"".join(body) == b"QUIET"
 
 
 def test_send_file_keeps_the_servers_file_wrapper(length_app: Callable[..., Flask]) -> None:

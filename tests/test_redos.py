@@ -127,6 +127,9 @@ REVIEWED_RE: dict[tuple[str, str, str], Reviewed] = {
     ("events/emitter.py", "_VALID_REQUEST_ID", "'[A-Za-z0-9._:+/=\\\\-]{1,128}'"): Reviewed(
         "a request header, but fullmatch of one class bounded to 128: linear", True
     ),
+    ("wsgi/middleware.py", "_HEX_ESCAPE", "'%[0-9a-f]{2}'"): Reviewed(
+        "the request path, but a fixed-width literal: linear", True
+    ),
     ("events/processors.py", "_UNSAFE", "f'[{_UNSAFE_CLASS}]'"): Reviewed(
         "every event string, but one character class: linear", True
     ),

@@ -14,6 +14,7 @@ _ = object()
 _used = [
     # -- Python ---------------------------------------------------------------------------
     _.__getattr__,  # flask_prodguard/__init__.py: module __getattr__ (lazy __version__, serve)
+    _.__dir__,  # flask_prodguard/__init__.py: module __dir__ (dir() lists the lazy names)
     _.__doc__,  # wsgi/debugger.py: the neutralised methods' docstrings, for help() and Sphinx
     # -- Flask, Werkzeug, blinker, logging --------------------------------------------------
     _.routing_exception,  # wsgi/middleware.py: read by Flask's dispatch (a probe is a 404)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
 from structlog.tracebacks import extract
 
@@ -64,6 +63,10 @@ def capped_text(text: str, limit: int = TEXT_LIMIT) -> str:
     """``text`` as a plain ``str`` of at most ``limit`` characters, cut and marked.
 
     Works on a ``str`` subclass without calling any of its methods.
+
+    :param text: A ``str`` or an instance of a ``str`` subclass.
+    :param limit: The longest result, the ``...[N more characters]`` marker
+        included.
     """
     if type(text) is str:
         length = len(text)
@@ -78,14 +81,27 @@ def capped_text(text: str, limit: int = TEXT_LIMIT) -> str:
 
 
 def safe_text(value: object, limit: int = TEXT_LIMIT) -> str:
-    """``str(value)``, capped; a placeholder when the conversion fails."""
+    """``str(value)``, capped; a placeholder when the conversion fails.
+
+    The placeholder names the value's type and the failure's type, never the
+    failure's message: ``<unprintable app.Row: str() raised KeyError>``.
+
+    :param value: The object to convert; its ``__str__`` is untrusted.
+    :param limit: The longest result (see :func:`capped_text`).
+    """
     if type(value) is str:
         return capped_text(value, limit)
     return _converted(value, str, limit)
 
 
 def safe_repr(value: object, limit: int = TEXT_LIMIT) -> str:
-    """``repr(value)``, capped; a placeholder when the conversion fails."""
+    """``repr(value)``, capped; a placeholder when the conversion fails.
+
+    A long ``str`` is cut before its repr is built.
+
+    :param value: The object to convert; its ``__repr__`` is untrusted.
+    :param limit: The longest result (see :func:`capped_text`).
+    """
     if type(value) is str:
         # A long string is cut before its repr is built, not after.
         if len(value) <= limit:
@@ -112,7 +128,15 @@ def _converted(value: object, convert: Callable[[object], str], limit: int) -> s
 def converted_text(
     value: object, convert: Callable[[object], str] = str, limit: int = TEXT_LIMIT
 ) -> str | None:
-    """``convert(value)`` capped, or ``None`` when the conversion fails."""
+    """``convert(value)`` capped, or ``None`` when the conversion fails.
+
+    For a caller with a fallback of its own (the standard description of an
+    HTTP error whose description cannot be read).
+
+    :param value: The object to convert.
+    :param convert: ``str``, ``repr`` or another function returning a ``str``.
+    :param limit: The longest result (see :func:`capped_text`).
+    """
     if type(value) is str and convert is str:
         return capped_text(value, limit)
     try:
@@ -127,7 +151,10 @@ def detach(error: BaseException) -> BaseException:
     """Clear ``error``'s arguments, traceback, cause and context, in place; return it.
 
     For an exception that must be raised again towards a server that may log
-    it: nothing of the app goes with it.
+    it: nothing of the app goes with it. Written through ``BaseException``'s
+    own descriptors, so a subclass's properties are not called.
+
+    :param error: The exception to empty; its class stays.
     """
     _ARGS.__set__(error, ())
     _TRACEBACK.__set__(error, None)
@@ -143,6 +170,9 @@ def exception_message(error: BaseException, limit: int = TEXT_LIMIT) -> str:
     For the common classes the message is built from the capped arguments, as
     ``BaseException.__str__`` and ``KeyError.__str__`` would, so a huge
     argument is never copied whole.
+
+    :param error: The exception, untrusted.
+    :param limit: The longest result (see :func:`capped_text`).
     """
     try:
         args = _ARGS.__get__(error)
@@ -184,6 +214,9 @@ def exception_notes(error: BaseException, limit: int = TEXT_LIMIT) -> list[str]:
     Read from the instance's own dictionary, where ``add_note`` puts them; a
     ``__notes__`` that is not a list or tuple is shown by its repr, as the
     traceback module does.
+
+    :param error: The exception, untrusted.
+    :param limit: The longest note kept (see :func:`capped_text`).
     """
     try:
         namespace = _INSTANCE_DICT.__get__(error)
@@ -250,38 +283,52 @@ _MAX_NAMES = 512
 #
 # What remains of the app's is each code object's co_filename and co_name.
 # extract calls startswith() on the file name and normalises it as a path, so a
-# str subclass (code.replace accepts one) runs its own methods there: a failure
-# gives a placeholder frame, not an error. extract builds a Frame for each entry
-# it walks, so a long traceback (a RecursionError) is cut before it is given.
+# str subclass (code.replace accepts one) runs its own methods there, and making
+# a relative name absolute needs the working directory: when extract fails, the
+# frames are read from their code objects instead. extract builds a Frame for
+# each entry it walks, so a long traceback (a RecursionError) is cut before it
+# is given. File names come out as structlog gives them: absolute, normalised,
+# "?" for an empty one.
 _STAND_IN = BaseException()
 
 
-def _frames(tb: TracebackType | None, max_frames: int) -> list[dict[str, Any]]:
+def _frames(tb: TracebackType | None, max_frames: int) -> list[dict[str, str | int]]:
     """File, line and function of each frame; the first and last halves of a long one."""
+    if max_frames <= 0:
+        return []
     entries: list[TracebackType] = []
     while tb is not None:
         entries.append(tb)
         tb = tb.tb_next
+    if not entries:
+        return []
     if len(entries) <= max_frames:
-        return _extracted(entries[0] if entries else None)
+        return _extracted(entries, entries[0])
     half = max_frames // 2
-    # The first half as a traceback of its own (copied entries, the last without
-    # a next one); the last half is the original from where it starts.
+    kept = entries[:half] + entries[len(entries) - (max_frames - half) :]
+    # The kept entries as a traceback of their own (copies: the originals link
+    # on to the ones left out).
     head = None
-    for entry in reversed(entries[:half]):
+    for entry in reversed(kept):
         head = TracebackType(head, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
-    return _extracted(head) + _extracted(entries[half - max_frames])
+    return _extracted(kept, head)
 
 
-def _extracted(tb: TracebackType | None) -> list[dict[str, Any]]:
-    """The frames of one traceback, as structlog extracts them, without locals."""
+def _extracted(
+    entries: list[TracebackType], tb: TracebackType | None
+) -> list[dict[str, str | int]]:
+    """The frames of ``tb`` (made of ``entries``) as structlog extracts them, no locals."""
     try:
         trace = extract(BaseException, _STAND_IN, tb, show_locals=False)
     except STOPS:
         raise
-    except BaseException:  # noqa: BLE001 - a code object's str subclass (see above)
-        return [{"file": "<unreadable>", "line": 0, "function": "<unreadable>"}]
-    frames = []
+    except BaseException:  # noqa: BLE001 - see above: then each frame as its code holds it
+        # structlog could not read a file name: a str subclass whose methods
+        # raise, or a relative name in a process whose working directory was
+        # deleted since (an old release directory pruned). Every frame is read
+        # as the code object holds it instead; only a hostile name is lost.
+        return [_code_frame(entry) for entry in entries]
+    frames: list[dict[str, str | int]] = []
     for frame in trace.stacks[0].frames:
         filename, function = frame.filename, frame.name
         if type(filename) is not str or type(function) is not str:
@@ -290,9 +337,22 @@ def _extracted(tb: TracebackType | None) -> list[dict[str, Any]]:
     return frames
 
 
+def _code_frame(entry: TracebackType) -> dict[str, str | int]:
+    """One frame read from its code object without calling its methods."""
+    code = entry.tb_frame.f_code
+    filename = code.co_filename
+    function = code.co_name
+    line = entry.tb_lineno
+    return {
+        "file": filename if type(filename) is str else capped_text(filename),
+        "line": line if type(line) is int else 0,
+        "function": function if type(function) is str else capped_text(function, NAME_LIMIT),
+    }
+
+
 def traceback_frames(
     error: BaseException, max_frames: int = MAX_FRAMES, max_chain: int = MAX_CHAIN
-) -> list[dict[str, Any]]:
+) -> list[dict[str, object]]:
     """The exception chain as structured frames: file, line, function. No locals.
 
     One entry per exception of the chain (the exception, then its
@@ -302,13 +362,18 @@ def traceback_frames(
     locals hold request objects, environs and secrets; they are never read.
     Exception messages and notes go through redaction and sanitising like
     every other field.
+
+    :param error: The exception, untrusted.
+    :param max_frames: Frames kept per exception: the first and last halves
+        of a longer traceback.
+    :param max_chain: Exceptions of the chain read.
     """
-    chain: list[dict[str, Any]] = []
+    chain: list[dict[str, object]] = []
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen and len(chain) < max_chain:
         seen.add(id(current))
-        entry: dict[str, Any] = {
+        entry: dict[str, object] = {
             "exception_type": qualified_name(type(current)),
             "exception_message": exception_message(current),
             "frames": _frames(_TRACEBACK.__get__(current), max_frames),
@@ -324,11 +389,13 @@ def traceback_frames(
     return chain
 
 
-def exception_fields(error: BaseException) -> dict[str, Any]:
+def exception_fields(error: BaseException) -> dict[str, object]:
     """The fields an error event gives an exception: type, message, traceback.
 
     Safe on hostile exceptions (see :func:`traceback_frames`); the message is
     read once, for the event and the first entry of its traceback.
+
+    :param error: The exception, untrusted.
     """
     chain = traceback_frames(error)
     return {

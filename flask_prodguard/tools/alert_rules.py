@@ -28,14 +28,23 @@ DOCS = "https://flask-prodguard.readthedocs.io/en/latest/alerting.html"
 
 @dataclasses.dataclass(frozen=True)
 class Thresholds:
-    """Rate thresholds: more than ``count`` events in ``window_minutes``."""
+    """When the rate events alert: on more than a count in ``window_minutes``.
 
+    The other alerting events (start-up, configuration) fire on any
+    occurrence, whatever these say.
+    """
+
+    #: Debugger probes (``prodguard.debugger.probe``) per window.
     probes: int = 10
+    #: The other rate events (unhandled errors, scrubbed error pages) per window.
     errors: int = 20
     window_minutes: int = 5
 
     def for_event(self, name: str) -> int:
-        """The count above which a rate event alerts (0 for the others)."""
+        """The count above which a rate event alerts (0 for the others).
+
+        :param name: An event name of the catalogue.
+        """
         if name not in RATE_EVENTS:
             return 0
         return self.probes if "debugger" in name else self.errors
@@ -55,6 +64,7 @@ class Alert:
 
     @property
     def runbook(self) -> str:
+        """The event's section of the alerting documentation."""
         return f"{DOCS}#{self.event.replace('.', '-').replace('_', '-')}"
 
 
@@ -65,7 +75,11 @@ def _alert_name(spec: EventSpec) -> str:
 
 
 def alerts(thresholds: Thresholds | None = None) -> list[Alert]:
-    """Every alert, in catalogue order."""
+    """Every alert, in catalogue order: one per event the catalogue marks ``alert``.
+
+    :param thresholds: The rate thresholds; the defaults of :class:`Thresholds`
+        when ``None`` (so for every ``thresholds`` argument of this module).
+    """
     thresholds = thresholds or Thresholds()
     found = []
     for spec in CATALOGUE.values():
@@ -202,7 +216,11 @@ def promtool_tests(thresholds: Thresholds | None = None) -> str:
 
 
 def loki_rules(thresholds: Thresholds | None = None, selector: str = '{job=~".+"}') -> str:
-    """A Loki ruler rule file with LogQL over the JSON lines."""
+    """A Loki ruler rule file with LogQL over the JSON lines.
+
+    :param selector: The LogQL stream selector of the app's logs; the default
+        matches every stream.
+    """
 
     def query(alert: Alert) -> str:
         return (
@@ -295,7 +313,12 @@ def elastic_rules(
     index: str = "logs-*",
     connector_id: str = CONNECTOR_PLACEHOLDER,
 ) -> str:
-    """Kibana Elasticsearch-query rules on ECS fields (PRODGUARD_LOG_FORMAT=ecs)."""
+    """Kibana Elasticsearch-query rules on ECS fields (PRODGUARD_LOG_FORMAT=ecs).
+
+    :param index: The index pattern the app's logs go to.
+    :param connector_id: The Kibana connector the rules notify; the default is
+        a placeholder to replace before the rules are created.
+    """
     rules = []
     for alert in alerts(thresholds):
         query = {"query": {"bool": {"filter": [{"term": {"event.action": alert.event}}]}}}
@@ -366,7 +389,7 @@ def gcp_policies(thresholds: Thresholds | None = None) -> str:
 
 
 #: Files each target writes: name -> content function.
-TARGETS: dict[str, dict[str, Any]] = {
+TARGETS: dict[str, dict[str, Callable[[Thresholds | None], str]]] = {
     "prometheus": {
         "prodguard.mtail": lambda t: mtail_program(),
         "prodguard.rules.yml": prometheus_rules,
@@ -385,6 +408,8 @@ def render(
 ) -> dict[str, str]:
     """The files of ``target``: file name -> content.
 
+    :param target: A key of :data:`TARGETS`.
+    :param thresholds: The rate thresholds (defaults when ``None``).
     :param connector_id: for ``elastic``, the Kibana connector the rules notify.
     """
     if target == "elastic" and connector_id:

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import click
@@ -34,6 +35,12 @@ from . import deploy
 from . import sarif
 from .alert_rules import TARGETS as ALERT_TARGETS
 from .alert_rules import Thresholds
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.cli import ScriptInfo
+
+    from ..config import Settings
 
 
 @click.group("prodguard")
@@ -113,7 +120,7 @@ _SARIF_LEVEL: dict[str, sarif.Level] = {
 }
 
 
-def _load_app(info: Any, app_import_path: str | None) -> Any:
+def _load_app(info: ScriptInfo | None, app_import_path: str | None) -> Flask:
     """Load the app as the flask command would, but exactly as configured.
 
     ``flask`` resets ``app.debug`` from ``FLASK_DEBUG`` after loading, which
@@ -130,8 +137,19 @@ def _load_app(info: Any, app_import_path: str | None) -> Any:
     return loader.load_app()
 
 
-def load_for_inspection(info: Any, app_import_path: str | None) -> Any:
-    """Load the app like :func:`_load_app`; the guard only records its settings."""
+def load_for_inspection(info: ScriptInfo | None, app_import_path: str | None) -> Flask:
+    """Load the app for ``check``: its guard only records its settings.
+
+    While the app loads this way, ``init_app`` runs no check and neither fixes
+    nor refuses anything, so that ``check`` sees the configuration exactly as
+    written (and reports an app that ``strict`` would refuse to start). Like
+    :func:`_load_app`, it keeps the ``app.debug`` that ``flask`` would reset
+    from ``FLASK_DEBUG``.
+
+    :param info: The ``flask`` command's :class:`~flask.cli.ScriptInfo`
+        (``ctx.obj``), or ``None`` when the group runs on its own.
+    :param app_import_path: The command's ``--app``; wins over ``info``'s.
+    """
     from ..extension import _inspecting
 
     token = _inspecting.set(True)
@@ -141,7 +159,7 @@ def load_for_inspection(info: Any, app_import_path: str | None) -> Any:
         _inspecting.reset(token)
 
 
-def _location(app: Any, import_path: str | None = None) -> str:
+def _location(app: Flask, import_path: str | None = None) -> str:
     """The source file that defines the app, relative to the working directory."""
     candidates = []
     if import_path:
@@ -168,7 +186,7 @@ def _rule_name(title: str) -> str:
 
 
 def render_sarif(
-    app: Any, findings: list[Finding], import_path: str | None = None
+    app: Flask, findings: list[Finding], import_path: str | None = None
 ) -> dict[str, Any]:
     """The check's findings as a SARIF 2.1.0 log that code-scanning tools accept.
 
@@ -210,8 +228,8 @@ def render_sarif(
 
 
 def _print_text(
-    app: Any,
-    settings: Any,
+    app: Flask,
+    settings: Settings | None,
     findings: list[Finding],
     fail_level: str,
     ctx: CheckContext,

@@ -35,7 +35,7 @@ import re
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import click
 
@@ -151,6 +151,9 @@ def file_name(target: str, settings: DeploySettings) -> str:
     supervisor and nginx files end in ``.conf`` (what their ``conf.d``
     directories include) and carry the target in the name, so that all four
     files can share one output directory.
+
+    :param target: One of :data:`TARGETS`.
+    :param settings: The settings the file is generated from (its ``name``).
     """
     return {
         "gunicorn": "gunicorn.conf.py",
@@ -161,7 +164,11 @@ def file_name(target: str, settings: DeploySettings) -> str:
 
 
 def install_hint(target: str, settings: DeploySettings) -> str:
-    """Where the file goes on the server, and the command that loads it."""
+    """Where the file goes on the server, and the command that loads it.
+
+    :param target: One of :data:`TARGETS`.
+    :param settings: The settings the file is generated from.
+    """
     return {
         "gunicorn": f"keep it in {settings.directory}; run: gunicorn -c gunicorn.conf.py",
         "supervisor": (
@@ -180,7 +187,12 @@ def install_hint(target: str, settings: DeploySettings) -> str:
 
 
 def render(target: str, settings: DeploySettings) -> str:
-    """The text of the file for ``target`` (one of :data:`TARGETS`)."""
+    """The text of the file for ``target``.
+
+    :param target: One of :data:`TARGETS`.
+    :param settings: Settings validated by :func:`settings_from_options`: the
+        renderers write them into the file as they are.
+    """
     renderers = {
         "gunicorn": render_gunicorn,
         "supervisor": render_supervisor,
@@ -222,6 +234,10 @@ def gunicorn_app(app: str, directory: Path | None = None) -> str:
     attribute, else a ``create_app`` or ``make_app`` factory. A name that holds
     a function (or, when the module cannot be imported here, is one of those
     factory names) gets the ``()`` gunicorn needs to call it.
+
+    :param app: The app as ``flask --app`` takes it.
+    :param directory: Where the module is imported from to look (the app's
+        working directory, added to ``sys.path`` as gunicorn's ``chdir`` will).
     """
     module, _, name = app.partition(":")
     module = module.removesuffix(".py")
@@ -232,7 +248,7 @@ def gunicorn_app(app: str, directory: Path | None = None) -> str:
     return f"{app}()" if _is_factory(module, name, directory) else app
 
 
-def _import(module: str, directory: Path | None) -> Any:
+def _import(module: str, directory: Path | None) -> ModuleType:
     import importlib
 
     if directory is not None and str(directory) not in sys.path:

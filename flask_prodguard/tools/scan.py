@@ -31,6 +31,7 @@ from typing import Any
 
 from . import sarif
 
+#: Every rule of the scan: id -> (what it finds, how to fix it).
 RULES: dict[str, tuple[str, str]] = {
     "PGS101": (
         "app.run() starts the development server with debug mode or the debugger",
@@ -68,14 +69,18 @@ _IGNORE = re.compile(r"#\s*prodguard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
 class ScanFinding:
     """One place that enables debug mode or the debugger."""
 
+    #: The file, under the path given to :func:`scan_paths` (relative if that was).
     path: str
+    #: 1-based line and column of the call or assignment.
     line: int
     column: int
+    #: A key of :data:`RULES`.
     rule: str
     message: str
     fix: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, str | int]:
+        """The fields as plain data (``--format json``)."""
         return dataclasses.asdict(self)
 
 
@@ -85,8 +90,10 @@ class _Module:
     path: Path
     tree: ast.Module
     source: str
-    constants: dict[str, Any] = dataclasses.field(default_factory=dict)
-    classes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    #: Module-level names bound to a literal, and their values.
+    constants: dict[str, object] = dataclasses.field(default_factory=dict)
+    #: Class name -> its attributes bound to a literal.
+    classes: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
     #: Functions that return a Flask app (for factories imported elsewhere).
     factories: set[str] = dataclasses.field(default_factory=set)
     #: Whether the file is test code (relative to the scanned root).
@@ -96,7 +103,7 @@ class _Module:
 _UNKNOWN = object()
 
 
-def _literal(node: ast.AST) -> Any:
+def _literal(node: ast.AST) -> object:
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -120,7 +127,7 @@ def _index(module: _Module) -> None:
                 if value is not _UNKNOWN:
                     module.constants[stmt.target.id] = value
         elif isinstance(stmt, ast.ClassDef):
-            attrs: dict[str, Any] = {}
+            attrs: dict[str, object] = {}
             for item in stmt.body:
                 if isinstance(item, ast.Assign):
                     value = _literal(item.value)
@@ -171,6 +178,8 @@ class _Analyser(ast.NodeVisitor):
     # -- symbol collection (a first pass over the whole module) ------------------
 
     def collect(self) -> None:
+        """First pass: imports, app factories, apps, and aliases of ``app.run``,
+        ``app.config`` and dict literals, which :meth:`visit` then resolves."""
         for node in ast.walk(self.module.tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -307,7 +316,7 @@ class _Analyser(ast.NodeVisitor):
             return None if inner is None else not inner
         return None
 
-    def _env_read(self, node: ast.AST) -> tuple[bool, Any]:
+    def _env_read(self, node: ast.AST) -> tuple[bool, object]:
         """Whether ``node`` reads an environment variable, and its default."""
         if isinstance(node, ast.Call):
             func = node.func
@@ -355,6 +364,8 @@ class _Analyser(ast.NodeVisitor):
         return None
 
     def flag_string_on(self, node: ast.AST) -> bool | None:
+        """Whether a value given to ``FLASK_DEBUG`` turns debug mode on, as Flask
+        reads it (a non-empty string but ``0``, ``false`` or ``no``); ``None``: cannot tell."""
         value = _literal(node)
         if value is _UNKNOWN:
             return self.truthy(node)
@@ -365,6 +376,8 @@ class _Analyser(ast.NodeVisitor):
     # -- reporting ---------------------------------------------------------------------
 
     def report(self, node: ast.AST, rule: str) -> None:
+        """Record a finding of ``rule`` at ``node``, unless a ``# prodguard: ignore``
+        comment on its line silences it."""
         line = getattr(node, "lineno", 1)
         text = self.module.source.splitlines()[line - 1] if self.module.source else ""
         ignored = _IGNORE.search(text)
@@ -574,7 +587,23 @@ def _module_name(root: Path, file: Path) -> str:
 
 
 def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> list[ScanFinding]:
-    """Scan files and directories (each directory is one project)."""
+    """Scan files and directories; findings sorted by path, line, column and rule.
+
+    Each directory is one project: its modules resolve each other's imports
+    and constants. Test code (``test_*.py``, ``*_test.py``, files in a
+    ``tests`` or ``test`` directory below the one given) is read for its
+    constants but not reported on. Hidden directories, ``venv``, ``.venv`` and
+    ``node_modules`` are skipped, and so is a file that cannot be read,
+    decoded or parsed.
+
+    :param paths: Python files and directories.
+    :raises FileNotFoundError: A path is neither a file nor a directory.
+
+    .. code-block:: python
+
+        for finding in scan_paths(["src"]):
+            print(f"{finding.path}:{finding.line}: {finding.rule} {finding.message}")
+    """
     modules: dict[str, _Module] = {}
     order: list[_Module] = []
     for root, file in _python_files(paths):

@@ -102,6 +102,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
+    from werkzeug.debug import DebuggedApplication
+    from werkzeug.wrappers import Request
 
     from ..state import GuardState
 
@@ -116,7 +118,8 @@ _ACTION_OF = {Strictness.ENFORCE: Action.FIX, Strictness.STRICT: Action.REFUSE}
 # need no lock; dead references are pruned when an app is added.
 _guarded_apps: tuple[weakref.ref[Flask], ...] = ()
 # The shipped methods of every DebuggedApplication class the hook patched, by
-# class: a reloaded werkzeug.debug brings a second class with its own.
+# class: a reloaded werkzeug.debug brings a second class with its own. (Methods
+# of different signatures in one table: Callable[..., Any].)
 _originals: dict[type, dict[str, Callable[..., Any]]] = {}
 _lock = threading.Lock()
 
@@ -163,7 +166,11 @@ def _rank(state: GuardState) -> int:
 
 
 def neutralises(state: GuardState) -> bool:
-    """Whether ``state``'s guard, deciding, takes the debugger out of service."""
+    """Whether ``state``'s guard, deciding, takes the debugger out of service
+    (``enforce`` or ``strict``; ``report`` leaves it working).
+
+    :param state: A guard, usually what :func:`deciding_guard` returned.
+    """
     return _rank(state) >= _RANK[Action.FIX]
 
 
@@ -174,12 +181,16 @@ def deciding_guard(
 
     It is the strictest acting guard of the process (``strict`` > ``enforce``
     > ``report``), whatever app the debugger wraps; the process environment's
-    guard (see the module's documentation) counts as one. ``finder`` is a
-    guard that acts but may not be registered yet (``init_app`` reports a
-    debugger found in its app's chain before it registers the app). Between
-    guards that are equally strict, ``finder`` wins, then a guard of an app
-    inside ``wrapped``, then the one guarded first, then the process
-    environment's, so that the event names the closest one.
+    guard (see the module's documentation) counts as one. Between guards that
+    are equally strict, ``finder`` wins, then a guard of an app inside
+    ``wrapped``, then the one guarded first, then the process environment's,
+    so that the event names the closest one. ``None``: no guard acts.
+
+    :param wrapped: What the debugger wraps (its ``app``), searched for a
+        guarded app to break a tie (``None``: no app breaks it).
+    :param finder: A guard that acts but may not be registered yet
+        (``init_app`` reports a debugger found in its app's chain before it
+        registers the app).
     """
     states: list[GuardState] = []
     for ref in _guarded_apps:
@@ -240,13 +251,13 @@ def _where(wrapped: object) -> str:
     return f"around {_describe(wrapped)}, which holds the app(s) {', '.join(names)}"
 
 
-def _deciding(debugger: Any) -> GuardState | None:
+def _deciding(debugger: DebuggedApplication) -> GuardState | None:
     if not _guarded_apps and _process_decision is None:
         return None
     return deciding_guard(debugger.app)
 
 
-def _note(debugger: Any, state: GuardState) -> None:
+def _note(debugger: DebuggedApplication, state: GuardState) -> None:
     """Report ``debugger`` once, through the guard that decides about it."""
     if not debugger.__dict__.get("_prodguard_reported"):
         debugger.__dict__["_prodguard_reported"] = True
@@ -276,7 +287,9 @@ def _replacements(originals: Mapping[str, Callable[..., Any]]) -> dict[str, Call
     """The hook's methods for one ``DebuggedApplication`` class, whose shipped
     methods are ``originals``."""
 
-    def __init__(self: Any, app: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self: DebuggedApplication, app: WSGIApplication, *args: Any, **kwargs: Any
+    ) -> None:
         original = originals["__init__"]
         state = deciding_guard(app) if _guarded_apps or _process_decision else None
         if state is None:
@@ -297,7 +310,7 @@ def _replacements(originals: Mapping[str, Callable[..., Any]]) -> dict[str, Call
         _note(self, state)
 
     def __call__(
-        self: Any, environ: WSGIEnvironment, start_response: StartResponse
+        self: DebuggedApplication, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         original = originals["__call__"]
         state = _deciding(self)
@@ -313,7 +326,7 @@ def _replacements(originals: Mapping[str, Callable[..., Any]]) -> dict[str, Call
         # Transparent: no console, no resources, no traceback pages. A guarded
         # app's middleware answers debugger requests with the app's own 404.
         if probe is None:
-            return self.app(environ, start_response)  # type: ignore[no-any-return]
+            return self.app(environ, start_response)
         # A probe that reaches no acting guard (an `off` app mounted beside the
         # deciding one, a plain WSGI app) is reported by the deciding guard, with
         # the request as the debugger saw it (a dispatcher rewrites the paths).
@@ -326,24 +339,26 @@ def _replacements(originals: Mapping[str, Callable[..., Any]]) -> dict[str, Call
         return body
 
     def debug_application(
-        self: Any, environ: WSGIEnvironment, start_response: StartResponse
+        self: DebuggedApplication, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         # The path of every ordinary request: it renders the traceback pages.
         state = _deciding(self)
         if state is not None:
             _note(self, state)
             if neutralises(state):
-                return self.app(environ, start_response)  # type: ignore[no-any-return]
+                return self.app(environ, start_response)
             environ[HOOK_REPORTED_KEY] = True
         return originals["debug_application"](self, environ, start_response)  # type: ignore[no-any-return]
 
-    def answering(name: str) -> Callable[..., Any]:
-        def method(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+    def answering(name: str) -> Callable[..., Response]:
+        def method(
+            self: DebuggedApplication, request: Request, *args: Any, **kwargs: Any
+        ) -> Response:
             state = _deciding(self)
             if state is not None and neutralises(state):
                 _note(self, state)
                 return _PassThrough(self.app)
-            return originals[name](self, request, *args, **kwargs)
+            return originals[name](self, request, *args, **kwargs)  # type: ignore[no-any-return]
 
         method.__doc__ = f"``DebuggedApplication.{name}``, neutralised by Flask-ProdGuard."
         return method
@@ -389,6 +404,9 @@ def install_debugger_hook(app: Flask) -> None:
     earlier one was patched already (the module was reloaded since). A guard
     that neutralises the debugger also exports its decision to child
     processes (:data:`~flask_prodguard.config.PARENT_STRICTNESS_VARIABLE`).
+
+    :param app: A guarded app whose guard acts (``report`` or above); it is
+        held weakly.
     """
     global _guarded_apps
 
@@ -514,6 +532,8 @@ def decision_from_environment(environ: Mapping[str, str]) -> ProcessDecision | N
     """What the process environment says about debuggers before any app exists.
 
     See the module's documentation. ``None``: it leaves them to the apps.
+
+    :param environ: The process environment (``os.environ``).
     """
     env = environ.get("PRODGUARD_ENV", "").strip()
     strictness = environ.get("PRODGUARD_STRICTNESS", "").strip()

@@ -16,8 +16,8 @@
   (``PRODGUARD_REPLACE_EXCEPTION_LOG``).
 - Everything the guard reads from an exception (type name, message, notes,
   traceback, cause and context) it reads as if the object were hostile: see
-  "reading an exception" below. A ``__repr__`` that fails never costs the
-  client its generic page or the event its error id.
+  :mod:`flask_prodguard.events.failures`. A ``__repr__`` that fails never
+  costs the client its generic page or the event its error id.
 - In ``strict``, a 5xx body from the app's own handler that looks like a
   traceback is replaced by the generic page.
 """
@@ -25,10 +25,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
-from typing import Any
+from typing import cast
 
 from flask import got_request_exception
 from flask import request
@@ -56,11 +55,16 @@ from .streaming import StreamAborted
 from .streaming import answer_then_stop
 from .streaming import bare_stop
 from .streaming import continuing_stop
+from .streaming import pass_through_if_safe
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
+    from flask import Response as FlaskResponse
+    from flask.typing import ErrorHandlerCallable
+    from flask.typing import ResponseReturnValue
+    from jinja2.sandbox import SandboxedEnvironment
     from werkzeug.wrappers import Response
 
     from ..state import GuardState
@@ -68,9 +72,20 @@ if TYPE_CHECKING:
 
 
 def report_unhandled(
-    state: GuardState, error: BaseException, environ: dict[str, Any], stage: str
+    state: GuardState, error: BaseException, environ: WSGIEnvironment, stage: str
 ) -> str:
-    """Emit ``prodguard.error.unhandled`` for ``error``; return the error id."""
+    """Emit ``prodguard.error.unhandled`` for ``error``; return the error id.
+
+    Marks the request as reported, so that the error response made for it is
+    not reported again (``prodguard.error.http``) and a later failure counts as
+    one of handling it.
+
+    :param state: The guard of the app that failed.
+    :param error: The exception, read as hostile.
+    :param environ: The request's WSGI environ; it holds the error id.
+    :param stage: Where it was caught: ``view`` (Flask's handling) or
+        ``body`` (a 5xx body that failed while the leak check read it ahead).
+    """
     error_id = error_id_for(environ)
     environ[REPORTED_KEY] = True
     state.emitter.emit(
@@ -84,7 +99,12 @@ def report_unhandled(
 
 
 class ErrorPages:
-    """Builds the generic error responses of one app (its template, settings)."""
+    """Builds the generic error responses of one app (its template, settings).
+
+    :param app: The guarded app; a custom error template is loaded through
+        its Jinja loader, in a sandbox that sees only the page's variables.
+    :param state: The app's guard, for its settings and events.
+    """
 
     def __init__(self, app: Flask, state: GuardState) -> None:
         settings = state.settings
@@ -93,7 +113,7 @@ class ErrorPages:
         self.error_id_header = settings.error_id_header
         self.passthrough = settings.http_descriptions == "passthrough"
         self.template_name = settings.error_template
-        self._template_env: Any = None
+        self._template_env: SandboxedEnvironment | None = None
         if self.template_name is not None:
             # A bare environment on the app's loader: the template sees only
             # the variables passed in, not Flask's config, request or session.
@@ -104,10 +124,11 @@ class ErrorPages:
             )
 
     def _render_template(self, status: int, description: str, error_id: str) -> str | None:
-        if self._template_env is None:
+        environment, name = self._template_env, self.template_name
+        if environment is None or name is None:
             return None
         try:
-            template = self._template_env.get_template(self.template_name)
+            template = environment.get_template(name)
             return str(
                 template.render(
                     status=status,
@@ -128,10 +149,20 @@ class ErrorPages:
     def response(
         self,
         status: int,
-        environ: dict[str, Any],
+        environ: WSGIEnvironment,
         error: HTTPException | None = None,
     ) -> Response:
-        """The generic response for ``status``, with this request's error id."""
+        """The generic response for ``status``, with this request's error id.
+
+        A failing custom template, or none, gives the built-in page.
+
+        :param status: The HTTP status code.
+        :param environ: The request's WSGI environ.
+        :param error: The HTTP error the response answers, if any: its
+            ``Allow``, ``WWW-Authenticate`` and ``Retry-After`` headers are
+            kept, and with ``PRODGUARD_HTTP_DESCRIPTIONS=passthrough`` its
+            description is shown.
+        """
         error_id = error_id_for(environ)
         description = standard_description(status)
         if self.passthrough and error is not None and error.description is not None:
@@ -157,7 +188,7 @@ class ErrorPages:
         )
 
 
-def _later_app_handler(app: Flask, error: HTTPException) -> Callable[..., Any] | None:
+def _later_app_handler(app: Flask, error: HTTPException) -> ErrorHandlerCallable | None:
     """An app-level handler Flask would have used after the guard's one.
 
     Flask found the guard's handler (app level, registered for
@@ -174,11 +205,22 @@ def _later_app_handler(app: Flask, error: HTTPException) -> Callable[..., Any] |
 
 
 def install_error_handling(app: Flask, state: GuardState) -> ErrorPages:
-    """Wire error pages, the error event and leak scrubbing into ``app``."""
+    """Wire error pages, the error event and leak scrubbing into ``app``.
+
+    Registers the ``HTTPException`` handler (unless the app registered one
+    first), connects to ``got_request_exception``, filters Flask's own
+    exception log record (``PRODGUARD_REPLACE_EXCEPTION_LOG``) and installs
+    the leak check, each as the policy says.
+
+    :param app: The app being guarded.
+    :param state: Its guard.
+    :return: The app's error pages, for the safety net.
+    """
     pages = ErrorPages(app, state)
     action = state.action(Condition.ERROR_RESPONSE)
 
-    def on_exception(sender: Flask, exception: BaseException, **extra: Any) -> None:
+    def on_exception(sender: Flask, exception: BaseException, **extra: object) -> None:
+        """``got_request_exception`` receiver: note the exception, emit the event."""
         # The exception the 500 page is made for: the leak check compares with it.
         request.environ[HANDLED_EXCEPTION_KEY] = exception
         # Never raises an Exception: one from here would end Flask's handling
@@ -195,13 +237,16 @@ def install_error_handling(app: Flask, state: GuardState) -> ErrorPages:
     if state.settings.replace_exception_log:
         app.logger.addFilter(_DropFlaskExceptionRecord())
 
-    def generic_http_error(error: HTTPException) -> Any:
+    def generic_http_error(error: HTTPException) -> ResponseReturnValue:
+        """The guard's ``HTTPException`` handler: an app handler registered for a
+        class further up wins; else the error event, then the generic page (under
+        ``report``, the error as Flask would send it)."""
         status = error.code
         if status is None or status < 400:
             return error
         later = _later_app_handler(app, error)
         if later is not None:
-            return app.ensure_sync(later)(error)
+            return app.ensure_sync(later)(error)  # type: ignore[no-any-return]
         environ = request.environ
         if (
             not environ.get(REPORTED_KEY)
@@ -237,7 +282,7 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
     repr), a traceback or a source location is replaced by the generic page
     (``fix``: enforce, strict) or only reported (report), with a
     ``prodguard.error.traceback_scrubbed`` event naming the handler that built
-    it (see :mod:`flask_prodguard.leaks`). A streamed body is read ahead by at
+    it (see :mod:`flask_prodguard.wsgi.leaks`). A streamed body is read ahead by at
     most ``leaks.SCAN_LIMIT`` bytes, then sent on unchanged if clean.
 
     The check wraps ``app.process_response`` (which Flask documents as meant
@@ -248,6 +293,10 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
     the generic page as well. ``app.handle_user_exception`` is wrapped to note
     the exception an app's own handler takes (``errorhandler(Exception)``
     returning ``str(e), 500``): Flask sends no signal for it.
+
+    The same wrapper marks, once the ``after_request`` functions have run, a
+    body that cannot fail for Werkzeug's pass-through
+    (:func:`~flask_prodguard.wsgi.streaming.pass_through_if_safe`).
     """
     from werkzeug.exceptions import InternalServerError
 
@@ -256,16 +305,17 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
     from .leaks import callable_name
     from .leaks import find_leak
 
-    def handler_name(environ: dict[str, Any], exception: Any) -> str:
+    def handler_name(environ: WSGIEnvironment, exception: BaseException | None) -> str:
         """The app's error handler that built the response, else the view."""
-        handler: Any = None
+        handler: object = None
         # type(), not isinstance(): a hostile exception's __class__ is not read.
+        # (mypy does not narrow on type(), hence the casts.)
         http_error = issubclass(type(exception), HTTPException)
         try:
-            if http_error and exception.code is None:
+            if http_error and cast(HTTPException, exception).code is None:
                 return "flask.abort"  # abort(Response(...)): the app's own response
             if issubclass(type(exception), Exception):
-                lookup = exception
+                lookup = cast(Exception, exception)
                 if environ.get(REPORTED_KEY) and not http_error:
                     # Unhandled: Flask looked for a 500 handler instead.
                     lookup = InternalServerError(original_exception=exception)
@@ -278,7 +328,7 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
             handler = None
         return "unknown" if handler is None else callable_name(handler)
 
-    def scrub_leaky_error_page(response: Response) -> Response:
+    def scrub_leaky_error_page(response: FlaskResponse) -> FlaskResponse:
         environ = request.environ
         # Taken out: the environ need not keep the traceback's frames alive.
         exception = environ.pop(HANDLED_EXCEPTION_KEY, None)
@@ -338,19 +388,24 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
     process_response = app.process_response
     handle_user_exception = app.handle_user_exception
 
-    def process_checked_response(response: Any) -> Any:
-        # All a request that is not a 5xx pays: one attribute read (the value
-        # behind Werkzeug's status_code property, without the property call);
-        # a response class that keeps its status elsewhere uses the property.
+    def process_checked_response(response: FlaskResponse) -> FlaskResponse:
+        # All a request that is not a 5xx pays for the leak check: one
+        # attribute read (the value behind Werkzeug's status_code property,
+        # without the property call); a response class that keeps its status
+        # elsewhere uses the property. After the app's after_request
+        # functions, a body that cannot fail is marked to reach the server as
+        # it is (the safety net's fast path, cheaper than Werkzeug's own).
         try:
             status = response._status_code
         except AttributeError:
             status = response.status_code
         if status >= 500:
             response = scrub_leaky_error_page(response)
-        return process_response(response)
+        response = process_response(response)
+        pass_through_if_safe(response)
+        return response
 
-    def handle_noted_user_exception(error: Exception) -> Any:
+    def handle_noted_user_exception(error: Exception) -> HTTPException | ResponseReturnValue:
         # Not a 4xx HTTP error (a probe, a missing URL): nothing to compare.
         if not isinstance(error, HTTPException) or not 400 <= (error.code or 500) < 500:
             request.environ[HANDLED_EXCEPTION_KEY] = error
@@ -380,7 +435,18 @@ class _DropFlaskExceptionRecord(logging.Filter):
 
 
 class SafetyNet:
-    """Turns failures outside Flask's own handling into generic responses."""
+    """Turns failures outside Flask's own handling into generic responses.
+
+    What escapes ``app.wsgi_app`` (a middleware, an error handler that
+    fails), a streamed body that fails, a body whose ``close()`` fails: the
+    guard's middleware and :func:`~flask_prodguard.wsgi.streaming.guarded_body`
+    hand each to the net, which reports it and answers with the generic 500
+    while nothing was sent yet. Under ``report`` it reports and raises the
+    failure again unchanged.
+
+    :param state: The app's guard: its policy for error responses, its emitter.
+    :param pages: The app's error pages, for the generic 500.
+    """
 
     def __init__(self, state: GuardState, pages: ErrorPages) -> None:
         self.state = state
@@ -399,6 +465,11 @@ class SafetyNet:
         already sent (through the legacy ``write()`` callable) nothing can
         replace it: :exc:`StreamAborted` is raised instead. A stop that must
         go on is raised once the page is handed over.
+
+        :param environ: The request's WSGI environ.
+        :param response: The ``start_response`` the app was given, which holds
+            the server's back until the body has something to send.
+        :param error: What the app raised.
         """
         # If the view's exception was reported, this one came from handling it.
         stage = "error_handler" if environ.get(REPORTED_KEY) else "wsgi"
@@ -415,6 +486,9 @@ class SafetyNet:
         """Under ``report``, raise ``error`` as it came; return when the net acts.
 
         A stop that arrived while ``error`` was read goes on instead.
+
+        :param error: The failure that was reported.
+        :param stop: What :meth:`report` or :meth:`aborted` returned for it.
         """
         if self.fix:
             return
@@ -428,13 +502,25 @@ class SafetyNet:
         """Emit ``prodguard.error.unhandled``; return the stop that must go on, if any.
 
         The stop is ``error`` or one that arrived while it was read (see
-        :func:`continuing_stop`).
+        :func:`~flask_prodguard.wsgi.streaming.continuing_stop`).
+
+        :param error: The failure, read as hostile.
+        :param environ: The request's WSGI environ, marked as reported.
+        :param stage: Where it was caught, for the event: ``wsgi``,
+            ``error_handler`` (while an earlier failure was being handled),
+            ``body`` or ``close``.
         """
         environ[REPORTED_KEY] = True
         return self._emit(catalogue.ERROR_UNHANDLED, error, environ, stage=stage)
 
     def aborted(self, error: BaseException, environ: WSGIEnvironment) -> BaseException | None:
-        """Emit ``prodguard.error.stream_aborted``; return the stop that must go on, if any."""
+        """Emit ``prodguard.error.stream_aborted``; return the stop that must go on, if any.
+
+        For a body that fails after part of it was sent: nothing can replace it.
+
+        :param error: The failure, read as hostile.
+        :param environ: The request's WSGI environ.
+        """
         return self._emit(catalogue.ERROR_STREAM_ABORTED, error, environ)
 
     def _emit(
@@ -442,7 +528,7 @@ class SafetyNet:
         spec: catalogue.EventSpec,
         error: BaseException,
         environ: WSGIEnvironment,
-        **extra: Any,
+        **extra: object,
     ) -> BaseException | None:
         arrived: BaseException | None = None
         try:
@@ -470,5 +556,9 @@ class SafetyNet:
     def generic_500(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        """The generic 500, sent through the server's own ``start_response``."""
+        """The generic 500, sent through the server's own ``start_response``.
+
+        :param environ: The request's WSGI environ (its error id, HTML or JSON).
+        :param start_response: The server's ``start_response``, not the held one.
+        """
         return self.pages.response(500, environ)(environ, start_response)

@@ -4,7 +4,7 @@ The guard's own error pages carry none of this by construction. An app's own
 error handler, or a view that returns a 5xx itself, can: ``repr(e)`` in a
 template, ``traceback.format_exc()`` in a ``<pre>``, the frames as JSON. In
 ``enforce`` and ``strict`` such a response is replaced by the generic page
-(:func:`flask_prodguard.errors.install_error_handling` does the wiring); this
+(:func:`flask_prodguard.wsgi.errors.install_error_handling` does the wiring); this
 module only finds the leak, and holds a streamed body back while it looks. It
 is pure: no request globals.
 
@@ -72,6 +72,8 @@ def _gapped(*words: bytes) -> bytes:
     return _GAP.join(words)
 
 
+# Any: google-re2 ships no type information, so its compiled patterns have no
+# type to name (here and in _PATTERNS).
 def _either(*alternatives: bytes) -> Any:
     """One re2 pattern matching any of ``alternatives``."""
     return re2.compile(b"|".join(alternatives))
@@ -316,7 +318,7 @@ _GROUP_MEMBERS = BaseExceptionGroup.__dict__["exceptions"]
 _STOPS = (SystemExit, KeyboardInterrupt)
 
 
-def guarded_text(render: Callable[[Any], object], obj: object) -> str:
+def guarded_text(render: Callable[[object], object], obj: object) -> str:
     """``render(obj)`` as an exact ``str`` of at most 4096 characters; ``""`` if it fails.
 
     ``render`` is ``str``, ``repr`` or similar. A ``__str__`` may raise
@@ -325,8 +327,11 @@ def guarded_text(render: Callable[[Any], object], obj: object) -> str:
     ``str`` and calls none of the subclass's methods. ``SystemExit`` and
     ``KeyboardInterrupt`` (a signal stopping the process) go on.
 
-    (A stand-in until the ``safe_text`` helpers of :mod:`flask_prodguard.errors`
-    can be shared.)
+    (A stand-in until the ``safe_text`` helpers of
+    :mod:`flask_prodguard.events.failures` can be shared.)
+
+    :param render: Turns ``obj`` into text; its result is checked, not trusted.
+    :param obj: The object, untrusted.
     """
     try:
         text = render(obj)
@@ -393,7 +398,11 @@ def exception_needles(exception: BaseException) -> list[str]:
     """The texts of ``exception`` (and its chain) that a page must not carry.
 
     An HTTP error's own text is left out: it is the standard description the
-    app's page may well show. Its cause or context, if any, counts.
+    app's page may well show. Its cause or context, if any, counts. A text
+    counts only if it is distinctive enough that finding it in a page means a
+    leak; each is cut to its first 48 characters (a page may truncate it).
+
+    :param exception: The exception the response was made for, untrusted.
     """
     needles: list[str] = []
     for error in _chain(exception):
@@ -465,7 +474,15 @@ def _chunk_bytes(chunk: object, limit: int) -> bytes:
 
 
 def body_prefix(chunks: Iterable[object], limit: int = SCAN_LIMIT) -> bytes:
-    """The first ``limit`` bytes (or a few more) of a body's chunks, joined."""
+    """The first ``limit`` bytes (or a few more) of a body's chunks, joined.
+
+    Chunks are read until ``limit`` bytes are in: a generator body is consumed
+    that far (a streamed body goes through :class:`HeldStream` instead).
+
+    :param chunks: A response body: bytes-like or ``str`` chunks (``str`` as
+        UTF-8); anything else counts as empty.
+    :param limit: How many bytes are wanted.
+    """
     prefix = bytearray()
     for chunk in chunks:
         prefix += _chunk_bytes(chunk, limit - len(prefix))
@@ -482,6 +499,10 @@ class HeldStream:
     body is sent: the client sees what it would have seen without the
     look-ahead. Iterating gives the held chunks as they came, then the rest.
     ``close`` closes the original body.
+
+    :param body: The response's body iterable; its first chunks are read now.
+    :param limit: How many bytes to read ahead (and at most how many chunks,
+        so that endless empty chunks end the look-ahead too).
     """
 
     def __init__(self, body: Iterable[object], limit: int = SCAN_LIMIT) -> None:
@@ -534,7 +555,10 @@ class HeldStream:
 def callable_name(obj: object) -> str:
     """``module.qualified.name`` of a function, method or callable object.
 
-    A ``functools.partial`` is named after the function it wraps.
+    A ``functools.partial`` is named after the function it wraps; an object
+    without a ``__qualname__`` by its class; ``"unknown"`` if reading fails.
+
+    :param obj: The error handler or view, untrusted.
     """
     try:
         while isinstance(obj, functools.partial):

@@ -9,6 +9,7 @@ arriving through the development server away with a 503.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from ..state import GuardState
     from .errors import SafetyNet
 
+
+_HEX_ESCAPE = re.compile("%[0-9a-f]{2}")
 
 # Middleware that may sit outside the guard: it produces no bodies of its own
 # and must run first (ProxyFix sets the client address the events show).
@@ -101,6 +104,9 @@ class GuardMiddleware:
             target = self._dispatch
         elif self._special:
             target = self._dispatch_unsuspected
+        if self._echo_header is not None:
+            # Before the hold: the net's own 500 carries the request id too.
+            start_response = self._echoing(environ, start_response)
         net = self.net
         # The server's start_response is held back until the body has
         # something to send, so the net can still replace a failed response.
@@ -129,18 +135,14 @@ class GuardMiddleware:
         self, environ: WSGIEnvironment, start_response: StartResponse, suspect: bool = True
     ) -> Iterable[bytes]:
         if self._special:
-            # Rare per-request work: the first request, an echoed request id,
-            # strict's refusal of the development server. Other threads keep
-            # coming here until this is settled after the first request.
+            # Rare per-request work: the first request, strict's refusal of
+            # the development server. Other threads keep coming here until
+            # this is settled after the first request.
             state = self.state
-            if self._echo_header is not None:
-                start_response = self._echoing(environ, start_response)
             if state.first_request_pending:
                 state.first_request(self.app, environ)
                 self._check_outermost()
-            self._special = (
-                self._echo_header is not None or state.block_dev_server or state.refuse_serving
-            )
+            self._special = state.block_dev_server or state.refuse_serving
             if state.refuse_serving:
                 return ServiceUnavailable()(environ, start_response)
             if state.block_dev_server and detect.is_dev_server_environ(environ):
@@ -149,12 +151,23 @@ class GuardMiddleware:
             # The exact tests, for the requests the pre-filter in __call__ let in.
             query = environ.get("QUERY_STRING")
             if query and detect.query_has_debugger_key(query):
-                environ[PROBE_KEY] = "debugger_query"  # its 404 is not reported again
-                self.state.report_probe(environ, "debugger_query")
+                # A debugger in front of the app may have reported it already.
+                if PROBE_KEY not in environ:
+                    environ[PROBE_KEY] = "debugger_query"  # its 404 is not reported again
+                    self.state.report_probe(environ, "debugger_query")
                 if self._block_probes:
                     return serve_not_found(self.app, environ, start_response)
             path = environ.get("PATH_INFO")
-            if path and detect.is_console_path(path):
+            # Only "onsol", or a real %XX escape, can be the console's path: a
+            # bare % (a literal one, sent as %25) cannot hide it.
+            if (
+                path
+                and (
+                    "onsol" in (lowered := path.lower())
+                    or _HEX_ESCAPE.search(lowered) is not None
+                )
+                and detect.is_console_path(path)
+            ):
                 return self._watch_console(environ, start_response)
         return self.wsgi_app(environ, start_response)
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from collections.abc import Mapping
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 #: Response header that carries the error id (configurable).
 DEFAULT_ERROR_ID_HEADER = "X-Error-ID"
@@ -53,12 +55,16 @@ h1{{font-size:1.5rem;margin-top:0}}code{{font-size:1rem;background:#eee;padding:
 
 
 def standard_title(status: int) -> str:
-    """The standard reason phrase of a status code."""
+    """The standard reason phrase of a status code (``Error`` for an unknown one)."""
     return HTTP_STATUS_CODES.get(status, "Error")
 
 
 def standard_description(status: int) -> str:
-    """A standard, generic description of a status code (never the app's text)."""
+    """A standard, generic description of a status code (never the app's text).
+
+    Werkzeug's description of its exception for the code, else one sentence
+    for any 5xx and one for anything else.
+    """
     exception = default_exceptions.get(status)
     if exception is not None and exception.description:
         return str(exception.description)
@@ -68,7 +74,12 @@ def standard_description(status: int) -> str:
 
 
 def render_html(status: int, title: str, description: str, error_id: str) -> str:
-    """The built-in HTML page."""
+    """The built-in HTML page; every text is HTML-escaped.
+
+    :param title: The reason phrase (:func:`standard_title`).
+    :param description: The text under the title.
+    :param error_id: The id support looks up in the logs.
+    """
     return _PAGE.format(
         status=status,
         title=escape(title),
@@ -78,7 +89,13 @@ def render_html(status: int, title: str, description: str, error_id: str) -> str
 
 
 def render_problem(status: int, title: str, description: str, error_id: str) -> str:
-    """An RFC 9457 problem details document."""
+    """An RFC 9457 problem details document, with the error id as ``instance``
+    (``urn:prodguard:error:<id>``) and as an ``error_id`` member.
+
+    :param title: The reason phrase (:func:`standard_title`).
+    :param description: The ``detail`` member.
+    :param error_id: The id support looks up in the logs.
+    """
     return json.dumps(
         {
             "type": "about:blank",
@@ -91,11 +108,15 @@ def render_problem(status: int, title: str, description: str, error_id: str) -> 
     )
 
 
-def wants_json(environ: Mapping[str, Any], json_prefixes: Iterable[str]) -> bool:
+def wants_json(environ: WSGIEnvironment, json_prefixes: Iterable[str]) -> bool:
     """Whether the client should get problem+json rather than HTML.
 
     JSON when the path starts with a configured prefix (``/api/``), when the
     request body is JSON, or when ``Accept`` prefers JSON to HTML.
+
+    :param environ: The request's WSGI environ.
+    :param json_prefixes: Path prefixes that always get JSON
+        (``PRODGUARD_JSON_PATH_PREFIXES``).
     """
     path = str(environ.get("PATH_INFO") or "")
     for prefix in json_prefixes:
@@ -118,7 +139,7 @@ def wants_json(environ: Mapping[str, Any], json_prefixes: Iterable[str]) -> bool
 def error_response(
     status: int,
     error_id: str,
-    environ: Mapping[str, Any],
+    environ: WSGIEnvironment,
     *,
     json_prefixes: Iterable[str] = (),
     description: str | None = None,
@@ -126,12 +147,18 @@ def error_response(
     error_id_header: str = DEFAULT_ERROR_ID_HEADER,
     html: str | None = None,
 ) -> Response:
-    """A complete generic error response.
+    """A complete generic error response: HTML or problem+json (see
+    :func:`wants_json`), the error id in a header, ``Cache-Control: no-store``.
 
-    :param description: the text to show; the standard one when ``None``.
-    :param headers: headers of the original error; only ``Allow``,
+    :param status: The HTTP status code.
+    :param error_id: The request's error id.
+    :param environ: The request's WSGI environ, to choose HTML or JSON.
+    :param json_prefixes: Path prefixes that always get JSON.
+    :param description: The text to show; the standard one when ``None``.
+    :param headers: Headers of the original error; only ``Allow``,
         ``WWW-Authenticate`` and ``Retry-After`` are kept.
-    :param html: a page rendered from the app's custom template, if any.
+    :param error_id_header: The header that carries the error id.
+    :param html: A page rendered from the app's custom template, if any.
     """
     title = standard_title(status)
     text = description if description is not None else standard_description(status)

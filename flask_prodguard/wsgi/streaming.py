@@ -93,10 +93,7 @@ def cannot_fail(body: Iterable[bytes], environ: WSGIEnvironment) -> bool:
             response = close.__self__
             if response._on_close:
                 return False
-            standard = _standard_classes.get(type(response))
-            if standard is None:
-                standard = _standard_response_class(type(response))
-            if not standard:
+            if not standard_response_class(type(response)):
                 return False
             data = response.response
         elif kind is list or kind is tuple:
@@ -123,15 +120,53 @@ def cannot_fail(body: Iterable[bytes], environ: WSGIEnvironment) -> bool:
 _standard_classes: dict[type, bool] = {}
 
 
-def _standard_response_class(cls: type) -> bool:
-    """Whether ``cls`` builds its body as Werkzeug's ``Response`` does (then cached)."""
-    standard = (
-        cls.get_app_iter is Response.get_app_iter  # type: ignore[attr-defined]
-        and cls.iter_encoded is Response.iter_encoded  # type: ignore[attr-defined]
-    )
-    if len(_standard_classes) < 64:
-        _standard_classes[cls] = standard
+def standard_response_class(cls: type) -> bool:
+    """Whether ``cls`` builds its body as Werkzeug's ``Response`` does.
+
+    A class of the app's own that overrides ``get_app_iter`` or
+    ``iter_encoded`` (to compress, say) is not: its body takes the net's path.
+    Cached per class (at most 64 classes).
+
+    :param cls: A response class.
+    """
+    standard = _standard_classes.get(cls)
+    if standard is None:
+        standard = (
+            cls.get_app_iter is Response.get_app_iter  # type: ignore[attr-defined]
+            and cls.iter_encoded is Response.iter_encoded  # type: ignore[attr-defined]
+        )
+        if len(_standard_classes) < 64:
+            _standard_classes[cls] = standard
     return standard
+
+
+def pass_through_if_safe(response: Response) -> None:
+    """Let Werkzeug hand a body that cannot fail to the server as it is.
+
+    A body of bytes in one list (what ``return "text"`` makes) cannot fail
+    half-way. With ``direct_passthrough``, Werkzeug's own documented fast
+    path, the server gets that list instead of a per-response generator in a
+    ``ClosingIterator``, and :func:`cannot_fail` sees a list. Nothing is lost:
+    ``close()`` of such a response does nothing without ``call_on_close``
+    callbacks, and a ``HEAD`` or 204/304 response still gets Werkzeug's empty
+    body. Any other body, a callback, or a response class of its own keeps
+    Werkzeug's path (and the net's).
+
+    :param response: The response Flask is about to call, after its
+        ``after_request`` functions.
+    """
+    try:
+        body = response.response
+        if (
+            type(body) is list
+            and len(body) == 1
+            and type(body[0]) is bytes
+            and not response._on_close
+            and standard_response_class(type(response))
+        ):
+            response.direct_passthrough = True
+    except AttributeError:
+        pass  # not a Werkzeug response: its own path
 
 
 def continuing_stop(error: BaseException, environ: WSGIEnvironment) -> BaseException | None:
