@@ -656,6 +656,26 @@ def test_pass_through_keeps_head_and_empty_statuses_empty(
     assert b"".join(body) == b"" and statuses == ["204 NO CONTENT"]
 
 
+def test_a_close_callback_added_by_a_request_finished_receiver_still_runs(
+    length_app: Callable[..., Flask],
+) -> None:
+    """A ``request_finished`` receiver runs after every after_request function; a
+    callback it adds with ``call_on_close`` runs when the server closes the body."""
+    from flask import request_finished
+
+    app = length_app()
+    closed: list[str] = []
+
+    def add_callback(sender: Flask, response: Response, **extra: object) -> None:
+        response.call_on_close(lambda: closed.append("closed"))
+
+    request_finished.connect(add_callback, app)
+    statuses, body = call_wsgi(app, "/")
+    assert b"".join(body) == b"hello" and statuses == ["200 OK"]
+    body.close()
+    assert closed == ["closed"]
+
+
 def test_pass_through_leaves_other_bodies_on_werkzeugs_path(
     length_app: Callable[..., Flask],
 ) -> None:

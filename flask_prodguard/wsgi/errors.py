@@ -55,7 +55,6 @@ from .streaming import StreamAborted
 from .streaming import answer_then_stop
 from .streaming import bare_stop
 from .streaming import continuing_stop
-from .streaming import pass_through_if_safe
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -293,10 +292,6 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
     the generic page as well. ``app.handle_user_exception`` is wrapped to note
     the exception an app's own handler takes (``errorhandler(Exception)``
     returning ``str(e), 500``): Flask sends no signal for it.
-
-    The same wrapper marks, once the ``after_request`` functions have run, a
-    body that cannot fail for Werkzeug's pass-through
-    (:func:`~flask_prodguard.wsgi.streaming.pass_through_if_safe`).
     """
     from werkzeug.exceptions import InternalServerError
 
@@ -392,18 +387,14 @@ def _install_leak_check(app: Flask, state: GuardState, pages: ErrorPages, fix: b
         # All a request that is not a 5xx pays for the leak check: one
         # attribute read (the value behind Werkzeug's status_code property,
         # without the property call); a response class that keeps its status
-        # elsewhere uses the property. After the app's after_request
-        # functions, a body that cannot fail is marked to reach the server as
-        # it is (the safety net's fast path, cheaper than Werkzeug's own).
+        # elsewhere uses the property.
         try:
             status = response._status_code
         except AttributeError:
             status = response.status_code
         if status >= 500:
             response = scrub_leaky_error_page(response)
-        response = process_response(response)
-        pass_through_if_safe(response)
-        return response
+        return process_response(response)
 
     def handle_noted_user_exception(error: Exception) -> HTTPException | ResponseReturnValue:
         # Not a 4xx HTTP error (a probe, a missing URL): nothing to compare.

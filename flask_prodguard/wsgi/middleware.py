@@ -27,8 +27,8 @@ from ..keys import REQUEST_ID_TOKENS_KEY
 from ..policy import Action
 from ..policy import Condition
 from .streaming import HeldResponse
-from .streaming import cannot_fail
 from .streaming import guarded_body
+from .streaming import passable
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -90,7 +90,7 @@ class GuardMiddleware:
     ) -> Iterable[bytes]:
         # The one path of every request. The most common request pays for two
         # environ lookups and a few substring tests, one HeldResponse and the
-        # cannot_fail() test of its body, and nothing else.
+        # passable() test of its body, and nothing else.
         query = environ.get("QUERY_STRING")
         path = environ.get("PATH_INFO")
         # What every debugger request passes: "__debugger__" in any case holds
@@ -123,12 +123,14 @@ class GuardMiddleware:
                 end_request(environ)
         if net is None:
             return body
-        if held.headers is not None and not held.sent and cannot_fail(body, environ):
-            # Bytes in a list, a file: nothing can fail half-way. Sent as is,
-            # which keeps the server's sendfile path for files.
-            held.sent = True  # held.release(), inlined
-            start_response(held.status, held.headers, held.exc_info)
-            return body
+        if held.headers is not None and not held.sent:
+            # Bytes in a list, a file: nothing can fail half-way. Handed over
+            # as they are, which keeps the server's sendfile path for files.
+            as_is = passable(body, environ)
+            if as_is is not None:
+                held.sent = True  # held.release(), inlined
+                start_response(held.status, held.headers, held.exc_info)
+                return as_is
         return guarded_body(body, net, environ, held)
 
     def _dispatch(

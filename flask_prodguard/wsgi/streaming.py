@@ -9,7 +9,7 @@ so a chunked response lacks its terminator and the client can tell), with a
 only the error id.
 
 Only a body that cannot fail half-way skips the body wrapper
-(:func:`cannot_fail`): bytes in a list or tuple (what Werkzeug builds for
+(:func:`passable`): bytes in a list or tuple (what Werkzeug builds for
 ``return "text"``), and the server's own file wrapper, whose ``sendfile``
 path must stay. A generator never does, whatever headers it comes with.
 
@@ -46,9 +46,12 @@ if TYPE_CHECKING:
     from .errors import SafetyNet
 
 _RESPONSE_CLOSE = Response.close
+#: The code of the generator ``Response.iter_encoded`` returns (``None`` if it
+#: stops being a generator: then no Werkzeug body is handed over as a list).
+_ENCODER_CODE = getattr(Response([b""]).iter_encoded(), "gi_code", None)
 _SYSTEM_EXIT_CODE = SystemExit.__dict__["code"]
 
-#: The longest sequence of chunks :func:`cannot_fail` looks through.
+#: The longest sequence of chunks :func:`passable` looks through.
 _MAX_CHECKED_CHUNKS = 64
 
 
@@ -67,34 +70,47 @@ class StreamAborted(Exception):
         )
 
 
-def cannot_fail(body: Iterable[bytes], environ: WSGIEnvironment) -> bool:
-    """Whether iterating and closing ``body`` cannot raise: it may skip the net.
+def passable(body: Iterable[bytes], environ: WSGIEnvironment) -> Iterable[bytes] | None:
+    """What to hand the server as it is, when iterating and closing ``body``
+    cannot raise; ``None`` when ``body`` must go under the net.
 
-    True for bytes in a list or tuple, for a Werkzeug response over such a
-    list (the ``ClosingIterator`` that ``Response.get_app_iter`` returns, of
-    a response class that keeps Werkzeug's ``get_app_iter`` and
-    ``iter_encoded``, with no ``call_on_close`` function), and for a file
-    wrapper of the server's own (``wsgi.file_wrapper``, from ``send_file``,
-    whose sendfile path must stay). Everything else, a generator above
-    all, is iterated under the net, whatever its ``Content-Length``.
+    - Bytes in a list or tuple: ``body`` itself.
+    - A Werkzeug response over such a list (the ``ClosingIterator`` that
+      ``Response.get_app_iter`` returns, of a response class that keeps
+      Werkzeug's ``get_app_iter`` and ``iter_encoded``, with no
+      ``call_on_close`` function): the list itself. Werkzeug's encoder would
+      yield the same bytes, and closing does nothing without callbacks, so the
+      server is spared Werkzeug's per-response iterator (this makes the
+      happy path cheaper than bare Flask's). By the time the middleware sees
+      the body, Flask is done with the response: ``after_request`` functions,
+      ``request_finished`` receivers and teardown have run.
+    - The server's own file wrapper (``wsgi.file_wrapper``, from
+      ``send_file``), whose ``sendfile`` path must stay: ``body``.
+
+    Everything else, a generator above all, is iterated under the net,
+    whatever its ``Content-Length``. A ``HEAD`` request or a 204/304 status
+    gets an empty body from Werkzeug, which this never replaces.
 
     The test is on the structure that Werkzeug builds, so that the most
     common response pays a few attribute lookups; it guards against an app's
     mistakes, not against an app bent on fooling it.
+
+    :param body: The iterable the app returned.
+    :param environ: The request's environ (for its ``wsgi.file_wrapper``).
     """
     kind = type(body)
     try:
         if kind is ClosingIterator:
             # [encoder.close, response.close]: the callbacks get_app_iter makes
-            # (any other number fails the unpacking).
-            _, close = body._callbacks  # type: ignore[attr-defined]
+            # around iter_encoded(); an empty body (HEAD, 204, 304) has one.
+            encoder_close, close = body._callbacks  # type: ignore[attr-defined]
             if close.__func__ is not _RESPONSE_CLOSE:
-                return False
+                return None
+            if encoder_close.__self__.gi_code is not _ENCODER_CODE:
+                return None
             response = close.__self__
-            if response._on_close:
-                return False
-            if not standard_response_class(type(response)):
-                return False
+            if response._on_close or not standard_response_class(type(response)):
+                return None
             data = response.response
         elif kind is list or kind is tuple:
             data = body
@@ -102,19 +118,19 @@ def cannot_fail(body: Iterable[bytes], environ: WSGIEnvironment) -> bool:
             # Only the server's own file wrapper, for its sendfile path; Werkzeug's
             # FileWrapper (no server wrapper to keep) reads under the net.
             wrapper = environ.get("wsgi.file_wrapper")
-            return wrapper is not None and kind is wrapper
+            return body if wrapper is not None and kind is wrapper else None
         kind = type(data)
         if kind is list or kind is tuple:
             if len(data) == 1:  # what set_data() makes
-                return type(data[0]) is bytes
+                return data if type(data[0]) is bytes else None
             if len(data) <= _MAX_CHECKED_CHUNKS:
                 for chunk in data:
                     if type(chunk) is not bytes:
-                        return False
-                return True
-        return False
+                        return None
+                return data  # type: ignore[no-any-return]
+        return None
     except Exception:  # noqa: BLE001 - not the structure looked for (or Werkzeug changed)
-        return False
+        return None
 
 
 _standard_classes: dict[type, bool] = {}
@@ -138,35 +154,6 @@ def standard_response_class(cls: type) -> bool:
         if len(_standard_classes) < 64:
             _standard_classes[cls] = standard
     return standard
-
-
-def pass_through_if_safe(response: Response) -> None:
-    """Let Werkzeug hand a body that cannot fail to the server as it is.
-
-    A body of bytes in one list (what ``return "text"`` makes) cannot fail
-    half-way. With ``direct_passthrough``, Werkzeug's own documented fast
-    path, the server gets that list instead of a per-response generator in a
-    ``ClosingIterator``, and :func:`cannot_fail` sees a list. Nothing is lost:
-    ``close()`` of such a response does nothing without ``call_on_close``
-    callbacks, and a ``HEAD`` or 204/304 response still gets Werkzeug's empty
-    body. Any other body, a callback, or a response class of its own keeps
-    Werkzeug's path (and the net's).
-
-    :param response: The response Flask is about to call, after its
-        ``after_request`` functions.
-    """
-    try:
-        body = response.response
-        if (
-            type(body) is list
-            and len(body) == 1
-            and type(body[0]) is bytes
-            and not response._on_close
-            and standard_response_class(type(response))
-        ):
-            response.direct_passthrough = True
-    except AttributeError:
-        pass  # not a Werkzeug response: its own path
 
 
 def continuing_stop(error: BaseException, environ: WSGIEnvironment) -> BaseException | None:
