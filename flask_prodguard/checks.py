@@ -16,6 +16,7 @@ import enum
 import io
 import logging
 import os
+import sys
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -251,6 +252,12 @@ def make_finding(
     )
 
 
+# The words of PG101 and PG105, whether the flask command or app.run() started
+# the development server: the developer is told the same in both cases.
+_DEBUG_MODE_ON = "debug mode is on"
+_DEV_SERVER_RUNS = "the Werkzeug development server runs the app"
+
+
 # -- findings met outside a check run ---------------------------------------------
 #
 # The guard meets some conditions while the app runs, not while the checks run:
@@ -258,52 +265,53 @@ def make_finding(
 # too, so that every finding comes from this module, with its check's hint.
 
 
-def app_run_findings(debugging: bool) -> list[Finding]:
+def app_run_findings(debugging: str | None) -> list[Finding]:
     """What ``app.run()`` is: the development server (PG105), and debug mode
-    (PG101) when it was asked for.
+    (PG101) when it was asked for, in the words of the checks that find the
+    same under ``flask run``.
 
-    :param debugging: Whether the call asked for debug mode or the debugger.
+    :param debugging: What asked for debug mode or the debugger
+        (``"app.run(debug=True)"``, ...), or ``None``.
     """
     findings = [
         make_finding(
             "PG105",
-            "app.run() starts the development server",
+            _DEV_SERVER_RUNS,
             "app.run()",
             Condition.DEV_SERVER,
             signals=["app.run()"],
         )
     ]
-    if debugging:
-        findings.append(
+    if debugging is not None:
+        findings.insert(
+            0,
             make_finding(
-                "PG101",
-                "app.run() was asked for debug mode",
-                "app.run()",
-                Condition.DEBUG_MODE,
-                sources=["app.run(debug=True)"],
-            )
+                "PG101", _DEBUG_MODE_ON, debugging, Condition.DEBUG_MODE, sources=[debugging]
+            ),
         )
     return findings
 
 
-def app_run_debug_finding(explicit: bool) -> Finding:
-    """PG101 for ``app.run()`` with debug mode on.
+def merge_findings(*groups: list[Finding]) -> list[Finding]:
+    """One finding per check, in registry order, from several runs.
 
-    :param explicit: Whether ``debug=True`` was passed (else debug mode was
-        already on: ``app.debug`` or ``FLASK_DEBUG``).
+    Two findings of the same check (debug mode from the config at
+    ``init_app`` and from ``app.run(debug=True)``, say) become the first one
+    with both sources, so that a list told to a person names each check once.
+
+    :param groups: Lists of findings, earliest first.
     """
-    source = "app.run(debug=True)" if explicit else "app.run() with debug on"
-    return make_finding("PG101", "debug mode", source, Condition.DEBUG_MODE, sources=[source])
-
-
-def debugger_switched_off_finding() -> Finding:
-    """PG101 as told to a developer: ``app.run()`` asked for the debugger, it is off."""
-    return make_finding(
-        "PG101",
-        "app.run() asked for the debugger; it is off",
-        "app.run()",
-        Condition.DEBUG_MODE,
-    )
+    merged: dict[str, Finding] = {}
+    for finding in (f for group in groups for f in group):
+        earlier = merged.get(finding.check_id)
+        if earlier is None:
+            merged[finding.check_id] = finding
+        elif finding.source not in earlier.source.split(", "):
+            merged[finding.check_id] = dataclasses.replace(
+                earlier, source=f"{earlier.source}, {finding.source}"
+            )
+    order = list(REGISTRY)
+    return sorted(merged.values(), key=lambda f: order.index(f.check_id))
 
 
 def debugger_construction_finding(where: str) -> Finding:
@@ -342,7 +350,7 @@ def debug_mode(ctx: CheckContext) -> Iterator[Finding]:
     if sources:
         yield make_finding(
             "PG101",
-            "debug mode is on",
+            _DEBUG_MODE_ON,
             ", ".join(sources),
             Condition.DEBUG_MODE,
             sources=sources,
@@ -432,7 +440,7 @@ def dev_server(ctx: CheckContext) -> Iterator[Finding]:
     if signals:
         yield make_finding(
             "PG105",
-            f"the Werkzeug development server runs the app ({', '.join(signals)})",
+            _DEV_SERVER_RUNS,
             ", ".join(signals),
             Condition.DEV_SERVER,
             signals=signals,
@@ -490,7 +498,8 @@ for _key, _id in FLAG_CHECK_IDS.items():
     "PG207",
     Severity.ERROR,
     "Flask-ProdGuard is not guarding the app",
-    "Call ProdGuard(app) (or guard.init_app(app)) in the app factory.",
+    "Call ProdGuard(app) where the app is created: after app = Flask(__name__), or as"
+    " guard.init_app(app) in the app factory.",
 )
 def not_guarded(ctx: CheckContext) -> Iterator[Finding]:
     """PG207: the app the CLI loaded has no guard (``ProdGuard(app)`` never called)."""
@@ -498,9 +507,51 @@ def not_guarded(ctx: CheckContext) -> Iterator[Finding]:
         yield make_finding(
             "PG207",
             "ProdGuard(app) was never called: no guard at run time",
-            "app factory",
+            _where_created(ctx.app),
             Condition.CHECK_ERROR,
         )
+
+
+def _where_created(app: Flask) -> str:
+    """Where ``app`` was made, as PG207's source: the missing call belongs there.
+
+    An app held by a module-level name of a loaded module is a module-level
+    app (``module-level app aut:app``), even when a factory made it at import
+    time: that line is where it is created for the server. Otherwise the
+    module the app is named after made it in a function: an app factory when
+    the module has one (``app factory aut:create_app()``, the names Flask
+    looks for), else some other function (``app 'aut', made inside a
+    function``).
+
+    :param app: An app loaded as the ``flask`` command loads it.
+    """
+    own = sys.modules.get(app.import_name)
+    # Its own module first; then any loaded module (Flask("name") may be named
+    # after no module at all).
+    for module in (own, *list(sys.modules.values())):
+        # Whatever sys.modules holds (objects that are not modules too), the
+        # check never fails because of it.
+        try:
+            names = list(vars(module).items())
+        except Exception:  # noqa: BLE001, S112
+            continue
+        for name, value in names:
+            if value is app and isinstance(name, str) and not name.startswith("_"):
+                return f"module-level app {_module_name(module)}:{name}"
+    if own is not None:
+        for factory in ("create_app", "make_app"):
+            if callable(getattr(own, factory, None)):
+                return f"app factory {_module_name(own)}:{factory}()"
+    return f"app {app.name!r}, made inside a function"
+
+
+def _module_name(module: object) -> str:
+    name = str(getattr(module, "__name__", "?"))
+    if name == "__main__":
+        # A script: named as the file, which is how a server would import it.
+        path = str(getattr(module, "__file__", None) or "app.py")
+        name = os.path.splitext(os.path.basename(path))[0]
+    return name
 
 
 @register(

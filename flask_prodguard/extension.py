@@ -15,10 +15,9 @@ from flask import request
 from . import config
 from . import detect
 from .checks import Finding
-from .checks import app_run_debug_finding
 from .checks import app_run_findings
-from .checks import debugger_switched_off_finding
 from .checks import development_on_server
+from .checks import merge_findings
 from .checks import startup_findings
 from .detect import flag_is_on
 from .events import catalogue
@@ -30,7 +29,6 @@ from .policy import Action
 from .policy import Condition
 from .policy import Environment
 from .policy import Strictness
-from .state import DEVELOPMENT_HINT
 from .state import GuardState
 from .wsgi.debugger import install_debugger_hook
 from .wsgi.errors import SafetyNet
@@ -219,6 +217,7 @@ class ProdGuard:
             state.refuse(refused, "start")
         for finding in findings:
             state.handle(app, finding)
+        state.startup_findings = findings
 
         app.extensions["prodguard"] = state
         pages = install_error_handling(app, state)
@@ -241,10 +240,10 @@ class ProdGuard:
             env_source=settings.sources["PRODGUARD_ENV"],
             strictness_source=settings.sources["PRODGUARD_STRICTNESS"],
             findings=[f.check_id for f in findings],
-            hint=None if settings.env_explicit else DEVELOPMENT_HINT,
+            hint=state.developer_hint(),
         )
-        if flask_run and findings and not settings.env_explicit:
-            _tell_developer(findings)
+        if flask_run:
+            _tell_developer(state, findings)
 
 
 def _report_development_on_server(
@@ -288,15 +287,42 @@ def _report_development_on_server(
     app.before_request(check_first_request)
 
 
-def _tell_developer(findings: list[Finding]) -> None:
-    """Under ``flask run``, say in plain words what happened and how to opt out."""
+def _tell_developer(state: GuardState, findings: list[Finding]) -> None:
+    """When the development server starts (``flask run``, ``app.run()``) and
+    nobody said where the app runs, say in plain words what the guard found
+    and how to opt out.
+
+    Both ways of starting the server print this, with the same words for the
+    same findings: only the sources differ (``FLASK_DEBUG``, ``app.run(debug=True)``).
+
+    :param state: The app's guard; its hint is the opt-out.
+    :param findings: Everything found, at start-up and by the server's start.
+    """
+    hint = state.developer_hint()
+    if hint is None or not findings:
+        return
     described = "; ".join(f.description for f in findings)
     click.secho(
-        f" * Flask-ProdGuard: treating this as production ({described})."
-        f"\n * {DEVELOPMENT_HINT}",
+        f" * Flask-ProdGuard: treating this as production ({described}).\n * {hint}",
         err=True,
         fg="yellow",
     )
+
+
+def _debug_requested(app: Flask, debug: bool | None, options: dict[str, object]) -> str | None:
+    """What asks ``app.run()`` for debug mode or the debugger, as a finding's
+    source; ``None`` when nothing does."""
+    if debug:
+        return "app.run(debug=True)"
+    if debug is None:
+        if app.debug:
+            return "app.debug"
+        if flag_is_on(os.environ.get("FLASK_DEBUG")):
+            return "environment variable FLASK_DEBUG"
+    # The debugger without debug mode: the same danger, code run in the process.
+    if options.get("use_debugger"):
+        return "app.run(use_debugger=True)"
+    return None
 
 
 def _guard_run(app: Flask, state: GuardState) -> None:
@@ -314,28 +340,29 @@ def _guard_run(app: Flask, state: GuardState) -> None:
         if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
             # Flask ignores app.run() under the flask command; so do we.
             return original(host, port, debug, load_dotenv, **options)
-        wants_debug = (
-            bool(debug)
-            if debug is not None
-            else (app.debug or flag_is_on(os.environ.get("FLASK_DEBUG")))
-        )
         # Debug mode or the debugger: either is a PG101 request.
-        debugging = wants_debug or bool(options.get("use_debugger", wants_debug))
+        debugging = _debug_requested(app, debug, options)
+        findings = app_run_findings(debugging)
         dev_action = state.action(Condition.DEV_SERVER)
         if dev_action is Action.REFUSE or (
             debugging and state.action(Condition.DEBUG_MODE) is Action.REFUSE
         ):
-            findings = app_run_findings(debugging)
             state.refuse(findings, "run the development server")
         if debugging:
-            state.handle(app, app_run_debug_finding(explicit=bool(debug)))
+            [debug_mode] = [f for f in findings if f.condition is Condition.DEBUG_MODE]
+            state.handle(app, debug_mode)
         if state.action(Condition.DEBUG_MODE) is Action.FIX:
             debug = False
             options["use_debugger"] = False
             options.setdefault("use_reloader", False)
         state.report_dev_server(["app.run()"])
-        if debugging and not state.settings.env_explicit:
-            _tell_developer([debugger_switched_off_finding()])
+        silenced = state.settings.silenced_checks
+        _tell_developer(
+            state,
+            merge_findings(
+                state.startup_findings, [f for f in findings if f.check_id not in silenced]
+            ),
+        )
         return original(host, port, debug, load_dotenv, **options)
 
     app.run = run  # type: ignore[method-assign]

@@ -9,9 +9,11 @@ reported once per process.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import NoReturn
 
@@ -44,11 +46,94 @@ if TYPE_CHECKING:
 
     from .config import Settings
 
+#: What a developer whose app runs as production because nobody set
+#: ``PRODGUARD_ENV`` is told to do; :func:`development_hint` adapts it to the
+#: dotenv files found.
 DEVELOPMENT_HINT = (
     "If this is a development machine, say so: export PRODGUARD_ENV=development"
-    " before starting the app (with the flask command, a PRODGUARD_ENV=development"
-    " line in .flaskenv also works; app.run() reads .flaskenv too late)."
+    " before starting the app (with the flask command and python-dotenv installed, a"
+    " PRODGUARD_ENV=development line in .flaskenv also works; app.run() reads .flaskenv"
+    " too late)."
 )
+
+#: The dotenv files the ``flask`` command loads, in the order it reads them.
+_DOTENV_FILES = (".env", ".flaskenv")
+#: Enough of a dotenv file to find a ``PRODGUARD_ENV`` line in a real one.
+_DOTENV_READ_LIMIT = 64 * 1024
+
+
+def development_hint(start: str | os.PathLike[str] | None = None) -> str:
+    """The development hint, for the dotenv files the developer has.
+
+    :data:`DEVELOPMENT_HINT` suggests a ``PRODGUARD_ENV=development`` line in
+    ``.flaskenv``. When such a line is already there, repeating the advice
+    helps nobody: without python-dotenv the hint says to install it (Flask
+    reads dotenv files only with it); with it, the file was not read before
+    the app was created (``python app.py``, gunicorn, ``FLASK_SKIP_DOTENV``),
+    so the hint says to export the variable.
+
+    :param start: The directory the ``flask`` command would search from, and
+        up; the working directory if not given.
+    """
+    found = _dotenv_file_setting_env(start)
+    if found is None:
+        return DEVELOPMENT_HINT
+    if not _dotenv_installed():
+        return (
+            f"If this is a development machine: {found} sets PRODGUARD_ENV, but"
+            " python-dotenv is not installed; install python-dotenv: Flask reads"
+            f" {found} only with it (pip install python-dotenv), or export"
+            " PRODGUARD_ENV=development before starting the app."
+        )
+    return (
+        "If this is a development machine, say so: export PRODGUARD_ENV=development"
+        f" before starting the app. The PRODGUARD_ENV line in {found} was not read before"
+        " the app was created: only the flask command loads it first (app.run() reads"
+        " it too late, gunicorn and waitress never)."
+    )
+
+
+def _dotenv_installed() -> bool:
+    # find_spec, not import: python-dotenv is not needed, only asked about.
+    try:
+        return importlib.util.find_spec("dotenv") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _dotenv_file_setting_env(start: str | os.PathLike[str] | None) -> str | None:
+    """The nearest dotenv file (as the flask command finds it, from ``start``
+    up) with a ``PRODGUARD_ENV`` line, by name; ``None`` if there is none.
+
+    Read without python-dotenv, which may be missing: a line is ``NAME=...``,
+    perhaps after ``export``.
+    """
+    try:
+        directory = Path(start if start is not None else os.getcwd()).resolve()
+    except (OSError, RuntimeError):
+        return None  # the working directory was removed: nothing to look at
+    for filename in reversed(_DOTENV_FILES):  # .flaskenv is where the hint points
+        for folder in (directory, *directory.parents):
+            path = folder / filename
+            try:
+                if not path.is_file():
+                    continue
+                with path.open(encoding="utf-8", errors="replace") as stream:
+                    text = stream.read(_DOTENV_READ_LIMIT)
+            except OSError:
+                break
+            if any(_sets_env(line) for line in text.splitlines()):
+                return filename
+            break  # the nearest file is the one Flask reads
+    return None
+
+
+def _sets_env(line: str) -> bool:
+    line = line.strip()
+    if line.startswith("export "):
+        line = line[len("export ") :].lstrip()
+    name, equals, _ = line.partition("=")
+    return bool(equals) and name.strip() == "PRODGUARD_ENV"
 
 
 def server_commands(app: Flask) -> str:
@@ -120,8 +205,12 @@ class GuardState:
         self.refuse_serving = False
         #: Receiver of Flask's got_request_exception signal (kept alive here).
         self.exception_receiver: Callable[..., None] | None = None
+        #: What the checks found when ``init_app`` ran (silenced ones left
+        #: out); ``app.run()`` tells the developer about them too.
+        self.startup_findings: list[Finding] = []
         self._reported: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
+        self._development_hint: str | None = None
 
     def action(self, condition: Condition) -> Action:
         """What the policy says to do about ``condition`` for this app."""
@@ -136,8 +225,19 @@ class GuardState:
             self._reported.add(key)
             return True
 
-    def _hint(self) -> str | None:
-        return None if self.settings.env_explicit else DEVELOPMENT_HINT
+    def developer_hint(self) -> str | None:
+        """How to declare a development machine, or ``None`` when somebody
+        set ``PRODGUARD_ENV`` (an explicit setting is not second-guessed).
+
+        Worked out once, on first use (:func:`development_hint` looks at the
+        dotenv files): apps under pytest, which never show it, never look.
+        """
+        if self.settings.env_explicit:
+            return None
+        if self._development_hint is None:
+            # Two threads may both work it out: the same text, no lock needed.
+            self._development_hint = development_hint()
+        return self._development_hint
 
     # -- refusing --------------------------------------------------------------
 
@@ -174,7 +274,7 @@ class GuardState:
                 " server or its debugger, for example:"
             )
             lines.append(self._server_commands)
-        hint = self._hint()
+        hint = self.developer_hint()
         if hint:
             lines.append(hint)
         raise UnsafeDeploymentError("\n".join(lines), findings=names)
@@ -221,7 +321,7 @@ class GuardState:
                 catalogue.DEBUG_BLOCKED if fixed else catalogue.DEBUG_DETECTED,
                 sources=list(finding.detail["sources"]),
                 action=outcome,
-                hint=self._hint(),
+                hint=self.developer_hint(),
             )
         elif condition is Condition.UNSAFE_FLAG:
             flags = dict(finding.detail["flags"])
@@ -316,7 +416,7 @@ class GuardState:
             catalogue.DEVSERVER_DETECTED,
             signals=signals,
             action="refused" if action is Action.REFUSE else "reported",
-            hint=self._hint(),
+            hint=self.developer_hint(),
         )
 
     def report_middleware_outside(self, middleware: list[str]) -> None:

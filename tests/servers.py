@@ -11,9 +11,11 @@ import dataclasses
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +31,64 @@ STOP_TIMEOUT = 5.0
 
 #: Prefixes of the variables that steer Flask, Werkzeug, gunicorn, the guard or pytest.
 _STEERING_PREFIXES = ("FLASK_", "WERKZEUG_", "PRODGUARD_", "GUNICORN_", "PYTEST_")
+
+# -- programs ------------------------------------------------------------------------
+
+#: The Debian package of each program the tests start that pip does not install.
+#: ``run-tests`` at the top of the repository installs them (keep the two in step:
+#: tests/test_setup_script.py checks).
+DEBIAN_PACKAGES = {
+    "nginx": "nginx-light",
+    "systemd-analyze": "systemd",
+    "mtail": "mtail",
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+    "prometheus-alertmanager": "prometheus-alertmanager",
+    "amtool": "prometheus-alertmanager",
+    "chromium": "chromium",
+}
+#: The Python package, from the ``test`` extra, of each program the tests start from the venv.
+PYTHON_PACKAGES = {
+    "supervisord": "supervisor",
+    "supervisorctl": "supervisor",
+}
+#: The venv's scripts, searched first: pytest may run without the venv on $PATH.
+VENV_BIN = Path(sys.executable).parent
+#: Searched after $PATH: nginx is in /usr/sbin, not on an ordinary user's $PATH.
+SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def running_in_ci() -> bool:
+    """Whether ``$CI`` says this is a CI run (``true``, as CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def require_program(name: str) -> str:
+    """The path of the program ``name``; without it, end the test with one line.
+
+    The line names the program, its package and how to install it. In CI
+    (``CI=true``) the test fails: CI installs everything, so a missing
+    program is a broken set-up. Elsewhere it is skipped with that line, which
+    ``-ra`` lists at the end of the run.
+
+    :param name: a program of :data:`DEBIAN_PACKAGES` or :data:`PYTHON_PACKAGES`.
+    :raises KeyError: for a program in neither table (say where it comes from).
+    """
+    if name in DEBIAN_PACKAGES:
+        package = DEBIAN_PACKAGES[name]
+        how = f"Debian package {package}: apt-get install {package}"
+    else:
+        package = PYTHON_PACKAGES[name]
+        how = f"Python package {package}: .venv/bin/pip install -e '.[test]'"
+    search = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", os.defpath), *SBIN_DIRS])
+    found = shutil.which(name, path=search)
+    if found is not None:
+        return found
+    line = f"{name} is not installed ({how}; ./run-tests installs it)"
+    if running_in_ci():
+        pytest.fail(line, pytrace=False)
+    pytest.skip(line)
+
 
 # -- ports and environment -----------------------------------------------------------
 

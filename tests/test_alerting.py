@@ -27,7 +27,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +42,8 @@ from flask_prodguard.tools import alert_rules as alerting
 from flask_prodguard.tools.cli import prodguard
 from werkzeug.debug import DebuggedApplication
 
+from servers import require_program
+
 try:  # Only a cross-check: the suite must not depend on PyYAML.
     import yaml
 except ImportError:  # pragma: no cover - depends on the environment
@@ -52,10 +53,6 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "alerting"
 DOCS = ROOT / "docs" / "alerting.rst"
 REGENERATE = os.environ.get("REGENERATE_GOLDEN") == "1"
-
-PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
-MTAIL = shutil.which("mtail") or "/usr/bin/mtail"
-AMTOOL = shutil.which("amtool") or "/usr/bin/amtool"
 
 TARGETS = list(alerting.TARGETS)
 #: The PRODGUARD_LOG_FORMAT each target is written for (the first), and the
@@ -684,7 +681,7 @@ def test_loki_yaml_parses_and_has_rule_shape(tmp_path: Path) -> None:
     for i in exprs:
         lines[i] = '        expr: "vector(1)"\n'
     (tmp_path / "loki.yml").write_text("".join(lines))
-    result = run(PROMTOOL, "check", "rules", "loki.yml", cwd=tmp_path)
+    result = run(require_program("promtool"), "check", "rules", "loki.yml", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(ALERT_EVENTS)} rules found" in result.stdout
 
@@ -745,8 +742,9 @@ def test_mtail_counts_real_lines(write_events: Callable[..., Written], tmp_path:
     progs = tmp_path / "progs"
     progs.mkdir()
     (progs / "prodguard.mtail").write_text(alerting.mtail_program())
+    mtail = require_program("mtail")
     result = run(
-        MTAIL, "--progs", progs, "--logs", tmp_path / "json.log", "--one_shot",
+        mtail, "--progs", progs, "--logs", tmp_path / "json.log", "--one_shot",
         "--one_shot_format", "prometheus", "--emit_prog_label=false",
         "--address", "127.0.0.1", "--port", "0",
     )  # fmt: skip
@@ -767,10 +765,11 @@ def promtool_on(tmp_path: Path, *options: str) -> tuple[str, str]:
     """Generate the Prometheus files with ``options``; run promtool check and test."""
     out = tmp_path / "prometheus"
     generate("--target", "prometheus", "--output", str(out), *options)
-    check = run(PROMTOOL, "check", "rules", "prodguard.rules.yml", cwd=out)
+    promtool = require_program("promtool")
+    check = run(promtool, "check", "rules", "prodguard.rules.yml", cwd=out)
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"SUCCESS: {len(ALERT_EVENTS)} rules found" in check.stdout
-    test = run(PROMTOOL, "test", "rules", "prodguard.rules.test.yml", cwd=out)
+    test = run(promtool, "test", "rules", "prodguard.rules.test.yml", cwd=out)
     return test.stdout + test.stderr, str(test.returncode)
 
 
@@ -804,7 +803,8 @@ def test_promtool_rejects_a_broken_rule(tmp_path: Path) -> None:
     generate("--target", "prometheus", "--output", str(out))
     rules = out / "prodguard.rules.yml"
     rules.write_text(rules.read_text().replace(" > 10", " > 1000"))
-    result = run(PROMTOOL, "test", "rules", "prodguard.rules.test.yml", cwd=out)
+    promtool = require_program("promtool")
+    result = run(promtool, "test", "rules", "prodguard.rules.test.yml", cwd=out)
     assert result.returncode != 0
     assert "ProdGuardDebuggerProbe" in result.stdout + result.stderr
 
@@ -938,10 +938,10 @@ def test_docs_prometheus_and_alertmanager_configs_are_valid(tmp_path: Path) -> N
     generate("--target", "prometheus", "--output", str(tmp_path))
     (tmp_path / "prometheus.yml").write_text(_docs_example("prometheus.yml"))
     (tmp_path / "alertmanager.yml").write_text(_docs_example("alertmanager.yml"))
-    check = run(PROMTOOL, "check", "config", "prometheus.yml", cwd=tmp_path)
+    check = run(require_program("promtool"), "check", "config", "prometheus.yml", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"SUCCESS: {len(ALERT_EVENTS)} rules found" in check.stdout
-    check = run(AMTOOL, "check-config", "alertmanager.yml", cwd=tmp_path)
+    check = run(require_program("amtool"), "check-config", "alertmanager.yml", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
 
 

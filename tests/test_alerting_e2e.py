@@ -3,16 +3,28 @@
 The three generated files go to the programs that read them in production:
 ``promtool check rules`` and ``promtool test rules``; then a whole pipeline on
 127.0.0.1: a guarded app under gunicorn (``flask prodguard serve``) writes its
-events to a file, mtail counts them with the generated program, Prometheus
-scrapes mtail every second and evaluates the generated rules every second, and
-sends what fires to Alertmanager, whose API the tests poll.
+events to a file, mtail counts them with the generated program (at its default
+poll interval), and Prometheus and Alertmanager run with the example
+configurations that ``docs/alerting.rst`` ships (``docs/examples/prometheus.yml``
+and ``alertmanager.yml``): only their 127.0.0.1 addresses are replaced, every
+interval is the shipped one. Alertmanager's webhook receivers are served by the
+test process, which notes when each notification arrives; the tests poll
+Alertmanager's API too.
 
 Every program listens on an explicit 127.0.0.1 address with a free port (the
 Alertmanager cluster listener is switched off), keeps its data under
 ``tmp_path``, runs in its own session and has its whole process group stopped
 at the end; its output is kept under ``tmp_path`` and printed at teardown, so a
 failing test shows it. Rules for the pipeline are generated with
-``--probe-threshold 3 --window 1`` so they fire within seconds.
+``--probe-threshold 3 --window 1`` so a few probes are enough.
+
+Critical events must page within :data:`PAGE_WITHIN` seconds of their line in
+the log. The latency tests write the event just after a scrape of mtail, the
+worst moment (the next scrape is a whole interval away), measure the time from
+the event's own ``timestamp`` to the alert in Alertmanager's API and to the
+notification at the receiver, print it and record it as a test property
+(``record_property``, in the JUnit XML). ``docs/alerting.rst`` reports the
+figures.
 
 A rate rule is ``increase(...) > threshold``, and ``increase()`` cannot see the
 first sample of a new series: probes that arrive between two scrapes as the
@@ -27,15 +39,19 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
+import http.server
 import json
+import re
 import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +62,7 @@ from flask_prodguard.tools.alert_rules import alerts
 
 from servers import Process
 from servers import free_ports
+from servers import require_program
 from servers import server_environ
 from servers import start_process
 from servers import wait_for
@@ -54,16 +71,23 @@ pytestmark = pytest.mark.server
 
 PYTHON = sys.executable
 FLASK = str(Path(sys.executable).with_name("flask"))
-MTAIL = shutil.which("mtail") or "/usr/bin/mtail"
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
-PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
-ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
+
+#: The example configurations of docs/alerting.rst.
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+#: The addresses the examples use, replaced by free ports here.
+MTAIL_ADDRESS = "127.0.0.1:3903"
+ALERTMANAGER_ADDRESS = "127.0.0.1:9093"
+WEBHOOK_ADDRESS = "127.0.0.1:5001"
 
 READY_TIMEOUT = 30.0
 #: How often the programs' HTTP APIs are polled while waiting.
 POLL = 0.2
+#: How often Alertmanager's API is polled while a latency is measured.
+MEASURE_POLL = 0.05
 #: Bound for an alert to reach Alertmanager once its events are in the log.
 ALERT_TIMEOUT = 60.0
+#: Seconds from a critical event's line in the log to its page (the issue's promise).
+PAGE_WITHIN = 15.0
 #: How long a clean app serves normal requests while the rules are evaluated.
 CLEAN_SECONDS = 12.0
 
@@ -124,14 +148,27 @@ app.config["DEBUG"] = True
 ProdGuard(app)
 '''
 
-ALERTMANAGER_YML = """\
-route:
-  receiver: "null"
-  group_wait: 1s
-  group_interval: 1s
-receivers:
-  - name: "null"
-"""
+
+def example_config(name: str, addresses: dict[str, str]) -> str:
+    """``docs/examples/<name>`` with only its 127.0.0.1 addresses replaced."""
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    for shipped, used in addresses.items():
+        assert shipped in text, f"docs/examples/{name} no longer has {shipped}"
+        text = text.replace(shipped, used)
+    return text
+
+
+def shipped_timings() -> str:
+    """The intervals of the example configurations, for messages."""
+    pattern = re.compile(r"^\s*(\w+_(?:interval|wait)): (\S+)", re.MULTILINE)
+    return "; ".join(
+        f"{name}: "
+        + ", ".join(
+            f"{key} {value}"
+            for key, value in pattern.findall((EXAMPLES / name).read_text(encoding="utf-8"))
+        )
+        for name in ("prometheus.yml", "alertmanager.yml")
+    )
 
 
 # -- processes -----------------------------------------------------------------------
@@ -188,6 +225,109 @@ def get_json(port: int, target: str) -> Any:
     return json.loads(body)
 
 
+@dataclasses.dataclass(frozen=True)
+class Notification:
+    """One POST from Alertmanager to a webhook receiver."""
+
+    #: ``time.time()`` when the request arrived.
+    arrived: float
+    #: The receiver's URL path, ``/security-pager`` say.
+    path: str
+    payload: dict[str, Any]
+
+    def names(self) -> set[str]:
+        """The names of the firing alerts the notification carries."""
+        return {
+            str(alert.get("labels", {}).get("alertname"))
+            for alert in self.payload.get("alerts", ())
+            if alert.get("status") == "firing"
+        }
+
+
+class WebhookHandler(http.server.BaseHTTPRequestHandler):
+    """Notes each notification with its arrival time and answers 200."""
+
+    server: Webhook
+
+    def do_POST(self) -> None:
+        arrived = time.time()
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = {"unreadable": body.decode(errors="replace")}
+        self.server.note(Notification(arrived, self.path, payload))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the notifications are shown by the test when it fails."""
+
+
+class Webhook(http.server.ThreadingHTTPServer):
+    """The example's webhook receivers, served by the test process on 127.0.0.1."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), WebhookHandler)
+        self.lock = threading.Lock()
+        self.notifications: list[Notification] = []
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server_address[1]}"
+
+    def note(self, notification: Notification) -> None:
+        with self.lock:
+            self.notifications.append(notification)
+
+    def received(self) -> list[Notification]:
+        with self.lock:
+            return list(self.notifications)
+
+    def first(self, receiver: str, name: str) -> Notification | None:
+        """The first notification to ``/receiver`` that says ``name`` fires."""
+        for notification in self.received():
+            if notification.path == f"/{receiver}" and name in notification.names():
+                return notification
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Latency:
+    """Seconds from an event's line in the log to its alert, measured for real."""
+
+    alert: str
+    receiver: str
+    #: To the alert held by Alertmanager (``GET /api/v2/alerts``).
+    to_alertmanager: float
+    #: To the notification at the receiver: the page.
+    to_receiver: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.alert}: event line -> Alertmanager {self.to_alertmanager:.1f} s,"
+            f" -> {self.receiver} {self.to_receiver:.1f} s"
+        )
+
+
+def report(
+    latency: Latency,
+    record_property: Callable[[str, object], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Show ``latency`` on the terminal even when output is captured, and record it."""
+    record_property(
+        f"{latency.alert}_seconds_to_alertmanager", round(latency.to_alertmanager, 2)
+    )
+    record_property(f"{latency.alert}_seconds_to_receiver", round(latency.to_receiver, 2))
+    # The figure is the point of the test: keep it visible in a passing run too.
+    with capsys.disabled():
+        print(f"\n{latency} (budget {PAGE_WITHIN:g} s; {shipped_timings()})")
+
+
 # -- the pipeline --------------------------------------------------------------------
 
 
@@ -197,6 +337,7 @@ class Stack:
 
     tmp_path: Path
     rules: Path
+    webhook: Webhook
     started: list[Process] = dataclasses.field(default_factory=list)
     ports: dict[str, int] = dataclasses.field(default_factory=dict)
     secret_key: str = dataclasses.field(default_factory=lambda: secrets.token_hex(32))
@@ -232,6 +373,21 @@ class Stack:
                 metrics = repr(error)
             lines = [line for line in metrics.splitlines() if line.startswith(SERIES)]
             parts.append("--- mtail metrics:\n" + "\n".join(lines))
+        if "prometheus" in self.ports:
+            states: list[object]
+            try:
+                states = [
+                    (a["labels"].get("alertname"), a["state"], a.get("activeAt"))
+                    for a in self.prometheus_alerts()
+                ]
+            except (OSError, http.client.HTTPException, AssertionError) as error:
+                states = [repr(error)]
+            parts.append(f"--- alerts in Prometheus: {states}")
+        notifications = [
+            (n.path, sorted(n.names()), round(n.arrived, 2)) for n in self.webhook.received()
+        ]
+        parts.append(f"--- webhook notifications: {notifications}")
+        parts.append(f"--- shipped timings: {shipped_timings()}")
         for process in self.started:
             parts.append(f"--- {process.log.name} (exit {process.proc.poll()}): last lines")
             parts.append("\n".join(process.output().splitlines()[-15:]))
@@ -240,11 +396,15 @@ class Stack:
     def read_events_text(self) -> str:
         return self.events_log.read_text(errors="replace") if self.events_log.exists() else ""
 
+    def event_lines(self) -> list[dict[str, Any]]:
+        """The events in the log file, in order."""
+        return [json.loads(line) for line in self.read_events_text().splitlines()]
+
     def events(self) -> list[str]:
         """The event names in the log file, in order."""
-        return [json.loads(line)["event"] for line in self.read_events_text().splitlines()]
+        return [event["event"] for event in self.event_lines()]
 
-    def start(self, scrape_interval: str) -> None:
+    def start(self) -> None:
         """Start everything and wait until the app's posture event is in Prometheus."""
         am_port, mtail_port, prom_port, app_port = free_ports(4)
         self.ports.update(alertmanager=am_port, mtail=mtail_port, prometheus=prom_port)
@@ -252,11 +412,13 @@ class Stack:
 
         am_dir = self.tmp_path / "alertmanager"
         am_dir.mkdir()
-        (am_dir / "alertmanager.yml").write_text(ALERTMANAGER_YML)
+        (am_dir / "alertmanager.yml").write_text(
+            example_config("alertmanager.yml", {WEBHOOK_ADDRESS: self.webhook.address})
+        )
         self.run(
             "alertmanager",
             [
-                ALERTMANAGER,
+                require_program("prometheus-alertmanager"),
                 f"--config.file={am_dir / 'alertmanager.yml'}",
                 f"--storage.path={am_dir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{am_port}",
@@ -267,7 +429,7 @@ class Stack:
         self.run(
             "mtail",
             [
-                MTAIL,
+                require_program("mtail"),
                 "--address",
                 "127.0.0.1",
                 "--port",
@@ -276,34 +438,27 @@ class Stack:
                 str(self.rules),
                 "--logs",
                 str(self.events_log),
-                "--poll_interval",
-                "250ms",
                 "--logtostderr",
             ],
             self.tmp_path,
         )
         prom_dir = self.tmp_path / "prometheus"
         prom_dir.mkdir()
+        # The example lists the rules by a name relative to itself.
+        shutil.copy(self.rules / "prodguard.rules.yml", prom_dir)
         (prom_dir / "prometheus.yml").write_text(
-            "global:\n"
-            f"  scrape_interval: {scrape_interval}\n"
-            f"  scrape_timeout: {scrape_interval}\n"
-            "  evaluation_interval: 1s\n"
-            "rule_files:\n"
-            f"  - {json.dumps(str(self.rules / 'prodguard.rules.yml'))}\n"
-            "alerting:\n"
-            "  alertmanagers:\n"
-            "    - static_configs:\n"
-            f"        - targets: ['127.0.0.1:{am_port}']\n"
-            "scrape_configs:\n"
-            "  - job_name: mtail\n"
-            "    static_configs:\n"
-            f"      - targets: ['127.0.0.1:{mtail_port}']\n"
+            example_config(
+                "prometheus.yml",
+                {
+                    MTAIL_ADDRESS: f"127.0.0.1:{mtail_port}",
+                    ALERTMANAGER_ADDRESS: f"127.0.0.1:{am_port}",
+                },
+            )
         )
         self.run(
             "prometheus",
             [
-                PROMETHEUS,
+                require_program("prometheus"),
                 f"--config.file={prom_dir / 'prometheus.yml'}",
                 f"--storage.tsdb.path={prom_dir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{prom_port}",
@@ -356,18 +511,17 @@ class Stack:
             interval=POLL,
         )
 
-    def start_unsafe_app(self) -> None:
+    def start_unsafe_app(self, **variables: str) -> subprocess.CompletedProcess[str]:
         """Create the app with ``DEBUG = True`` in a new process (its start-up events)."""
         (self.app_dir / "unsafe_app.py").write_text(UNSAFE_APP)
-        result = subprocess.run(
+        return subprocess.run(
             [PYTHON, "-c", "import unsafe_app"],
             cwd=self.app_dir,
-            env=server_environ(**self.app_environ()),
+            env=server_environ(**self.app_environ(), **variables),
             capture_output=True,
             text=True,
             timeout=60,
         )
-        assert result.returncode == 0, result.stdout + result.stderr
 
     # -- queries --
 
@@ -406,6 +560,55 @@ class Stack:
         """The alerts named ``name`` that Alertmanager holds."""
         return [a for a in self.alertmanager_alerts() if a["labels"].get("alertname") == name]
 
+    def last_scrape(self) -> str:
+        """When Prometheus last scraped mtail, as its API says."""
+        (target,) = get_json(self.ports["prometheus"], "/api/v1/targets")["data"][
+            "activeTargets"
+        ]
+        return str(target["lastScrape"])
+
+    def scrape_seconds(self) -> float:
+        """The interval at which Prometheus scrapes mtail (from the example)."""
+        (target,) = get_json(self.ports["prometheus"], "/api/v1/targets")["data"][
+            "activeTargets"
+        ]
+        interval = str(target["scrapeInterval"])
+        assert interval.endswith("s") and interval[:-1].isdigit(), interval
+        return float(interval[:-1])
+
+    def wait_for_scrape(self) -> None:
+        """Until Prometheus has scraped mtail once more: the next scrape is an interval away."""
+        before = self.last_scrape()
+        wait_for(
+            lambda: self.last_scrape() != before,
+            "a scrape of mtail",
+            READY_TIMEOUT,
+            self.diagnostics,
+            interval=MEASURE_POLL,
+        )
+
+    def time_to_page(self, name: str, receiver: str, written: float) -> Latency:
+        """Seconds from ``written`` (an event's timestamp) to alert ``name`` in
+        Alertmanager and to its notification at ``receiver``; fail after
+        :data:`PAGE_WITHIN`."""
+        in_alertmanager: float | None = None
+        page: Notification | None = None
+        while page is None or in_alertmanager is None:
+            if time.time() > written + PAGE_WITHIN:
+                where = "not even in Alertmanager"
+                if in_alertmanager is not None:
+                    where = f"in Alertmanager after {in_alertmanager - written:.1f} s"
+                pytest.fail(
+                    f"{name} sent no page to {receiver} within {PAGE_WITHIN:g} s of its event"
+                    f" line ({where}) with the example configurations\n{self.diagnostics()}"
+                )
+            if in_alertmanager is None and self.received(name):
+                # Taken after the answer: the figure errs on the slow side.
+                in_alertmanager = time.time()
+            page = self.webhook.first(receiver, name)
+            time.sleep(MEASURE_POLL)
+        return Latency(name, receiver, in_alertmanager - written, page.arrived - written)
+
     def wait_for_alert(self, name: str, timeout: float = ALERT_TIMEOUT) -> dict[str, Any]:
         """Poll Alertmanager until it holds an alert ``name``; fail after ``timeout``."""
         found = wait_for(
@@ -425,14 +628,31 @@ def fast_rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def start_stack(tmp_path: Path, fast_rules: Path) -> Iterator[Callable[..., Stack]]:
-    """Return ``start_stack(scrape_interval="1s")``; everything is stopped at teardown."""
+def webhook() -> Iterator[Webhook]:
+    """The webhook receivers of the example alertmanager.yml, on a free port."""
+    server = Webhook()
+    thread = threading.Thread(target=server.serve_forever, name="webhook", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def start_stack(
+    tmp_path: Path, fast_rules: Path, webhook: Webhook
+) -> Iterator[Callable[[], Stack]]:
+    """Return ``start_stack()``, which starts the pipeline with the example
+    configurations; everything is stopped at teardown."""
     stacks: list[Stack] = []
 
-    def start(scrape_interval: str = "1s") -> Stack:
-        stack = Stack(tmp_path, fast_rules)
+    def start() -> Stack:
+        stack = Stack(tmp_path, fast_rules, webhook)
         stacks.append(stack)
-        stack.start(scrape_interval)
+        stack.start()
         return stack
 
     try:
@@ -455,7 +675,7 @@ def test_promtool_accepts_the_generated_files(tmp_path: Path, args: tuple[str, .
     """promtool check rules and promtool test rules pass on the generated files."""
     rules = generate_rules(tmp_path / "alerting", *args)
     check = subprocess.run(
-        [PROMTOOL, "check", "rules", "prodguard.rules.yml"],
+        [require_program("promtool"), "check", "rules", "prodguard.rules.yml"],
         cwd=rules,
         capture_output=True,
         text=True,
@@ -464,7 +684,7 @@ def test_promtool_accepts_the_generated_files(tmp_path: Path, args: tuple[str, .
     assert check.returncode == 0, check.stdout + check.stderr
     assert "SUCCESS: 9 rules found" in check.stdout + check.stderr
     tested = subprocess.run(
-        [PROMTOOL, "test", "rules", "prodguard.rules.test.yml"],
+        [require_program("promtool"), "test", "rules", "prodguard.rules.test.yml"],
         cwd=rules,
         capture_output=True,
         text=True,
@@ -521,7 +741,7 @@ def test_rate_alert_fires_on_a_first_burst(tmp_path: Path, event: str) -> None:
     count = alert.threshold * 5
     (rules / "burst.test.yml").write_text(first_burst_test(alert, count))
     tested = subprocess.run(
-        [PROMTOOL, "test", "rules", "burst.test.yml"],
+        [require_program("promtool"), "test", "rules", "burst.test.yml"],
         cwd=rules,
         capture_output=True,
         text=True,
@@ -544,7 +764,7 @@ def prodguard_alerts(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [a for a in found if str(a["labels"].get("alertname", "")).startswith("ProdGuard")]
 
 
-def test_clean_run_raises_no_alert(start_stack: Callable[..., Stack]) -> None:
+def test_clean_run_raises_no_alert(start_stack: Callable[[], Stack]) -> None:
     """A safe app serving normal requests raises no alert; its posture event does not alert."""
     stack = start_stack()
     prom, am = stack.ports["prometheus"], stack.ports["alertmanager"]
@@ -566,6 +786,7 @@ def test_clean_run_raises_no_alert(start_stack: Callable[..., Stack]) -> None:
     assert stack.series_value("prodguard.startup.posture")
     assert not prodguard_alerts(stack.prometheus_alerts()), stack.diagnostics()
     assert not prodguard_alerts(stack.alertmanager_alerts()), stack.diagnostics()
+    assert not stack.webhook.received(), stack.diagnostics()
     assert served > 50
 
 
@@ -576,40 +797,77 @@ def send_probes(stack: Stack, count: int) -> None:
         assert status == 404, (status, body[:300])
 
 
-def test_probes_and_debug_mode_raise_alerts(start_stack: Callable[..., Stack]) -> None:
-    """Probes above the threshold, then an app started in debug mode, reach Alertmanager."""
+def written_at(event: dict[str, Any]) -> float:
+    """When the guard wrote ``event``: its own ``timestamp``, as ``time.time()`` counts."""
+    return datetime.fromisoformat(str(event["timestamp"])).timestamp()
+
+
+def test_refused_start_pages_within_15_seconds(
+    start_stack: Callable[[], Stack],
+    record_property: Callable[[str, object], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With the example configs, a refused start pages the critical receiver within 15 s."""
+    stack = start_stack()
+    stack.wait_for_scrape()  # the worst moment: the next scrape is a whole interval away
+    result = stack.start_unsafe_app(PRODGUARD_STRICTNESS="strict")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "UnsafeDeploymentError" in result.stderr, result.stderr
+    (refused,) = [e for e in stack.event_lines() if e["event"] == "prodguard.startup.refused"]
+
+    latency = stack.time_to_page(
+        "ProdGuardStartupRefused", "security-pager", written_at(refused)
+    )
+    report(latency, record_property, capsys)
+    assert latency.to_receiver < PAGE_WITHIN
+    (alert,) = stack.received("ProdGuardStartupRefused")
+    assert alert["labels"]["severity"] == "critical"
+    assert alert["labels"]["event"] == "prodguard.startup.refused"
+    # The critical route catches it: a page, not a message in the channel.
+    assert stack.webhook.first("security-channel", "ProdGuardStartupRefused") is None
+
+
+def test_probes_and_debug_mode_raise_alerts(
+    start_stack: Callable[[], Stack],
+    record_property: Callable[[str, object], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Probes above the threshold reach the channel within 15 s; debug mode raises its alert."""
     stack = start_stack()
     # One probe first, scraped before the others: the rate rule cannot see a
     # burst that creates the series (test_first_probe_burst_raises_an_alert).
     send_probes(stack, 1)
     stack.wait_for_series("prodguard.debugger.probe", 1)
     assert not stack.received("ProdGuardDebuggerProbe")
+    stack.wait_for_scrape()
     send_probes(stack, PROBE_THRESHOLD + 3)
-    alert = stack.wait_for_alert("ProdGuardDebuggerProbe")
+    burst = [e for e in stack.event_lines() if e["event"] == "prodguard.debugger.probe"][1:]
+    assert len(burst) == PROBE_THRESHOLD + 3, stack.events()
+
+    # From the burst's first line: the alert needs them all, so this errs on the slow side.
+    latency = stack.time_to_page(
+        "ProdGuardDebuggerProbe", "security-channel", written_at(burst[0])
+    )
+    report(latency, record_property, capsys)
+    assert latency.to_receiver < PAGE_WITHIN
+    (alert,) = stack.received("ProdGuardDebuggerProbe")
     assert alert["labels"]["severity"] == "warning"
     assert alert["labels"]["event"] == "prodguard.debugger.probe"
     assert alert["annotations"]["runbook_url"].endswith("#prodguard-debugger-probe")
-    assert stack.events().count("prodguard.debugger.probe") == PROBE_THRESHOLD + 4
     assert not stack.received("ProdGuardDebugBlocked")
 
-    stack.start_unsafe_app()
+    result = stack.start_unsafe_app()
+    assert result.returncode == 0, result.stdout + result.stderr
     assert "prodguard.debug.blocked" in stack.events()
     alert = stack.wait_for_alert("ProdGuardDebugBlocked")
     assert alert["labels"]["severity"] == "warning"
     assert alert["labels"]["event"] == "prodguard.debug.blocked"
 
 
-def test_first_probe_burst_raises_an_alert(start_stack: Callable[..., Stack]) -> None:
+def test_first_probe_burst_raises_an_alert(start_stack: Callable[[], Stack]) -> None:
     """A burst of probes between two scrapes, the first since mtail started, raises an alert."""
-    stack = start_stack(scrape_interval="5s")
-    prom = stack.ports["prometheus"]
-
-    def last_scrape() -> str:
-        (target,) = get_json(prom, "/api/v1/targets")["data"]["activeTargets"]
-        return str(target["lastScrape"])
-
-    before = last_scrape()
-    wait_for(lambda: last_scrape() != before, "a scrape", 15, stack.diagnostics, interval=POLL)
+    stack = start_stack()
+    stack.wait_for_scrape()
     scraped = time.monotonic()
     count = PROBE_THRESHOLD * 3
     send_probes(stack, count)
@@ -625,7 +883,9 @@ def test_first_probe_burst_raises_an_alert(start_stack: Callable[..., Stack]) ->
         interval=POLL,
     )
     # The burst is in mtail before the next scrape: Prometheus's first sample has it all.
-    assert time.monotonic() - scraped < 4, "the burst took longer than a scrape interval"
+    assert time.monotonic() - scraped < stack.scrape_seconds() - 1, (
+        "the burst took longer than a scrape interval"
+    )
     stack.wait_for_series("prodguard.debugger.probe", count)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not stack.received("ProdGuardDebuggerProbe"):

@@ -21,7 +21,6 @@ import getpass
 import json
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from servers import READY_TIMEOUT
 from servers import Process
 from servers import free_port
 from servers import free_ports
+from servers import require_program
 from servers import send_and_receive
 from servers import server_environ
 from servers import start_process
@@ -48,10 +48,6 @@ BIN = Path(sys.executable).parent
 VENV = BIN.parent
 FLASK = str(BIN / "flask")
 GUNICORN = str(BIN / "gunicorn")
-SUPERVISORD = str(BIN / "supervisord")
-SUPERVISORCTL = str(BIN / "supervisorctl")
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-SYSTEMD_ANALYZE = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
 
 #: A second loopback address: the "remote" client, distinguishable from the
 #: proxy (nginx connects to the app from 127.0.0.1).
@@ -445,7 +441,8 @@ def nginx_conf(tmp_path: Path, site: Path) -> Path:
 def nginx_argv(tmp_path: Path, conf: Path, *extra: str) -> list[str]:
     """nginx with its prefix, configuration and start-up error log in tmp_path."""
     prefix = tmp_path / "nginx"
-    return [NGINX, "-p", f"{prefix}/", "-c", str(conf), "-e", str(prefix / "error.log"), *extra]
+    nginx = require_program("nginx")
+    return [nginx, "-p", f"{prefix}/", "-c", str(conf), "-e", str(prefix / "error.log"), *extra]
 
 
 def test_nginx_accepts_the_server_block(tmp_path: Path) -> None:
@@ -603,6 +600,8 @@ def test_supervisor_restarts_a_killed_app(
     tmp_path: Path, start: Callable[..., Process]
 ) -> None:
     """supervisord runs the generated program and restarts it after a SIGKILL."""
+    supervisord_program = require_program("supervisord")
+    supervisorctl = require_program("supervisorctl")
     app_dir = write_app(tmp_path / "app")
     port = free_port()
     conf_d = tmp_path / "conf.d"
@@ -627,11 +626,11 @@ def test_supervisor_restarts_a_killed_app(
         "[include]\n"
         f"files = {conf_d}/*.conf\n"
     )
-    supervisord = start("supervisord", [SUPERVISORD, "-c", str(conf)], tmp_path)
+    supervisord = start("supervisord", [supervisord_program, "-c", str(conf)], tmp_path)
 
     def ctl(*args: str) -> str:
         result = subprocess.run(
-            [SUPERVISORCTL, "-c", str(conf), *args],
+            [supervisorctl, "-c", str(conf), *args],
             capture_output=True,
             text=True,
             timeout=30,
@@ -676,8 +675,9 @@ def test_supervisor_restarts_a_killed_app(
 
 def systemd_verify(unit: Path) -> subprocess.CompletedProcess[str]:
     """``systemd-analyze verify`` on one unit file, without generators or man pages."""
+    systemd_analyze = require_program("systemd-analyze")
     return subprocess.run(
-        [SYSTEMD_ANALYZE, "verify", "--man=no", "--generators=no", str(unit)],
+        [systemd_analyze, "verify", "--man=no", "--generators=no", str(unit)],
         capture_output=True,
         text=True,
         timeout=60,

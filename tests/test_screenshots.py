@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -21,6 +19,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+
+from servers import require_program
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "docs" / "screenshots.py"
@@ -114,22 +114,13 @@ def read_png(path: Path) -> Image:
 # -- the script ----------------------------------------------------------------------
 
 
-def require_chromium() -> None:
-    """Skip without Chromium; in CI, fail instead."""
-    if shutil.which("chromium") is None:
-        reason = "chromium is not installed (Debian package chromium; .ci/run installs it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, int, int]]:
     """Run the script once; each PNG it reports: name -> (path, width, height)."""
-    require_chromium()
+    chromium = require_program("chromium")  # skips without it; in CI, fails
     output = tmp_path_factory.mktemp("screenshots")
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--output", str(output)],
+        [sys.executable, str(SCRIPT), "--output", str(output), "--chromium", chromium],
         capture_output=True,
         text=True,
         timeout=TIMEOUT,

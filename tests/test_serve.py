@@ -819,6 +819,173 @@ def test_serve_refuses_an_app_with_a_placeholder_secret(
     assert captured_gunicorn == {}
 
 
+# -- what serve says in plain words, and when ---------------------------------------
+
+
+def test_serve_says_what_the_guard_fixed(
+    safe_guarded_app: Callable[..., Flask],
+    captured_gunicorn: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """serve(app) prints what the guard fixed at start, in check's words, and serves."""
+    app = safe_guarded_app(DEBUG=True)
+    serve(app, server="gunicorn")
+    err = capsys.readouterr().err
+    assert "Flask-ProdGuard fixed these when app 'guarded' started" in err, err
+    assert "  PG101  debug mode is on\n         source: app.config DEBUG\n" in err, err
+    assert captured_gunicorn["app"] is app
+
+
+def test_held_output_keeps_lines_until_released() -> None:
+    """Lines written while held come out at release, in order, and later ones go through."""
+    import io
+
+    from flask_prodguard.tools.serving import HeldOutput
+
+    real = io.StringIO()
+    held = HeldOutput(real)
+    held.write('{"event": "one"}\n')
+    held.flush()
+    assert real.getvalue() == ""
+    with pytest.raises(TypeError):
+        held.write(b"bytes")  # type: ignore[arg-type]
+    real.write("Error: the message\n")
+    held.release()
+    held.write('{"event": "two"}\n')
+    assert real.getvalue() == 'Error: the message\n{"event": "one"}\n{"event": "two"}\n'
+
+
+def plain_then_json(stderr: str) -> tuple[list[str], list[str]]:
+    """stderr's lines that are not JSON, and the JSON lines after them.
+
+    Fails the test when a line in plain words comes after a JSON line: the
+    message for the operator is the first thing on stderr.
+    """
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    first_json = next((i for i, line in enumerate(lines) if line.startswith("{")), len(lines))
+    plain, events = lines[:first_json], lines[first_json:]
+    assert all(line.startswith("{") for line in events), f"plain words after JSON:\n{stderr}"
+    return plain, events
+
+
+def check_report(app_dir: Path, **variables: str) -> str:
+    """The findings section of ``flask --app app prodguard check`` on the app in ``app_dir``."""
+    result = subprocess.run(
+        [FLASK, "--app", "app", "prodguard", "check"],
+        cwd=app_dir,
+        env=app_environ(app_dir, **variables),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    # Between the heading line and the closing count, blank lines trimmed.
+    lines = result.stdout.splitlines()[1:-1]
+    return "\n".join(lines).strip("\n")
+
+
+@pytest.mark.parametrize(
+    ("case", "variables", "found"),
+    [
+        ("FLASK_DEBUG=1", {"FLASK_DEBUG": "1"}, ["PG101"]),
+        ("in the code", {}, ["PG101", "PG201"]),
+    ],
+)
+@pytest.mark.parametrize("server_name", ["gunicorn", "waitress"])
+def test_cli_says_what_the_guard_fixed_before_serving(
+    tmp_path: Path, server_name: str, case: str, variables: dict[str, str], found: list[str]
+) -> None:
+    """What the guard fixed at start is on stderr first, in check's words; then it serves."""
+    write_app(tmp_path)
+    if case == "in the code":
+        source = APP_SOURCE.replace(
+            "MAX_CONTENT_LENGTH=1024 * 1024,",
+            "MAX_CONTENT_LENGTH=1024 * 1024,\n    DEBUG=True,\n    TESTING=True,",
+        )
+        (tmp_path / "app.py").write_text(source)
+    report = check_report(tmp_path, **variables)
+    assert [line.split()[0] for line in report.splitlines() if line.startswith("  PG")] == found
+    port = free_port()
+    argv = [FLASK, "--app", "app", "prodguard", "serve", "--server", server_name]
+    argv += ["--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    server = start_server(argv, tmp_path, port, app_environ(tmp_path, **variables))
+    try:
+        server.wait_ready(answers_index)
+        server.proc.send_signal(signal.SIGTERM)
+        server.wait_exit(STOP_TIMEOUT)
+    finally:
+        server.kill()
+    plain, events = plain_then_json(server.stderr())
+    assert plain[0].startswith("Flask-ProdGuard fixed these when app 'app' started"), plain
+    # The same words as check, line for line.
+    assert report in server.stderr(), f"{report}\n---\n{server.stderr()}"
+    # The events still go out, after the words; and the server started after both.
+    names = [json.loads(line)["event"] for line in events]
+    assert "prodguard.startup.posture" in names, server.logs()
+    assert names.index("prodguard.startup.posture") < names.index("server.log"), names
+
+
+def test_cli_says_nothing_when_nothing_was_fixed(tmp_path: Path) -> None:
+    """An app with nothing to fix gets no words on stderr: only JSON lines."""
+    port = free_port()
+    args = ["--server", "waitress", "--bind", f"127.0.0.1:{port}"]
+    server = start_serve(tmp_path, args, port)
+    try:
+        server.wait_ready(answers_index)
+    finally:
+        server.kill()
+    plain, events = plain_then_json(server.stderr())
+    assert plain == [] and events, server.logs()
+
+
+@pytest.mark.parametrize(
+    ("strictness", "says", "reason"),
+    [
+        ("enforce", "Error: Flask-ProdGuard refused to serve app 'app':", "serve"),
+        ("strict", "Error: Flask-ProdGuard refused to start for app 'app'", "start"),
+    ],
+)
+def test_refusal_message_comes_before_the_event_lines(
+    tmp_path: Path, strictness: str, says: str, reason: str
+) -> None:
+    """A refusal puts its message first on stderr; the JSON event lines follow it."""
+    port = free_port()
+    args = ["--server", "gunicorn", "--bind", f"127.0.0.1:{port}"]
+    server = start_serve(
+        tmp_path, args, port, APP_SECRET_KEY="changeme", PRODGUARD_STRICTNESS=strictness
+    )
+    try:
+        code = server.wait_exit(READY_TIMEOUT)
+    finally:
+        server.kill()
+    assert code == 2, server.logs()
+    plain, events = plain_then_json(server.stderr())
+    assert plain[0].startswith(says), server.logs()
+    assert any("PG304" in line for line in plain), server.logs()
+    refusals = [json.loads(line) for line in events if '"prodguard.startup.refused"' in line]
+    assert [(e["reason"], e["findings"]) for e in refusals] == [(reason, ["PG304"])]
+
+
+def test_load_failure_message_comes_first(tmp_path: Path) -> None:
+    """An app that fails while loading: the error first, then what the guard logged."""
+    write_app(tmp_path)
+    with (tmp_path / "app.py").open("a") as source:
+        source.write("\nraise RuntimeError('the database is not there')\n")
+    port = free_port()
+    argv = [FLASK, "--app", "app", "prodguard", "serve", "--bind", f"127.0.0.1:{port}"]
+    server = start_server(argv, tmp_path, port, app_environ(tmp_path))
+    try:
+        code = server.wait_exit(READY_TIMEOUT)
+    finally:
+        server.kill()
+    assert code == 2, server.logs()
+    plain, events = plain_then_json(server.stderr())
+    assert plain[0].startswith("Error: could not load the app: RuntimeError:"), server.logs()
+    assert "the database is not there" in plain[0]
+    # ProdGuard(app) ran before the error: its posture event still goes out.
+    assert any('"prodguard.startup.posture"' in line for line in events), server.logs()
+
+
 # -- a missing server ----------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ need no app (``events``) never load it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -31,10 +32,16 @@ from ..events.catalogue import FIELDS
 from ..events.catalogue import REQUEST_FIELDS
 from ..events.catalogue import SCHEMA_VERSION
 from ..events.catalogue import event_schema
+from ..exceptions import ProdGuardError
 from . import deploy
 from . import sarif
 from .alert_rules import TARGETS as ALERT_TARGETS
 from .alert_rules import Thresholds
+from .serving import HeldOutput
+from .serving import check_before_serving
+from .serving import findings_text
+from .serving import run_server
+from .serving import start_up_notice
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -118,6 +125,20 @@ _SARIF_LEVEL: dict[str, sarif.Level] = {
     "error": "error",
     "critical": "error",
 }
+
+
+def _load_error(error: Exception) -> str:
+    """The message for an app that could not be loaded.
+
+    When Flask could not find or parse the app (``NoAppException``), it also
+    says which forms ``--app`` takes.
+    """
+    from flask.cli import NoAppException
+
+    message = f"Error: could not load the app: {type(error).__name__}: {error}"
+    if isinstance(error, NoAppException):
+        message += f"\n{deploy.APP_FORMS}"
+    return message
 
 
 def _load_app(info: ScriptInfo | None, app_import_path: str | None) -> Flask:
@@ -248,18 +269,8 @@ def _print_text(
         )
     else:
         click.echo(f"Flask-ProdGuard check of app {app.name!r} (not guarded)")
-    colours = {"critical": "red", "error": "red", "warning": "yellow", "info": "cyan"}
-    for severity in reversed(_SEVERITIES):
-        group = [f for f in findings if str(f.severity) == severity]
-        if not group:
-            continue
-        click.echo("")
-        click.secho(severity.upper(), fg=colours[severity], bold=True)
-        for f in group:
-            click.echo(f"  {click.style(f.check_id, bold=True)}  {f.message}")
-            click.echo(f"         source: {f.source}")
-            click.echo(f"         fix:    {f.hint}")
-            click.echo(f"         docs:   {f.docs}")
+    for line in findings_text(findings):
+        click.echo(line)
     counts = {s: sum(1 for f in findings if str(f.severity) == s) for s in _SEVERITIES}
     summary = (
         ", ".join(f"{counts[s]} {s}" for s in reversed(_SEVERITIES) if counts[s])
@@ -269,8 +280,16 @@ def _print_text(
     click.echo(f"{len(findings)} finding(s): {summary}; fail level {fail_level}.")
 
 
+#: The help of the commands' ``--app`` option.
+_APP_HELP = (
+    "The app, as flask --app takes it: module, module:name, module:factory(args),"
+    " path/to/app.py[:name] or a package directory [the flask command's --app or"
+    " FLASK_APP]."
+)
+
+
 @prodguard.command("check")
-@click.option("--app", "app_import_path", help="The app to check, as module:app (or factory).")
+@click.option("--app", "app_import_path", help=_APP_HELP)
 @click.option(
     "--env",
     type=click.Choice(["production", "staging", "development", "testing"]),
@@ -314,7 +333,7 @@ def check_command(
     try:
         app = load_for_inspection(ctx.obj, app_import_path)
     except Exception as error:  # noqa: BLE001 - any load failure is reported
-        click.echo(f"Error: could not load the app: {type(error).__name__}: {error}", err=True)
+        click.echo(_load_error(error), err=True)
         ctx.exit(2)
     settings = app_settings(app)
     check_ctx = CheckContext(app, os.environ, dotenv=read_dotenv(), settings=settings, cli=True)
@@ -345,7 +364,7 @@ def check_command(
 
 
 @prodguard.command("serve")
-@click.option("--app", "app_import_path", help="The app to serve, as module:app (or factory).")
+@click.option("--app", "app_import_path", help=_APP_HELP)
 @click.option(
     "--server",
     type=click.Choice(["auto", "gunicorn", "waitress"]),
@@ -375,32 +394,42 @@ def serve_command(
     threads: int | None,
 ) -> None:
     """Serve the app on gunicorn or waitress with safe defaults (never the dev server)."""
-    from ..exceptions import ProdGuardError
-    from .serving import serve
-
     host, _, port_text = bind.rpartition(":")
     if not host or not port_text.isdigit():
         raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind")
+    # What is written to stderr while the app loads and the checks run (the
+    # guard's JSON event lines) waits until the message in plain words is out.
+    held = HeldOutput(sys.stderr)
+    app: Flask | None = None
     try:
-        app = _load_app(ctx.obj, app_import_path)
-    except ProdGuardError as error:
-        click.echo(f"Error: {error}", err=True)
+        with contextlib.redirect_stderr(held):
+            try:
+                app = _load_app(ctx.obj, app_import_path)
+            except ProdGuardError as error:
+                message: str | None = f"Error: {error}"
+            except Exception as error:  # noqa: BLE001 - any load failure is reported
+                message = _load_error(error)
+            else:
+                try:
+                    chosen = check_before_serving(app, server)
+                except ProdGuardError as error:
+                    app, message = None, f"Error: {error}"
+                else:
+                    message = start_up_notice(app)
+        if message is not None:
+            click.echo(message, err=True)
+    finally:
+        held.release()
+    if app is None:
         ctx.exit(2)
-    except Exception as error:  # noqa: BLE001 - any load failure is reported
-        click.echo(f"Error: could not load the app: {type(error).__name__}: {error}", err=True)
-        ctx.exit(2)
-    try:
-        serve(
-            app,
-            server=server,
-            host=host.strip("[]"),
-            port=int(port_text),
-            workers=workers,
-            threads=threads,
-        )
-    except ProdGuardError as error:
-        click.echo(f"Error: {error}", err=True)
-        ctx.exit(2)
+    run_server(
+        app,
+        chosen,
+        host=host.strip("[]"),
+        port=int(port_text),
+        workers=workers,
+        threads=threads,
+    )
 
 
 def _app_from_context(ctx: click.Context) -> str | None:
@@ -426,12 +455,7 @@ def _app_from_context(ctx: click.Context) -> str | None:
     help="Write the file into this directory (under its usual name) instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="With --output: replace an existing file.")
-@click.option(
-    "--app",
-    "app_import_path",
-    help="The app as flask --app takes it (module:app, module:create_app()); default:"
-    " the flask command's --app or FLASK_APP.",
-)
+@click.option("--app", "app_import_path", help=_APP_HELP)
 @click.option(
     "--name",
     help="Program, unit and file name [the app's top-level module].",
@@ -462,7 +486,8 @@ def _app_from_context(ctx: click.Context) -> str | None:
 )
 @click.option(
     "--directory",
-    help="The app's working directory on the server [the current directory].",
+    help="The app's working directory on the server [the directory an --app given as"
+    " an absolute path is imported from, else the current directory].",
 )
 @click.option(
     "--venv",

@@ -26,6 +26,7 @@ its own address with an ``X-Forwarded-For`` header.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import inspect
 import ipaddress
@@ -57,6 +58,19 @@ _LISTEN = re.compile(r"(?:(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9]{1,5}")
 _USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]+")
 # Words that need no quoting in a shell, supervisor or systemd command line.
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_./@+,:=-]+")
+# Besides letters and digits, what a path given as --app may hold. Not a comma
+# (gunicorn splits its pythonpath there), a colon (Flask splits --app there),
+# quotes, %, $, \ or ~ (each means something to a shell, supervisor, systemd or
+# Flask): such a path is refused rather than escaped.
+_PATH_PUNCTUATION = frozenset("_./@+=- ")
+
+#: What ``--app`` takes, for messages: what ``flask --app`` takes.
+APP_FORMS = (
+    "--app takes what flask --app takes: a module (myapp), module:name (myapp:app),"
+    " module:factory(args) (myapp:create_app('prod')), a file path with or without"
+    " :name (path/to/app.py, path/to/app.py:create_app()) or a package directory"
+    " (path/to/myapp)."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +78,8 @@ class DeploySettings:
     """What the generated files say; every field is validated by the command."""
 
     #: The app, as ``flask --app`` takes it (``module``, ``module:app``,
-    #: ``module:create_app()``).
+    #: ``module:create_app()``, or the absolute path of a file or package
+    #: directory, perhaps with ``:name``): see :func:`parse_app`.
     app: str
     #: Program, unit and file name.
     name: str
@@ -226,37 +241,190 @@ def _header(target: str, settings: DeploySettings, comment: str) -> list[str]:
     return lines
 
 
+@dataclasses.dataclass(frozen=True)
+class AppSpec:
+    """``--app`` as ``flask --app`` reads it, in the shapes the generated files need.
+
+    Flask takes a module or the path of a module's file or a package's
+    directory, then perhaps a colon and a name or a factory call. Services
+    run ``flask --app`` with :attr:`flask`; gunicorn imports :attr:`module`
+    with :attr:`root` on its path, and takes no file path.
+    """
+
+    #: For ``flask --app`` in a service: as given, but a path made absolute,
+    #: so that the service's working directory does not matter.
+    flask: str
+    #: The module to import (``myapp``, ``shop.wsgi``).
+    module: str
+    #: What follows the colon (``app``, ``create_app('prod')``); ``None``
+    #: when Flask is to find the app in the module.
+    name: str | None
+    #: The module's file or package directory, absolute, when the app was
+    #: given by path; ``None`` for a module name.
+    path: Path | None = None
+    #: The directory the module is imported from when the app was given by
+    #: path (the first one up without an ``__init__.py``); ``None`` for a
+    #: module name, which is imported from the working directory.
+    root: Path | None = None
+
+
+def _split_app(value: str) -> tuple[str, str | None]:
+    # Where Flask's ScriptInfo.load_app splits --app: at the first colon that
+    # is not followed by a slash or backslash (those start a Windows path).
+    start = 0
+    while (colon := value.find(":", start)) >= 0:
+        if value[colon + 1 : colon + 2] not in ("/", "\\"):
+            return value[:colon], value[colon + 1 :]
+        start = colon + 1
+    return value, None
+
+
+def _is_path(module: str) -> bool:
+    # What Flask can only read as a path: a module name has no slash and does
+    # not end in ".py".
+    return "/" in module or "\\" in module or module.endswith(".py") or module in (".", "..")
+
+
+def _valid_call(name: str) -> bool:
+    """Whether ``name`` is an attribute or a call with literal arguments, the
+    two things both Flask and gunicorn read after the colon."""
+    if name != name.strip():
+        return False  # Flask strips it, gunicorn does not
+    try:
+        expression = ast.parse(name, mode="eval").body
+        if isinstance(expression, ast.Name):
+            return True
+        if not isinstance(expression, ast.Call) or not isinstance(expression.func, ast.Name):
+            return False
+        for argument in [*expression.args, *expression.keywords]:
+            if isinstance(argument, ast.keyword):
+                if argument.arg is None:
+                    return False  # **kwargs: not a literal either reads
+                argument = argument.value
+            ast.literal_eval(argument)
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _valid_path(path: str) -> bool:
+    return bool(path) and all(c.isalnum() or c in _PATH_PUNCTUATION for c in path)
+
+
+def import_location(path: Path) -> tuple[Path, str]:
+    """The directory to import from and the module name, for an app's path.
+
+    Flask's :func:`flask.cli.prepare_import`, without its side effects: it
+    does not resolve symbolic links (a ``/srv/app/current`` link to the
+    running release stays a link, so a new release is picked up at restart)
+    and does not change ``sys.path``. Like Flask, it drops ``.py`` and
+    ``__init__``, then goes up while the directory is a package.
+
+    :param path: An absolute path to a module's file or a package's
+        directory.
+    """
+    target = path.with_suffix("") if path.suffix == ".py" else path
+    if target.name == "__init__":
+        target = target.parent
+    names = []
+    while True:
+        names.append(target.name)
+        target = target.parent
+        if target == target.parent or not (target / "__init__.py").exists():
+            break
+    return target, ".".join(reversed(names))
+
+
+def parse_app(value: str, directory: Path) -> AppSpec:
+    """Read ``--app`` as ``flask --app`` does, refusing what a file cannot hold.
+
+    Every value goes into a command line, a unit file or Python source, so a
+    path is held to letters, digits and ``_./@+=-`` and spaces, a module to a
+    dotted name, and what follows the colon to a name or a call with literal
+    arguments.
+
+    :param value: The app as ``flask --app`` takes it.
+    :param directory: The app's working directory: a relative path is taken
+        from there, as the service will take it.
+    :raises click.BadParameter: Not a form Flask takes, or characters a
+        generated file cannot hold; the message lists the forms.
+    """
+
+    def refuse(why: str) -> click.BadParameter:
+        return click.BadParameter(f"{value!r} {why}. {APP_FORMS}", param_hint="--app")
+
+    if _has_control_characters(value):
+        raise refuse("contains control characters")
+    module, name = _split_app(value)
+    if name is not None and not _valid_call(name):
+        raise refuse("has no name or factory call with literal arguments after the colon")
+    if not _is_path(module):
+        if not _IMPORT.fullmatch(module):
+            raise refuse("is not a module name")
+        return AppSpec(flask=value, module=module, name=name)
+    path = Path(os.path.normpath(directory / module))
+    if not _valid_path(str(path)):
+        where = "" if str(path) == module else f" (the path {str(path)!r})"
+        raise refuse(
+            f"has characters a generated file cannot hold{where}: a path may have"
+            " letters, digits, spaces and _./@+=-"
+        )
+    root, dotted = import_location(path)
+    if not all(part.isidentifier() for part in dotted.split(".")):
+        raise refuse(f"is the path of module {dotted!r}, which Python cannot import")
+    flask = str(path) if name is None else f"{path}:{name}"
+    return AppSpec(flask=flask, module=dotted, name=name, path=path, root=root)
+
+
 def gunicorn_app(app: str, directory: Path | None = None) -> str:
     """``app`` as gunicorn's ``wsgi_app`` takes it.
 
-    ``flask --app`` finds an app by itself, gunicorn does not. A bare
-    ``module`` gets the name Flask would use: an ``app`` or ``application``
-    attribute, else a ``create_app`` or ``make_app`` factory. A name that holds
-    a function (or, when the module cannot be imported here, is one of those
-    factory names) gets the ``()`` gunicorn needs to call it.
+    ``flask --app`` finds an app by itself, gunicorn does not, and takes no
+    file path. A path becomes its module, imported from :attr:`AppSpec.root`
+    (the gunicorn file puts it on ``pythonpath``). A bare module gets the
+    name Flask would use: an ``app`` or ``application`` attribute, else the
+    one Flask app in the module, else a ``create_app`` or ``make_app``
+    factory. A name that holds a function (or, when the module cannot be
+    imported here, is one of those factory names) gets the ``()`` gunicorn
+    needs to call it.
 
     :param app: The app as ``flask --app`` takes it.
-    :param directory: Where the module is imported from to look (the app's
-        working directory, added to ``sys.path`` as gunicorn's ``chdir`` will).
+    :param directory: The app's working directory: a relative path is taken
+        from there, and a module name imported from there to look (added to
+        ``sys.path`` as gunicorn's ``chdir`` will); the current directory if
+        not given.
+    :raises click.BadParameter: ``app`` is not a form :func:`parse_app` takes.
+    :raises click.UsageError: The module holds several Flask apps and
+        ``app`` does not say which.
     """
-    module, _, name = app.partition(":")
-    module = module.removesuffix(".py")
+    spec = parse_app(app, directory or Path.cwd())
+    where = spec.root or directory
+    module, name = spec.module, spec.name
     if not name:
-        return f"{module}:{_find_app_name(module, directory)}"
-    if "(" in name or not name.isidentifier():
-        return app
-    return f"{app}()" if _is_factory(module, name, directory) else app
+        return f"{module}:{_find_app_name(module, where)}"
+    if not name.isidentifier():
+        return f"{module}:{name}"
+    return f"{module}:{name}()" if _is_factory(module, name, where) else f"{module}:{name}"
 
 
 def _import(module: str, directory: Path | None) -> ModuleType:
     import importlib
 
+    from ..extension import _inspecting
+
     if directory is not None and str(directory) not in sys.path:
         sys.path.insert(0, str(directory))  # as gunicorn's chdir will
-    return importlib.import_module(module)
+    # As `check` loads an app: its guard neither acts nor logs (no event
+    # lines, no refusal) while it is only looked at.
+    token = _inspecting.set(True)
+    try:
+        return importlib.import_module(module)
+    finally:
+        _inspecting.reset(token)
 
 
 def _find_app_name(module: str, directory: Path | None) -> str:
+    # The order of flask.cli.find_best_app, without calling a factory here.
     from flask import Flask
 
     try:
@@ -266,6 +434,14 @@ def _find_app_name(module: str, directory: Path | None) -> str:
     for name in ("app", "application"):
         if isinstance(found.get(name), Flask):
             return name
+    apps = [name for name, value in found.items() if isinstance(value, Flask)]
+    if len(apps) > 1:
+        raise click.UsageError(
+            f"Module {module!r} holds several Flask apps ({', '.join(sorted(apps))}):"
+            f" say which, e.g. --app {module}:{sorted(apps)[0]}"
+        )
+    if apps and apps[0].isidentifier():
+        return apps[0]
     for name in ("create_app", "make_app"):
         if inspect.isfunction(found.get(name)):
             return f"{name}()"
@@ -301,12 +477,24 @@ def render_gunicorn(settings: DeploySettings) -> str:
     environment = {k: v for k, v in settings.environment.items() if k != "PYTHONUNBUFFERED"}
     lines = [f'"""gunicorn settings for {settings.name}."""', ""]
     lines += _header("gunicorn", settings, "#")
+    spec = parse_app(settings.app, settings.directory)
+    lines += [""]
+    if spec.root is not None and spec.root != settings.directory:
+        lines += ["import sys", ""]
     lines += [
-        "",
         f"from flask_prodguard.tools.serving import {names}",
         "",
         f"wsgi_app = {_py(gunicorn_app(settings.app, settings.directory))}",
         f"chdir = {_py(str(settings.directory))}",
+    ]
+    if spec.root is not None and spec.root != settings.directory:
+        lines += [
+            "# --app was a path: the directory its module is imported from. gunicorn",
+            "# adds pythonpath to sys.path when it serves, not for --check-config.",
+            f"pythonpath = {_py(str(spec.root))}",
+            "sys.path.insert(0, pythonpath)",
+        ]
+    lines += [
         "# Set in the process environment before the app is loaded.",
         "raw_env = [",
         *(f"    {_py(f'{key}={value}')}," for key, value in environment.items()),
@@ -547,7 +735,8 @@ def settings_from_options(
     """Validated settings from the ``deploy-config`` options, defaults filled in.
 
     :param target: One of :data:`TARGETS`; only ``nginx`` can do without an app.
-    :param app: The app as ``flask --app`` takes it, or ``None`` if not given.
+    :param app: The app as ``flask --app`` takes it (see :func:`parse_app`),
+        or ``None`` if not given. A path is made absolute.
     :param name: Program, unit and file name; default: the app's top-level module.
     :param bind: ``HOST:PORT`` the app listens on.
     :param workers: gunicorn workers, or ``None`` for serve's default.
@@ -555,26 +744,38 @@ def settings_from_options(
     :param server_name: nginx ``server_name``.
     :param listen: nginx ``listen``.
     :param user: The account the app runs as; default: ``name``.
-    :param directory: The app's working directory; default: the current one.
+    :param directory: The app's working directory; default: the directory an
+        app given by its absolute path is imported from, else the current one.
     :param venv: The virtual environment; default: this Python's.
     :param log_dir: supervisor's log directory.
     :param behind_proxy: Whether the app trusts one proxy hop.
     :raises click.UsageError: No app for a target that runs one.
     :raises click.BadParameter: A value that could break out of the file it
-        goes into; the message names the option and gives an example.
+        goes into, or an ``--app`` Flask does not take; the message names the
+        option and gives an example (the forms ``--app`` takes).
     """
     if app is None and target != "nginx":
         raise click.UsageError("Say which app to run: --app module:app (or flask --app ...).")
+    given = _check_path(directory, "--directory") if directory else None
+    spec, absolute = None, False
     if app is not None:
-        _check(_IMPORT, app, "--app", "myapp:app or myapp:create_app()")
-        if _has_control_characters(app):
-            raise click.BadParameter("contains control characters", param_hint="--app")
+        spec = parse_app(app, given or Path.cwd())
+        absolute = spec.root is not None and os.path.isabs(_split_app(app)[0])
+    if given is not None:
+        where = given
+    elif spec is not None and spec.root is not None and absolute:
+        # An app given by its absolute path runs where it is imported from,
+        # wherever this command ran.
+        where = spec.root
+    else:
+        where = _check_path(os.getcwd(), "--directory")
     host, _, port_text = bind.rpartition(":")
     if not _HOST.fullmatch(host) or not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind")
-    name = _check(_NAME, name or _default_name(app), "--name", "myapp")
+    default_name = _default_name(spec.module if spec is not None else None)
+    name = _check(_NAME, name or default_name, "--name", "myapp")
     return DeploySettings(
-        app=app or "app",
+        app=spec.flask if spec is not None else "app",
         name=name,
         host=host.strip("[]"),
         port=int(port_text),
@@ -583,7 +784,7 @@ def settings_from_options(
         server_name=_check(_SERVER_NAME, server_name, "--server-name", "example.com"),
         listen=_check(_LISTEN, listen, "--listen", "80 or 127.0.0.1:8080"),
         user=_check(_USER, user or name, "--user", "www-data"),
-        directory=_check_path(directory or os.getcwd(), "--directory"),
+        directory=where,
         venv=_check_path(venv or sys.prefix, "--venv"),
         behind_proxy=behind_proxy,
         log_dir=_check_path(log_dir, "--log-dir"),
@@ -605,6 +806,13 @@ def deployment_warnings(target: str, settings: DeploySettings) -> list[str]:
             " that reaches it directly can forge X-Forwarded-For. Bind it to 127.0.0.1 (or"
             " firewall the port), or pass --no-behind-proxy."
         )
+    spec = parse_app(settings.app, settings.directory)
+    if target == "gunicorn" and spec.path is not None and not spec.path.exists():
+        found.append(
+            f"Warning: {spec.path} does not exist here: the file imports it as module"
+            f" {spec.module!r} from {spec.root}, as if no package held it. Generate the"
+            " file where the app is, or give --app as a module and --directory."
+        )
     temporary = ("/tmp", "/var/tmp")  # noqa: S108 - only compared with, never used
     if target == "systemd" and _under(settings.directory, *temporary):
         found.append(
@@ -615,11 +823,16 @@ def deployment_warnings(target: str, settings: DeploySettings) -> list[str]:
 
 
 __all__ = [
+    "APP_FORMS",
     "TARGETS",
+    "AppSpec",
     "DeploySettings",
     "deployment_warnings",
     "file_name",
+    "gunicorn_app",
+    "import_location",
     "install_hint",
+    "parse_app",
     "render",
     "settings_from_options",
 ]

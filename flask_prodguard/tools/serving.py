@@ -7,14 +7,17 @@ loopback unless told otherwise, workers from the CPU count, proxy headers
 trusted only as ``PRODGUARD_TRUSTED_PROXIES`` says (through one ProxyFix the
 guard places in front of itself, never also in the server), and the server's
 own logs as JSON lines like the security events. It refuses to start when a
-deployment check finds an error.
+deployment check finds an error, and says first, in plain words, what the
+guard fixed when the app started.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -23,6 +26,9 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import TextIO
+
+import click
 
 from ..checks import CheckContext
 from ..checks import Finding
@@ -34,6 +40,7 @@ from ..events import output
 from ..events.processors import Redactor
 from ..exceptions import ConfigurationError
 from ..exceptions import UnsafeDeploymentError
+from ..policy import Action
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -283,6 +290,105 @@ def blocking_findings(app: Flask) -> list[Finding]:
     return [f for f in run_checks(ctx, ctx.silenced) if f.severity >= Severity.ERROR]
 
 
+def fixed_at_start(app: Flask) -> list[Finding]:
+    """The findings the app's guard fixed when it started (strictness ``enforce``).
+
+    ``FLASK_DEBUG=1`` or ``DEBUG = True`` is switched off, an unsafe flag such
+    as ``TESTING`` set back, before ``serve`` runs its checks, which then see
+    nothing; only the guard's events tell. ``flask prodguard check``, which
+    loads the app as written, still reports each of them.
+
+    :param app: The app about to be served; an app without a guard fixed
+        nothing.
+    """
+    state = app.extensions.get("prodguard")
+    if state is None:
+        return []
+    return [f for f in state.startup_findings if state.action(f.condition) is Action.FIX]
+
+
+#: The colour of each severity's heading in a text report.
+_SEVERITY_COLOURS = {"critical": "red", "error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def findings_text(findings: list[Finding]) -> list[str]:
+    """``findings`` in the words of ``flask prodguard check``: grouped by
+    severity, the most severe first, each with its source, fix and docs link.
+
+    The lines carry click styles; :func:`click.echo` drops them when the
+    output is not a terminal.
+
+    :param findings: What the checks found.
+    """
+    lines: list[str] = []
+    for severity in sorted(Severity, reverse=True):
+        group = [f for f in findings if f.severity is severity]
+        if not group:
+            continue
+        name = str(severity)
+        lines += ["", click.style(name.upper(), fg=_SEVERITY_COLOURS[name], bold=True)]
+        for f in group:
+            lines += [
+                f"  {click.style(f.check_id, bold=True)}  {f.message}",
+                f"         source: {f.source}",
+                f"         fix:    {f.hint}",
+                f"         docs:   {f.docs}",
+            ]
+    return lines
+
+
+def start_up_notice(app: Flask) -> str | None:
+    """What ``serve`` tells the operator before the server starts, or ``None``.
+
+    The findings of :func:`fixed_at_start`, as ``flask prodguard check``
+    words them: the app is served with them fixed, but the setting that
+    caused each one is still there to fix at its source.
+
+    :param app: The app about to be served.
+    """
+    fixed = fixed_at_start(app)
+    if not fixed:
+        return None
+    settings = app_settings(app)
+    assert settings is not None  # a guard that fixed something has settings
+    lines = [
+        f"Flask-ProdGuard fixed these when app {app.name!r} started"
+        f" (PRODGUARD_ENV={settings.env}, PRODGUARD_STRICTNESS={settings.strictness})"
+        " and serves it with them fixed; `flask prodguard check` reports them until"
+        " they are fixed at their source:",
+        *findings_text(fixed),
+    ]
+    return "\n".join(lines)
+
+
+def check_before_serving(app: Flask, server: str = "auto") -> str:
+    """Refuse to serve an app with an error-level finding; the server to use.
+
+    :param app: The app about to be served.
+    :param server: What ``serve`` was asked for: ``"auto"``, ``"gunicorn"``
+        or ``"waitress"``.
+    :raises UnsafeDeploymentError: A deployment check found an error; a
+        guarded app logs ``prodguard.startup.refused`` first.
+    :raises ConfigurationError: ``server`` is unknown or not installed.
+    """
+    findings = blocking_findings(app)
+    if findings:
+        state = app.extensions.get("prodguard")
+        if state is not None:
+            # Alerting sees a refused deployment, whatever the strictness.
+            state.emitter.emit(
+                catalogue.STARTUP_REFUSED,
+                findings=[f.check_id for f in findings],
+                reason="serve",
+                action="refused",
+            )
+        lines = [f"Flask-ProdGuard refused to serve app {app.name!r}:"]
+        lines += [f"  - {f.description}\n    fix: {f.hint}" for f in findings]
+        lines.append("Fix these (or silence a check with PRODGUARD_SILENCED_CHECKS) and retry.")
+        raise UnsafeDeploymentError("\n".join(lines), findings=[f.check_id for f in findings])
+    return choose_server(server)
+
+
 def serve(
     app: Flask,
     *,
@@ -297,14 +403,16 @@ def serve(
     The deployment checks run first, whatever the strictness and even on an
     app without a guard: a finding of severity ``error`` or ``critical`` stops
     ``serve`` before anything listens (a guarded app logs
-    ``prodguard.startup.refused`` first, for alerting). Then the server runs
-    in the foreground until SIGTERM or Ctrl+C, with safe settings: no
-    reloader, no ``expose_tracebacks``, proxy headers trusted only as
-    ``PRODGUARD_TRUSTED_PROXIES`` says, the server's own log lines (one
-    ``server.access`` line per request included) as JSON like the security
-    events, and 30 seconds (``GRACEFUL_TIMEOUT``) on SIGTERM for the requests
-    in flight to finish. ``flask prodguard serve`` does the same from the
-    command line.
+    ``prodguard.startup.refused`` first, for alerting). What the guard fixed
+    when the app started (``FLASK_DEBUG=1`` switched off, say) is printed on
+    standard error, in the words of ``flask prodguard check``. Then the
+    server runs in the foreground until SIGTERM or Ctrl+C, with safe
+    settings: no reloader, no ``expose_tracebacks``, proxy headers trusted
+    only as ``PRODGUARD_TRUSTED_PROXIES`` says, the server's own log lines
+    (one ``server.access`` line per request included) as JSON like the
+    security events, and 30 seconds (``GRACEFUL_TIMEOUT``) on SIGTERM for the
+    requests in flight to finish. ``flask prodguard serve`` does the same
+    from the command line.
 
     :param app: The Flask app to serve, normally guarded with
         ``ProdGuard(app)``.
@@ -338,26 +446,104 @@ def serve(
 
     .. versionadded:: 0.1
     """
-    findings = blocking_findings(app)
-    if findings:
-        state = app.extensions.get("prodguard")
-        if state is not None:
-            # Alerting sees a refused deployment, whatever the strictness.
-            state.emitter.emit(
-                catalogue.STARTUP_REFUSED,
-                findings=[f.check_id for f in findings],
-                reason="serve",
-                action="refused",
-            )
-        lines = [f"Flask-ProdGuard refused to serve app {app.name!r}:"]
-        lines += [f"  - {f.description}\n    fix: {f.hint}" for f in findings]
-        lines.append("Fix these (or silence a check with PRODGUARD_SILENCED_CHECKS) and retry.")
-        raise UnsafeDeploymentError("\n".join(lines), findings=[f.check_id for f in findings])
-    chosen = choose_server(server)
-    if chosen == "gunicorn":
+    chosen = check_before_serving(app, server)
+    notice = start_up_notice(app)
+    if notice is not None:
+        click.echo(notice, err=True)
+    run_server(app, chosen, host=host, port=port, workers=workers, threads=threads)
+
+
+def run_server(
+    app: Flask,
+    server: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> None:
+    """Run ``server`` on ``app`` in the foreground, checks already done.
+
+    :param app: The app, checked by :func:`check_before_serving`.
+    :param server: ``"gunicorn"`` or ``"waitress"``, as
+        :func:`check_before_serving` chose it.
+    :param host: Address to listen on.
+    :param port: TCP port to listen on.
+    :param workers: gunicorn worker processes (two per CPU, plus one).
+    :param threads: Threads per gunicorn worker (1), or waitress's (4).
+    """
+    if server == "gunicorn":
         _serve_gunicorn(app, host, port, workers or default_workers(), threads or 1)
     else:
         _serve_waitress(app, host, port, threads or 4)
+
+
+class HeldOutput(io.TextIOBase):
+    """A stand-in for ``sys.stderr`` that keeps what is written until :meth:`release`.
+
+    ``flask prodguard serve`` puts one in place while the app loads and the
+    checks run, so that what it has to say in plain words (why it refuses to
+    serve, what the guard fixed) comes first on standard error, followed by
+    the JSON event lines written meanwhile, in their order. After the release
+    every write goes straight through: a handler that took this stream as its
+    own while the app loaded keeps working.
+
+    :param stream: The real standard error.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self._held: list[str] | None = []
+        self._lock = threading.Lock()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        """The real stream's encoding (handlers pick their escapes by it)."""
+        return str(getattr(self._stream, "encoding", None) or "utf-8")
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        """The real stream's error handler."""
+        return getattr(self._stream, "errors", None)
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            # As a text stream does: click probes with bytes for a binary stream.
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        with self._lock:
+            if self._held is not None:
+                self._held.append(text)
+                return len(text)
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            holding = self._held is not None
+        if not holding:
+            self._stream.flush()
+
+    def release(self) -> None:
+        """Write what was held to the real stream; from now on, write through."""
+        with self._lock:
+            held, self._held = self._held, None
+            for text in held or ():
+                try:
+                    self._stream.write(text)
+                except UnicodeEncodeError:
+                    # What the stream cannot encode (a lone surrogate, an
+                    # ASCII-only stderr) escaped, rather than the line lost.
+                    encoding = self.encoding
+                    self._stream.write(
+                        text.encode(encoding, "backslashreplace").decode(encoding)
+                    )
+            self._stream.flush()
 
 
 def _trusted_proxies(app: Flask) -> int:
@@ -503,10 +689,16 @@ def _drained(server: Any, loop_map: dict[Any, Any]) -> bool:
 
 
 __all__ = [
+    "HeldOutput",
     "ServerJSONFormatter",
+    "check_before_serving",
     "choose_server",
+    "default_workers",
+    "findings_text",
+    "fixed_at_start",
     "gunicorn_options",
     "logging_config",
-    "default_workers",
+    "run_server",
     "serve",
+    "start_up_notice",
 ]
