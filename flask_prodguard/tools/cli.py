@@ -32,6 +32,8 @@ from ..events.catalogue import FIELDS
 from ..events.catalogue import REQUEST_FIELDS
 from ..events.catalogue import SCHEMA_VERSION
 from ..events.catalogue import event_schema
+from ..events.failures import exception_message
+from ..events.failures import qualified_name
 from ..exceptions import ProdGuardError
 from . import deploy
 from . import sarif
@@ -127,15 +129,36 @@ _SARIF_LEVEL: dict[str, sarif.Level] = {
 }
 
 
+class _AppExited(Exception):
+    """The app raised ``SystemExit`` (``sys.exit()``) while it was loading.
+
+    Raised in its place so that the commands' ``except Exception`` reports it
+    as an app that could not be loaded: let through, ``sys.exit(0)`` in the
+    app's import would end ``check`` with status 0, having checked nothing.
+    """
+
+    def __init__(self, system_exit: SystemExit) -> None:
+        super().__init__()
+        self.system_exit = system_exit
+
+
 def _load_error(error: Exception) -> str:
     """The message for an app that could not be loaded.
 
     When Flask could not find or parse the app (``NoAppException``), it also
-    says which forms ``--app`` takes.
+    says which forms ``--app`` takes. The exception is the app's, untrusted:
+    its ``__str__`` or its class's name may raise, and the message must still
+    come out (read through :mod:`~flask_prodguard.events.failures`).
     """
     from flask.cli import NoAppException
 
-    message = f"Error: could not load the app: {type(error).__name__}: {error}"
+    if isinstance(error, _AppExited):
+        status = exception_message(error.system_exit)
+        raised = f"SystemExit: {status}" if status else "SystemExit"
+        return f"Error: could not load the app: it exited while loading ({raised})"
+    # The class's own name, as before: "NoAppException", not "flask.cli.NoAppException".
+    name = qualified_name(type(error)).rpartition(".")[2]
+    message = f"Error: could not load the app: {name}: {exception_message(error)}"
     if isinstance(error, NoAppException):
         message += f"\n{deploy.APP_FORMS}"
     return message
@@ -150,12 +173,22 @@ def _load_app(info: ScriptInfo | None, app_import_path: str | None) -> Flask:
     """
     from flask.cli import ScriptInfo
 
+    if app_import_path:
+        # An explicit --app names the app: a custom FlaskGroup's create_app
+        # would win over it in ScriptInfo.load_app and check another app than
+        # the one deploy-config writes into the service.
+        create_app = None
+    else:
+        create_app = getattr(info, "create_app", None)
     loader = ScriptInfo(
         app_import_path=app_import_path or getattr(info, "app_import_path", None),
-        create_app=getattr(info, "create_app", None),
+        create_app=create_app,
         set_debug_flag=False,
     )
-    return loader.load_app()
+    try:
+        return loader.load_app()
+    except SystemExit as error:
+        raise _AppExited(error) from error
 
 
 def load_for_inspection(info: ScriptInfo | None, app_import_path: str | None) -> Flask:
@@ -399,10 +432,14 @@ def serve_command(
         raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind")
     # What is written to stderr while the app loads and the checks run (the
     # guard's JSON event lines) waits until the message in plain words is out.
-    held = HeldOutput(sys.stderr)
+    # Without a stderr (closed by whoever started us) there is nothing to order.
+    held = HeldOutput(sys.stderr) if sys.stderr is not None else None
     app: Flask | None = None
     try:
-        with contextlib.redirect_stderr(held):
+        with (
+            contextlib.redirect_stderr(held) if held is not None else contextlib.nullcontext(),
+            held.releasing_on_signals() if held is not None else contextlib.nullcontext(),
+        ):
             try:
                 app = _load_app(ctx.obj, app_import_path)
             except ProdGuardError as error:
@@ -419,7 +456,8 @@ def serve_command(
         if message is not None:
             click.echo(message, err=True)
     finally:
-        held.release()
+        if held is not None:
+            held.release()
     if app is None:
         ctx.exit(2)
     run_server(

@@ -35,6 +35,7 @@ import os
 import re
 import shlex
 import sys
+import unicodedata
 from pathlib import Path
 from types import ModuleType
 
@@ -57,6 +58,11 @@ _SERVER_NAME = re.compile(r"[A-Za-z0-9_.*~^$:\[\]-]+(?: [A-Za-z0-9_.*~^$:\[\]-]+
 _LISTEN = re.compile(r"(?:(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9]{1,5}")
 _USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]+")
 # Words that need no quoting in a shell, supervisor or systemd command line.
+#: The longest file name (one path component) and path, in bytes, that Linux
+#: takes (NAME_MAX, PATH_MAX less the NUL): systemd refuses a longer
+#: WorkingDirectory= and Python cannot even stat the path.
+_NAME_MAX = 255
+_PATH_MAX = 4095
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_./@+,:=-]+")
 # Besides letters and digits, what a path given as --app may hold. Not a comma
 # (gunicorn splits its pythonpath there), a colon (Flask splits --app there),
@@ -311,6 +317,30 @@ def _valid_path(path: str) -> bool:
     return bool(path) and all(c.isalnum() or c in _PATH_PUNCTUATION for c in path)
 
 
+def _too_long(path: str) -> str | None:
+    """Why ``path`` is longer than the system takes, or ``None`` when it is not."""
+    # "replace": never raises, and a byte that is not UTF-8 (held as a lone
+    # surrogate) still counts as one byte.
+    encoded = path.encode("utf-8", "replace")
+    if len(encoded) > _PATH_MAX:
+        return f"is longer than {_PATH_MAX} bytes"
+    if any(len(part) > _NAME_MAX for part in encoded.split(b"/")):
+        return f"has a file or directory name longer than {_NAME_MAX} bytes"
+    return None
+
+
+def _called_name(name: str) -> str:
+    """``name`` with the attribute or function it names as Python reads it.
+
+    Python NFKC-normalises identifiers, so Flask's ``ast.parse`` reads
+    ``\uff42uild()`` as ``build()``; gunicorn and ``getattr`` would look up
+    the lookalike and miss (or not call) the factory. The literal arguments
+    after ``(`` stay as given: a string argument is not normalised.
+    """
+    head, paren, rest = name.partition("(")
+    return unicodedata.normalize("NFKC", head) + paren + rest
+
+
 def import_location(path: Path) -> tuple[Path, str]:
     """The directory to import from and the module name, for an app's path.
 
@@ -358,18 +388,33 @@ def parse_app(value: str, directory: Path) -> AppSpec:
     module, name = _split_app(value)
     if name is not None and not _valid_call(name):
         raise refuse("has no name or factory call with literal arguments after the colon")
+    if name is not None:
+        name = _called_name(name)
     if not _is_path(module):
         if not _IMPORT.fullmatch(module):
             raise refuse("is not a module name")
         return AppSpec(flask=value, module=module, name=name)
-    path = Path(os.path.normpath(directory / module))
+    if ".." in Path(module).parts:
+        # Flask resolves symbolic links before it applies "..": link/../app.py
+        # is the app.py next to the link's target, not next to the link.
+        # Only then: a /srv/app/current link to a release must stay a link.
+        path = Path(os.path.realpath(directory / module))
+    else:
+        path = Path(os.path.normpath(directory / module))
+    too_long = _too_long(str(path))
+    if too_long is not None:
+        raise refuse(too_long)
     if not _valid_path(str(path)):
         where = "" if str(path) == module else f" (the path {str(path)!r})"
         raise refuse(
             f"has characters a generated file cannot hold{where}: a path may have"
             " letters, digits, spaces and _./@+=-"
         )
-    root, dotted = import_location(path)
+    try:
+        root, dotted = import_location(path)
+    except OSError as error:
+        # ENAMETOOLONG, ELOOP, EACCES...: a usage error, not a traceback.
+        raise refuse(f"cannot be read ({error.strerror or error})") from error
     if not all(part.isidentifier() for part in dotted.split(".")):
         raise refuse(f"is the path of module {dotted!r}, which Python cannot import")
     flask = str(path) if name is None else f"{path}:{name}"
@@ -705,7 +750,11 @@ def _check_path(value: str, option: str) -> Path:
         raise click.BadParameter(
             f"{value!r} contains control characters or quotes", param_hint=option
         )
-    return Path(os.path.normpath(path))
+    path = Path(os.path.normpath(path))
+    too_long = _too_long(str(path))
+    if too_long is not None:
+        raise click.BadParameter(f"{value!r} {too_long}", param_hint=option)
+    return path
 
 
 def _default_name(app: str | None) -> str:

@@ -13,10 +13,12 @@ guard fixed when the app started.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -488,14 +490,30 @@ class HeldOutput(io.TextIOBase):
     every write goes straight through: a handler that took this stream as its
     own while the app loaded keeps working.
 
+    Nothing is lost or held without bound: past :data:`HOLD_LIMIT` characters
+    the held text is released and writes go through; a SIGTERM, SIGINT or
+    SIGHUP during the hold releases it before the signal takes its course
+    (see :meth:`releasing_on_signals`); what an app reads or calls on its
+    stderr besides ``write`` (``buffer``, ``name``, ``reconfigure``) is the
+    real stream's.
+
     :param stream: The real standard error.
     """
+
+    #: Characters held at most; then the hold ends early (order over memory).
+    HOLD_LIMIT = 1 << 20
 
     def __init__(self, stream: TextIO) -> None:
         super().__init__()
         self._stream = stream
         self._held: list[str] | None = []
-        self._lock = threading.Lock()
+        self._size = 0
+        # Reentrant: a signal handler may release while a write holds it.
+        self._lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> object:
+        # Only for what TextIOBase does not define: buffer, name, reconfigure...
+        return getattr(self._stream, name)
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -518,8 +536,12 @@ class HeldOutput(io.TextIOBase):
             # As a text stream does: click probes with bytes for a binary stream.
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         with self._lock:
-            if self._held is not None:
-                self._held.append(text)
+            held = self._held
+            if held is not None:
+                held.append(text)
+                self._size += len(text)
+                if self._size > self.HOLD_LIMIT:
+                    self.release()
                 return len(text)
         return self._stream.write(text)
 
@@ -544,6 +566,32 @@ class HeldOutput(io.TextIOBase):
                         text.encode(encoding, "backslashreplace").decode(encoding)
                     )
             self._stream.flush()
+
+    @contextlib.contextmanager
+    def releasing_on_signals(self) -> Iterator[None]:
+        """While in the block, a SIGTERM, SIGINT or SIGHUP first releases what is
+        held, then takes its course as it would have (the handler before)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signal handlers can only be set in the main thread
+            return
+        previous: dict[int, Any] = {}
+
+        def on_signal(signum: int, frame: object) -> None:
+            self.release()
+            handler = previous[signum]
+            signal.signal(signum, handler)
+            if callable(handler):
+                handler(signum, frame)
+            else:
+                os.kill(os.getpid(), signum)
+
+        for caught in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            previous[caught] = signal.signal(caught, on_signal)
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 def _trusted_proxies(app: Flask) -> int:

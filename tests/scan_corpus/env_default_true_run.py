@@ -1,0 +1,8 @@
+# expect: PGS101 line 8
+import os
+
+from flask import Flask
+
+app = Flask(__name__)
+
+app.run(debug=os.environ.get("APP_DEBUG", True))

@@ -1,0 +1,5 @@
+# expect: clean
+from portal import Portal
+
+if __name__ == "__main__":
+    Portal(__name__).run(host="0.0.0.0", debug=False)

@@ -1,0 +1,3 @@
+# expect: clean
+DEBUG = True
+PORT = 5000

@@ -1,0 +1,3 @@
+# expect: clean
+DEBUG = False
+PORT = 8000

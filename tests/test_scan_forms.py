@@ -1,0 +1,317 @@
+"""``flask prodguard scan``: the debug forms of issue 17, each in several variants.
+
+Every form is caught through the scan's value analysis, not by matching the
+issue's examples: each bad variant has a good twin, the same code with the
+value that leaves debug off, which must stay clean.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask_prodguard.tools.scan import scan_paths
+
+HEADER = "import json\nimport os\nfrom os import environ, getenv\n\nfrom flask import Flask\n"
+
+
+def _scan(directory: Path, files: dict[str, str]) -> list[tuple[str, str, int]]:
+    """Write ``files`` (the first one after :data:`HEADER`) as one project and scan it:
+    (file, rule, line) with lines counted from the end of the header."""
+    offset = HEADER.count("\n")
+    for number, (name, text) in enumerate(files.items()):
+        (directory / name).write_text((HEADER + text) if number == 0 else text)
+    first = next(iter(files))
+    return [
+        (Path(f.path).name, f.rule, f.line - (offset if Path(f.path).name == first else 0))
+        for f in scan_paths([directory])
+    ]
+
+
+#: (bad source, the rule and line it must give, good twin that must be clean).
+FORMS: dict[str, tuple[str, str, int, str]] = {
+    # 1. Subclasses of Flask, classes derived from them, and project factories.
+    "subclass chained run": (
+        "class Portal(Flask):\n    pass\nPortal(__name__).run(debug=True)\n",
+        "PGS101",
+        3,
+        "class Portal(dict):\n    def run(self, debug=False):\n        pass\n"
+        "Portal().run(debug=True)\n",
+    ),
+    "subclass of a subclass, assigned": (
+        "class Base(Flask):\n    pass\nclass Site(Base):\n    pass\n"
+        "site = Site('x')\nsite.config['DEBUG'] = 1\n",
+        "PGS103",
+        6,
+        "class Base(Flask):\n    pass\nclass Site(Base):\n    pass\n"
+        "site = Site('x')\nsite.config['DEBUG'] = 0\n",
+    ),
+    "factory function returning a subclass": (
+        "class Portal(Flask):\n    pass\ndef make_portal():\n    return Portal('x')\n"
+        "make_portal().run(use_debugger=True)\n",
+        "PGS101",
+        5,
+        "class Portal(Flask):\n    pass\ndef make_portal():\n    return Portal('x')\n"
+        "make_portal().run(use_debugger=False)\n",
+    ),
+    "factory class method": (
+        "class Factory:\n    def build(self):\n        app = Flask('x')\n        return app\n"
+        "web = Factory().build()\nweb.debug = 'on'\n",
+        "PGS102",
+        6,
+        "class Factory:\n    def build(self):\n        app = Flask('x')\n        return app\n"
+        "web = Factory().build()\nweb.debug = None\n",
+    ),
+    # 2. An environment read whose default turns debug on where the variable is unset.
+    "environ.get default True": (
+        "app = Flask('x')\napp.run(debug=os.environ.get('APP_DEBUG', True))\n",
+        "PGS101",
+        2,
+        "app = Flask('x')\napp.run(debug=os.environ.get('APP_DEBUG', False))\n",
+    ),
+    "getenv default '1' through a variable": (
+        "LOUD = getenv('LOUD', '1')\napp = Flask('x')\napp.run(debug=LOUD)\n",
+        "PGS101",
+        3,
+        "LOUD = getenv('LOUD', '')\napp = Flask('x')\napp.run(debug=LOUD)\n",
+    ),
+    "environ.get default lowered and compared": (
+        "app = Flask('x')\n"
+        "app.config['DEBUG'] = environ.get('X', 'YES').strip().lower() in ('yes', '1')\n",
+        "PGS103",
+        2,
+        "app = Flask('x')\n"
+        "app.config['DEBUG'] = environ.get('X', 'off').strip().lower() in ('yes', '1')\n",
+    ),
+    "getenv default through int": (
+        "app = Flask('x')\napp.debug = int(os.getenv('APP_DEBUG', '1'))\n",
+        "PGS102",
+        2,
+        "app = Flask('x')\napp.debug = int(os.getenv('APP_DEBUG', '0'))\n",
+    ),
+    "default into FLASK_DEBUG": (
+        "os.environ['FLASK_DEBUG'] = os.getenv('MY_DEBUG', 'true')\n",
+        "PGS104",
+        1,
+        "os.environ['FLASK_DEBUG'] = os.getenv('MY_DEBUG', 'false')\n",
+    ),
+    # 3. Builtins and string methods over constants.
+    "bool of a constant": (
+        "VERBOSE = 'yes'\napp = Flask('x')\napp.run(debug=bool(VERBOSE))\n",
+        "PGS101",
+        3,
+        "VERBOSE = ''\napp = Flask('x')\napp.run(debug=bool(VERBOSE))\n",
+    ),
+    "str of a constant lowered": (
+        "FLAG = True\napp = Flask('x')\napp.run(debug=str(FLAG).lower() == 'true')\n",
+        "PGS101",
+        3,
+        "FLAG = False\napp = Flask('x')\napp.run(debug=str(FLAG).lower() == 'true')\n",
+    ),
+    "int of a string, and/or": (
+        "LEVEL = int('2')\napp = Flask('x')\napp.run(debug=LEVEL > 0 or LEVEL)\n",
+        "PGS101",
+        3,
+        "LEVEL = int('0')\napp = Flask('x')\napp.run(debug=LEVEL and 'yes')\n",
+    ),
+    # 4. Config filled from a module-level mapping.
+    "loop over items": (
+        "SETTINGS = {'DEBUG': True, 'TESTING': False}\napp = Flask('x')\n"
+        "for name, setting in SETTINGS.items():\n    app.config[name] = setting\n",
+        "PGS103",
+        4,
+        "SETTINGS = {'DEBUG': False, 'TESTING': True}\napp = Flask('x')\n"
+        "for name, setting in SETTINGS.items():\n    app.config[name] = setting\n",
+    ),
+    "loop over keys, subscript": (
+        "SETTINGS = dict(debug='1', secret_key='x')\napp = Flask('x')\n"
+        "for key in SETTINGS:\n    app.config[key.upper()] = SETTINGS[key]\n",
+        "PGS103",
+        4,
+        "SETTINGS = dict(debug='', secret_key='x')\napp = Flask('x')\n"
+        "for key in SETTINGS:\n    app.config[key.upper()] = SETTINGS[key]\n",
+    ),
+    "update with a module dict": (
+        "SETTINGS = {'SECRET_KEY': 'x', 'DEBUG': 'true'}\napp = Flask('x')\n"
+        "app.config.update(SETTINGS)\n",
+        "PGS103",
+        3,
+        "SETTINGS = {'SECRET_KEY': 'x', 'DEBUG': 0}\napp = Flask('x')\n"
+        "app.config.update(SETTINGS)\n",
+    ),
+    "from_mapping with **dict": (
+        "SETTINGS = {'DEBUG': 1}\ndef create_app():\n    app = Flask('x')\n"
+        "    app.config.from_mapping(**SETTINGS)\n    return app\n",
+        "PGS103",
+        4,
+        "SETTINGS = {'DEBUG': None}\ndef create_app():\n    app = Flask('x')\n"
+        "    app.config.from_mapping(**SETTINGS)\n    return app\n",
+    ),
+    # 5. Last write wins in straight-line code.
+    "config on then off (bad twin: off then on)": (
+        "app = Flask('x')\napp.config.update(DEBUG=False)\napp.config['DEBUG'] = True\n",
+        "PGS103",
+        3,
+        "app = Flask('x')\napp.config['DEBUG'] = True\napp.config.update(DEBUG=False)\n",
+    ),
+    "attribute on then off in a factory": (
+        "def create_app():\n    app = Flask('x')\n    app.debug = False\n"
+        "    app.secret_key = 'x'\n    app.debug = True\n    return app\n",
+        "PGS102",
+        5,
+        "def create_app():\n    app = Flask('x')\n    app.debug = True\n"
+        "    app.secret_key = 'x'\n    app.debug = False\n    return app\n",
+    ),
+    "from_mapping on then subscript off": (
+        "app = Flask('x')\napp.config['DEBUG'] = 0\napp.config.from_mapping(DEBUG=1)\n",
+        "PGS103",
+        3,
+        "app = Flask('x')\napp.config.from_mapping(DEBUG=1)\napp.config['DEBUG'] = 0\n",
+    ),
+    # Simple functions: a function without parameters that returns a value.
+    "simple function returning a constant": (
+        'def want_debug():\n    """Doc."""\n    return MODE != \'prod\'\nMODE = \'dev\'\n'
+        "app = Flask('x')\napp.run(debug=want_debug())\n",
+        "PGS101",
+        6,
+        'def want_debug():\n    """Doc."""\n    return MODE != \'prod\'\nMODE = \'prod\'\n'
+        "app = Flask('x')\napp.run(debug=want_debug())\n",
+    ),
+    # 6. Run options from a literal parsed at run time.
+    "json.loads options": (
+        "OPTIONS = json.loads('{\"debug\": true}')\napp = Flask('x')\napp.run(**OPTIONS)\n",
+        "PGS101",
+        3,
+        "OPTIONS = json.loads('{\"debug\": false}')\napp = Flask('x')\napp.run(**OPTIONS)\n",
+    ),
+    "json.loads config mapping": (
+        "RAW = '{\"DEBUG\": 1}'\napp = Flask('x')\napp.config.update(json.loads(RAW))\n",
+        "PGS103",
+        3,
+        "RAW = '{\"DEBUG\": 0}'\napp = Flask('x')\napp.config.update(json.loads(RAW))\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", FORMS, ids=str)
+def test_bad_form_is_found(tmp_path: Path, form: str) -> None:
+    """The bad variant of each form gives exactly its one finding, on its line."""
+    bad, rule, line, _ = FORMS[form]
+    assert _scan(tmp_path, {"app.py": bad}) == [("app.py", rule, line)]
+
+
+@pytest.mark.parametrize("form", FORMS, ids=str)
+def test_good_twin_is_clean(tmp_path: Path, form: str) -> None:
+    """The good twin of each form (debug left off) gives no finding."""
+    _, _, _, good = FORMS[form]
+    assert _scan(tmp_path, {"app.py": good}) == []
+
+
+def test_served_between_on_and_off_is_still_a_finding(tmp_path: Path) -> None:
+    """Last write wins only before anything may serve: a run in between keeps the finding."""
+    source = (
+        "app = Flask('x')\napp.config['DEBUG'] = True\napp.run()\napp.config['DEBUG'] = False\n"
+    )
+    assert _scan(tmp_path, {"app.py": source}) == [("app.py", "PGS103", 2)]
+
+
+def test_off_in_a_branch_does_not_cancel(tmp_path: Path) -> None:
+    """A write that turns debug off only in a branch is not straight-line: still a finding."""
+    source = "app = Flask('x')\napp.debug = True\n"
+    source += "if os.environ.get('PROD'):\n    app.debug = False\n"
+    assert _scan(tmp_path, {"app.py": source}) == [("app.py", "PGS102", 2)]
+
+
+def test_unset_variable_without_default_is_clean(tmp_path: Path) -> None:
+    """An environment read with no default is off where unset: no finding."""
+    source = "app = Flask('x')\napp.run(debug=os.environ.get('APP_DEBUG'))\n"
+    assert _scan(tmp_path, {"app.py": source}) == []
+
+
+def test_shadowed_builtin_is_not_computed(tmp_path: Path) -> None:
+    """A project function named like a builtin is not evaluated as the builtin."""
+    source = (
+        "def bool(value):\n    return False\napp = Flask('x')\napp.run(debug=bool('yes'))\n"
+    )
+    assert _scan(tmp_path, {"app.py": source}) == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [("DEBUG = True\n", [("app.py", "PGS101", 2)]), ("DEBUG = False\n", [])],
+    ids=["on", "off"],
+)
+def test_settings_module_under_an_alias(
+    tmp_path: Path, settings: str, expected: list[tuple[str, str, int]]
+) -> None:
+    """``import config_local as settings; app.run(debug=settings.DEBUG)`` follows the alias."""
+    files = {
+        "app.py": "import config_local as settings\napp = Flask('x')\n"
+        "app.run(debug=settings.DEBUG)\n",
+        "config_local.py": settings,
+    }
+    got = _scan(tmp_path, files)
+    assert got == [(f, r, line + 1) for f, r, line in expected]
+
+
+@pytest.mark.parametrize(
+    ("debug", "expected"),
+    [("True", [("run.py", "PGS101", 3)]), ("False", [])],
+    ids=["on", "off"],
+)
+def test_subclass_from_another_module(
+    tmp_path: Path, debug: str, expected: list[tuple[str, str, int]]
+) -> None:
+    """A Flask subclass imported from another scanned module is a Flask app."""
+    (tmp_path / "web.py").write_text(
+        "from flask import Flask\nclass Portal(Flask):\n    pass\n"
+    )
+    (tmp_path / "run.py").write_text(
+        f"from web import Portal\nportal = Portal('x')\nportal.run(debug={debug})\n"
+    )
+    got = [(Path(f.path).name, f.rule, f.line) for f in scan_paths([tmp_path])]
+    assert got == expected
+
+
+def test_loop_body_reports_once(tmp_path: Path) -> None:
+    """A loop body followed once per item of a known mapping reports a line once."""
+    source = (
+        "NAMES = {'a': 1, 'b': 2, 'c': 3}\napp = Flask('x')\n"
+        "for name in NAMES:\n    app.config['DEBUG'] = True\n"
+    )
+    assert _scan(tmp_path, {"app.py": source}) == [("app.py", "PGS103", 4)]
+
+
+@pytest.mark.timeout(30)
+def test_nested_loops_over_mappings_are_not_multiplied(tmp_path: Path) -> None:
+    """Loops over mappings nested four deep scan at once: only the outer one is unrolled."""
+    items = ", ".join(f"'K{i}': {i}" for i in range(64))
+    source = f"S = {{'DEBUG': True, {items}}}\napp = Flask('x')\n"
+    for depth in range(4):
+        source += "    " * depth + f"for k{depth}, v{depth} in S.items():\n"
+    source += "    " * 4 + "app.config[k0] = v0\n"
+    assert _scan(tmp_path, {"app.py": source}) == [("app.py", "PGS103", 7)]
+
+
+@pytest.mark.parametrize(
+    ("runner", "expected"),
+    [
+        ("from web import app as application\napplication.run(debug=True)\n", [2]),
+        ("import web\nweb.app.debug = 1\n", [2]),
+        ("from web import app\napp.run(debug=False)\n", []),
+        ("import web\nweb.app.debug = 0\n", []),
+    ],
+    ids=[
+        "from-import alias on",
+        "module attribute on",
+        "from-import off",
+        "module attribute off",
+    ],
+)
+def test_app_instance_from_another_module(
+    tmp_path: Path, runner: str, expected: list[int]
+) -> None:
+    """An app instance made in another scanned module is followed where it is imported."""
+    (tmp_path / "web.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
+    (tmp_path / "run.py").write_text(runner)
+    assert [f.line for f in scan_paths([tmp_path])] == expected
