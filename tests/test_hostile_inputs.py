@@ -776,7 +776,9 @@ HANDLER_MODES = [
     "leak_streamed",
     "raises",
 ]
-BENIGN_MODES = ("benign_text", "benign_json")
+#: "leaks_nothing": a leak_str or leak_jinja page of an exception whose str() is
+#: empty carries nothing of it: the app's own page, which must be kept.
+BENIGN_MODES = ("benign_text", "benign_json", "leaks_nothing")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -921,6 +923,8 @@ def _hostile_handler(e: BaseException) -> Any:
         )
     else:
         body = render_template_string("<h1>Error</h1><p>{{ error }}</p>", error=original)
+    if mode in ("leak_str", "leak_jinja") and f"{original}" == "":
+        environ[HANDLED_KEY] = "leaks_nothing"  # str(e) is empty: nothing shown
     if not isinstance(body, Response):
         # Encoded here, so a lone surrogate cannot turn the leak into a crash.
         body = Response(str(body).encode("utf-8", "replace"), mimetype="text/html")
