@@ -855,6 +855,27 @@ def test_held_output_keeps_lines_until_released() -> None:
     assert real.getvalue() == 'Error: the message\n{"event": "one"}\n{"event": "two"}\n'
 
 
+def test_held_output_is_bounded_and_lends_the_real_streams_attributes() -> None:
+    """Past its limit the hold ends (nothing lost, order kept); attributes it lacks are the
+    real stream's; an instance not yet set up fails plainly, without endless lookups."""
+    import io
+
+    from flask_prodguard.tools.serving import HeldOutput
+
+    real = io.StringIO()
+    held = HeldOutput(real)
+    assert held.getvalue == real.getvalue  # what TextIOBase lacks comes from the stream
+    held.write("a" * HeldOutput.HOLD_LIMIT)
+    assert real.getvalue() == ""
+    held.write("b")  # over the limit: released, in order
+    assert real.getvalue() == "a" * HeldOutput.HOLD_LIMIT + "b"
+    held.write("c")
+    assert real.getvalue().endswith("bc")
+    bare = HeldOutput.__new__(HeldOutput)
+    with pytest.raises(AttributeError):
+        bare.buffer  # noqa: B018 - the lookup under test
+
+
 def plain_then_json(stderr: str) -> tuple[list[str], list[str]]:
     """stderr's lines that are not JSON, and the JSON lines after them.
 

@@ -513,6 +513,8 @@ class HeldOutput(io.TextIOBase):
 
     def __getattr__(self, name: str) -> object:
         # Only for what TextIOBase does not define: buffer, name, reconfigure...
+        if name == "_stream":
+            raise AttributeError(name)  # not set yet: no endless lookup
         return getattr(self._stream, name)
 
     @property

@@ -106,12 +106,17 @@ def passable(body: Iterable[bytes], environ: WSGIEnvironment) -> Iterable[bytes]
             encoder_close, close = body._callbacks  # type: ignore[attr-defined]
             if close.__func__ is not _RESPONSE_CLOSE:
                 return None
-            if encoder_close.__self__.gi_code is not _ENCODER_CODE:
+            encoder = encoder_close.__self__
+            # Werkzeug's encoder, not started: what it would yield is the list
+            # it took when the body was built, whatever response.response is
+            # now (a teardown may have replaced it) and however much of it a
+            # middleware inside the guard may have read (then: the net).
+            if encoder.gi_code is not _ENCODER_CODE or encoder.gi_suspended:
                 return None
             response = close.__self__
             if response._on_close or not standard_response_class(type(response)):
                 return None
-            data = response.response
+            data = encoder.gi_frame.f_locals["iterable"]
         elif kind is list or kind is tuple:
             data = body
         else:
