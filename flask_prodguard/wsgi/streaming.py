@@ -114,7 +114,11 @@ def passable(body: Iterable[bytes], environ: WSGIEnvironment) -> Iterable[bytes]
             if encoder.gi_code is not _ENCODER_CODE or encoder.gi_suspended:
                 return None
             response = close.__self__
-            if response._on_close or not standard_response_class(type(response)):
+            if response._on_close:
+                return None
+            # The class cache read inline: a call less on the happy path.
+            standard = _standard_classes.get(type(response))
+            if not (standard or (standard is None and standard_response_class(type(response)))):
                 return None
             data = encoder.gi_frame.f_locals["iterable"]
         elif kind is list or kind is tuple:
