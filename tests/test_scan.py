@@ -115,7 +115,8 @@ def test_json_and_sarif_outputs(tmp_path: Path) -> None:
     dirty = tmp_path / "dirty.py"
     dirty.write_text("from flask import Flask\napp = Flask(__name__)\napp.run(debug=True)\n")
     data = json.loads(_run(str(dirty), "--format", "json").stdout)
-    assert [(d["rule"], d["line"]) for d in data] == [("PGS101", 3)]
+    assert [(d["rule"], d["line"]) for d in data["findings"]] == [("PGS101", 3)]
+    assert data["skipped"] == [] and data["files"] == 1 and data["lines"] == 3
     sarif = json.loads(_run(str(dirty), "--format", "sarif").stdout)
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft4Validator(schema).validate(sarif)

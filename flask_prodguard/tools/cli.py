@@ -674,28 +674,58 @@ def alert_rules_command(
     default="text",
     show_default=True,
 )
+@click.option(
+    "--allow-skipped",
+    is_flag=True,
+    help="Files that cannot be analysed are reported but do not fail the scan.",
+)
 @click.pass_context
-def scan_command(ctx: click.Context, paths: tuple[str, ...], output_format: str) -> None:
+def scan_command(
+    ctx: click.Context, paths: tuple[str, ...], output_format: str, allow_skipped: bool
+) -> None:
     """Find code that enables debug mode or the Werkzeug debugger (no app needed).
 
-    Exit status: 0 nothing found, 1 findings, 2 usage error.
+    Exit status: 0 nothing found, 1 findings, 2 a usage error or a file that
+    could not be analysed (unless --allow-skipped).
     """
     from .scan import render_sarif as render_scan_sarif
-    from .scan import scan_paths
+    from .scan import scan
 
     try:
-        findings = scan_paths(paths)
+        report = scan(paths)
     except FileNotFoundError as error:
-        # A path that exists but is no file or directory (a socket, a FIFO),
-        # or one removed since click checked it.
+        # A path removed since click checked it.
         click.echo(f"Error: {error}", err=True)
         ctx.exit(2)
+    findings, skipped = report.findings, report.skipped
     if output_format == "json":
-        click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+        data = {
+            "findings": [f.as_dict() for f in findings],
+            "skipped": [s.as_dict() for s in skipped],
+            "files": report.files,
+            "lines": report.lines,
+        }
+        click.echo(json.dumps(data, indent=2))
     elif output_format == "sarif":
-        click.echo(json.dumps(render_scan_sarif(findings), indent=2))
+        click.echo(json.dumps(render_scan_sarif(findings, skipped), indent=2))
     else:
         for f in findings:
-            click.echo(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}\n    fix: {f.fix}")
-        click.echo(f"{len(findings)} finding(s)")
+            click.echo(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}")
+            explanation = f.explanation()
+            if explanation:
+                click.echo(f"    because: {explanation}")
+            click.echo(f"    fix: {f.fix}")
+        for s in skipped:
+            click.echo(f"{s.path}: not analysed: {s.reason}")
+        summary = f"{len(findings)} finding(s) in {report.files} file(s), {report.lines} lines"
+        if skipped:
+            summary += f"; {len(skipped)} file(s) not analysed"
+        click.echo(summary)
+    if skipped and not allow_skipped:
+        click.echo(
+            f"Error: {len(skipped)} file(s) could not be analysed (listed above);"
+            " fix or exclude them, or pass --allow-skipped.",
+            err=True,
+        )
+        ctx.exit(2)
     ctx.exit(1 if findings else 0)

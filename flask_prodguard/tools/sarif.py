@@ -50,6 +50,38 @@ class Rule:
 
 
 @dataclasses.dataclass(frozen=True)
+class FlowStep:
+    """One place of a result's code flow (a ``threadFlowLocation``).
+
+    :param uri: The file, with ``/`` separators.
+    :param line: The 1-based line.
+    :param message: What happens there.
+
+    .. versionadded:: 0.2
+    """
+
+    uri: str
+    line: int
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Notification:
+    """Something that went wrong in the run, not a result (a file not analysed).
+
+    :param message: What happened.
+    :param uri: The file it concerns, if any.
+    :param level: How serious it is.
+
+    .. versionadded:: 0.2
+    """
+
+    message: str
+    uri: str | None = None
+    level: Level = "error"
+
+
+@dataclasses.dataclass(frozen=True)
 class Result:
     """One finding of a rule at a place in a file.
 
@@ -61,8 +93,11 @@ class Result:
     :param line: The 1-based line (1 when only the file is known).
     :param column: The 1-based column, if known.
     :param properties: Extra properties (``properties``), if any.
+    :param flow: The places that led to it, in order (``codeFlows``), if any.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``flow``.
     """
 
     rule_id: str
@@ -72,6 +107,7 @@ class Result:
     line: int = 1
     column: int | None = None
     properties: Mapping[str, str] | None = None
+    flow: Sequence[FlowStep] = ()
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
@@ -108,8 +144,41 @@ def _result(result: Result, rule_index: int) -> dict[str, Any]:
             }
         ],
     }
+    if result.flow:
+        data["codeFlows"] = [
+            {
+                "threadFlows": [
+                    {
+                        "locations": [
+                            {
+                                "location": {
+                                    "physicalLocation": {
+                                        "artifactLocation": {"uri": step.uri},
+                                        "region": {"startLine": step.line},
+                                    },
+                                    "message": {"text": step.message},
+                                }
+                            }
+                            for step in result.flow
+                        ]
+                    }
+                ]
+            }
+        ]
     if result.properties is not None:
         data["properties"] = dict(result.properties)
+    return data
+
+
+def _notification(notification: Notification) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "level": notification.level,
+        "message": {"text": notification.message},
+    }
+    if notification.uri is not None:
+        data["locations"] = [
+            {"physicalLocation": {"artifactLocation": {"uri": notification.uri}}}
+        ]
     return data
 
 
@@ -119,6 +188,7 @@ def sarif_log(
     rules: Sequence[Rule],
     results: Iterable[Result],
     information_uri: str | None = None,
+    notifications: Sequence[Notification] | None = None,
 ) -> dict[str, Any]:
     """A SARIF 2.1.0 log of one run of ``tool``, ready for :func:`json.dumps`.
 
@@ -131,25 +201,32 @@ def sarif_log(
     :param rules: Every rule the tool checks, in a stable order.
     :param results: What this run found.
     :param information_uri: The tool's documentation, if any.
+    :param notifications: What went wrong in the run (``invocations``): given,
+        the run has an invocation whose ``executionSuccessful`` is false when
+        one of them is an error.
     :raises KeyError: A result names a rule that is not in ``rules``.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``notifications``.
     """
     index = {rule.id: position for position, rule in enumerate(rules)}
     driver: dict[str, Any] = {"name": tool, "version": version}
     if information_uri is not None:
         driver["informationUri"] = information_uri
     driver["rules"] = [_rule(rule) for rule in rules]
-    return {
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {"driver": driver},
-                "results": [_result(result, index[result.rule_id]) for result in results],
-            }
-        ],
+    run: dict[str, Any] = {
+        "tool": {"driver": driver},
+        "results": [_result(result, index[result.rule_id]) for result in results],
     }
+    if notifications is not None:
+        run["invocations"] = [
+            {
+                "executionSuccessful": not any(n.level == "error" for n in notifications),
+                "toolExecutionNotifications": [_notification(n) for n in notifications],
+            }
+        ]
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-__all__ = ["SCHEMA_URI", "Level", "Result", "Rule", "sarif_log"]
+__all__ = ["SCHEMA_URI", "FlowStep", "Level", "Notification", "Result", "Rule", "sarif_log"]

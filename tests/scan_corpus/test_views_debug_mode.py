@@ -1,4 +1,4 @@
-# expect: clean
+# expect: PGS101 line 18
 from flask import Flask
 
 app = Flask(__name__)

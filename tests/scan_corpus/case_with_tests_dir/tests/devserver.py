@@ -1,4 +1,4 @@
-# expect: clean
+# expect: PGS101 line 10
 import os
 
 from flask import Flask

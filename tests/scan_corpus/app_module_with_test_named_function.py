@@ -1,4 +1,5 @@
-# expect: clean
+# expect: PGS102 line 13
+# expect: PGS101 line 14
 from flask import Flask
 
 app = Flask(__name__)

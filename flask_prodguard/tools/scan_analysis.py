@@ -1,0 +1,1664 @@
+"""The scan's analysis of one module: what turns debug on, and the values that say so.
+
+:mod:`.scan` finds and reads the files; this module decides. For each module
+that can hold a finding, an :class:`Analyser` makes two passes over its
+syntax tree:
+
+1. :meth:`Analyser.collect`, one walk: imports, assignments (in source
+   order), functions, classes derived from ``Flask``, app factories and app
+   instances, aliases of ``app.run`` and ``app.config``, dict literals.
+2. :meth:`Analyser.run`, one visit: the sinks (``app.run(debug=...)``,
+   ``app.debug = ...``, ``DEBUG`` in ``app.config``, ``FLASK_DEBUG`` in the
+   environment, ``run_simple(use_debugger=...)``, ``DebuggedApplication``,
+   the flask command run with ``--debug``), each value decided by
+   :meth:`Analyser.value`.
+
+:meth:`Analyser.value` is a small constant propagation: literals, names
+assigned in the module (the module scope first), names and attributes of
+other scanned modules (imported under any alias, summarised on first use by
+:class:`Project`), class attributes (inherited too), what a function without
+parameters returns, environment reads taken at their default (debug on
+wherever the variable is unset is debug on), builtins and string methods over
+constants, ``json.loads`` of a literal, lists, ``not``, ``and``/``or``,
+comparisons and subscripts. Every definition it follows is recorded, so that
+a finding can show its chain of values (``debug=settings.DEBUG ->
+settings_dev.py:3 DEBUG = True``).
+
+Test code is what pytest and unittest collect: in a test file (``test_*.py``,
+``*_test.py``, ``conftest.py``, or under a ``tests`` directory) everything but
+its ``if __name__ == "__main__":`` block, which runs only as a program; in any
+other file, the methods of ``unittest.TestCase`` subclasses.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import io
+import json
+import operator
+import re
+import tokenize
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+#: Every rule of the scan: id -> (what it finds, how to fix it).
+RULES: dict[str, tuple[str, str]] = {
+    "PGS101": (
+        "app.run() starts the development server with debug mode or the debugger",
+        "Serve with flask_prodguard.serve(app) (gunicorn or waitress); never debug=True.",
+    ),
+    "PGS102": (
+        "app.debug is switched on",
+        "Remove it; debug mode comes only from FLASK_DEBUG on a developer's machine.",
+    ),
+    "PGS103": (
+        "DEBUG is switched on in the app's config",
+        "Remove DEBUG from the config (or set it from FLASK_DEBUG in development only).",
+    ),
+    "PGS104": (
+        "FLASK_DEBUG is switched on in the process environment",
+        "Do not set FLASK_DEBUG in code; use 'flask run --debug' on a developer's machine.",
+    ),
+    "PGS105": (
+        "run_simple() starts the Werkzeug debugger",
+        "Serve with gunicorn or waitress; never use_debugger=True.",
+    ),
+    "PGS106": (
+        "DebuggedApplication wraps an app: the interactive debugger can run code",
+        "Remove DebuggedApplication; it must never reach a served app.",
+    ),
+    "PGS107": (
+        "the flask command is started with --debug: the development server with the debugger",
+        "Serve with 'flask prodguard serve' (gunicorn or waitress); never 'flask run --debug'.",
+    ),
+}
+
+_FALSE_FLAG = {"0", "false", "no"}
+_DEV_VALUES = {"development", "dev", "local", "debug", "devel", "test", "testing"}
+_PROD_VALUES = {"production", "prod", "live", "staging"}
+#: Builtins the value analysis computes over constants (when not shadowed).
+_BUILTINS: dict[str, Callable[[Any], object]] = {
+    "bool": bool,
+    "int": int,
+    "str": str,
+    "float": float,
+}
+#: String methods without arguments it computes (``.lower() == "true"``).
+_STR_METHODS = frozenset({"lower", "upper", "strip", "casefold", "title", "capitalize"})
+_COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Pow: operator.pow,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.BitOr: operator.or_,
+}
+#: How many items of a known mapping a loop over it is followed for.
+_LOOP_ITEMS = 64
+#: How deep the value analysis follows definitions (a cycle stops here too).
+_MAX_DEPTH = 12
+#: The longest code excerpt a step of a chain shows.
+_EXCERPT = 120
+_IGNORE = re.compile(r"#\s*prodguard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
+#: Where ``subprocess`` and ``os`` start programs: a flask command with
+#: ``--debug`` started here serves with the debugger.
+_PROCESS_STARTERS = frozenset(
+    {
+        "subprocess.run",
+        "subprocess.Popen",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "os.system",
+        "os.execvp",
+        "os.execlp",
+        "os.spawnvp",
+        "os.spawnlp",
+    }
+)
+#: The click entry points of the flask command.
+_FLASK_CLI = frozenset({"flask.cli.main", "flask.cli.cli", "flask.cli.cli.main"})
+#: Base classes whose ``test*`` methods unittest collects.
+_TEST_CASES = frozenset(
+    {
+        "unittest.TestCase",
+        "unittest.IsolatedAsyncioTestCase",
+        "flask_testing.TestCase",
+        "flask_testing.LiveServerTestCase",
+    }
+)
+#: Statements that cannot serve an app: between two writes of a debug setting
+#: they leave "the last write wins" intact.
+_INERT_STATEMENTS = (
+    ast.Assign,
+    ast.AnnAssign,
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Pass,
+)
+
+
+class _Unknown:
+    """What the value analysis cannot tell (a singleton)."""
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ClassRef:
+    """A class of a scanned module, as a value (``from_object(DevConfig)``)."""
+
+    analyser: Analyser
+    name: str
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Instance:
+    """An instance of a scanned class made with keywords only (a settings object)."""
+
+    cls: ClassRef
+    keywords: dict[str, ast.expr]
+
+
+class Namespace(dict[str, object]):
+    """What ``argparse``'s ``parse_args()`` returns where no option is given: the defaults."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainStep:
+    """One link of a finding's chain of values: a place and the code there.
+
+    :param path: The file.
+    :param line: The 1-based line.
+    :param code: The code (or what was read there), shortened.
+
+    .. versionadded:: 0.2
+    """
+
+    path: str
+    line: int
+    code: str
+
+    def as_dict(self) -> dict[str, str | int]:
+        """The fields as plain data."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class RawFinding:
+    """A finding as the analyser makes it (:mod:`.scan` turns it into a ``ScanFinding``)."""
+
+    line: int
+    column: int
+    rule: str
+    chain: tuple[ChainStep, ...]
+
+
+def _literal(node: ast.AST) -> object:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return UNKNOWN
+
+
+def _has_parameters(args: ast.arguments) -> bool:
+    return bool(args.posonlyargs or args.args or args.vararg or args.kwonlyargs or args.kwarg)
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of attributes on a name, else ``None``."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _parameters(args: ast.arguments) -> dict[str, ast.expr | None]:
+    """A function's parameters and their defaults (``None``: no default)."""
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+    parameters: dict[str, ast.expr | None] = {
+        arg.arg: default
+        for arg, default in zip(positional, [*defaults, *args.defaults], strict=True)
+    }
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        parameters[arg.arg] = kw_default
+    for extra in (args.vararg, args.kwarg):
+        if extra is not None:
+            parameters[extra.arg] = None
+    return parameters
+
+
+def _is_main_guard(stmt: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` (either way round)."""
+    if not isinstance(stmt, ast.If) or not isinstance(stmt.test, ast.Compare):
+        return False
+    test = stmt.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    texts = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return len(names) == 1 and len(texts) == 1
+
+
+class Module:
+    """One scanned file: its tree, and what other modules may ask of it."""
+
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        tree: ast.Module,
+        source: str,
+        is_test: bool,
+        is_package: bool = False,
+    ) -> None:
+        #: The dotted module name under the scanned root.
+        self.name = name
+        #: Whether it is a package's ``__init__``.
+        self.is_package = is_package
+        self.path = path
+        self.tree = tree
+        self.source = source
+        #: Whether the file is test code (see the module's docstring).
+        self.is_test = is_test
+        #: Its analyser, once :class:`Project` has collected it.
+        self.analyser: Analyser | None = None
+        self._lines: list[str] | None = None
+
+    def excerpt(self, node: ast.AST) -> str:
+        """The code of ``node`` on one line, shortened."""
+        try:
+            text = ast.get_source_segment(self.source, node) or ""
+        except (IndexError, ValueError):  # pragma: no cover - positions out of range
+            text = ""
+        if not text:
+            if self._lines is None:
+                self._lines = self.source.splitlines()
+            line = getattr(node, "lineno", 1)
+            text = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
+        text = " ".join(text.split())
+        return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
+
+
+class Project:
+    """The modules of one scanned directory, each collected on first use.
+
+    ``lookup(name)`` is how an analyser reaches another module (for its
+    constants, classes, factories and apps); a module that does not parse is
+    recorded in ``failed`` by :mod:`.scan`'s loader.
+    """
+
+    def __init__(self, load: Callable[[str], Module | None]) -> None:
+        self._load = load
+        self._modules: dict[str, Module | None] = {}
+        self._collecting: set[str] = set()
+        #: The chain of the value being decided: (module, node, note) steps; a
+        #: note ending in ``=`` or ``:`` is written before the code (``debug=``).
+        self.steps: list[tuple[Module, ast.AST, str]] = []
+
+    def lookup(self, name: str) -> Module | None:
+        """The collected module ``name`` (a dotted name or a bare file stem), if scanned."""
+        if name in self._modules:
+            return self._modules[name]
+        if name in self._collecting:
+            return None  # an import cycle: what is known so far is all there is
+        module = self._load(name)
+        if module is None:
+            self._modules[name] = None
+            return None
+        self._collecting.add(name)
+        try:
+            analyser = module.analyser or Analyser(module, self)
+            if module.analyser is None:
+                analyser.collect()
+                module.analyser = analyser
+        finally:
+            self._collecting.discard(name)
+        self._modules[name] = module
+        return module
+
+    def __contains__(self, name: str) -> bool:
+        return self.lookup(name) is not None
+
+
+class Analyser:
+    """Collects one module's names, then finds its sinks (:meth:`run`)."""
+
+    def __init__(self, module: Module, project: Project) -> None:
+        self.module = module
+        self.project = project
+        self.findings: list[RawFinding] = []
+        # Local name -> what it stands for: a dotted import ("flask.Flask",
+        # "os.environ"), a scanned module ("module:<name>") or a name in one
+        # ("const:<module>:<name>").
+        self.imports: dict[str, str] = {}
+        #: Names bound to a Flask app, and the assignment that made each.
+        self.apps: dict[str, ast.AST] = {}
+        #: Functions (and methods) that return a Flask app.
+        self.factories: set[str] = set()
+        self.run_aliases: set[str] = set()
+        self.config_aliases: set[str] = set()
+        self.dicts: dict[str, ast.AST] = {}
+        #: The last value assigned to a name anywhere in the module (source order).
+        self.assigned: dict[str, ast.AST] = {}
+        #: The last value assigned to a name by a statement of the module scope.
+        self.module_level: dict[str, ast.AST] = {}
+        #: The statement of each assignment collected (for the chain).
+        self.statements: dict[int, ast.stmt] = {}
+        #: Classes of the module: name -> definition.
+        self.classes: dict[str, ast.ClassDef] = {}
+        #: Classes of this module derived from ``Flask``, directly or not.
+        self.flask_classes: set[str] = set()
+        #: Functions and classes defined at module level (they shadow builtins).
+        self.defined: set[str] = set()
+        #: Module-level functions without parameters whose body is one ``return``.
+        self.returns: dict[str, ast.Return] = {}
+        #: Values given to ``sys.argv`` (for the flask command started from code).
+        self.argv: list[ast.AST] = []
+        #: Statements that change a dict after it is made: ``d.update(...)``, ``d[k] = v``.
+        self.mutations: dict[str, list[ast.stmt]] = {}
+        #: ``parser.add_argument(...)`` calls, by parser name.
+        self.arguments: dict[str, list[ast.Call]] = {}
+        #: Functions without parameters and with one ``return``, last: name -> it.
+        self.simple: dict[str, ast.Return] = {}
+        #: The parameters of the function being visited: name -> default (or None).
+        self.parameters: dict[str, ast.expr | None] = {}
+        self._function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+        self._following: set[int] = set()
+        #: Loop variables bound, while one iteration of a loop over a known
+        #: mapping is visited, to that iteration's key or value.
+        self.bound: dict[str, object] = {}
+        self._reported: set[tuple[int, int, str]] = set()
+        self._ignores: dict[int, str | None] | None = None
+        #: The steps of the last value that decided a finding.
+        self._decided: list[tuple[Module, ast.AST, str]] = []
+        self._visitors: dict[type, Callable[[Any], None]] = {
+            ast.FunctionDef: self._visit_function,
+            ast.AsyncFunctionDef: self._visit_function,
+            ast.ClassDef: self._visit_class,
+            ast.If: self._visit_if,
+            ast.For: self._visit_for,
+            ast.Assign: self._visit_assign,
+            ast.Call: self._visit_call,
+        }
+
+    # -- pass 1: collection ------------------------------------------------------------
+
+    def collect(self) -> None:
+        """One walk over the module: imports, assignments, functions, classes."""
+        functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        assigns: list[ast.Assign] = []
+        for top in self.module.tree.body:
+            if isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                self.defined.add(top.name)
+            if isinstance(top, ast.FunctionDef) and not _has_parameters(top.args):
+                body = [s for s in top.body if not _is_docstring(s)]
+                if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value:
+                    self.returns[top.name] = body[0]
+                elif (
+                    body
+                    and isinstance(body[-1], ast.Return)
+                    and body[-1].value is not None
+                    and sum(isinstance(n, ast.Return) for n in ast.walk(top)) == 1
+                ):
+                    # Statements, then one return: what it returns, its
+                    # locals taken at their last assignment.
+                    self.returns[top.name] = body[-1]
+        resolve = self._module_name
+        stack: list[tuple[ast.AST, bool]] = [(self.module.tree, True)]
+        # Depth first, children in source order: the last assignment of a name
+        # in the source is the one kept.
+        while stack:
+            node, top_level = stack.pop()
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    self.imports[local] = alias.name if alias.asname else local
+                    found = resolve(alias.name, 0)
+                    if found is not None:
+                        self.imports[alias.asname or alias.name] = f"module:{found}"
+            elif isinstance(node, ast.ImportFrom):
+                self._import_from(node)
+            elif isinstance(node, ast.Assign):
+                assigns.append(node)
+                if len(node.targets) == 1:
+                    target = node.targets[0]
+                    if isinstance(target, ast.Name):
+                        self._bind(target.id, node.value, node, top_level)
+                    elif dotted(target) == "sys.argv" or (
+                        isinstance(target, ast.Subscript) and dotted(target.value) == "sys.argv"
+                    ):
+                        self.argv.append(node.value)
+                    elif isinstance(target, ast.Subscript) and isinstance(
+                        target.value, ast.Name
+                    ):
+                        self.mutations.setdefault(target.value.id, []).append(node)
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                func = node.value.func
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                    if func.attr in ("update", "setdefault"):
+                        self.mutations.setdefault(func.value.id, []).append(node)
+                    elif func.attr == "add_argument":
+                        self.arguments.setdefault(func.value.id, []).append(node.value)
+            elif isinstance(node, ast.AnnAssign):
+                if isinstance(node.target, ast.Name) and node.value is not None:
+                    self._bind(node.target.id, node.value, node, top_level)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                functions.append(node)
+            elif isinstance(node, ast.ClassDef):
+                self.classes.setdefault(node.name, node)
+            # Module scope: the module's own statements and those of its
+            # if/try/with blocks, not the bodies of functions and classes.
+            inner = top_level and not isinstance(
+                node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+            )
+            children = list(ast.iter_child_nodes(node))
+            stack.extend((child, inner) for child in reversed(children))
+        # Subclasses of Flask (and their subclasses, defined in order) are Flask.
+        for top in self.module.tree.body:
+            if isinstance(top, ast.ClassDef) and any(
+                self._is_flask_class(base) for base in top.bases
+            ):
+                self.flask_classes.add(top.name)
+        for function in functions:
+            if self._returns_app(function):
+                self.factories.add(function.name)
+        for _ in range(3):  # a few rounds settle simple chains of aliases
+            for node in assigns:
+                if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+                    continue
+                name, value = node.targets[0].id, node.value
+                if self._is_app(value):
+                    self.apps.setdefault(name, node)
+                elif isinstance(value, ast.Attribute) and self._is_app(value.value):
+                    if value.attr == "run":
+                        self.run_aliases.add(name)
+                    elif value.attr == "config":
+                        self.config_aliases.add(name)
+                elif isinstance(value, ast.Dict) or (
+                    isinstance(value, ast.Call) and dotted(value.func) == "dict"
+                ):
+                    self.dicts[name] = value
+
+    def _bind(self, name: str, value: ast.expr, statement: ast.stmt, top_level: bool) -> None:
+        self.assigned[name] = value
+        self.statements[id(value)] = statement
+        if top_level:
+            self.module_level[name] = value
+
+    def _import_from(self, node: ast.ImportFrom) -> None:
+        origin = node.module or ""
+        level = node.level
+        resolve = self._module_name
+        package = resolve(origin, level) if origin or level else None
+        for alias in node.names:
+            local = alias.asname or alias.name
+            inner = resolve(f"{origin}.{alias.name}" if origin else alias.name, level)
+            if inner is not None:
+                self.imports[local] = f"module:{inner}"
+            elif package is not None:
+                self.imports[local] = f"const:{package}:{alias.name}"
+            elif not level:
+                self.imports[local] = f"{origin}.{alias.name}"
+
+    def _module_name(self, name: str, level: int) -> str | None:
+        """The scanned module an import names, if any: relative to the importing
+        file's package (``level`` dots, or a script's sibling), then absolute."""
+        parts = self.module.name.split(".")
+        package = parts if self.module.is_package else parts[:-1]
+        if level:
+            if level - 1 > len(package):
+                return None
+            base = package[: len(package) - (level - 1)]
+            full = ".".join([*base, name] if name else base)
+            return full if full and full in self.project else None
+        # A script's sibling (``from app import app`` next to ``run.py``), as
+        # Python finds it when the script runs from its own directory.
+        if package:
+            sibling = ".".join([*package, name])
+            if sibling in self.project:
+                return sibling
+        return name if name in self.project else None
+
+    def _returns_app(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether a function returns a new Flask app (directly or through a local)."""
+        local_apps: set[str] = set()
+        returned: list[ast.expr] = []
+        stack: list[ast.AST] = list(function.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue  # a nested definition returns for itself
+            if isinstance(node, ast.Assign) and self._is_flask_call(node.value):
+                local_apps.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.Return) and node.value is not None:
+                returned.append(node.value)
+            if isinstance(node, ast.stmt):
+                stack.extend(ast.iter_child_nodes(node))
+        return any(
+            self._is_flask_call(value)
+            or (isinstance(value, ast.Name) and value.id in local_apps)
+            for value in returned
+        )
+
+    # -- names ---------------------------------------------------------------------------
+
+    def resolves_to(self, node: ast.AST, *targets: str) -> bool:
+        """Whether ``node`` names one of ``targets`` (dotted names, through imports)."""
+        name = dotted(node)
+        if name is None:
+            return False
+        head, _, rest = name.partition(".")
+        full = self.imports.get(head, head)
+        if rest:
+            full = f"{full}.{rest}"
+        return full in targets
+
+    def _imported(self, local: str) -> tuple[Module | None, str]:
+        """For a name imported from a scanned module: that module and the name in it."""
+        imported = self.imports.get(local, "")
+        if not imported.startswith("const:"):
+            return None, ""
+        _, module_name, attr = imported.split(":")
+        return self.project.lookup(module_name), attr
+
+    def _module_of(self, node: ast.AST) -> Module | None:
+        """The scanned module a name stands for (``import settings_dev as settings``)."""
+        if not isinstance(node, ast.Name):
+            return None
+        imported = self.imports.get(node.id, "")
+        if not imported.startswith("module:"):
+            return None
+        return self.project.lookup(imported.removeprefix("module:"))
+
+    def _elsewhere(self, node: ast.AST) -> tuple[Analyser | None, str]:
+        """(the analyser of another module, the name there) for ``name`` imported
+        from it or for ``module.name``."""
+        if isinstance(node, ast.Name):
+            module, attr = self._imported(node.id)
+        elif isinstance(node, ast.Attribute):
+            module, attr = self._module_of(node.value), node.attr
+        else:
+            return None, ""
+        if module is None or module.analyser is None:
+            return None, ""
+        return module.analyser, attr
+
+    def _is_flask_class(self, node: ast.AST) -> bool:
+        """``Flask`` itself or a class derived from it, here or in a scanned module."""
+        if self.resolves_to(node, "flask.Flask", "flask.app.Flask"):
+            return True
+        if isinstance(node, ast.Name) and node.id in self.flask_classes:
+            return True
+        other, attr = self._elsewhere(node)
+        return other is not None and attr in other.flask_classes
+
+    def _is_flask_call(self, node: ast.AST) -> bool:
+        return isinstance(node, ast.Call) and self._is_flask_class(node.func)
+
+    def is_app(self, node: ast.AST) -> bool:
+        """Whether ``node`` is a Flask app (an instance, a factory's result, an alias)."""
+        return self._is_app(node)
+
+    def _is_app(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Call):
+            if self._is_flask_class(node.func):
+                return True
+            func = node.func
+            if isinstance(func, ast.Name):
+                if func.id in self.factories:
+                    return True
+            elif isinstance(func, ast.Attribute):
+                if func.attr in self.factories:
+                    # A factory method of the project's own factory class.
+                    return True
+                # A factory method of a class of another module: Factory().build().
+                owner = self.value(func.value) if self._imports_factory(func.attr) else None
+                if isinstance(owner, Instance):
+                    owner = owner.cls
+                if isinstance(owner, ClassRef) and func.attr in owner.analyser.factories:
+                    return True
+            other, attr = self._elsewhere(func)
+            return other is not None and attr in other.factories
+        if isinstance(node, ast.Name) and node.id in self.apps:
+            return True
+        # ``from app import app`` or ``web.app``: an instance made in another module.
+        other, attr = self._elsewhere(node)
+        return other is not None and attr in other.apps
+
+    def _imports_factory(self, name: str) -> bool:
+        """Whether a module this one imports has a factory function or method ``name``."""
+        for imported in self.imports.values():
+            if imported.startswith(("module:", "const:")):
+                module_name = imported.split(":")[1]
+                module = self.project.lookup(module_name)
+                if module is not None and module.analyser is not None:
+                    if name in module.analyser.factories:
+                        return True
+        return False
+
+    def _is_config(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in self.config_aliases
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "config"
+            and self._is_app(node.value)
+        )
+
+    def _is_environ(self, node: ast.AST) -> bool:
+        return self.resolves_to(node, "os.environ")
+
+    # -- values --------------------------------------------------------------------------
+
+    def _step(self, node: ast.AST, note: str = "", module: Module | None = None) -> None:
+        self.project.steps.append((module or self.module, node, note))
+
+    def decide(self, node: ast.AST | None, label: str = "") -> object:
+        """The value of ``node`` (see :meth:`value`), its chain kept for a finding."""
+        steps = self.project.steps
+        steps.clear()
+        if node is not None:
+            self._step(node, label)
+        result = self.value(node)
+        self._decided = list(steps)
+        steps.clear()
+        return result
+
+    def truthy(self, node: ast.AST | None, label: str = "") -> bool | None:
+        """True: enables (or fails open); False: off; None: cannot tell."""
+        value = self.decide(node, label)
+        return None if value is UNKNOWN else bool(value)
+
+    def value(self, node: ast.AST | None, depth: int = 0) -> object:
+        """The value ``node`` has where every environment variable it reads is unset
+        (so a default that turns debug on is seen), or :data:`UNKNOWN`."""
+        if node is None or depth > _MAX_DEPTH:
+            return UNKNOWN
+        kind = type(node)
+        if kind is ast.Constant:
+            return node.value  # type: ignore[attr-defined]
+        if kind is ast.Name:
+            return self._name_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.Attribute:
+            return self._attribute_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.Call:
+            return self._call_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.Compare:
+            gate = self._gate(node)  # type: ignore[arg-type]
+            return gate if gate is not None else self._compare_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.UnaryOp and isinstance(node.op, ast.Not):  # type: ignore[attr-defined]
+            inner = self.value(node.operand, depth + 1)  # type: ignore[attr-defined]
+            return UNKNOWN if inner is UNKNOWN else not inner
+        if kind is ast.BoolOp:
+            return self._boolop_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.Subscript:
+            return self._subscript_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.List or kind is ast.Tuple:
+            items = [
+                self.value(item, depth + 1)
+                for item in node.elts[:_LOOP_ITEMS]  # type: ignore[attr-defined]
+            ]
+            return items if kind is ast.List else tuple(items)
+        if kind is ast.Dict:
+            return self._dict_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.BinOp:
+            return self._binop_value(node, depth)  # type: ignore[arg-type]
+        return _literal(node)
+
+    def _dict_value(self, node: ast.Dict, depth: int) -> object:
+        mapping: dict[Any, object] = {}
+        for key, item in zip(node.keys[:_LOOP_ITEMS], node.values, strict=False):
+            if key is None:  # {**other}
+                other = self.value(item, depth + 1)
+                if not isinstance(other, dict):
+                    return UNKNOWN
+                mapping.update(other)
+                continue
+            known = self.value(key, depth + 1)
+            if known is UNKNOWN:
+                return UNKNOWN
+            try:
+                mapping[known] = self.value(item, depth + 1)
+            except TypeError:  # an unhashable key
+                return UNKNOWN
+        return mapping
+
+    def _binop_value(self, node: ast.BinOp, depth: int) -> object:
+        operation = _ARITHMETIC.get(type(node.op))
+        if operation is None:
+            return UNKNOWN
+        left = self.value(node.left, depth + 1)
+        right = self.value(node.right, depth + 1)
+        if left is UNKNOWN or right is UNKNOWN:
+            return UNKNOWN
+        # Numbers only, and strings or lists joined: "x" * 10**9 is not computed.
+        if isinstance(left, str | list) or isinstance(right, str | list):
+            if type(node.op) is not ast.Add or type(left) is not type(right):
+                return UNKNOWN
+        elif not (isinstance(left, int | float) and isinstance(right, int | float)):
+            return UNKNOWN
+        elif type(node.op) is ast.Pow and abs(right) > 64:
+            return UNKNOWN
+        try:
+            return operation(left, right)
+        except (ArithmeticError, ValueError, TypeError):
+            return UNKNOWN
+
+    def _name_value(self, node: ast.Name, depth: int) -> object:
+        name = node.id
+        if name in self.bound:
+            return self.bound[name]
+        other, attr = self._elsewhere(node)
+        if other is not None:
+            return other.global_value(attr, depth + 1)
+        if self.imports.get(name, "").startswith("const:"):
+            return UNKNOWN  # from a scanned module that does not define it
+        function = self._function
+        assigned = self.assigned.get(name)
+        if name in self.parameters:
+            # A parameter, unless the function assigns it: its default, which
+            # is what it is where the caller gives nothing.
+            statement = self.statements.get(id(assigned)) if assigned is not None else None
+            inside = (
+                statement is not None
+                and function is not None
+                and function.lineno <= statement.lineno <= (function.end_lineno or 0)
+            )
+            if not inside or id(assigned) in self._following:
+                default = self.parameters[name]
+                if default is None:
+                    return UNKNOWN
+                self._step(default, f"the default of {name}")
+                return self.value(default, depth + 1)
+        else:
+            assigned = self.module_level.get(name) or assigned
+        if assigned is None or assigned is node:
+            if name in self.classes:
+                return ClassRef(self, name)
+            return UNKNOWN
+        if id(assigned) in self._following:
+            return UNKNOWN  # ``x = x or ...`` outside a function: what x was is unknown
+        self._step(self.statements.get(id(assigned), assigned))
+        self._following.add(id(assigned))
+        try:
+            result = self.value(assigned, depth + 1)
+        finally:
+            self._following.discard(id(assigned))
+        if isinstance(result, dict) and name in self.mutations:
+            result = self._mutated(name, result, assigned, node, depth)
+        return result
+
+    def _mutated(
+        self, name: str, mapping: dict[Any, object], made: ast.AST, used: ast.AST, depth: int
+    ) -> object:
+        """``mapping`` after the ``update``, ``setdefault`` and item writes between
+        where it was made and where it is used."""
+        result = dict(mapping)
+        first = getattr(made, "lineno", 0)
+        last = getattr(used, "lineno", 10**9)
+        for statement in self.mutations[name]:
+            if not first < statement.lineno < last:
+                continue
+            if isinstance(statement, ast.Assign):
+                target = statement.targets[0]
+                assert isinstance(target, ast.Subscript)
+                key = self.value(target.slice, depth + 1)
+                if key is UNKNOWN:
+                    return UNKNOWN
+                self._step(statement)
+                result[key] = self.value(statement.value, depth + 1)
+            elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+                call = statement.value
+                assert isinstance(call.func, ast.Attribute)
+                self._step(statement)
+                if call.func.attr == "setdefault" and len(call.args) == 2:
+                    key = self.value(call.args[0], depth + 1)
+                    if key is UNKNOWN:
+                        return UNKNOWN
+                    result.setdefault(key, self.value(call.args[1], depth + 1))
+                    continue
+                for argument in call.args:
+                    other = self.value(argument, depth + 1)
+                    if not isinstance(other, dict):
+                        return UNKNOWN
+                    result.update(other)
+                for keyword in call.keywords:
+                    if keyword.arg is None:
+                        other = self.value(keyword.value, depth + 1)
+                        if not isinstance(other, dict):
+                            return UNKNOWN
+                        result.update(other)
+                    else:
+                        result[keyword.arg] = self.value(keyword.value, depth + 1)
+        return result
+
+    def global_value(self, name: str, depth: int) -> object:
+        """The value of this module's global ``name`` (asked by another module)."""
+        assigned = self.module_level.get(name)
+        if assigned is None:
+            return ClassRef(self, name) if name in self.classes else UNKNOWN
+        self._step(self.statements.get(id(assigned), assigned))
+        return self.value(assigned, depth + 1)
+
+    def _attribute_value(self, node: ast.Attribute, depth: int) -> object:
+        """``settings.DEBUG`` of a scanned module (any alias), ``Config.DEBUG``, an
+        attribute of a settings object or of parsed arguments."""
+        owner = node.value
+        module = self._module_of(owner)
+        if module is not None and module.analyser is not None:
+            return module.analyser.global_value(node.attr, depth + 1)
+        return self.attribute_of(self.value(owner, depth + 1), node.attr, depth + 1)
+
+    def attribute_of(self, owner: object, attr: str, depth: int) -> object:
+        """The attribute ``attr`` of a value the analysis knows."""
+        if isinstance(owner, ClassRef):
+            return owner.analyser.class_lookup(owner.name, attr, depth)
+        if isinstance(owner, Instance):
+            if attr in owner.keywords:
+                return self.value(owner.keywords[attr], depth + 1)
+            if owner.cls.analyser.sets_in_init(owner.cls.name, attr):
+                return UNKNOWN
+            return owner.cls.analyser.class_lookup(owner.cls.name, attr, depth)
+        if isinstance(owner, Namespace):
+            return owner.get(attr, UNKNOWN)
+        return UNKNOWN
+
+    def class_attribute(self, owner: ast.AST, attr: str, depth: int) -> object:
+        """A class attribute of a class of this or a scanned module, inherited too."""
+        return self.attribute_of(self.value(owner, depth), attr, depth)
+
+    def sets_in_init(self, name: str, attr: str) -> bool:
+        """Whether the class's ``__init__`` assigns ``self.<attr>``."""
+        for item in self.classes[name].body:
+            if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                for node in ast.walk(item):
+                    if isinstance(node, ast.Attribute) and node.attr == attr:
+                        if isinstance(node.ctx, ast.Store):
+                            return True
+        return False
+
+    def class_lookup(self, name: str, attr: str, depth: int) -> object:
+        """``attr`` of this module's class ``name``, or of its first base that has it."""
+        if depth > _MAX_DEPTH or name not in self.classes:
+            return UNKNOWN
+        analyser = self
+        definition = analyser.classes[name]
+        for item in definition.body:
+            if isinstance(item, ast.Assign):
+                for target in item.targets:
+                    if isinstance(target, ast.Name) and target.id == attr:
+                        analyser._step(item)
+                        return analyser.value(item.value, depth + 1)
+            elif (
+                isinstance(item, ast.AnnAssign)
+                and isinstance(item.target, ast.Name)
+                and item.target.id == attr
+                and item.value is not None
+            ):
+                analyser._step(item)
+                return analyser.value(item.value, depth + 1)
+        for base in definition.bases:  # inherited: the first base that has it
+            inherited = self.attribute_of(self.value(base, depth + 1), attr, depth + 1)
+            if inherited is not UNKNOWN:
+                return inherited
+        return UNKNOWN
+
+    def _call_value(self, node: ast.Call, depth: int) -> object:
+        reads, default = self._env_read(node, depth)
+        if reads:
+            shown = "None" if default is None else repr(default)
+            self._step(node, f"unset: {shown}")
+            return default
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in self.returns and not node.args:
+            if not node.keywords:  # a simple function: the value it returns
+                returned = self.returns[func.id]
+                self._step(returned)
+                return self.value(returned.value, depth + 1)
+        if isinstance(func, ast.Attribute) and func.attr in ("parse_args", "parse_known_args"):
+            parsed = self._parsed_arguments(func.value, depth)
+            if parsed is not UNKNOWN and func.attr == "parse_known_args":
+                return (parsed, [])
+            return parsed
+        if isinstance(func, ast.Name) and func.id == "vars" and len(node.args) == 1:
+            namespace = self.value(node.args[0], depth + 1)
+            return dict(namespace) if isinstance(namespace, Namespace) else UNKNOWN
+        if self._may_be_class(func):
+            made = self.value(func, depth + 1)
+            if isinstance(made, ClassRef):
+                if node.args:
+                    return UNKNOWN  # positional arguments: which field each sets is unknown
+                return Instance(made, {k.arg: k.value for k in node.keywords if k.arg})
+        if isinstance(func, ast.Name) and self._shadowed(func.id):
+            return UNKNOWN
+        if isinstance(func, ast.Name) and func.id == "dict" and not node.args:
+            return {k.arg: self.value(k.value, depth + 1) for k in node.keywords if k.arg}
+        if node.keywords or len(node.args) > 1:
+            return UNKNOWN
+        if isinstance(func, ast.Name) and func.id in _BUILTINS:
+            if not node.args:
+                return UNKNOWN
+            argument = self.value(node.args[0], depth + 1)
+            if argument is UNKNOWN:
+                return UNKNOWN
+            try:
+                return _BUILTINS[func.id](argument)
+            except (ValueError, TypeError, OverflowError):
+                return UNKNOWN
+        if isinstance(func, ast.Attribute) and func.attr in _STR_METHODS and not node.args:
+            text = self.value(func.value, depth + 1)
+            return getattr(text, func.attr)() if isinstance(text, str) else UNKNOWN
+        if node.args and self.resolves_to(func, "json.loads"):
+            text = self.value(node.args[0], depth + 1)
+            if isinstance(text, str | bytes):
+                try:
+                    return json.loads(text)
+                except (ValueError, RecursionError):
+                    return UNKNOWN
+        return UNKNOWN
+
+    def _may_be_class(self, func: ast.AST) -> bool:
+        """Whether a callee can be a class of a scanned module (worth following)."""
+        if isinstance(func, ast.Name):
+            return func.id in self.classes or func.id in self.imports
+        return isinstance(func, ast.Attribute) and self._module_of(func.value) is not None
+
+    def _parsed_arguments(self, parser: ast.AST, depth: int) -> object:
+        """The defaults of an ``argparse`` parser's options (what no option given means)."""
+        if not isinstance(parser, ast.Name) or parser.id not in self.arguments:
+            return UNKNOWN
+        made = self.assigned.get(parser.id)
+        if not (
+            isinstance(made, ast.Call)
+            and self.resolves_to(made.func, "argparse.ArgumentParser")
+        ):
+            return UNKNOWN
+        namespace = Namespace()
+        for call in self.arguments[parser.id]:
+            options = [self.value(a, depth + 1) for a in call.args]
+            keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            destination = (
+                self.value(keywords["dest"], depth + 1) if "dest" in keywords else None
+            )
+            if destination is None:
+                longs = [o for o in options if isinstance(o, str) and o.startswith("--")]
+                names = longs or [o for o in options if isinstance(o, str)]
+                if not names:
+                    continue
+                destination = names[0].lstrip("-").replace("-", "_")
+            if not isinstance(destination, str):
+                continue
+            action = self.value(keywords["action"], depth + 1) if "action" in keywords else None
+            if "default" in keywords:
+                self._step(call)
+                namespace[destination] = self.value(keywords["default"], depth + 1)
+            elif action == "store_true":
+                namespace[destination] = False
+            elif action == "store_false":
+                namespace[destination] = True
+            else:
+                namespace[destination] = None
+        return namespace
+
+    def _shadowed(self, name: str) -> bool:
+        """Whether a builtin's name is bound by the module itself."""
+        return name in self.assigned or name in self.imports or name in self.defined
+
+    def _compare_value(self, node: ast.Compare, depth: int) -> object:
+        left = self.value(node.left, depth + 1)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self.value(comparator, depth + 1)
+            compare = _COMPARISONS.get(type(op))
+            if left is UNKNOWN or right is UNKNOWN or compare is None:
+                return UNKNOWN
+            try:
+                if not compare(left, right):
+                    return False
+            except TypeError:
+                return UNKNOWN
+            left = right
+        return True
+
+    def _boolop_value(self, node: ast.BoolOp, depth: int) -> object:
+        result: object = UNKNOWN
+        for operand in node.values:
+            result = self.value(operand, depth + 1)
+            if result is UNKNOWN:
+                return UNKNOWN
+            # ``and`` stops at the first falsy operand, ``or`` at the first truthy one.
+            if bool(result) is isinstance(node.op, ast.Or):
+                return result
+        return result
+
+    def _subscript_value(self, node: ast.Subscript, depth: int) -> object:
+        if self._is_environ(node.value):
+            return UNKNOWN  # a KeyError where unset: never served
+        container = self.value(node.value, depth + 1)
+        key = self.value(node.slice, depth + 1)
+        if isinstance(container, dict | list | tuple | str) and key is not UNKNOWN:
+            indexable: Any = container
+            try:
+                return indexable[key]
+            except (KeyError, IndexError, TypeError):
+                return UNKNOWN
+        return UNKNOWN
+
+    def _env_read(self, node: ast.AST, depth: int = 0) -> tuple[bool, object]:
+        """Whether ``node`` reads an environment variable, and its default."""
+        if isinstance(node, ast.Call):
+            func = node.func
+            is_get = (
+                isinstance(func, ast.Attribute)
+                and func.attr == "get"
+                and self._is_environ(func.value)
+            )
+            if is_get or self.resolves_to(func, "os.getenv"):
+                if len(node.args) > 1:
+                    return True, self.value(node.args[1], depth + 1)
+                for keyword in node.keywords:
+                    if keyword.arg == "default":
+                        return True, self.value(keyword.value, depth + 1)
+                return True, None
+        if isinstance(node, ast.Subscript) and self._is_environ(node.value):
+            return True, None
+        return False, None
+
+    def _gate(self, node: ast.Compare) -> bool | None:
+        if len(node.ops) != 1:
+            return None
+        reads, default = self._env_read(node.left)
+        if not reads:
+            return None
+        other = _literal(node.comparators[0])
+        values = (
+            {str(v).lower() for v in other}
+            if isinstance(other, tuple | list | set)
+            else ({str(other).lower()} if other is not UNKNOWN else set())
+        )
+        if not values:
+            return None
+        op = node.ops[0]
+        default_text = str(default).lower() if default not in (None, UNKNOWN) else None
+        if isinstance(op, ast.Eq | ast.In):
+            if values & _DEV_VALUES:
+                # Debug only when told development: safe, unless the default says so.
+                return default_text in values
+            if values & _PROD_VALUES:
+                return True  # debug in production, of all places
+            return None
+        if isinstance(op, ast.NotEq | ast.NotIn):
+            if values & _PROD_VALUES:
+                return True  # debug unless told production: fails open
+            if values & _DEV_VALUES:
+                return default_text is not None and default_text not in values
+            return None
+        return None
+
+    def flag_string_on(self, node: ast.AST, label: str = "") -> bool | None:
+        """Whether a value given to ``FLASK_DEBUG`` turns debug mode on, as Flask
+        reads it (a non-empty string but ``0``, ``false`` or ``no``); ``None``: cannot tell."""
+        value = self.decide(node, label)
+        if value is UNKNOWN:
+            return None
+        if isinstance(value, str):
+            return bool(value) and value.strip().lower() not in _FALSE_FLAG
+        return bool(value)
+
+    # -- reporting -----------------------------------------------------------------------
+
+    def _ignored(self, line: int, rule: str) -> bool:
+        """Whether a ``# prodguard: ignore`` comment on ``line`` (as the tokenizer
+        sees comments) silences ``rule``."""
+        if self._ignores is None:
+            self._ignores = {}
+            if "prodguard" in self.module.source:
+                readline = io.StringIO(self.module.source).readline
+                try:
+                    for token in tokenize.generate_tokens(readline):
+                        if token.type == tokenize.COMMENT:
+                            match = _IGNORE.search(token.string)
+                            if match:
+                                self._ignores[token.start[0]] = match.group(1)
+                except (tokenize.TokenError, SyntaxError):
+                    pass  # the tree parsed: comments read so far are the comments
+        if line not in self._ignores:
+            return False
+        rules = self._ignores[line]
+        return rules is None or rule in rules
+
+    def report(self, node: ast.AST, rule: str, app: ast.AST | None = None) -> None:
+        """Record a finding of ``rule`` at ``node``, with the chain of the value that
+        decided it (and of the app, when that came from elsewhere)."""
+        line = getattr(node, "lineno", 1)
+        column = getattr(node, "col_offset", 0)
+        key = (line, column, rule)
+        if key in self._reported:  # a loop body visited once per item
+            return
+        self._reported.add(key)
+        if self._ignored(line, rule):
+            return
+        steps = list(self._decided)
+        if app is not None:
+            steps.extend(self._app_chain(app))
+        chain: list[ChainStep] = []
+        for module, where, note in steps[:12]:
+            code = module.excerpt(where)
+            if note.endswith(("=", ":")):
+                code = f"{note}{code}" if note.endswith("=") else f"{note} {code}"
+            elif note:
+                code = f"{code} ({note})" if code else note
+            step = ChainStep(str(module.path), getattr(where, "lineno", line), code)
+            if step not in chain:
+                chain.append(step)
+        self.findings.append(RawFinding(line, column + 1, rule, tuple(chain)))
+
+    def _app_chain(self, node: ast.AST) -> list[tuple[Module, ast.AST, str]]:
+        """Where an app that is not made on the spot comes from (another module, a
+        subclass, a factory)."""
+        steps: list[tuple[Module, ast.AST, str]] = []
+        analyser: Analyser = self
+        for _ in range(4):
+            if isinstance(node, ast.Name) and node.id in analyser.apps:
+                made = analyser.apps[node.id]
+                steps.append((analyser.module, made, "the app"))
+                node = made.value if isinstance(made, ast.Assign) else made
+                continue
+            other, attr = analyser._elsewhere(node)
+            if other is not None and attr in other.apps:
+                made = other.apps[attr]
+                steps.append((other.module, made, "the app"))
+                analyser, node = other, made.value if isinstance(made, ast.Assign) else made
+                continue
+            break
+        if isinstance(node, ast.Call) and not analyser.resolves_to(
+            node.func, "flask.Flask", "flask.app.Flask"
+        ):
+            name = dotted(node.func) or ""
+            short = name.rpartition(".")[2]
+            if short in analyser.classes:
+                steps.append((analyser.module, analyser.classes[short], "a Flask subclass"))
+            else:
+                other, attr = analyser._elsewhere(node.func)
+                if other is not None and attr in other.classes:
+                    steps.append((other.module, other.classes[attr], "a Flask subclass"))
+        return steps if len(steps) > 1 or (steps and steps[0][0] is not self.module) else []
+
+    # -- pass 2: the sinks ---------------------------------------------------------------
+
+    def run(self) -> list[RawFinding]:
+        """Visit the module and return its findings (test code left out)."""
+        body = self.module.tree.body
+        if self.module.is_test:
+            # Only what runs as a program: the main guard's block.
+            body = [stmt for stmt in body if _is_main_guard(stmt)]
+        self._visit_block(body)
+        return self.findings
+
+    def visit(self, node: ast.AST) -> None:
+        """Visit ``node`` and what it holds."""
+        visitor = self._visitors.get(type(node))
+        if visitor is not None:
+            visitor(node)
+        else:
+            self._visit_children(node)
+
+    def _visit_children(self, node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt | ast.expr | ast.keyword | ast.arguments):
+                self.visit(child)
+            elif isinstance(child, ast.excepthandler | ast.withitem | ast.match_case):
+                self._visit_children(child)
+            elif isinstance(child, ast.comprehension):
+                self._visit_children(child)
+
+    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        self._visit_children(node.args)
+        saved = self.parameters, self._function
+        self.parameters, self._function = _parameters(node.args), node
+        try:
+            self._visit_block(node.body)
+        finally:
+            self.parameters, self._function = saved
+
+    def _visit_class(self, node: ast.ClassDef) -> None:
+        if any(self.resolves_to(base, *_TEST_CASES) for base in node.bases):
+            return  # unittest collects its test methods: test code
+        self._visit_children(node)
+
+    def _visit_block(self, body: list[ast.stmt]) -> None:
+        """Visit one scope's statements; in straight-line code the last write wins.
+
+        A write that turns debug on and a later write of the same setting that
+        turns it off again, with only writes, imports, definitions and plain
+        assignments between them (nothing that could serve), is no finding.
+        """
+        live: dict[tuple[str, str], list[RawFinding]] = {}
+        for stmt in body:
+            start = len(self.findings)
+            self.visit(stmt)
+            writes = self._debug_writes(stmt)
+            if not writes and not isinstance(stmt, _INERT_STATEMENTS):
+                if not self._is_config_call(stmt):
+                    live.clear()  # control flow or a call: it may serve what is set
+            for slot, on in writes:
+                if on is False:
+                    dropped = live.pop(slot, [])
+                    if dropped:
+                        gone = {id(f) for f in dropped}
+                        self.findings = [f for f in self.findings if id(f) not in gone]
+                elif on:
+                    live[slot] = [f for f in self.findings[start:] if f.rule == slot[0]]
+                else:
+                    live.pop(slot, None)
+
+    def _is_config_call(self, stmt: ast.stmt) -> bool:
+        """``app.config.<method>(...)`` as a statement: it loads settings, serves nothing."""
+        return (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Attribute)
+            and self._is_config(stmt.value.func.value)
+        )
+
+    def _debug_writes(self, stmt: ast.stmt) -> list[tuple[tuple[str, str], bool | None]]:
+        """The debug settings a statement writes: ((rule, owner), on or off)."""
+        writes: list[tuple[tuple[str, str], bool | None]] = []
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and target.attr == "debug"
+                    and self._is_app(target.value)
+                ):
+                    owner = dotted(target.value) or ""
+                    writes.append((("PGS102", owner), self.truthy(stmt.value)))
+                elif isinstance(target, ast.Subscript) and self._is_config(target.value):
+                    if self.value(target.slice) == "DEBUG":
+                        owner = dotted(target.value) or ""
+                        writes.append((("PGS103", owner), self.truthy(stmt.value)))
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            func = stmt.value.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "from_object"
+                and stmt.value.args
+                and self._is_config(func.value)
+            ):
+                loaded = self._object_debug(stmt.value.args[0])
+                if loaded is not UNKNOWN:
+                    writes.append((("PGS103", dotted(func.value) or ""), bool(loaded)))
+            elif (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("update", "from_mapping")
+                and self._is_config(func.value)
+            ):
+                values = [self.truthy(v) for v in self._mapping_arguments(stmt.value, "DEBUG")]
+                if values:
+                    on = (
+                        True
+                        if any(values)
+                        else (False if all(v is False for v in values) else None)
+                    )
+                    writes.append((("PGS103", dotted(func.value) or ""), on))
+        return writes
+
+    def _visit_for(self, node: ast.For) -> None:
+        """A loop over a known mapping is followed item by item, its variables bound."""
+        # Only the outermost such loop is unrolled: nested ones would multiply.
+        items = None if self.bound else self._loop_items(node.iter)
+        targets = node.target.elts if isinstance(node.target, ast.Tuple) else [node.target]
+        names = [target for target in targets if isinstance(target, ast.Name)]
+        if items is None or not names or len(names) != len(targets):
+            self._visit_children(node)
+            return
+        self.visit(node.iter)
+        saved = dict(self.bound)
+        for item in items[:_LOOP_ITEMS]:
+            values = (item,) if len(names) == 1 else item
+            if not isinstance(values, tuple) or len(values) != len(names):
+                break  # the loop would fail to unpack: nothing more to follow
+            for name, value in zip(names, values, strict=True):
+                self.bound[name.id] = value
+            for stmt in node.body:
+                self.visit(stmt)
+        self.bound = saved
+        for stmt in node.orelse:
+            self.visit(stmt)
+
+    def _loop_items(self, node: ast.AST) -> list[object] | None:
+        """What a loop over ``MAPPING.items()`` (pairs) or ``MAPPING`` (keys) yields."""
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "items"
+            and not node.args
+        ):
+            mapping = self._mapping(node.func.value)
+            return None if mapping is None else list(mapping.items())
+        mapping = self._mapping(node)
+        return None if mapping is None else list(mapping)
+
+    def _mapping(self, node: ast.AST) -> dict[object, object] | None:
+        """A dict known statically (values unknown where they cannot be computed)."""
+        if isinstance(node, ast.Name) and node.id in self.dicts:
+            node = self.dicts[node.id]
+        if isinstance(node, ast.Dict):
+            mapping: dict[object, object] = {}
+            for key, value in zip(node.keys, node.values, strict=True):
+                known = _literal(key) if key is not None else UNKNOWN
+                if known is UNKNOWN:
+                    return None
+                try:
+                    mapping[known] = self.value(value)
+                except TypeError:  # an unhashable key
+                    return None
+            return mapping
+        if isinstance(node, ast.Call) and dotted(node.func) == "dict" and not node.args:
+            return {k.arg: self.value(k.value) for k in node.keywords if k.arg is not None}
+        known_value = self.value(node)
+        return known_value if isinstance(known_value, dict) else None
+
+    def _visit_if(self, node: ast.If) -> None:
+        condition = self.truthy(node.test)
+        if condition is False:
+            # Dead code, or an explicit development gate: only the else branch runs.
+            self._visit_block(node.orelse)
+            return
+        self.visit(node.test)
+        self._visit_block(node.body)
+        self._visit_block(node.orelse)
+
+    def _visit_assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._assignment(target, node.value, node)
+        self._visit_children(node)
+
+    def _assignment(self, target: ast.AST, value: ast.AST, node: ast.Assign) -> None:
+        if isinstance(target, ast.Attribute) and target.attr == "debug":
+            if self._is_app(target.value) and self.truthy(value, "debug = "):
+                self.report(node, "PGS102", target.value)
+        elif isinstance(target, ast.Subscript):
+            key = self.value(target.slice)
+            if key == "DEBUG" and self._is_config(target.value):
+                if self.truthy(value, "DEBUG = "):
+                    self.report(node, "PGS103", self._config_owner(target.value))
+            elif key == "FLASK_DEBUG" and self._is_environ(target.value):
+                if self.flag_string_on(value, "FLASK_DEBUG = "):
+                    self.report(node, "PGS104")
+        elif dotted(target) == "sys.argv" or (
+            isinstance(target, ast.Subscript) and dotted(target.value) == "sys.argv"
+        ):
+            pass  # read where the flask command's main() is called
+
+    def _config_owner(self, node: ast.AST) -> ast.AST | None:
+        return node.value if isinstance(node, ast.Attribute) else None
+
+    def _visit_call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "run" and self._is_app(func.value):
+            self._run_call(node, func.value)
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr == "run"
+            and node.args
+            and self._is_app(node.args[0])
+        ):
+            # A server's runner given the app (Flask-SocketIO's socketio.run(app,
+            # debug=True) serves it on Werkzeug with the debugger).
+            self._run_call(node, node.args[0], positional=False)
+        elif isinstance(func, ast.Name) and func.id in self.run_aliases:
+            self._run_call(node, None)
+        elif self.resolves_to(func, "werkzeug.serving.run_simple", "werkzeug.run_simple"):
+            debugger = self._argument(node, "use_debugger", 4)
+            if self.truthy(debugger, "use_debugger="):
+                self.report(node, "PGS105")
+        elif self.resolves_to(
+            func,
+            "werkzeug.debug.DebuggedApplication",
+            "werkzeug.DebuggedApplication",
+        ):
+            if node.args or node.keywords:
+                self.decide(None)
+                self.report(node, "PGS106")
+        elif isinstance(func, ast.Attribute) and self._is_config(func.value):
+            self._config_call(node, func.attr)
+        elif isinstance(func, ast.Attribute) and self._is_environ(func.value):
+            self._environ_call(node, func.attr)
+        elif self.resolves_to(func, "os.putenv"):
+            if len(node.args) == 2 and _literal(node.args[0]) == "FLASK_DEBUG":
+                if self.flag_string_on(node.args[1], "FLASK_DEBUG = "):
+                    self.report(node, "PGS104")
+        elif isinstance(func, ast.Name) and func.id == "setattr" and len(node.args) == 3:
+            if self._is_app(node.args[0]) and self.value(node.args[1]) == "debug":
+                if self.truthy(node.args[2], "debug = "):
+                    self.report(node, "PGS102", node.args[0])
+        else:
+            self._command_call(node)
+        self._visit_children(node)
+
+    def _argument(self, node: ast.Call, name: str, position: int) -> ast.AST | None:
+        for keyword in node.keywords:
+            if keyword.arg == name:
+                return keyword.value
+        if len(node.args) > position and not any(
+            isinstance(a, ast.Starred) for a in node.args[: position + 1]
+        ):
+            return node.args[position]
+        return None
+
+    def _mapping_value(self, node: ast.AST, key: str) -> ast.AST | None:
+        if (
+            isinstance(node, ast.Name)
+            and node.id in self.dicts
+            and node.id not in self.mutations
+            and node.id not in self.parameters
+        ):
+            node = self.dicts[node.id]
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values, strict=True):
+                if k is not None and _literal(k) == key:
+                    return v
+        if isinstance(node, ast.Call) and dotted(node.func) == "dict":
+            for keyword in node.keywords:
+                if keyword.arg == key:
+                    return keyword.value
+            return None
+        # Any other mapping the value analysis knows (``json.loads`` of a literal,
+        # a dict of another module, ...).
+        value = self.decide(node)
+        if isinstance(value, dict) and key in value:
+            found = ast.Constant(value[key])
+            ast.copy_location(found, node)
+            return found
+        return None
+
+    def _mapping_arguments(self, node: ast.Call, key: str) -> list[ast.AST]:
+        """The values ``key`` gets in an ``update(...)``-like call: keywords, ``**mapping``
+        and mappings."""
+        values: list[ast.AST] = [k.value for k in node.keywords if k.arg == key]
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                value = self._mapping_value(keyword.value, key)
+                if value is not None:
+                    values.append(value)
+        for arg in node.args:
+            value = self._mapping_value(arg, key)
+            if value is not None:
+                values.append(value)
+        return values
+
+    def _run_call(self, node: ast.Call, app: ast.AST | None, positional: bool = True) -> None:
+        candidates = [
+            (self._argument(node, "debug", 2 if positional else 99), "debug="),
+            (self._argument(node, "use_debugger", 99), "use_debugger="),
+        ]
+        for keyword in node.keywords:
+            if keyword.arg is None:  # **kwargs
+                candidates.append((self._mapping_value(keyword.value, "debug"), "debug="))
+                candidates.append(
+                    (self._mapping_value(keyword.value, "use_debugger"), "use_debugger=")
+                )
+        for value, label in candidates:
+            if value is not None and self.truthy(value, label):
+                self.report(node, "PGS101", app)
+                return
+
+    def _config_call(self, node: ast.Call, method: str) -> None:
+        if method in ("update", "from_mapping"):
+            for value in self._mapping_arguments(node, "DEBUG"):
+                if self.truthy(value, "DEBUG:"):
+                    self.report(node, "PGS103")
+                    return
+        elif method == "from_object" and node.args:
+            if self._object_sets_debug(node.args[0]):
+                self.report(node, "PGS103")
+
+    def _object_sets_debug(self, node: ast.AST) -> bool:
+        """Whether ``from_object(node)`` loads a truthy ``DEBUG``."""
+        self.decide(None)
+        value = self._object_debug(node)
+        self._decided = list(self.project.steps)
+        self.project.steps.clear()
+        return value is not UNKNOWN and bool(value)
+
+    def _object_debug(self, node: ast.AST) -> object:
+        """The ``DEBUG`` that ``from_object(node)`` loads: a module, a class (or an
+        instance), or their import name as a string."""
+        module = self._module_of(node)
+        if module is not None and module.analyser is not None:
+            return module.analyser.global_value("DEBUG", 1)
+        loaded = self.value(node)
+        if isinstance(loaded, str):
+            return self._named_object_debug(loaded)
+        return self.attribute_of(loaded, "DEBUG", 1)
+
+    def _named_object_debug(self, name: str) -> object:
+        """``DEBUG`` of ``from_object("package.settings")`` or ``"package.settings.Class"``."""
+        module_name, _, attr = name.partition(":") if ":" in name else (name, "", "")
+        module = self.project.lookup(module_name)
+        if module is None and not attr and "." in module_name:
+            module_name, _, attr = module_name.rpartition(".")
+            module = self.project.lookup(module_name)
+        if module is None or module.analyser is None:
+            return UNKNOWN
+        if attr:
+            return module.analyser.class_lookup(attr, "DEBUG", 1)
+        return module.analyser.global_value("DEBUG", 1)
+
+    def _environ_call(self, node: ast.Call, method: str) -> None:
+        if method == "setdefault" and len(node.args) == 2:
+            if self.value(node.args[0]) == "FLASK_DEBUG":
+                if self.flag_string_on(node.args[1], "FLASK_DEBUG = "):
+                    self.report(node, "PGS104")
+        elif method == "update":
+            for value in self._mapping_arguments(node, "FLASK_DEBUG"):
+                if self.flag_string_on(value, "FLASK_DEBUG = "):
+                    self.report(node, "PGS104")
+                    return
+
+    # -- the flask command started from code ---------------------------------------------
+
+    def _command_call(self, node: ast.Call) -> None:
+        """``flask.cli.main()`` (with ``sys.argv``), ``FlaskGroup(...).main(args=...)``,
+        or ``subprocess.run(["flask", ..., "run", "--debug"])``."""
+        func = node.func
+        if self.resolves_to(func, *_PROCESS_STARTERS):
+            if node.args and self._debug_command(node.args[0], program=True):
+                self.report(node, "PGS107")
+            return
+        if not self._is_flask_cli(func):
+            return
+        argument = self._argument(node, "args", 0)
+        if argument is not None:
+            if self._debug_command(argument, program=False):
+                self.report(node, "PGS107")
+            return
+        for argv in self.argv:  # main() without arguments reads sys.argv
+            if self._debug_command(argv, program=False, skip_first=True):
+                self.report(node, "PGS107")
+                return
+
+    def _is_flask_cli(self, func: ast.AST) -> bool:
+        if self.resolves_to(func, *_FLASK_CLI):
+            return True
+        if isinstance(func, ast.Attribute) and func.attr == "main":
+            owner = func.value
+        elif isinstance(func, ast.Name):
+            owner = func  # calling the group itself: cli(["run", "--debug"])
+        else:
+            return False
+        if self.resolves_to(owner, "flask.cli.cli"):
+            return True
+        if isinstance(owner, ast.Call):
+            return self.resolves_to(owner.func, "flask.cli.FlaskGroup", "flask.cli.AppGroup")
+        if isinstance(owner, ast.Name):
+            made = self.assigned.get(owner.id)
+            return isinstance(made, ast.Call) and self.resolves_to(
+                made.func, "flask.cli.FlaskGroup"
+            )
+        return False
+
+    def _debug_command(self, node: ast.AST, program: bool, skip_first: bool = False) -> bool:
+        """Whether an argument list runs ``flask ... run`` with the debugger on."""
+        value = self.decide(node, "argv")
+        if isinstance(value, str) and program:
+            value = value.split()
+        if not isinstance(value, list | tuple):
+            return False
+        words = [item for item in value if isinstance(item, str)]
+        if skip_first and words and len(words) == len(value):
+            words = words[1:]
+        if program:
+            if not words:
+                return False
+            head = words[0].replace("\\", "/").rpartition("/")[2]
+            if head == "flask":
+                words = words[1:]
+            elif head.startswith("python") and words[1:3] == ["-m", "flask"]:
+                words = words[3:]
+            else:
+                return False
+        if "run" not in words:
+            return False
+        debug = False
+        for word in words:  # the last of --debug / --no-debug wins, as in click
+            if word in ("--debug", "--debugger"):
+                debug = True
+            elif word in ("--no-debug", "--no-debugger"):
+                debug = False
+        return debug
