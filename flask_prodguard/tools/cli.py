@@ -704,6 +704,7 @@ def scan_command(
             "skipped": [s.as_dict() for s in skipped],
             "files": report.files,
             "lines": report.lines,
+            "analysed": report.analysed,
         }
         click.echo(json.dumps(data, indent=2))
     elif output_format == "sarif":

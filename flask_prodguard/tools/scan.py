@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import gc
 import os
 import stat
 import sys
@@ -40,6 +41,7 @@ from typing import Any
 
 from . import sarif
 from .scan_analysis import RULES
+from .scan_analysis import SINK_WORDS
 from .scan_analysis import Analyser
 from .scan_analysis import ChainStep
 from .scan_analysis import Module
@@ -51,23 +53,6 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 #: Directories never entered.
 _SKIPPED_DIRECTORIES = frozenset(
     {"venv", ".venv", "node_modules", "__pycache__", "site-packages"}
-)
-#: Text a file must hold to be able to hold a finding; a file without any of
-#: them is not parsed unless another module imports it.
-_SINK_WORDS = (
-    "ebug",  # debug, Debug, use_debugger, DebuggedApplication, --debug
-    "EBUG",  # DEBUG, FLASK_DEBUG
-    ".run",
-    "run_simple",
-    "from_object",
-    "from_mapping",
-    "config.update",
-    "config[",
-    "environ",
-    "putenv",
-    "setattr",
-    "argv",
-    "main(",
 )
 
 
@@ -218,16 +203,11 @@ def _module_name(root: Path, file: Path) -> tuple[str, bool]:
 
 
 def _is_test_path(path: Path) -> bool:
-    """Test code by pytest's rules: ``test_*.py``, ``*_test.py``, ``conftest.py``,
-    or a file in a ``tests``/``test`` directory below the root."""
+    """Test code by pytest's rules: the files it collects tests from (``test_*.py``,
+    ``*_test.py``) and ``conftest.py``. Other files in a ``tests`` directory (a
+    scaffold app, a development server) are not collected, and are scanned."""
     name = path.name
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-        or "tests" in path.parts[:-1]
-        or "test" in path.parts[:-1]
-    )
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
 class _Loader:
@@ -253,6 +233,9 @@ class _Loader:
             self.files[name] = (file, source, why)
             self._stems.setdefault(name.rpartition(".")[2], []).append(name)
             self.order.append(name)
+
+    def knows(self, name: str) -> bool:
+        return name in self.files or len(self._stems.get(name, ())) == 1
 
     def load(self, name: str) -> Module | None:
         entry = self.files.get(name)
@@ -294,7 +277,7 @@ class _Loader:
 
 
 def _may_hold_a_finding(source: str) -> bool:
-    return any(word in source for word in _SINK_WORDS)
+    return any(word in source for word in SINK_WORDS)
 
 
 def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
@@ -322,6 +305,21 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
     .. versionadded:: 0.2
     """
     started = time.perf_counter()
+    # The syntax trees stay alive until the scan ends (other modules may ask
+    # about them): millions of objects the cyclic collector would walk again
+    # and again for nothing. It is paused, and restored, around the scan.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        report = _scan(paths)
+    finally:
+        if collecting:
+            gc.enable()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
     report = ScanReport(findings=[], skipped=[])
     loaders: dict[Path, _Loader] = {}
     for root, file in _python_files(paths):
@@ -331,7 +329,7 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
         loader.add(file)
     findings: list[ScanFinding] = []
     for loader in loaders.values():
-        project = Project(loader.load)
+        project = Project(loader.load, loader.knows)
         for name in loader.order:
             file, source, why = loader.files[name]
             if source is not None and not _may_hold_a_finding(source):
@@ -356,7 +354,6 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
             )
     report.findings = sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule))
     report.skipped.sort(key=lambda s: s.path)
-    report.seconds = time.perf_counter() - started
     return report
 
 

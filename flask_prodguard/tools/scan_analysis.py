@@ -25,7 +25,7 @@ a finding can show its chain of values (``debug=settings.DEBUG ->
 settings_dev.py:3 DEBUG = True``).
 
 Test code is what pytest and unittest collect: in a test file (``test_*.py``,
-``*_test.py``, ``conftest.py``, or under a ``tests`` directory) everything but
+``*_test.py``, ``conftest.py``) everything but
 its ``if __name__ == "__main__":`` block, which runs only as a program; in any
 other file, the methods of ``unittest.TestCase`` subclasses.
 """
@@ -33,6 +33,7 @@ other file, the methods of ``unittest.TestCase`` subclasses.
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import io
 import json
@@ -43,6 +44,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+#: Text a sink's code must hold; a file or a statement without any of them
+#: cannot be one (the scan skips them unread).
+SINK_WORDS = (
+    "ebug",  # debug, Debug, use_debugger, DebuggedApplication, --debug
+    "EBUG",  # DEBUG, FLASK_DEBUG
+    ".run",
+    "run_simple",
+    "from_object",
+    "from_mapping",
+    "config",
+    "environ",
+    "putenv",
+    "setattr",
+    "argv",
+    "main(",
+)
 #: Every rule of the scan: id -> (what it finds, how to fix it).
 RULES: dict[str, tuple[str, str]] = {
     "PGS101": (
@@ -243,6 +260,20 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
+def _child_statements(node: ast.stmt) -> list[ast.stmt]:
+    """The statements directly inside a compound statement, in source order."""
+    children: list[ast.stmt] = []
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(node, field, None)
+        if isinstance(block, list):
+            children.extend(block)
+    for handler in getattr(node, "handlers", ()):
+        children.extend(handler.body)
+    for case in getattr(node, "cases", ()):
+        children.extend(case.body)
+    return children
+
+
 def _parameters(args: ast.arguments) -> dict[str, ast.expr | None]:
     """A function's parameters and their defaults (``None``: no default)."""
     positional = [*args.posonlyargs, *args.args]
@@ -320,8 +351,12 @@ class Project:
     recorded in ``failed`` by :mod:`.scan`'s loader.
     """
 
-    def __init__(self, load: Callable[[str], Module | None]) -> None:
+    def __init__(
+        self, load: Callable[[str], Module | None], knows: Callable[[str], bool]
+    ) -> None:
         self._load = load
+        #: Whether a module of that name is scanned (without parsing it).
+        self.knows = knows
         self._modules: dict[str, Module | None] = {}
         self._collecting: set[str] = set()
         #: The chain of the value being decided: (module, node, note) steps; a
@@ -349,9 +384,6 @@ class Project:
         self._modules[name] = module
         return module
 
-    def __contains__(self, name: str) -> bool:
-        return self.lookup(name) is not None
-
 
 class Analyser:
     """Collects one module's names, then finds its sinks (:meth:`run`)."""
@@ -364,13 +396,15 @@ class Analyser:
         # "os.environ"), a scanned module ("module:<name>") or a name in one
         # ("const:<module>:<name>").
         self.imports: dict[str, str] = {}
-        #: Names bound to a Flask app, and the assignment that made each.
-        self.apps: dict[str, ast.AST] = {}
-        #: Functions (and methods) that return a Flask app.
-        self.factories: set[str] = set()
-        self.run_aliases: set[str] = set()
-        self.config_aliases: set[str] = set()
+        #: Every assignment of a single name, in source order.
+        self.assignments: dict[str, list[ast.Assign]] = {}
+        #: Functions and methods, by name.
+        self.functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
         self.dicts: dict[str, ast.AST] = {}
+        # What is decided on first use (None while being decided: a cycle).
+        self._apps: dict[str, ast.Assign | None] = {}
+        self._factories: dict[str, bool] = {}
+        self._flask_classes: dict[str, bool] = {}
         #: The last value assigned to a name anywhere in the module (source order).
         self.assigned: dict[str, ast.AST] = {}
         #: The last value assigned to a name by a statement of the module scope.
@@ -379,8 +413,6 @@ class Analyser:
         self.statements: dict[int, ast.stmt] = {}
         #: Classes of the module: name -> definition.
         self.classes: dict[str, ast.ClassDef] = {}
-        #: Classes of this module derived from ``Flask``, directly or not.
-        self.flask_classes: set[str] = set()
         #: Functions and classes defined at module level (they shadow builtins).
         self.defined: set[str] = set()
         #: Module-level functions without parameters whose body is one ``return``.
@@ -391,12 +423,11 @@ class Analyser:
         self.mutations: dict[str, list[ast.stmt]] = {}
         #: ``parser.add_argument(...)`` calls, by parser name.
         self.arguments: dict[str, list[ast.Call]] = {}
-        #: Functions without parameters and with one ``return``, last: name -> it.
-        self.simple: dict[str, ast.Return] = {}
         #: The parameters of the function being visited: name -> default (or None).
         self.parameters: dict[str, ast.expr | None] = {}
         self._function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
         self._following: set[int] = set()
+        self._hot: list[int] | None = None
         #: Loop variables bound, while one iteration of a loop over a known
         #: mapping is visited, to that iteration's key or value.
         self.bound: dict[str, object] = {}
@@ -417,9 +448,12 @@ class Analyser:
     # -- pass 1: collection ------------------------------------------------------------
 
     def collect(self) -> None:
-        """One walk over the module: imports, assignments, functions, classes."""
-        functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-        assigns: list[ast.Assign] = []
+        """One walk over the module's statements (not its expressions): imports,
+        assignments, functions, classes, dict changes, ``add_argument`` calls.
+
+        Apps, factories and Flask subclasses are decided on first use, so a
+        module pays only for what its sinks ask.
+        """
         for top in self.module.tree.body:
             if isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 self.defined.add(top.name)
@@ -437,12 +471,25 @@ class Analyser:
                     # locals taken at their last assignment.
                     self.returns[top.name] = body[-1]
         resolve = self._module_name
-        stack: list[tuple[ast.AST, bool]] = [(self.module.tree, True)]
-        # Depth first, children in source order: the last assignment of a name
-        # in the source is the one kept.
+        # Depth first, in source order: the last assignment of a name in the
+        # source is the one kept. (statement, in the module scope)
+        stack: list[tuple[ast.stmt, bool]] = [
+            (stmt, True) for stmt in reversed(self.module.tree.body)
+        ]
         while stack:
             node, top_level = stack.pop()
-            if isinstance(node, ast.Import):
+            if isinstance(node, ast.Assign):
+                self._collect_assign(node, top_level)
+            elif isinstance(node, ast.Expr):
+                call = node.value
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+                    func = call.func
+                    if isinstance(func.value, ast.Name):
+                        if func.attr in ("update", "setdefault"):
+                            self.mutations.setdefault(func.value.id, []).append(node)
+                        elif func.attr == "add_argument":
+                            self.arguments.setdefault(func.value.id, []).append(call)
+            elif isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
                     self.imports[local] = alias.name if alias.asname else local
@@ -451,66 +498,38 @@ class Analyser:
                         self.imports[alias.asname or alias.name] = f"module:{found}"
             elif isinstance(node, ast.ImportFrom):
                 self._import_from(node)
-            elif isinstance(node, ast.Assign):
-                assigns.append(node)
-                if len(node.targets) == 1:
-                    target = node.targets[0]
-                    if isinstance(target, ast.Name):
-                        self._bind(target.id, node.value, node, top_level)
-                    elif dotted(target) == "sys.argv" or (
-                        isinstance(target, ast.Subscript) and dotted(target.value) == "sys.argv"
-                    ):
-                        self.argv.append(node.value)
-                    elif isinstance(target, ast.Subscript) and isinstance(
-                        target.value, ast.Name
-                    ):
-                        self.mutations.setdefault(target.value.id, []).append(node)
-            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-                func = node.value.func
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-                    if func.attr in ("update", "setdefault"):
-                        self.mutations.setdefault(func.value.id, []).append(node)
-                    elif func.attr == "add_argument":
-                        self.arguments.setdefault(func.value.id, []).append(node.value)
             elif isinstance(node, ast.AnnAssign):
                 if isinstance(node.target, ast.Name) and node.value is not None:
                     self._bind(node.target.id, node.value, node, top_level)
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                functions.append(node)
+                self.functions.setdefault(node.name, []).append(node)
+                top_level = False
             elif isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, node)
-            # Module scope: the module's own statements and those of its
-            # if/try/with blocks, not the bodies of functions and classes.
-            inner = top_level and not isinstance(
-                node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
-            )
-            children = list(ast.iter_child_nodes(node))
-            stack.extend((child, inner) for child in reversed(children))
-        # Subclasses of Flask (and their subclasses, defined in order) are Flask.
-        for top in self.module.tree.body:
-            if isinstance(top, ast.ClassDef) and any(
-                self._is_flask_class(base) for base in top.bases
+                top_level = False
+            children = _child_statements(node)
+            if children:
+                stack.extend((child, top_level) for child in reversed(children))
+
+    def _collect_assign(self, node: ast.Assign, top_level: bool) -> None:
+        if len(node.targets) != 1:
+            return
+        target, value = node.targets[0], node.value
+        if isinstance(target, ast.Name):
+            name = target.id
+            self._bind(name, value, node, top_level)
+            self.assignments.setdefault(name, []).append(node)
+            if isinstance(value, ast.Dict) or (
+                isinstance(value, ast.Call) and dotted(value.func) == "dict"
             ):
-                self.flask_classes.add(top.name)
-        for function in functions:
-            if self._returns_app(function):
-                self.factories.add(function.name)
-        for _ in range(3):  # a few rounds settle simple chains of aliases
-            for node in assigns:
-                if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
-                    continue
-                name, value = node.targets[0].id, node.value
-                if self._is_app(value):
-                    self.apps.setdefault(name, node)
-                elif isinstance(value, ast.Attribute) and self._is_app(value.value):
-                    if value.attr == "run":
-                        self.run_aliases.add(name)
-                    elif value.attr == "config":
-                        self.config_aliases.add(name)
-                elif isinstance(value, ast.Dict) or (
-                    isinstance(value, ast.Call) and dotted(value.func) == "dict"
-                ):
-                    self.dicts[name] = value
+                self.dicts[name] = value
+        elif isinstance(target, ast.Subscript):
+            if dotted(target.value) == "sys.argv":
+                self.argv.append(value)
+            elif isinstance(target.value, ast.Name):
+                self.mutations.setdefault(target.value.id, []).append(node)
+        elif dotted(target) == "sys.argv":
+            self.argv.append(value)
 
     def _bind(self, name: str, value: ast.expr, statement: ast.stmt, top_level: bool) -> None:
         self.assigned[name] = value
@@ -543,14 +562,14 @@ class Analyser:
                 return None
             base = package[: len(package) - (level - 1)]
             full = ".".join([*base, name] if name else base)
-            return full if full and full in self.project else None
+            return full if full and self.project.knows(full) else None
         # A script's sibling (``from app import app`` next to ``run.py``), as
         # Python finds it when the script runs from its own directory.
         if package:
             sibling = ".".join([*package, name])
-            if sibling in self.project:
+            if self.project.knows(sibling):
                 return sibling
-        return name if name in self.project else None
+        return name if self.project.knows(name) else None
 
     def _returns_app(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         """Whether a function returns a new Flask app (directly or through a local)."""
@@ -620,58 +639,108 @@ class Analyser:
         """``Flask`` itself or a class derived from it, here or in a scanned module."""
         if self.resolves_to(node, "flask.Flask", "flask.app.Flask"):
             return True
-        if isinstance(node, ast.Name) and node.id in self.flask_classes:
-            return True
+        if isinstance(node, ast.Name) and node.id in self.classes:
+            return self.is_flask_class(node.id)
         other, attr = self._elsewhere(node)
-        return other is not None and attr in other.flask_classes
+        return other is not None and other.is_flask_class(attr)
+
+    def is_flask_class(self, name: str) -> bool:
+        """Whether this module's class ``name`` derives from ``Flask`` (here or not)."""
+        if name in self._flask_classes:
+            return self._flask_classes[name]
+        self._flask_classes[name] = False  # a cycle of bases is no Flask class
+        definition = self.classes.get(name)
+        found = definition is not None and any(
+            self._is_flask_class(base) for base in definition.bases
+        )
+        self._flask_classes[name] = found
+        return found
+
+    def is_factory(self, name: str) -> bool:
+        """Whether this module has a function or method ``name`` that returns a new app."""
+        if name not in self._factories:
+            self._factories[name] = False  # recursion: not (yet) a factory
+            self._factories[name] = any(
+                self._returns_app(function) for function in self.functions.get(name, ())
+            )
+        return self._factories[name]
+
+    def app_made(self, name: str) -> ast.Assign | None:
+        """The assignment that binds this module's name ``name`` to a Flask app, if any."""
+        if name in self._apps:
+            return self._apps[name]
+        self._apps[name] = None  # while deciding: ``app = app`` is no app
+        for assignment in self.assignments.get(name, ()):
+            if self._is_app(assignment.value):
+                self._apps[name] = assignment
+                break
+        return self._apps[name]
 
     def _is_flask_call(self, node: ast.AST) -> bool:
         return isinstance(node, ast.Call) and self._is_flask_class(node.func)
 
-    def is_app(self, node: ast.AST) -> bool:
-        """Whether ``node`` is a Flask app (an instance, a factory's result, an alias)."""
-        return self._is_app(node)
-
     def _is_app(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            if node.id in self.assignments:
+                return self.app_made(node.id) is not None
+            # ``from app import app``: an instance made in another module.
+            other, attr = self._elsewhere(node)
+            return other is not None and other.app_made(attr) is not None
         if isinstance(node, ast.Call):
-            if self._is_flask_class(node.func):
-                return True
             func = node.func
+            if self._is_flask_class(func):
+                return True
             if isinstance(func, ast.Name):
-                if func.id in self.factories:
+                if self.is_factory(func.id):
                     return True
             elif isinstance(func, ast.Attribute):
-                if func.attr in self.factories:
+                if self.is_factory(func.attr):
                     # A factory method of the project's own factory class.
                     return True
                 # A factory method of a class of another module: Factory().build().
-                owner = self.value(func.value) if self._imports_factory(func.attr) else None
-                if isinstance(owner, Instance):
-                    owner = owner.cls
-                if isinstance(owner, ClassRef) and func.attr in owner.analyser.factories:
-                    return True
-            other, attr = self._elsewhere(func)
-            return other is not None and attr in other.factories
-        if isinstance(node, ast.Name) and node.id in self.apps:
-            return True
-        # ``from app import app`` or ``web.app``: an instance made in another module.
-        other, attr = self._elsewhere(node)
-        return other is not None and attr in other.apps
-
-    def _imports_factory(self, name: str) -> bool:
-        """Whether a module this one imports has a factory function or method ``name``."""
-        for imported in self.imports.values():
-            if imported.startswith(("module:", "const:")):
-                module_name = imported.split(":")[1]
-                module = self.project.lookup(module_name)
-                if module is not None and module.analyser is not None:
-                    if name in module.analyser.factories:
+                if self._may_be_instance(func.value):
+                    owner = self.value(func.value)
+                    if isinstance(owner, Instance):
+                        owner = owner.cls
+                    if isinstance(owner, ClassRef) and owner.analyser.is_factory(func.attr):
                         return True
+            other, attr = self._elsewhere(func)
+            return other is not None and other.is_factory(attr)
+        if isinstance(node, ast.Attribute):
+            # ``web.app``: an instance made in another module.
+            other, attr = self._elsewhere(node)
+            return other is not None and other.app_made(attr) is not None
         return False
+
+    def _may_be_instance(self, node: ast.AST) -> bool:
+        """Whether ``node`` may be an instance of a scanned class (worth following)."""
+        if isinstance(node, ast.Call):
+            return self._may_be_class(node.func)
+        if isinstance(node, ast.Name):
+            return any(
+                isinstance(a.value, ast.Call) and self._may_be_class(a.value.func)
+                for a in self.assignments.get(node.id, ())
+            )
+        return False
+
+    def _is_run_alias(self, name: str) -> bool:
+        """``serve = app.run``: a name bound to an app's ``run``."""
+        return any(
+            isinstance(a.value, ast.Attribute)
+            and a.value.attr == "run"
+            and self._is_app(a.value.value)
+            for a in self.assignments.get(name, ())
+        )
 
     def _is_config(self, node: ast.AST) -> bool:
         if isinstance(node, ast.Name):
-            return node.id in self.config_aliases
+            # ``cfg = app.config``
+            return any(
+                isinstance(a.value, ast.Attribute)
+                and a.value.attr == "config"
+                and self._is_app(a.value.value)
+                for a in self.assignments.get(node.id, ())
+            )
         return (
             isinstance(node, ast.Attribute)
             and node.attr == "config"
@@ -896,10 +965,6 @@ class Analyser:
             return owner.get(attr, UNKNOWN)
         return UNKNOWN
 
-    def class_attribute(self, owner: ast.AST, attr: str, depth: int) -> object:
-        """A class attribute of a class of this or a scanned module, inherited too."""
-        return self.attribute_of(self.value(owner, depth), attr, depth)
-
     def sets_in_init(self, name: str, attr: str) -> bool:
         """Whether the class's ``__init__`` assigns ``self.<attr>``."""
         for item in self.classes[name].body:
@@ -993,8 +1058,12 @@ class Analyser:
     def _may_be_class(self, func: ast.AST) -> bool:
         """Whether a callee can be a class of a scanned module (worth following)."""
         if isinstance(func, ast.Name):
-            return func.id in self.classes or func.id in self.imports
-        return isinstance(func, ast.Attribute) and self._module_of(func.value) is not None
+            return func.id in self.classes or self.imports.get(func.id, "").startswith("const:")
+        return (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and self.imports.get(func.value.id, "").startswith("module:")
+        )
 
     def _parsed_arguments(self, parser: ast.AST, depth: int) -> object:
         """The defaults of an ``argparse`` parser's options (what no option given means)."""
@@ -1191,14 +1260,16 @@ class Analyser:
         steps: list[tuple[Module, ast.AST, str]] = []
         analyser: Analyser = self
         for _ in range(4):
-            if isinstance(node, ast.Name) and node.id in analyser.apps:
-                made = analyser.apps[node.id]
+            made_here = analyser.app_made(node.id) if isinstance(node, ast.Name) else None
+            if made_here is not None:
+                made = made_here
                 steps.append((analyser.module, made, "the app"))
                 node = made.value if isinstance(made, ast.Assign) else made
                 continue
             other, attr = analyser._elsewhere(node)
-            if other is not None and attr in other.apps:
-                made = other.apps[attr]
+            made_there = other.app_made(attr) if other is not None else None
+            if other is not None and made_there is not None:
+                made = made_there
                 steps.append((other.module, made, "the app"))
                 analyser, node = other, made.value if isinstance(made, ast.Assign) else made
                 continue
@@ -1224,14 +1295,61 @@ class Analyser:
         if self.module.is_test:
             # Only what runs as a program: the main guard's block.
             body = [stmt for stmt in body if _is_main_guard(stmt)]
+        self._hot = self._hot_lines()
         self._visit_block(body)
         return self.findings
 
+    def _hot_lines(self) -> list[int] | None:
+        """The lines (sorted) that hold a word a sink needs, or ``None`` for all.
+
+        A simple statement with none of them on its lines cannot be a sink and
+        is not visited: most of a module's code is skipped this way. The words
+        are the scan's sink words and this module's aliases of ``app.run`` and
+        ``app.config``; a module that sets ``sys.argv`` or makes a
+        ``FlaskGroup`` is visited whole (its ``main()`` call has no such word).
+        """
+        source = self.module.source
+        if self.argv or "FlaskGroup" in source:
+            return None
+        words = list(SINK_WORDS)
+        for name, assignments in self.assignments.items():
+            if any(
+                isinstance(a.value, ast.Attribute) and a.value.attr in ("run", "config")
+                for a in assignments
+            ):
+                words.append(name)
+        for local, full in self.imports.items():
+            # Sinks imported under another name: DebuggedApplication as DbgApp.
+            if full in _PROCESS_STARTERS or any(word in full for word in SINK_WORDS):
+                words.append(local)
+        pattern = re.compile("|".join(re.escape(word) for word in words))
+        starts = [0]
+        position = source.find("\n")
+        while position != -1:
+            starts.append(position + 1)
+            position = source.find("\n", position + 1)
+        lines: list[int] = []
+        for match in pattern.finditer(source):
+            line = bisect.bisect_right(starts, match.start())
+            if not lines or lines[-1] != line:
+                lines.append(line)
+        return lines
+
+    def _is_hot(self, node: ast.stmt) -> bool:
+        hot = self._hot
+        if hot is None:
+            return True
+        first = bisect.bisect_left(hot, node.lineno)
+        return first < len(hot) and hot[first] <= (node.end_lineno or node.lineno)
+
     def visit(self, node: ast.AST) -> None:
-        """Visit ``node`` and what it holds."""
+        """Visit ``node`` and what it holds (a simple statement only if it is hot)."""
         visitor = self._visitors.get(type(node))
         if visitor is not None:
             visitor(node)
+        elif isinstance(node, ast.stmt) and not _child_statements(node):
+            if self._is_hot(node):
+                self._visit_children(node)
         else:
             self._visit_children(node)
 
@@ -1271,7 +1389,7 @@ class Analyser:
         for stmt in body:
             start = len(self.findings)
             self.visit(stmt)
-            writes = self._debug_writes(stmt)
+            writes = self._debug_writes(stmt) if self._is_hot(stmt) else []
             if not writes and not isinstance(stmt, _INERT_STATEMENTS):
                 if not self._is_config_call(stmt):
                     live.clear()  # control flow or a call: it may serve what is set
@@ -1404,6 +1522,8 @@ class Analyser:
         self._visit_block(node.orelse)
 
     def _visit_assign(self, node: ast.Assign) -> None:
+        if not self._is_hot(node):
+            return
         for target in node.targets:
             self._assignment(target, node.value, node)
         self._visit_children(node)
@@ -1441,7 +1561,7 @@ class Analyser:
             # A server's runner given the app (Flask-SocketIO's socketio.run(app,
             # debug=True) serves it on Werkzeug with the debugger).
             self._run_call(node, node.args[0], positional=False)
-        elif isinstance(func, ast.Name) and func.id in self.run_aliases:
+        elif isinstance(func, ast.Name) and self._is_run_alias(func.id):
             self._run_call(node, None)
         elif self.resolves_to(func, "werkzeug.serving.run_simple", "werkzeug.run_simple"):
             debugger = self._argument(node, "use_debugger", 4)

@@ -1,4 +1,5 @@
-# expect: PGS101 line 10
+# expect: PGS104 line 7
+# expect: PGS101 line 11
 import os
 
 from flask import Flask
