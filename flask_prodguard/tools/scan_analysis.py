@@ -131,6 +131,7 @@ _LOOP_ITEMS = 64
 _MAX_DEPTH = 12
 #: The longest code excerpt a step of a chain shows.
 _EXCERPT = 120
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 _IGNORE = re.compile(r"#\s*prodguard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
 #: Where ``subprocess`` and ``os`` start programs: a flask command with
 #: ``--debug`` started here serves with the debugger.
@@ -329,17 +330,23 @@ class Module:
         self._lines: list[str] | None = None
 
     def excerpt(self, node: ast.AST) -> str:
-        """The code of ``node`` on one line, shortened."""
-        try:
-            text = ast.get_source_segment(self.source, node) or ""
-        except (IndexError, ValueError):  # pragma: no cover - positions out of range
-            text = ""
-        if not text:
-            if self._lines is None:
-                self._lines = self.source.splitlines()
-            line = getattr(node, "lineno", 1)
-            text = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
-        text = " ".join(text.split())
+        """The code of ``node`` on one line, shortened (at most a few lines are read)."""
+        if self._lines is None:
+            # Split as the parser counts lines (\r\n, \r, \n), once per module.
+            self._lines = _LINE_BREAKS.split(self.source)
+        lines = self._lines
+        first = getattr(node, "lineno", 1)
+        last = min(getattr(node, "end_lineno", None) or first, first + 8)
+        if not 0 < first <= len(lines):
+            return ""
+        start = getattr(node, "col_offset", None)
+        end = getattr(node, "end_col_offset", None)
+        # Columns are UTF-8 byte offsets.
+        chunks = [line.encode("utf-8", "surrogatepass") for line in lines[first - 1 : last]]
+        if start is not None and end is not None and last == (node.end_lineno or first):  # type: ignore[attr-defined]
+            chunks[-1] = chunks[-1][:end]
+            chunks[0] = chunks[0][start:]
+        text = " ".join(b" ".join(chunks).decode("utf-8", "replace").split())
         return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
 
 

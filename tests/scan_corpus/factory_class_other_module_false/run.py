@@ -1,0 +1,7 @@
+# expect: clean
+from core.factory import AppFactory
+
+server = AppFactory().build()
+
+if __name__ == "__main__":
+    server.run(host="0.0.0.0", port=8000, debug=False)
