@@ -129,7 +129,16 @@ def main(argv: list[str] | None = None) -> int:
             "json",
             str(tree),
         ],
-        "bandit B201": [str(bin_dir / "bandit"), "-q", "-r", "-t", "B201", "-f", "json", str(tree)],
+        "bandit B201": [
+            str(bin_dir / "bandit"),
+            "-q",
+            "-r",
+            "-t",
+            "B201",
+            "-f",
+            "json",
+            str(tree),
+        ],
     }
     report: dict[str, object] = {"files": files, "lines": lines}
     for name, command in tools.items():
@@ -151,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             found = -1
         print(f"{name:34}{seconds:>9.2f}{lines / seconds:>11,.0f}  {found}")
-        report[name] = {"seconds": seconds, "lines_per_second": lines / seconds, "findings": found}
+        report[name] = {
+            "seconds": seconds,
+            "lines_per_second": lines / seconds,
+            "findings": found,
+        }
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0
