@@ -193,8 +193,20 @@ def test_text_output_explains_the_chain(tmp_path: Path) -> None:
             },
             ["config.py:2 DEBUG = True"],
         ),
+        (
+            {
+                "app.py": "from flask import Flask\napp = Flask('x')\nDBG = 1\n"
+                "app.config['DEBUG'] = DBG\n"
+            },
+            ["app.py:4 DEBUG = DBG", "app.py:3 DBG = 1"],
+        ),
     ],
-    ids=["environment default", "app from another module", "inherited class attribute"],
+    ids=[
+        "environment default",
+        "app from another module",
+        "inherited class attribute",
+        "config item",
+    ],
 )
 def test_json_chain_names_every_definition_followed(
     tmp_path: Path, files: dict[str, str], chain: list[str]
@@ -228,7 +240,9 @@ def test_an_ignore_comment_hidden_in_a_string_silences_nothing(
 
 def test_an_ignore_comment_on_the_line_still_works(tmp_path: Path) -> None:
     """The real comment on the finding's own line silences it."""
-    (tmp_path / "app.py").write_text(BAD.replace("debug=True)", "debug=True)  # prodguard: ignore"))
+    (tmp_path / "app.py").write_text(
+        BAD.replace("debug=True)", "debug=True)  # prodguard: ignore")
+    )
     assert scan_paths([tmp_path]) == []
 
 

@@ -1252,8 +1252,11 @@ class Analyser:
         chain: list[ChainStep] = []
         for module, where, note in steps[:12]:
             code = module.excerpt(where)
-            if note.endswith(("=", ":")):
-                code = f"{note}{code}" if note.endswith("=") else f"{note} {code}"
+            label = note.rstrip()
+            if label.endswith("="):  # the setting written: "debug=" or "DEBUG = "
+                code = f"{note}{code}"
+            elif label.endswith(":"):  # a key of a mapping: "DEBUG:"
+                code = f"{label} {code}"
             elif note:
                 code = f"{code} ({note})" if code else note
             step = ChainStep(str(module.path), getattr(where, "lineno", line), code)
