@@ -190,6 +190,95 @@ FORMS: dict[str, tuple[str, str, int, str]] = {
         3,
         "RAW = '{\"DEBUG\": 0}'\napp = Flask('x')\napp.config.update(json.loads(RAW))\n",
     ),
+    # 8. Values the analysis follows further (found on fresh sets of real-style code).
+    "dict changed after it is made": (
+        "app = Flask('x')\noptions = dict(port=80)\noptions.update(debug=True)\n"
+        "app.run(**options)\n",
+        "PGS101",
+        4,
+        "app = Flask('x')\noptions = dict(port=80)\noptions.update(debug=False)\n"
+        "app.run(**options)\n",
+    ),
+    "dict item written after it is made": (
+        "app = Flask('x')\nopts = {}\nopts['debug'] = 1\napp.run(**opts)\n",
+        "PGS101",
+        4,
+        "app = Flask('x')\nopts = {}\nopts['debug'] = 0\napp.run(**opts)\n",
+    ),
+    "runner given the app": (
+        "app = Flask('x')\nsocketio = SocketIO(app)\nsocketio.run(app, debug=True)\n",
+        "PGS101",
+        3,
+        "app = Flask('x')\nsocketio = SocketIO(app)\nsocketio.run(app, debug=False)\n",
+    ),
+    "argparse default": (
+        "import argparse\napp = Flask('x')\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--debug', action='store_true', default=True)\n"
+        "app.run(**vars(p.parse_args()))\n",
+        "PGS101",
+        5,
+        "import argparse\napp = Flask('x')\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--debug', action='store_true')\n"
+        "app.run(**vars(p.parse_args()))\n",
+    ),
+    "settings object default": (
+        "class Settings:\n    debug: bool = True\nsettings = Settings()\n"
+        "Flask('x').run(debug=settings.debug)\n",
+        "PGS101",
+        4,
+        "class Settings:\n    debug: bool = True\nsettings = Settings(debug=False)\n"
+        "Flask('x').run(debug=settings.debug)\n",
+    ),
+    "parameter default": (
+        "def create_app(debug=True):\n    app = Flask('x')\n"
+        "    app.config['DEBUG'] = debug\n    return app\n",
+        "PGS103",
+        3,
+        "def create_app(debug=False):\n    app = Flask('x')\n"
+        "    app.config['DEBUG'] = debug\n    return app\n",
+    ),
+    "config chosen by name": (
+        "class Dev:\n    DEBUG = True\nclass Prod:\n    DEBUG = False\n"
+        "CONFIGS = {'dev': Dev, 'prod': Prod, 'default': Dev}\n"
+        "def create_app(name=None):\n    name = name or os.getenv('APP_CONFIG') or 'default'\n"
+        "    app = Flask('x')\n    app.config.from_object(CONFIGS[name])\n    return app\n",
+        "PGS103",
+        9,
+        "class Dev:\n    DEBUG = True\nclass Prod:\n    DEBUG = False\n"
+        "CONFIGS = {'dev': Dev, 'prod': Prod, 'default': Prod}\n"
+        "def create_app(name=None):\n    name = name or os.getenv('APP_CONFIG') or 'default'\n"
+        "    app = Flask('x')\n    app.config.from_object(CONFIGS[name])\n    return app\n",
+    ),
+    "from_object writes last": (
+        "class Prod:\n    DEBUG = False\napp = Flask('x')\n"
+        "app.config.from_object(Prod)\napp.config.from_mapping({'DEBUG': True})\n",
+        "PGS103",
+        5,
+        "class Prod:\n    DEBUG = False\napp = Flask('x')\n"
+        "app.config.from_mapping({'DEBUG': True})\napp.config.from_object(Prod)\n",
+    ),
+    "flask command from sys.argv": (
+        "import sys\nfrom flask.cli import main\n"
+        "sys.argv = ['flask', '--app', 'web', 'run', '--debug']\nmain()\n",
+        "PGS107",
+        4,
+        "import sys\nfrom flask.cli import main\n"
+        "sys.argv = ['flask', '--app', 'web', 'run', '--debug', '--no-debug']\nmain()\n",
+    ),
+    "FlaskGroup main(args=)": (
+        "from flask.cli import FlaskGroup\ncli = FlaskGroup(create_app=lambda: Flask('x'))\n"
+        "cli.main(args=['run', '--debug'])\n",
+        "PGS107",
+        3,
+        "from flask.cli import FlaskGroup\ncli = FlaskGroup(create_app=lambda: Flask('x'))\n"
+        "cli.main(args=['run'])\n",
+    ),
+    "flask command in a subprocess": (
+        "import subprocess\nsubprocess.run(['flask', '--app', 'web', 'run', '--debug'])\n",
+        "PGS107",
+        2,
+        "import subprocess\nsubprocess.run(['flask', '--app', 'web', 'routes', '--debug'])\n",
+    ),
 }
 
 
