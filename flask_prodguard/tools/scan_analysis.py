@@ -59,6 +59,10 @@ SINK_WORDS = (
     "setattr",
     "argv",
     "main(",
+    "subprocess",  # the flask command started as a program
+    "os.exec",
+    "os.spawn",
+    "os.system",
 )
 #: Every rule of the scan: id -> (what it finds, how to fix it).
 RULES: dict[str, tuple[str, str]] = {
@@ -241,8 +245,10 @@ def _literal(node: ast.AST) -> object:
         return UNKNOWN
 
 
-def _has_parameters(args: ast.arguments) -> bool:
-    return bool(args.posonlyargs or args.args or args.vararg or args.kwonlyargs or args.kwarg)
+def _needs_arguments(args: ast.arguments) -> bool:
+    """Whether a call without arguments would fail (a parameter without a default)."""
+    positional = len(args.posonlyargs) + len(args.args)
+    return positional > len(args.defaults) or any(d is None for d in args.kw_defaults)
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:
@@ -422,8 +428,10 @@ class Analyser:
         self.classes: dict[str, ast.ClassDef] = {}
         #: Functions and classes defined at module level (they shadow builtins).
         self.defined: set[str] = set()
-        #: Module-level functions without parameters whose body is one ``return``.
+        #: Module-level functions callable without arguments whose one ``return`` ends them.
         self.returns: dict[str, ast.Return] = {}
+        #: The functions of :attr:`returns`.
+        self.returning: dict[str, ast.FunctionDef] = {}
         #: Values given to ``sys.argv`` (for the flask command started from code).
         self.argv: list[ast.AST] = []
         #: Statements that change a dict after it is made: ``d.update(...)``, ``d[k] = v``.
@@ -464,7 +472,8 @@ class Analyser:
         for top in self.module.tree.body:
             if isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 self.defined.add(top.name)
-            if isinstance(top, ast.FunctionDef) and not _has_parameters(top.args):
+            if isinstance(top, ast.FunctionDef) and not _needs_arguments(top.args):
+                self.returning[top.name] = top
                 body = [s for s in top.body if not _is_docstring(s)]
                 if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value:
                     self.returns[top.name] = body[0]
@@ -1019,7 +1028,14 @@ class Analyser:
             if not node.keywords:  # a simple function: the value it returns
                 returned = self.returns[func.id]
                 self._step(returned)
-                return self.value(returned.value, depth + 1)
+                # Evaluated as a call without arguments: parameters at their defaults.
+                saved = self.parameters, self._function
+                function = self.returning[func.id]
+                self.parameters, self._function = _parameters(function.args), function
+                try:
+                    return self.value(returned.value, depth + 1)
+                finally:
+                    self.parameters, self._function = saved
         if isinstance(func, ast.Attribute) and func.attr in ("parse_args", "parse_known_args"):
             parsed = self._parsed_arguments(func.value, depth)
             if parsed is not UNKNOWN and func.attr == "parse_known_args":
