@@ -1797,6 +1797,8 @@ class Analyser:
                 words = words[1:]
             elif head.startswith("python") and words[1:3] == ["-m", "flask"]:
                 words = words[3:]
+            elif words[:2] == ["-m", "flask"] and len(words) < len(value):
+                words = words[2:]  # [sys.executable, "-m", "flask", ...]
             else:
                 return False
         if "run" not in words:
