@@ -30,6 +30,7 @@ import ast
 import dataclasses
 import gc
 import os
+import re
 import stat
 import sys
 import time
@@ -330,31 +331,103 @@ def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
     findings: list[ScanFinding] = []
     for loader in loaders.values():
         project = Project(loader.load, loader.knows)
+        analysers: list[Analyser] = []
+        # First the modules that can hold a sink: collected, then asked for
+        # their functions with a sink on a parameter; then every module runs,
+        # with the files that only call such a function.
+        ready: list[str] = []
+        pending: list[str] = []
         for name in loader.order:
-            file, source, why = loader.files[name]
+            source = loader.files[name][1]
             if source is not None and not _may_hold_a_finding(source):
+                pending.append(name)
+            elif _collect(loader, project, name):
+                ready.append(name)
+        project.parametric = frozenset(_parametric_sinks(project.analysers))
+        callers = _calls_of(set(project.parametric))
+        if callers is not None:
+            for name in pending:
+                source = loader.files[name][1]
+                if source is not None and callers.search(source):
+                    if _collect(loader, project, name):
+                        ready.append(name)
+        for name in ready:
+            _run(loader, project, name, analysers)
+        seen: set[int] = set()
+        for analyser in project.analysers + analysers:
+            if id(analyser) in seen:
                 continue
-            module = loader.parse(file, source, why)
-            if module is None:
-                continue
-            try:
-                project.lookup(name)
-                analyser = module.analyser
-                if analyser is None:  # a second file with the same module name
-                    analyser = Analyser(module, project)
-                    analyser.collect()
-                runs = not module.is_test or "__main__" in module.source
-                raw = analyser.run() if runs else []
-            except RecursionError:
-                loader.skip(file, "nested too deeply to analyse")
-                continue
+            seen.add(id(analyser))
+            file = analyser.module.path
             findings.extend(
                 ScanFinding(str(file), f.line, f.column, f.rule, *RULES[f.rule], f.chain)
-                for f in raw
+                for f in analyser.findings
             )
     report.findings = sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule))
     report.skipped.sort(key=lambda s: s.path)
     return report
+
+
+def _collect(loader: _Loader, project: Project, name: str) -> bool:
+    """Parse and collect one module; whether it can be run."""
+    file, source, why = loader.files[name]
+    module = loader.parse(file, source, why)
+    if module is None:
+        return False
+    try:
+        project.lookup(name)
+    except RecursionError:
+        loader.skip(file, "nested too deeply to analyse")
+        return False
+    except Exception as error:  # noqa: BLE001 - a scan bug must not pass a file in silence
+        loader.skip(
+            file, f"the scan failed on it ({type(error).__name__}: {error}); please report"
+        )
+        return False
+    return True
+
+
+def _run(loader: _Loader, project: Project, name: str, analysers: list[Analyser]) -> None:
+    """Analyse one module (its findings stay on its analyser)."""
+    file, source, why = loader.files[name]
+    module = loader.parse(file, source, why)
+    if module is None:
+        return
+    try:
+        project.lookup(name)
+        analyser = module.analyser
+        if analyser is None:  # a second file with the same module name
+            analyser = Analyser(module, project)
+            analyser.collect()
+        analysers.append(analyser)
+        if not module.is_test or "__main__" in module.source:
+            analyser.run()
+    except RecursionError:
+        loader.skip(file, "nested too deeply to analyse")
+        if module.analyser is not None:
+            module.analyser.findings.clear()
+    except Exception as error:  # noqa: BLE001 - a scan bug must not pass a file in silence
+        # Fail closed: the file is reported as not analysed (exit 2), with what
+        # went wrong, and every other file is still scanned.
+        loader.skip(
+            file, f"the scan failed on it ({type(error).__name__}: {error}); please report"
+        )
+        if module.analyser is not None:
+            module.analyser.findings.clear()
+
+
+def _parametric_sinks(analysers: list[Analyser]) -> set[str]:
+    """Names of module-level functions with a parameter on a line a sink needs."""
+    names: set[str] = set()
+    for analyser in analysers:
+        names.update(analyser.parametric_sinks())
+    return names
+
+
+def _calls_of(names: set[str]) -> re.Pattern[str] | None:
+    if not names:
+        return None
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\s*\(")
 
 
 def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> list[ScanFinding]:

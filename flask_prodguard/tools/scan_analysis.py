@@ -41,6 +41,7 @@ import operator
 import re
 import tokenize
 from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,8 @@ SINK_WORDS = (
     "os.spawn",
     "os.system",
 )
+#: The words of a line where a function's parameter can decide a sink.
+_PARAMETRIC_WORDS = ("ebug", "EBUG", ".run(", "run_simple", "from_object", "from_mapping")
 #: Every rule of the scan: id -> (what it finds, how to fix it).
 RULES: dict[str, tuple[str, str]] = {
     "PGS101": (
@@ -186,6 +189,7 @@ class _Unknown:
 
 
 UNKNOWN: Any = _Unknown()
+_NOT_YET: Any = object()
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -202,6 +206,16 @@ class Instance:
 
     cls: ClassRef
     keywords: dict[str, ast.expr]
+
+
+class AppValue:
+    """A Flask app, as the value of a parameter bound at a call site."""
+
+    def __repr__(self) -> str:
+        return "<a Flask app>"
+
+
+AN_APP: Any = AppValue()
 
 
 class Namespace(dict[str, object]):
@@ -279,6 +293,22 @@ def _child_statements(node: ast.stmt) -> list[ast.stmt]:
     for case in getattr(node, "cases", ()):
         children.extend(case.body)
     return children
+
+
+def _lines_matching(source: str, words: Iterable[str]) -> list[int]:
+    """The 1-based numbers of the lines of ``source`` that hold one of ``words``."""
+    pattern = re.compile("|".join(re.escape(word) for word in words))
+    starts = [0]
+    position = source.find("\n")
+    while position != -1:
+        starts.append(position + 1)
+        position = source.find("\n", position + 1)
+    lines: list[int] = []
+    for match in pattern.finditer(source):
+        line = bisect.bisect_right(starts, match.start())
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
 
 
 def _parameters(args: ast.arguments) -> dict[str, ast.expr | None]:
@@ -375,6 +405,16 @@ class Project:
         #: The chain of the value being decided: (module, node, note) steps; a
         #: note ending in ``=`` or ``:`` is written before the code (``debug=``).
         self.steps: list[tuple[Module, ast.AST, str]] = []
+        #: Functions being followed from a call site (a cycle stops there), and
+        #: the call sites themselves (the end of every chain found inside).
+        self.calling: list[int] = []
+        self.call_sites: list[tuple[Module, ast.AST, str]] = []
+        #: Every analyser made, so that findings inside functions followed from
+        #: another module's call are collected too.
+        self.analysers: list[Analyser] = []
+        #: Names of functions with a sink on a parameter (see
+        #: :meth:`Analyser.parametric_sinks`): calls to them are followed.
+        self.parametric: frozenset[str] = frozenset()
 
     def lookup(self, name: str) -> Module | None:
         """The collected module ``name`` (a dotted name or a bare file stem), if scanned."""
@@ -389,6 +429,8 @@ class Project:
         self._collecting.add(name)
         try:
             analyser = module.analyser or Analyser(module, self)
+            if module.analyser is None:
+                self.analysers.append(analyser)
             if module.analyser is None:
                 analyser.collect()
                 module.analyser = analyser
@@ -442,7 +484,7 @@ class Analyser:
         self.parameters: dict[str, ast.expr | None] = {}
         self._function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
         self._following: set[int] = set()
-        self._hot: list[int] | None = None
+        self._hot: Any = _NOT_YET
         #: Loop variables bound, while one iteration of a loop over a known
         #: mapping is visited, to that iteration's key or value.
         self.bound: dict[str, object] = {}
@@ -697,6 +739,8 @@ class Analyser:
 
     def _is_app(self, node: ast.AST) -> bool:
         if isinstance(node, ast.Name):
+            if node.id in self.bound:
+                return self.bound[node.id] is AN_APP
             if node.id in self.assignments:
                 return self.app_made(node.id) is not None
             # ``from app import app``: an instance made in another module.
@@ -924,7 +968,10 @@ class Analyser:
                 if key is UNKNOWN:
                     return UNKNOWN
                 self._step(statement)
-                result[key] = self.value(statement.value, depth + 1)
+                try:
+                    result[key] = self.value(statement.value, depth + 1)
+                except TypeError:  # an unhashable key
+                    return UNKNOWN
             elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
                 call = statement.value
                 assert isinstance(call.func, ast.Attribute)
@@ -933,7 +980,10 @@ class Analyser:
                     key = self.value(call.args[0], depth + 1)
                     if key is UNKNOWN:
                         return UNKNOWN
-                    result.setdefault(key, self.value(call.args[1], depth + 1))
+                    try:
+                        result.setdefault(key, self.value(call.args[1], depth + 1))
+                    except TypeError:  # an unhashable key
+                        return UNKNOWN
                     continue
                 for argument in call.args:
                     other = self.value(argument, depth + 1)
@@ -1265,6 +1315,8 @@ class Analyser:
         steps = list(self._decided)
         if app is not None:
             steps.extend(self._app_chain(app))
+        # Found inside a function followed from a call: where it was called.
+        steps.extend(reversed(self.project.call_sites))
         chain: list[ChainStep] = []
         for module, where, note in steps[:12]:
             code = module.excerpt(where)
@@ -1321,7 +1373,8 @@ class Analyser:
         if self.module.is_test:
             # Only what runs as a program: the main guard's block.
             body = [stmt for stmt in body if _is_main_guard(stmt)]
-        self._hot = self._hot_lines()
+        if self._hot is _NOT_YET:
+            self._hot = self._hot_lines()
         self._visit_block(body)
         return self.findings
 
@@ -1344,24 +1397,51 @@ class Analyser:
                 for a in assignments
             ):
                 words.append(name)
+        followed = self.project.parametric
         for local, full in self.imports.items():
-            # Sinks imported under another name: DebuggedApplication as DbgApp.
+            # Sinks imported under another name: DebuggedApplication as DbgApp;
+            # and the project's functions with a sink on a parameter, which a
+            # call is followed into.
             if full in _PROCESS_STARTERS or any(word in full for word in SINK_WORDS):
                 words.append(local)
-        pattern = re.compile("|".join(re.escape(word) for word in words))
-        starts = [0]
-        position = source.find("\n")
-        while position != -1:
-            starts.append(position + 1)
-            position = source.find("\n", position + 1)
-        lines: list[int] = []
-        for match in pattern.finditer(source):
-            line = bisect.bisect_right(starts, match.start())
-            if not lines or lines[-1] != line:
-                lines.append(line)
-        return lines
+            elif full.startswith("const:") and full.rpartition(":")[2] in followed:
+                words.append(local)
+        words.extend(name for name in self.defined if name in followed)
+        return _lines_matching(source, words)
+
+    def parametric_sinks(self) -> list[str]:
+        """This module's functions with a parameter on a line that holds a word a sink
+        needs (``debug``, ``DEBUG``, ``.run(``, ...): a call from elsewhere may
+        decide a sink inside them (``serve(app, port=8001)``)."""
+        sink_lines = _lines_matching(self.module.source, _PARAMETRIC_WORDS)
+        if not sink_lines:
+            return []
+        names = []
+        lines = _LINE_BREAKS.split(self.module.source)
+        for name in self.defined:
+            for function in self.functions.get(name, ()):
+                args = function.args
+                parameters = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+                parameters = [p for p in parameters if p not in ("self", "cls")]
+                if not parameters:
+                    continue
+                first, last = function.lineno, function.end_lineno or function.lineno
+                numbers = sink_lines[
+                    bisect.bisect_left(sink_lines, first) : bisect.bisect_right(
+                        sink_lines, last
+                    )
+                ]
+                if not numbers:
+                    continue
+                pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, parameters)) + r")\b")
+                if any(pattern.search(lines[n - 1]) for n in numbers if n <= len(lines)):
+                    names.append(name)
+                    break
+        return names
 
     def _is_hot(self, node: ast.stmt) -> bool:
+        if self._hot is _NOT_YET:
+            self._hot = self._hot_lines()
         hot = self._hot
         if hot is None:
             return True
@@ -1615,7 +1695,111 @@ class Analyser:
                     self.report(node, "PGS102", node.args[0])
         else:
             self._command_call(node)
+            self._follow_call(node)
         self._visit_children(node)
+
+    # -- functions followed from their call sites -------------------------------------
+
+    def _callee(self, func: ast.AST) -> tuple[Analyser, ast.FunctionDef] | None:
+        """The project function a call reaches (of this module or imported from one)."""
+        if isinstance(func, ast.Name):
+            if func.id in self.functions and func.id in self.defined:
+                return self, self.functions[func.id][-1]  # type: ignore[return-value]
+            other, attr = self._elsewhere(func) if self._may_be_class(func) else (None, "")
+        elif isinstance(func, ast.Attribute) and self._may_be_class(func):
+            other, attr = self._elsewhere(func)
+        else:
+            return None
+        if other is None or attr not in other.defined or attr not in other.functions:
+            return None
+        function = other.functions[attr][-1]
+        return (other, function) if isinstance(function, ast.FunctionDef) else None
+
+    def _follow_call(self, node: ast.Call) -> None:
+        """Visit a project function again with its parameters bound to this call's
+        arguments: ``serve(app, port=8001)`` whose body runs ``app.run(debug=debug)``
+        with ``debug=True`` by default, a factory given the name of a configuration."""
+        project = self.project
+        if len(project.calling) >= 3 or not (node.args or node.keywords):
+            return
+        name = (
+            node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        )
+        if name not in project.parametric:
+            return
+        target = self._callee(node.func)
+        if target is None:
+            return
+        callee, function = target
+        if id(function) in project.calling or not callee.has_hot_lines(function):
+            return
+        bound = self._bind_arguments(node, callee, function)
+        if bound is None:
+            return
+        saved = callee.bound, callee.parameters, callee._function
+        callee.bound = {**callee.bound, **bound}
+        callee.parameters, callee._function = {}, function
+        project.calling.append(id(function))
+        project.call_sites.append((self.module, node, f"{function.name}() called here"))
+        try:
+            callee._visit_block(function.body)
+        finally:
+            project.calling.pop()
+            project.call_sites.pop()
+            callee.bound, callee.parameters, callee._function = saved
+
+    def _bind_arguments(
+        self, node: ast.Call, callee: Analyser, function: ast.FunctionDef
+    ) -> dict[str, object] | None:
+        """Parameter -> value for a call (an app given is :data:`AN_APP`); parameters
+        not given take their defaults. ``None`` when the call cannot be matched."""
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            return None
+        args = function.args
+        positional = [*args.posonlyargs, *args.args]
+        if function.name != "<lambda>" and callee.classes and positional:
+            # A method reached through its class: no binding of self.
+            pass
+        if len(node.args) > len(positional):
+            return None
+        bound: dict[str, object] = {}
+        defaults = dict(
+            zip(
+                [a.arg for a in positional[len(positional) - len(args.defaults) :]],
+                args.defaults,
+                strict=True,
+            )
+        )
+        for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            if default is not None:
+                defaults[arg.arg] = default
+        given: dict[str, ast.expr] = {}
+        for parameter, argument in zip(positional, node.args, strict=False):
+            given[parameter.arg] = argument
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                return None  # **kwargs at the call: which parameters is unknown
+            given[keyword.arg] = keyword.value
+        names = [a.arg for a in positional] + [a.arg for a in args.kwonlyargs]
+        for name in names:
+            if name in given:
+                argument = given[name]
+                bound[name] = AN_APP if self._is_app(argument) else self.value(argument)
+            elif name in defaults:
+                bound[name] = callee.value(defaults[name])
+            else:
+                return None  # a parameter the call does not give: it would fail
+        return bound
+
+    def has_hot_lines(self, function: ast.FunctionDef) -> bool:
+        """Whether a function of this module has a line a sink needs."""
+        if self._hot is _NOT_YET:
+            self._hot = self._hot_lines()
+        hot = self._hot
+        if hot is None:
+            return True
+        first = bisect.bisect_left(hot, function.lineno)
+        return first < len(hot) and hot[first] <= (function.end_lineno or function.lineno)
 
     def _argument(self, node: ast.Call, name: str, position: int) -> ast.AST | None:
         for keyword in node.keywords:
