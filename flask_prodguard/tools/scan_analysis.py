@@ -142,20 +142,26 @@ _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 _IGNORE = re.compile(r"#\s*prodguard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
 #: Where ``subprocess`` and ``os`` start programs: a flask command with
 #: ``--debug`` started here serves with the debugger.
-_PROCESS_STARTERS = frozenset(
-    {
-        "subprocess.run",
-        "subprocess.Popen",
-        "subprocess.call",
-        "subprocess.check_call",
-        "subprocess.check_output",
-        "os.system",
-        "os.execvp",
-        "os.execlp",
-        "os.spawnvp",
-        "os.spawnlp",
-    }
-)
+#: name -> (position of the argument list, position of the environment or -1).
+_STARTERS: dict[str, tuple[int, int]] = {
+    "subprocess.run": (0, -1),
+    "subprocess.Popen": (0, -1),
+    "subprocess.call": (0, -1),
+    "subprocess.check_call": (0, -1),
+    "subprocess.check_output": (0, -1),
+    "os.system": (0, -1),
+    "os.execv": (1, -1),
+    "os.execve": (1, 2),
+    "os.execvp": (1, -1),
+    "os.execvpe": (1, 2),
+    "os.spawnv": (2, -1),
+    "os.spawnve": (2, 3),
+    "os.spawnvp": (2, -1),
+    "os.spawnvpe": (2, 3),
+}
+_PROCESS_STARTERS = frozenset(_STARTERS)
+#: Functions that read a string as a truth value, as ``distutils`` did.
+_STRTOBOOL = frozenset({"distutils.util.strtobool", "setuptools._distutils.util.strtobool"})
 #: The click entry points of the flask command.
 _FLASK_CLI = frozenset({"flask.cli.main", "flask.cli.cli", "flask.cli.cli.main"})
 #: Base classes whose ``test*`` methods unittest collects.
@@ -293,6 +299,30 @@ def _child_statements(node: ast.stmt) -> list[ast.stmt]:
     for case in getattr(node, "cases", ()):
         children.extend(case.body)
     return children
+
+
+def _click_option(call: ast.Call) -> tuple[str, ast.expr] | None:
+    """(parameter name, default) of a ``click.option(...)`` decorator."""
+    declarations = [
+        a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+    ]
+    keywords = {k.arg: k.value for k in call.keywords if k.arg}
+    names = [d for d in declarations if d.isidentifier()]
+    flags = [d.split("/")[0].strip() for d in declarations if d.startswith("-")]
+    longs = [f for f in flags if f.startswith("--")] or flags
+    if names:
+        name = names[0]
+    elif longs:
+        name = longs[0].lstrip("-").replace("-", "_").lower()
+    else:
+        return None
+    if "default" in keywords:
+        return name, keywords["default"]
+    flag = keywords.get("is_flag")
+    is_flag = any("/" in d for d in declarations) or (
+        isinstance(flag, ast.Constant) and flag.value is True
+    )
+    return name, ast.Constant(False if is_flag else None)
 
 
 def _lines_matching(source: str, words: Iterable[str]) -> list[int]:
@@ -470,8 +500,8 @@ class Analyser:
         self.classes: dict[str, ast.ClassDef] = {}
         #: Functions and classes defined at module level (they shadow builtins).
         self.defined: set[str] = set()
-        #: Module-level functions callable without arguments whose one ``return`` ends them.
-        self.returns: dict[str, ast.Return] = {}
+        #: Module-level functions whose one ``return`` ends them (decided on first use).
+        self.returns: dict[str, ast.Return | None] = {}
         #: The functions of :attr:`returns`.
         self.returning: dict[str, ast.FunctionDef] = {}
         #: Values given to ``sys.argv`` (for the flask command started from code).
@@ -514,20 +544,8 @@ class Analyser:
         for top in self.module.tree.body:
             if isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 self.defined.add(top.name)
-            if isinstance(top, ast.FunctionDef) and not _needs_arguments(top.args):
+            if isinstance(top, ast.FunctionDef):
                 self.returning[top.name] = top
-                body = [s for s in top.body if not _is_docstring(s)]
-                if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value:
-                    self.returns[top.name] = body[0]
-                elif (
-                    body
-                    and isinstance(body[-1], ast.Return)
-                    and body[-1].value is not None
-                    and sum(isinstance(n, ast.Return) for n in ast.walk(top)) == 1
-                ):
-                    # Statements, then one return: what it returns, its
-                    # locals taken at their last assignment.
-                    self.returns[top.name] = body[-1]
         resolve = self._module_name
         # Depth first, in source order: the last assignment of a name in the
         # source is the one kept. (statement, in the module scope)
@@ -784,13 +802,26 @@ class Analyser:
         return False
 
     def _is_run_alias(self, name: str) -> bool:
-        """``serve = app.run``: a name bound to an app's ``run``."""
-        return any(
-            isinstance(a.value, ast.Attribute)
-            and a.value.attr == "run"
-            and self._is_app(a.value.value)
-            for a in self.assignments.get(name, ())
-        )
+        """``serve = app.run`` or ``functools.partial(app.run, ...)``: a name bound to
+        an app's ``run``."""
+        return any(self._run_of(a.value) is not None for a in self.assignments.get(name, ()))
+
+    def _run_of(self, value: ast.AST) -> ast.Call | None:
+        """For ``app.run`` or ``partial(app.run, **fixed)``: the call that fixes
+        arguments (an empty one for ``app.run`` itself); ``None`` for anything else."""
+        fixed = ast.Call(func=ast.Name("run"), args=[], keywords=[])
+        if isinstance(value, ast.Call) and self.resolves_to(value.func, "functools.partial"):
+            if not value.args:
+                return None
+            fixed = value
+            value = value.args[0]
+        if (
+            isinstance(value, ast.Attribute)
+            and value.attr == "run"
+            and self._is_app(value.value)
+        ):
+            return fixed
+        return None
 
     def _is_config(self, node: ast.AST) -> bool:
         if isinstance(node, ast.Name):
@@ -1074,9 +1105,15 @@ class Analyser:
             self._step(node, f"unset: {shown}")
             return default
         func = node.func
-        if isinstance(func, ast.Name) and func.id in self.returns and not node.args:
-            if not node.keywords:  # a simple function: the value it returns
-                returned = self.returns[func.id]
+        if (
+            isinstance(func, ast.Name)
+            and func.id in self.returning
+            and not node.args
+            and not node.keywords
+            and not _needs_arguments(self.returning[func.id].args)
+        ):
+            returned = self.return_of(func.id)
+            if returned is not None:  # a simple function: the value it returns
                 self._step(returned)
                 # Evaluated as a call without arguments: parameters at their defaults.
                 saved = self.parameters, self._function
@@ -1100,10 +1137,34 @@ class Analyser:
                 if node.args:
                     return UNKNOWN  # positional arguments: which field each sets is unknown
                 return Instance(made, {k.arg: k.value for k in node.keywords if k.arg})
+        if node.args and self.resolves_to(func, *_STRTOBOOL):
+            text = self.value(node.args[0], depth + 1)
+            if isinstance(text, str):
+                lowered = text.strip().lower()
+                if lowered in ("y", "yes", "t", "true", "on", "1"):
+                    return 1
+                if lowered in ("n", "no", "f", "false", "off", "0"):
+                    return 0
+            return UNKNOWN
+        if isinstance(func, ast.Name) and (node.args or node.keywords):
+            called = self._call_with_arguments(node, depth)
+            if called is not _NOT_YET:
+                return called
         if isinstance(func, ast.Name) and self._shadowed(func.id):
             return UNKNOWN
-        if isinstance(func, ast.Name) and func.id == "dict" and not node.args:
-            return {k.arg: self.value(k.value, depth + 1) for k in node.keywords if k.arg}
+        if isinstance(func, ast.Name) and func.id == "dict" and not self._shadowed("dict"):
+            if not node.args:
+                return {k.arg: self.value(k.value, depth + 1) for k in node.keywords if k.arg}
+            if len(node.args) == 1 and self._is_environ(node.args[0]):
+                # A copy of the environment: nothing set, as everywhere here.
+                return {k.arg: self.value(k.value, depth + 1) for k in node.keywords if k.arg}
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "copy"
+            and not node.args
+            and self._is_environ(func.value)
+        ):
+            return {}
         if node.keywords or len(node.args) > 1:
             return UNKNOWN
         if isinstance(func, ast.Name) and func.id in _BUILTINS:
@@ -1127,6 +1188,50 @@ class Analyser:
                 except (ValueError, RecursionError):
                     return UNKNOWN
         return UNKNOWN
+
+    def return_of(self, name: str) -> ast.Return | None:
+        """The one ``return`` of this module's function ``name`` when it ends the
+        function (statements, then that return), else ``None``."""
+        if name in self.returns:
+            return self.returns[name]
+        function = self.returning.get(name)
+        found: ast.Return | None = None
+        if function is not None:
+            body = [s for s in function.body if not _is_docstring(s)]
+            last = body[-1] if body else None
+            if (
+                isinstance(last, ast.Return)
+                and last.value is not None
+                and sum(isinstance(n, ast.Return) for n in ast.walk(function)) == 1
+            ):
+                found = last
+        self.returns[name] = found
+        return found
+
+    def _call_with_arguments(self, node: ast.Call, depth: int) -> object:
+        """What a project function ending in its one ``return`` returns for these
+        arguments (``str2bool(os.getenv("DEBUG", "yes"))``); ``_NOT_YET`` when
+        the callee is no such function."""
+        target = self._callee(node.func)
+        if target is None:
+            return _NOT_YET
+        callee, function = target
+        returned = callee.return_of(function.name)
+        if returned is None or id(function) in self.project.calling:
+            return _NOT_YET
+        bound = self._bind_arguments(node, callee, function)
+        if bound is None:
+            return UNKNOWN
+        saved = callee.bound, callee.parameters, callee._function
+        callee.bound = {**callee.bound, **bound}
+        callee.parameters, callee._function = {}, function
+        self.project.calling.append(id(function))
+        try:
+            callee._step(returned)
+            return callee.value(returned.value, depth + 1)
+        finally:
+            self.project.calling.pop()
+            callee.bound, callee.parameters, callee._function = saved
 
     def _may_be_class(self, func: ast.AST) -> bool:
         """Whether a callee can be a class of a scanned module (worth following)."""
@@ -1393,7 +1498,13 @@ class Analyser:
         words = list(SINK_WORDS)
         for name, assignments in self.assignments.items():
             if any(
-                isinstance(a.value, ast.Attribute) and a.value.attr in ("run", "config")
+                (isinstance(a.value, ast.Attribute) and a.value.attr in ("run", "config"))
+                or (  # partial(app.run, ...)
+                    isinstance(a.value, ast.Call)
+                    and a.value.args
+                    and isinstance(a.value.args[0], ast.Attribute)
+                    and a.value.args[0].attr == "run"
+                )
                 for a in assignments
             ):
                 words.append(name)
@@ -1473,7 +1584,17 @@ class Analyser:
             self.visit(decorator)
         self._visit_children(node.args)
         saved = self.parameters, self._function
-        self.parameters, self._function = _parameters(node.args), node
+        parameters = _parameters(node.args)
+        for decorator in node.decorator_list:
+            # @click.option("--debug/--no-debug", default=True): the parameter's
+            # value where the option is not given.
+            if isinstance(decorator, ast.Call) and self.resolves_to(
+                decorator.func, "click.option", "click.decorators.option"
+            ):
+                option = _click_option(decorator)
+                if option is not None and option[0] in parameters:
+                    parameters[option[0]] = option[1]
+        self.parameters, self._function = parameters, node
         try:
             self._visit_block(node.body)
         finally:
@@ -1668,7 +1789,25 @@ class Analyser:
             # debug=True) serves it on Werkzeug with the debugger).
             self._run_call(node, node.args[0], positional=False)
         elif isinstance(func, ast.Name) and self._is_run_alias(func.id):
-            self._run_call(node, None)
+            # The arguments a partial() fixed come first, then this call's.
+            fixed = next(
+                (
+                    f
+                    for a in self.assignments.get(func.id, ())
+                    if (f := self._run_of(a.value)) is not None
+                ),
+                None,
+            )
+            merged = ast.Call(
+                func=func,
+                args=[
+                    *(fixed.args[1:] if fixed is not None and fixed.args else []),
+                    *node.args,
+                ],
+                keywords=[*(fixed.keywords if fixed is not None else []), *node.keywords],
+            )
+            ast.copy_location(merged, node)
+            self._run_call(merged, None)
         elif self.resolves_to(func, "werkzeug.serving.run_simple", "werkzeug.run_simple"):
             debugger = self._argument(node, "use_debugger", 4)
             if self.truthy(debugger, "use_debugger="):
@@ -1867,6 +2006,43 @@ class Analyser:
             if value is not None and self.truthy(value, label):
                 self.report(node, "PGS101", app)
                 return
+        if positional and app is not None and candidates[0][0] is None:
+            # A Flask subclass whose own run() turns debug on by default.
+            default = self._run_default(app)
+            if default is not None:
+                owner, expression = default
+                self.decide(None)
+                owner._step(expression, "the default of debug in run()")
+                on = owner.value(expression)
+                self._decided = list(self.project.steps)
+                self.project.steps.clear()
+                if on is not UNKNOWN and on:
+                    self.report(node, "PGS101", app)
+
+    def _run_default(self, app: ast.AST) -> tuple[Analyser, ast.expr] | None:
+        """The default of ``debug`` in the ``run`` of the app's class, when a project
+        class (or one of its bases) defines ``run``."""
+        made: ast.AST | None = app
+        if isinstance(app, ast.Name):
+            assignment = self.app_made(app.id)
+            made = assignment.value if assignment is not None else None
+        if not isinstance(made, ast.Call):
+            return None
+        cls = self.value(made.func) if self._may_be_class(made.func) else UNKNOWN
+        for _ in range(6):  # up the bases
+            if not isinstance(cls, ClassRef):
+                return None
+            definition = cls.analyser.classes.get(cls.name)
+            if definition is None:
+                return None
+            for item in definition.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "run":
+                    defaults = _parameters(item.args)
+                    expression = defaults.get("debug")
+                    return (cls.analyser, expression) if expression is not None else None
+            bases = [cls.analyser.value(b) for b in definition.bases]
+            cls = next((b for b in bases if isinstance(b, ClassRef)), None)
+        return None
 
     def _config_call(self, node: ast.Call, method: str) -> None:
         if method in ("update", "from_mapping"):
@@ -1877,6 +2053,28 @@ class Analyser:
         elif method == "from_object" and node.args:
             if self._object_sets_debug(node.args[0]):
                 self.report(node, "PGS103")
+        elif method == "from_pyfile" and node.args:
+            self.decide(None)
+            loaded = self._pyfile_debug(node.args[0])
+            self._decided = list(self.project.steps)
+            self.project.steps.clear()
+            if loaded is not UNKNOWN and loaded:
+                self.report(node, "PGS103")
+
+    def _pyfile_debug(self, node: ast.AST) -> object:
+        """``DEBUG`` of ``from_pyfile("settings.py")``: a scanned module beside this one
+        (Flask reads the name relative to the app's root path, its module's folder)."""
+        name = self.value(node)
+        if not isinstance(name, str) or not name.endswith(".py"):
+            return UNKNOWN
+        stem = name[: -len(".py")]
+        if "/" in stem or "\\" in stem or not stem.isidentifier():
+            return UNKNOWN
+        found = self._module_name(stem, 0)
+        module = self.project.lookup(found) if found is not None else None
+        if module is None or module.analyser is None:
+            return UNKNOWN
+        return module.analyser.global_value("DEBUG", 1)
 
     def _object_sets_debug(self, node: ast.AST) -> bool:
         """Whether ``from_object(node)`` loads a truthy ``DEBUG``."""
@@ -1927,9 +2125,21 @@ class Analyser:
         """``flask.cli.main()`` (with ``sys.argv``), ``FlaskGroup(...).main(args=...)``,
         or ``subprocess.run(["flask", ..., "run", "--debug"])``."""
         func = node.func
-        if self.resolves_to(func, *_PROCESS_STARTERS):
-            if node.args and self._debug_command(node.args[0], program=True):
+        starter = self._starter(func)
+        if starter is not None:
+            argv_at, env_at = _STARTERS[starter]
+            argv = self._argument(node, "args", argv_at)
+            if argv is not None and self._debug_command(argv, program=True):
                 self.report(node, "PGS107")
+            elif argv is not None and self._debug_command(argv, program=True, run_only=True):
+                # The flask command run with FLASK_DEBUG in the environment it is given.
+                env = self._argument(node, "env", env_at if env_at >= 0 else 99)
+                if env is not None:
+                    values = self.decide(env)
+                    if isinstance(values, dict) and "FLASK_DEBUG" in values:
+                        flag = values["FLASK_DEBUG"]
+                        if isinstance(flag, str) and flag.strip().lower() not in _FALSE_FLAG:
+                            self.report(node, "PGS104")
             return
         if not self._is_flask_cli(func):
             return
@@ -1942,6 +2152,16 @@ class Analyser:
             if self._debug_command(argv, program=False, skip_first=True):
                 self.report(node, "PGS107")
                 return
+
+    def _starter(self, func: ast.AST) -> str | None:
+        """The ``subprocess`` or ``os`` function that starts a program, if ``func`` is one."""
+        name = dotted(func)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        full = self.imports.get(head, head)
+        full = f"{full}.{rest}" if rest else full
+        return full if full in _STARTERS else None
 
     def _is_flask_cli(self, func: ast.AST) -> bool:
         if self.resolves_to(func, *_FLASK_CLI):
@@ -1963,8 +2183,11 @@ class Analyser:
             )
         return False
 
-    def _debug_command(self, node: ast.AST, program: bool, skip_first: bool = False) -> bool:
-        """Whether an argument list runs ``flask ... run`` with the debugger on."""
+    def _debug_command(
+        self, node: ast.AST, program: bool, skip_first: bool = False, run_only: bool = False
+    ) -> bool:
+        """Whether an argument list runs ``flask ... run`` with the debugger on (or,
+        with ``run_only``, runs ``flask ... run`` at all)."""
         value = self.decide(node, "argv")
         if isinstance(value, str) and program:
             value = value.split()
@@ -1987,6 +2210,8 @@ class Analyser:
                 return False
         if "run" not in words:
             return False
+        if run_only:
+            return True
         debug = False
         for word in words:  # the last of --debug / --no-debug wins, as in click
             if word in ("--debug", "--debugger"):
