@@ -273,6 +273,77 @@ FORMS: dict[str, tuple[str, str, int, str]] = {
         "from flask.cli import FlaskGroup\ncli = FlaskGroup(create_app=lambda: Flask('x'))\n"
         "cli.main(args=['run'])\n",
     ),
+    # 9. Calls followed into the project's functions, and more readers of values.
+    "helper given the app": (
+        "def serve(app, port=5000, debug=True):\n    app.run(port=port, debug=debug)\n"
+        "web = Flask('x')\nserve(web, port=8001)\n",
+        "PGS101",
+        2,
+        "def serve(app, port=5000, debug=True):\n    app.run(port=port, debug=debug)\n"
+        "web = Flask('x')\nserve(web, port=8001, debug=False)\n",
+    ),
+    "factory given a configuration name": (
+        "class Dev:\n    DEBUG = True\nclass Prod:\n    DEBUG = False\n"
+        "CONFIGS = {'dev': Dev, 'prod': Prod}\n"
+        "def create_app(name):\n    app = Flask('x')\n"
+        "    app.config.from_object(CONFIGS[name])\n    return app\n"
+        "app = create_app(os.getenv('APP_CONFIG') or 'dev')\n",
+        "PGS103",
+        8,
+        "class Dev:\n    DEBUG = True\nclass Prod:\n    DEBUG = False\n"
+        "CONFIGS = {'dev': Dev, 'prod': Prod}\n"
+        "def create_app(name):\n    app = Flask('x')\n"
+        "    app.config.from_object(CONFIGS[name])\n    return app\n"
+        "app = create_app(os.getenv('APP_CONFIG') or 'prod')\n",
+    ),
+    "helper over an environment default": (
+        "def str2bool(value):\n    return str(value).strip().lower() in {'1', 'true', 'yes'}\n"
+        "Flask('x').run(debug=str2bool(os.getenv('DEBUG', 'yes')))\n",
+        "PGS101",
+        3,
+        "def str2bool(value):\n    return str(value).strip().lower() in {'1', 'true', 'yes'}\n"
+        "Flask('x').run(debug=str2bool(os.getenv('DEBUG', 'no')))\n",
+    ),
+    "strtobool over an environment default": (
+        "from distutils.util import strtobool\napp = Flask('x')\n"
+        "app.config['DEBUG'] = bool(strtobool(os.getenv('FLASK_DEBUG', '1')))\n",
+        "PGS103",
+        3,
+        "from distutils.util import strtobool\napp = Flask('x')\n"
+        "app.config['DEBUG'] = bool(strtobool(os.getenv('FLASK_DEBUG', 'off')))\n",
+    ),
+    "click option default": (
+        "import click\n@click.command()\n@click.option('--debug/--no-debug', default=True)\n"
+        "def serve(debug):\n    Flask('x').run(debug=debug)\n",
+        "PGS101",
+        5,
+        "import click\n@click.command()\n@click.option('--debug/--no-debug')\n"
+        "def serve(debug):\n    Flask('x').run(debug=debug)\n",
+    ),
+    "subclass whose run defaults to debug": (
+        "class Service(Flask):\n    def run(self, host=None, port=None, debug=True, **kw):\n"
+        "        super().run(host, port, debug, **kw)\napp = Service('x')\napp.run()\n",
+        "PGS101",
+        5,
+        "class Service(Flask):\n    def run(self, host=None, port=None, debug=False, **kw):\n"
+        "        super().run(host, port, debug, **kw)\napp = Service('x')\napp.run()\n",
+    ),
+    "partial of run": (
+        "import functools\napp = Flask('x')\n"
+        "dev = functools.partial(app.run, port=5000, debug=True)\ndev()\n",
+        "PGS101",
+        4,
+        "import functools\napp = Flask('x')\n"
+        "dev = functools.partial(app.run, port=5000, debug=False)\ndev()\n",
+    ),
+    "environment given to the flask command": (
+        "env = dict(os.environ)\nenv.setdefault('FLASK_DEBUG', '1')\n"
+        "os.execvpe('flask', ['flask', '--app', 'web', 'run'], env)\n",
+        "PGS104",
+        3,
+        "env = dict(os.environ)\nenv.setdefault('FLASK_DEBUG', '0')\n"
+        "os.execvpe('flask', ['flask', '--app', 'web', 'run'], env)\n",
+    ),
     "flask command in a subprocess": (
         "import subprocess\nsubprocess.run(['flask', '--app', 'web', 'run', '--debug'])\n",
         "PGS107",
@@ -404,3 +475,40 @@ def test_app_instance_from_another_module(
     (tmp_path / "web.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
     (tmp_path / "run.py").write_text(runner)
     assert [f.line for f in scan_paths([tmp_path])] == expected
+
+
+@pytest.mark.parametrize(
+    ("debug", "expected"), [("True", [("app.py", "PGS103", 3)]), ("False", [])]
+)
+def test_from_pyfile_of_a_sibling_settings_file(
+    tmp_path: Path, debug: str, expected: list[tuple[str, str, int]]
+) -> None:
+    """``from_pyfile("settings.py")`` reads the settings module beside the app."""
+    (tmp_path / "settings.py").write_text(f"DEBUG = {debug}\nSECRET_KEY = 'x'\n")
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask\napp = Flask(__name__)\n"
+        "app.config.from_pyfile('settings.py')\n"
+    )
+    got = [(Path(f.path).name, f.rule, f.line) for f in scan_paths([tmp_path])]
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("debug", "expected"), [("True", [("devserver.py", 2)]), ("False", [])]
+)
+def test_helper_in_another_module_given_the_app(
+    tmp_path: Path, debug: str, expected: list[tuple[str, int]]
+) -> None:
+    """A helper of another module, called with the app and no debug argument: its
+    default decides, and the chain names the call."""
+    (tmp_path / "devserver.py").write_text(
+        f"def serve(app, port=5000, debug={debug}):\n    app.run(port=port, debug=debug)\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask\nfrom devserver import serve\napp = Flask(__name__)\n"
+        "if __name__ == '__main__':\n    serve(app, port=8001)\n"
+    )
+    findings = scan_paths([tmp_path])
+    assert [(Path(f.path).name, f.line) for f in findings] == expected
+    if findings:
+        assert "app.py:5 serve(app, port=8001)" in findings[0].explanation()
