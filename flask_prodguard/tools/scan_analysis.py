@@ -902,6 +902,8 @@ class Analyser:
         mapping: dict[Any, object] = {}
         for key, item in zip(node.keys[:_LOOP_ITEMS], node.values, strict=False):
             if key is None:  # {**other}
+                if self._is_environ(item):
+                    continue  # {**os.environ, ...}: nothing set, as everywhere here
                 other = self.value(item, depth + 1)
                 if not isinstance(other, dict):
                     return UNKNOWN
@@ -1517,6 +1519,8 @@ class Analyser:
                 words.append(local)
             elif full.startswith("const:") and full.rpartition(":")[2] in followed:
                 words.append(local)
+            elif full.startswith("module:") and followed:
+                words.append(local + ".")  # devserver.serve(app, ...)
         words.extend(name for name in self.defined if name in followed)
         return _lines_matching(source, words)
 
