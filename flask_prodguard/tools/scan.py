@@ -344,6 +344,10 @@ def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
             elif _collect(loader, project, name):
                 ready.append(name)
         project.parametric = frozenset(_parametric_sinks(project.analysers))
+        for analyser in project.analysers:
+            if not analyser.module.is_test:
+                for key, value in analyser.environment_writes().items():
+                    project.environment.setdefault(key, value)
         callers = _calls_of(set(project.parametric))
         if callers is not None:
             for name in pending:

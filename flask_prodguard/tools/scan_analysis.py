@@ -445,6 +445,9 @@ class Project:
         #: Names of functions with a sink on a parameter (see
         #: :meth:`Analyser.parametric_sinks`): calls to them are followed.
         self.parametric: frozenset[str] = frozenset()
+        #: Variables the project's modules put in ``os.environ`` at module level:
+        #: a read of one gets that value instead of its default.
+        self.environment: dict[str, object] = {}
 
     def lookup(self, name: str) -> Module | None:
         """The collected module ``name`` (a dotted name or a bare file stem), if scanned."""
@@ -1045,6 +1048,17 @@ class Analyser:
         """``settings.DEBUG`` of a scanned module (any alias), ``Config.DEBUG``, an
         attribute of a settings object or of parsed arguments."""
         owner = node.value
+        if node.attr == "debug" and self._is_app(owner):
+            # Reading app.debug: off, since only FLASK_DEBUG turns it on (a write
+            # of app.debug is a finding of its own).
+            self._step(node, "off unless FLASK_DEBUG is set")
+            return self.project.environment.get("FLASK_DEBUG") not in (
+                None,
+                "",
+                "0",
+                "false",
+                "no",
+            )
         module = self._module_of(owner)
         if module is not None and module.analyser is not None:
             return module.analyser.global_value(node.attr, depth + 1)
@@ -1093,12 +1107,29 @@ class Analyser:
                 and item.value is not None
             ):
                 analyser._step(item)
-                return analyser.value(item.value, depth + 1)
+                return analyser._field_value(item.value, depth + 1)
         for base in definition.bases:  # inherited: the first base that has it
             inherited = self.attribute_of(self.value(base, depth + 1), attr, depth + 1)
             if inherited is not UNKNOWN:
                 return inherited
         return UNKNOWN
+
+    def _field_value(self, node: ast.expr, depth: int) -> object:
+        """A class attribute's value; for a dataclass ``field(...)``, its default
+        (or what its ``default_factory`` lambda returns)."""
+        if isinstance(node, ast.Call) and self.resolves_to(
+            node.func, "dataclasses.field", "pydantic.Field", "pydantic.fields.Field"
+        ):
+            for keyword in node.keywords:
+                if keyword.arg == "default":
+                    return self.value(keyword.value, depth + 1)
+                if keyword.arg == "default_factory":
+                    factory = keyword.value
+                    if isinstance(factory, ast.Lambda):
+                        return self.value(factory.body, depth + 1)
+                    return UNKNOWN
+            return UNKNOWN
+        return self.value(node, depth)
 
     def _call_value(self, node: ast.Call, depth: int) -> object:
         reads, default = self._env_read(node, depth)
@@ -1148,7 +1179,11 @@ class Analyser:
                 if lowered in ("n", "no", "f", "false", "off", "0"):
                     return 0
             return UNKNOWN
-        if isinstance(func, ast.Name) and (node.args or node.keywords):
+        if isinstance(func, ast.Name) and (
+            node.args or node.keywords or func.id not in self.returning
+        ):
+            # A function of the project (another module's, or called with
+            # arguments): what it returns for them.
             called = self._call_with_arguments(node, depth)
             if called is not _NOT_YET:
                 return called
@@ -1335,15 +1370,106 @@ class Analyser:
                 and self._is_environ(func.value)
             )
             if is_get or self.resolves_to(func, "os.getenv"):
+                name = self.value(node.args[0], depth + 1) if node.args else UNKNOWN
+                if isinstance(name, str) and name in self.project.environment:
+                    return True, self.project.environment[name]
                 if len(node.args) > 1:
                     return True, self.value(node.args[1], depth + 1)
                 for keyword in node.keywords:
                     if keyword.arg == "default":
                         return True, self.value(keyword.value, depth + 1)
                 return True, None
+            reader = self._settings_reader(func)
+            if reader:
+                # environs' env.bool("X", default=True), decouple's
+                # config("X", default=True, cast=bool): the default where unset.
+                name = self.value(node.args[0], depth + 1) if node.args else UNKNOWN
+                keywords = {k.arg: k.value for k in node.keywords if k.arg}
+                if isinstance(name, str) and name in self.project.environment:
+                    default = self.project.environment[name]
+                elif "default" in keywords:
+                    default = self.value(keywords["default"], depth + 1)
+                elif len(node.args) > 1 and reader == "environs":
+                    default = self.value(node.args[1], depth + 1)
+                else:
+                    return True, None
+                boolean = (isinstance(func, ast.Attribute) and func.attr == "bool") or (
+                    "cast" in keywords and self.resolves_to(keywords["cast"], "bool")
+                )
+                if boolean and isinstance(default, str):
+                    lowered = default.strip().lower()
+                    default = lowered in ("1", "true", "t", "yes", "y", "on")
+                return True, default
         if isinstance(node, ast.Subscript) and self._is_environ(node.value):
+            name = self.value(node.slice, depth + 1)
+            if isinstance(name, str) and name in self.project.environment:
+                return True, self.project.environment[name]
             return True, None
         return False, None
+
+    def _settings_reader(self, func: ast.AST) -> str:
+        """``environs`` or ``decouple`` when ``func`` reads a setting from the
+        environment through one of them, else an empty string."""
+        if self.resolves_to(func, "decouple.config", "decouple.AutoConfig"):
+            return "decouple"
+        owner = func.value if isinstance(func, ast.Attribute) else func
+        if isinstance(owner, ast.Name):
+            made = self.assigned.get(owner.id)
+            if isinstance(made, ast.Call) and self.resolves_to(
+                made.func, "environs.Env", "decouple.AutoConfig"
+            ):
+                return "environs"
+        return ""
+
+    def environment_writes(self) -> dict[str, object]:
+        """The variables this module's own statements put in ``os.environ`` at module
+        level (``setdefault``, an item, ``update``, a loop over a known dict)."""
+        written: dict[str, object] = {}
+
+        def note(call_or_assign: ast.AST) -> None:
+            if isinstance(call_or_assign, ast.Assign):
+                target = call_or_assign.targets[0]
+                if isinstance(target, ast.Subscript) and self._is_environ(target.value):
+                    key = self.value(target.slice)
+                    if isinstance(key, str):
+                        written[key] = self.value(call_or_assign.value)
+            elif isinstance(call_or_assign, ast.Expr) and isinstance(
+                call_or_assign.value, ast.Call
+            ):
+                call = call_or_assign.value
+                func = call.func
+                if not (isinstance(func, ast.Attribute) and self._is_environ(func.value)):
+                    return
+                if func.attr == "setdefault" and len(call.args) == 2:
+                    key = self.value(call.args[0])
+                    if isinstance(key, str):
+                        written.setdefault(key, self.value(call.args[1]))
+                elif func.attr == "update":
+                    for keyword in call.keywords:
+                        if keyword.arg:
+                            written[keyword.arg] = self.value(keyword.value)
+
+        for stmt in self.module.tree.body:
+            if isinstance(stmt, ast.For):
+                items = self._loop_items(stmt.iter)
+                targets = (
+                    stmt.target.elts if isinstance(stmt.target, ast.Tuple) else [stmt.target]
+                )
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+                if items is None or len(names) != len(targets):
+                    continue
+                for item in items[:_LOOP_ITEMS]:
+                    values = (item,) if len(names) == 1 else item
+                    if not isinstance(values, tuple) or len(values) != len(names):
+                        break
+                    self.bound.update(zip(names, values, strict=True))
+                    for inner in stmt.body:
+                        note(inner)
+                for name in names:
+                    self.bound.pop(name, None)
+            else:
+                note(stmt)
+        return written
 
     def _gate(self, node: ast.Compare) -> bool | None:
         if len(node.ops) != 1:
@@ -1647,6 +1773,14 @@ class Analyser:
     def _debug_writes(self, stmt: ast.stmt) -> list[tuple[tuple[str, str], bool | None]]:
         """The debug settings a statement writes: ((rule, owner), on or off)."""
         writes: list[tuple[tuple[str, str], bool | None]] = []
+        if isinstance(stmt, ast.If):
+            # A branch the analysis knows is taken writes as if it stood here.
+            taken = self.truthy(stmt.test)
+            branch = stmt.body if taken else (stmt.orelse if taken is False else [])
+            for inner in branch:
+                if isinstance(inner, ast.Assign | ast.Expr | ast.If):
+                    writes.extend(self._debug_writes(inner))
+            return writes
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 if (
@@ -1669,6 +1803,15 @@ class Analyser:
                 and self._is_config(func.value)
             ):
                 loaded = self._object_debug(stmt.value.args[0])
+                if loaded is not UNKNOWN:
+                    writes.append((("PGS103", dotted(func.value) or ""), bool(loaded)))
+            elif (
+                isinstance(func, ast.Attribute)
+                and func.attr
+                in ("from_pyfile", "from_envvar", "from_prefixed_env", "from_file")
+                and self._is_config(func.value)
+            ):
+                loaded = self._loaded_debug(stmt.value, func.attr)
                 if loaded is not UNKNOWN:
                     writes.append((("PGS103", dotted(func.value) or ""), bool(loaded)))
             elif (
@@ -1775,6 +1918,19 @@ class Analyser:
             isinstance(target, ast.Subscript) and dotted(target.value) == "sys.argv"
         ):
             pass  # read where the flask command's main() is called
+        elif (
+            isinstance(target, ast.Name)
+            and target.id == "raw_env"
+            and "gunicorn" in self.module.path.name
+        ):
+            # gunicorn.conf.py: raw_env = ["FLASK_DEBUG=1"] is the workers' environment.
+            entries = self.decide(value, "raw_env = ")
+            if isinstance(entries, list | tuple):
+                for entry in entries:
+                    if isinstance(entry, str) and entry.startswith("FLASK_DEBUG="):
+                        flag = entry.partition("=")[2]
+                        if flag and flag.strip().lower() not in _FALSE_FLAG:
+                            self.report(node, "PGS104")
 
     def _config_owner(self, node: ast.AST) -> ast.AST | None:
         return node.value if isinstance(node, ast.Attribute) else None
@@ -1812,6 +1968,19 @@ class Analyser:
             )
             ast.copy_location(merged, node)
             self._run_call(merged, None)
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("run", "run_server")
+            and (self._is_dash(func.value))
+        ):
+            # Dash serves its Flask server: run(debug=True) starts the debugger.
+            self._run_call(node, None, positional=False)
+        elif self.resolves_to(func, "flask_script.Server", "flask_script.commands.Server"):
+            # Flask-Script's runserver command: Server(use_debugger=True).
+            for keyword in ("use_debugger",):
+                value = self._argument(node, keyword, 99)
+                if self.truthy(value, f"{keyword}="):
+                    self.report(node, "PGS101")
         elif self.resolves_to(func, "werkzeug.serving.run_simple", "werkzeug.run_simple"):
             debugger = self._argument(node, "use_debugger", 4)
             if self.truthy(debugger, "use_debugger="):
@@ -1995,6 +2164,13 @@ class Analyser:
                 values.append(value)
         return values
 
+    def _is_dash(self, node: ast.AST) -> bool:
+        """A ``dash.Dash`` instance (it wraps a Flask app)."""
+        made = node
+        if isinstance(node, ast.Name):
+            made = self.assigned.get(node.id)  # type: ignore[assignment]
+        return isinstance(made, ast.Call) and self.resolves_to(made.func, "dash.Dash")
+
     def _run_call(self, node: ast.Call, app: ast.AST | None, positional: bool = True) -> None:
         candidates = [
             (self._argument(node, "debug", 2 if positional else 99), "debug="),
@@ -2057,13 +2233,74 @@ class Analyser:
         elif method == "from_object" and node.args:
             if self._object_sets_debug(node.args[0]):
                 self.report(node, "PGS103")
-        elif method == "from_pyfile" and node.args:
+        elif method in ("from_pyfile", "from_envvar", "from_prefixed_env", "from_file"):
             self.decide(None)
-            loaded = self._pyfile_debug(node.args[0])
+            loaded = self._loaded_debug(node, method)
             self._decided = list(self.project.steps)
             self.project.steps.clear()
             if loaded is not UNKNOWN and loaded:
                 self.report(node, "PGS103")
+
+    def _loaded_debug(self, node: ast.Call, method: str) -> object:
+        """``DEBUG`` as ``from_pyfile``, ``from_envvar``, ``from_prefixed_env`` or
+        ``from_file`` would load it, where the analysis can tell."""
+        environment = self.project.environment
+        if method == "from_pyfile":
+            return self._pyfile_debug(node.args[0]) if node.args else UNKNOWN
+        if method == "from_envvar":
+            name = self.value(node.args[0]) if node.args else UNKNOWN
+            path = environment.get(name) if isinstance(name, str) else None
+            if not isinstance(path, str):
+                return UNKNOWN
+            self._step(node, f"{name} is set to {path!r} in the project")
+            return self._pyfile_debug(ast.Constant(path))
+        if method == "from_prefixed_env":
+            prefix = self.value(node.args[0]) if node.args else "FLASK"
+            for keyword in node.keywords:
+                if keyword.arg == "prefix":
+                    prefix = self.value(keyword.value)
+            if not isinstance(prefix, str) or f"{prefix}_DEBUG" not in environment:
+                return UNKNOWN
+            raw = environment[f"{prefix}_DEBUG"]
+            self._step(node, f"{prefix}_DEBUG is set to {raw!r} in the project")
+            try:  # Flask reads each value as JSON, falling back to the string
+                return json.loads(raw) if isinstance(raw, str) else raw
+            except ValueError:
+                return raw
+        return self._file_debug(node)
+
+    def _file_debug(self, node: ast.Call) -> object:
+        """``DEBUG`` of ``from_file("config.json", load=json.load)`` (or TOML), read
+        from the file beside the module."""
+        name = self.value(node.args[0]) if node.args else UNKNOWN
+        loader = node.args[1] if len(node.args) > 1 else None
+        for keyword in node.keywords:
+            if keyword.arg == "load":
+                loader = keyword.value
+        if not isinstance(name, str) or loader is None or "/" in name or "\\" in name:
+            return UNKNOWN
+        path = self.module.path.parent / name
+        try:
+            if not path.is_file() or path.stat().st_size > 1024 * 1024:
+                return UNKNOWN
+            data = path.read_bytes()
+        except OSError:
+            return UNKNOWN
+        try:
+            if self.resolves_to(loader, "json.load"):
+                loaded = json.loads(data)
+            elif self.resolves_to(loader, "tomllib.load", "tomli.load", "toml.load"):
+                import tomllib
+
+                loaded = tomllib.loads(data.decode("utf-8"))
+            else:
+                return UNKNOWN
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return UNKNOWN
+        if not isinstance(loaded, dict) or "DEBUG" not in loaded:
+            return UNKNOWN
+        self._step(node, f"{name} sets DEBUG = {loaded['DEBUG']!r}")
+        return loaded["DEBUG"]
 
     def _pyfile_debug(self, node: ast.AST) -> object:
         """``DEBUG`` of ``from_pyfile("settings.py")``: a scanned module beside this one
@@ -2094,6 +2331,8 @@ class Analyser:
         module = self._module_of(node)
         if module is not None and module.analyser is not None:
             return module.analyser.global_value("DEBUG", 1)
+        if isinstance(node, ast.Name) and node.id == "__name__":
+            return self.global_value("DEBUG", 1)  # from_object(__name__): this module
         loaded = self.value(node)
         if isinstance(loaded, str):
             return self._named_object_debug(loaded)
@@ -2133,7 +2372,11 @@ class Analyser:
         if starter is not None:
             argv_at, env_at = _STARTERS[starter]
             argv = self._argument(node, "args", argv_at)
-            if argv is not None and self._debug_command(argv, program=True):
+            command = self.value(argv) if argv is not None else UNKNOWN
+            if isinstance(command, str) and self._shell_flask_debug(command):
+                self.decide(argv, "")
+                self.report(node, "PGS104")
+            elif argv is not None and self._debug_command(argv, program=True):
                 self.report(node, "PGS107")
             elif argv is not None and self._debug_command(argv, program=True, run_only=True):
                 # The flask command run with FLASK_DEBUG in the environment it is given.
@@ -2156,6 +2399,20 @@ class Analyser:
             if self._debug_command(argv, program=False, skip_first=True):
                 self.report(node, "PGS107")
                 return
+
+    @staticmethod
+    def _shell_flask_debug(command: str) -> bool:
+        """``FLASK_DEBUG=1 flask run ...`` as one shell line: the variable given to the
+        flask command that serves."""
+        words = command.split()
+        assigned: dict[str, str] = {}
+        while words and "=" in words[0] and words[0].split("=", 1)[0].isidentifier():
+            name, _, value = words.pop(0).partition("=")
+            assigned[name] = value.strip("'\"")
+        if not words or words[0].rpartition("/")[2] != "flask" or "run" not in words:
+            return False
+        flag = assigned.get("FLASK_DEBUG")
+        return flag is not None and flag != "" and flag.lower() not in _FALSE_FLAG
 
     def _starter(self, func: ast.AST) -> str | None:
         """The ``subprocess`` or ``os`` function that starts a program, if ``func`` is one."""
