@@ -344,6 +344,93 @@ FORMS: dict[str, tuple[str, str, int, str]] = {
         "env = dict(os.environ)\nenv.setdefault('FLASK_DEBUG', '0')\n"
         "os.execvpe('flask', ['flask', '--app', 'web', 'run'], env)\n",
     ),
+    # 10. Settings libraries, the environment the project sets, config files.
+    "environs default": (
+        "from environs import Env\nenv = Env()\nDEBUG = env.bool('APP_DEBUG', default=True)\n"
+        "app = Flask('x')\napp.config['DEBUG'] = DEBUG\n",
+        "PGS103",
+        5,
+        "from environs import Env\nenv = Env()\nDEBUG = env.bool('APP_DEBUG', default=False)\n"
+        "app = Flask('x')\napp.config['DEBUG'] = DEBUG\n",
+    ),
+    "decouple default": (
+        "from decouple import config\napp = Flask('x')\n"
+        "app.run(debug=config('DEBUG', default='true', cast=bool))\n",
+        "PGS101",
+        3,
+        "from decouple import config\napp = Flask('x')\n"
+        "app.run(debug=config('DEBUG', default='false', cast=bool))\n",
+    ),
+    "environment set by the project, then from_prefixed_env": (
+        "os.environ.setdefault('SHOP_DEBUG', 'true')\napp = Flask('x')\n"
+        "app.config.from_prefixed_env('SHOP')\n",
+        "PGS103",
+        3,
+        "os.environ.setdefault('SHOP_DEBUG', 'false')\napp = Flask('x')\n"
+        "app.config.from_prefixed_env('SHOP')\n",
+    ),
+    "environment set by the project, then getenv": (
+        "os.environ.setdefault('APP_DEBUG', '1')\napp = Flask('x')\n"
+        "app.run(debug=os.getenv('APP_DEBUG') == '1')\n",
+        "PGS101",
+        3,
+        "os.environ.setdefault('APP_DEBUG', '0')\napp = Flask('x')\n"
+        "app.run(debug=os.getenv('APP_DEBUG') == '1')\n",
+    ),
+    "from_object(__name__)": (
+        "DEBUG = True\nSECRET_KEY = 'x'\napp = Flask('x')\napp.config.from_object(__name__)\n",
+        "PGS103",
+        4,
+        "DEBUG = False\nSECRET_KEY = 'x'\napp = Flask('x')\napp.config.from_object(__name__)\n",
+    ),
+    "dataclass field default factory": (
+        "from dataclasses import dataclass, field\n@dataclass\nclass Conf:\n"
+        "    debug: bool = field(default_factory=lambda: os.getenv('D', 'yes') == 'yes')\n"
+        "Flask('x').run(debug=Conf().debug)\n",
+        "PGS101",
+        5,
+        "from dataclasses import dataclass, field\n@dataclass\nclass Conf:\n"
+        "    debug: bool = field(default_factory=lambda: os.getenv('D', 'no') == 'yes')\n"
+        "Flask('x').run(debug=Conf().debug)\n",
+    ),
+    "Dash run": (
+        "import dash\nboard = dash.Dash(__name__)\nboard.run(debug=True)\n",
+        "PGS101",
+        3,
+        "import dash\nboard = dash.Dash(__name__)\nboard.run(debug=False)\n",
+    ),
+    "Flask-Script server": (
+        "from flask_script import Manager, Server\nmanager = Manager(Flask('x'))\n"
+        "manager.add_command('runserver', Server(use_debugger=True))\n",
+        "PGS101",
+        3,
+        "from flask_script import Manager, Server\nmanager = Manager(Flask('x'))\n"
+        "manager.add_command('runserver', Server(use_debugger=False))\n",
+    ),
+    "shell line with FLASK_DEBUG": (
+        "os.system('FLASK_APP=wiki FLASK_DEBUG=1 flask run --host 0.0.0.0')\n",
+        "PGS104",
+        1,
+        "os.system('FLASK_APP=wiki FLASK_DEBUG=0 flask run --host 0.0.0.0')\n",
+    ),
+    "gate on app.debug": (
+        "from werkzeug.debug import DebuggedApplication\napp = Flask('x')\n"
+        "app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)\n",
+        "PGS106",
+        3,
+        "from werkzeug.debug import DebuggedApplication\napp = Flask('x')\nif app.debug:\n"
+        "    app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)\n",
+    ),
+    "off again in a branch that is taken": (
+        "app = Flask('x')\napp.config['DEBUG'] = True\n"
+        "if os.environ.get('APP_ENV', 'production') == 'development':\n"
+        "    app.config['DEBUG'] = False\n",
+        "PGS103",
+        2,
+        "app = Flask('x')\napp.config['DEBUG'] = True\n"
+        "if os.environ.get('APP_ENV', 'production') != 'development':\n"
+        "    app.config['DEBUG'] = False\n",
+    ),
     "flask command in a subprocess": (
         "import subprocess\nsubprocess.run(['flask', '--app', 'web', 'run', '--debug'])\n",
         "PGS107",
@@ -512,3 +599,50 @@ def test_helper_in_another_module_given_the_app(
     assert [(Path(f.path).name, f.line) for f in findings] == expected
     if findings:
         assert "app.py:5 serve(app, port=8001)" in findings[0].explanation()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("config.json", '{"DEBUG": true}', [3]),
+        ("config.json", '{"DEBUG": false}', []),
+        ("settings.toml", "DEBUG = true\n", [3]),
+        ("settings.toml", "DEBUG = false\n", []),
+    ],
+    ids=["json on", "json off", "toml on", "toml off"],
+)
+def test_from_file_beside_the_module(
+    tmp_path: Path, name: str, text: str, expected: list[int]
+) -> None:
+    """``from_file`` of a JSON or TOML file beside the module is read for its DEBUG."""
+    (tmp_path / name).write_text(text)
+    loader = "json.load" if name.endswith(".json") else "tomllib.load"
+    module = loader.split(".")[0]
+    (tmp_path / "app.py").write_text(
+        f"import {module}\nfrom flask import Flask\n"
+        f"app = Flask(__name__); app.config.from_file({name!r}, load={loader})\n"
+    )
+    assert [f.line for f in scan_paths([tmp_path])] == expected
+
+
+def test_gunicorn_conf_raw_env(tmp_path: Path) -> None:
+    """``raw_env = ["FLASK_DEBUG=1"]`` in gunicorn.conf.py turns debug on in the workers."""
+    (tmp_path / "gunicorn.conf.py").write_text(
+        "bind = '0.0.0.0:8000'\nraw_env = ['APP_ENV=prod', 'FLASK_DEBUG=1']\n"
+    )
+    (tmp_path / "other_gunicorn.conf.py").write_text("raw_env = ['FLASK_DEBUG=0']\n")
+    got = [(Path(f.path).name, f.rule, f.line) for f in scan_paths([tmp_path])]
+    assert got == [("gunicorn.conf.py", "PGS104", 2)]
+
+
+def test_settings_function_of_another_module(tmp_path: Path) -> None:
+    """A settings object made by another module's function (pydantic-settings style)."""
+    (tmp_path / "settings.py").write_text(
+        "class Settings:\n    debug: bool = True\ndef get_settings():\n    return Settings()\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask\nfrom settings import get_settings\n"
+        "def create_app():\n    settings = get_settings()\n    app = Flask(__name__)\n"
+        "    app.config.update(DEBUG=settings.debug)\n    return app\n"
+    )
+    assert [(Path(f.path).name, f.line) for f in scan_paths([tmp_path])] == [("app.py", 6)]
