@@ -497,6 +497,9 @@ class Analyser:
         self.assigned: dict[str, ast.AST] = {}
         #: The last value assigned to a name by a statement of the module scope.
         self.module_level: dict[str, ast.AST] = {}
+        #: Every module-level value of a name, and the branches each statement is in.
+        self._module_candidates: dict[str, list[ast.expr]] = {}
+        self._guards: dict[int, tuple[tuple[ast.If, bool], ...]] = {}
         #: The statement of each assignment collected (for the chain).
         self.statements: dict[int, ast.stmt] = {}
         #: Classes of the module: name -> definition.
@@ -532,6 +535,7 @@ class Analyser:
             ast.If: self._visit_if,
             ast.For: self._visit_for,
             ast.Assign: self._visit_assign,
+            ast.AugAssign: self._visit_augassign,
             ast.Call: self._visit_call,
         }
 
@@ -586,8 +590,17 @@ class Analyser:
             elif isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, node)
                 top_level = False
+            if isinstance(node, ast.If) and top_level:
+                # Module-level branches: remember which assignment is under which.
+                for child in node.body:
+                    self._guards[id(child)] = (*self._guards.get(id(node), ()), (node, True))
+                for child in node.orelse:
+                    self._guards[id(child)] = (*self._guards.get(id(node), ()), (node, False))
             children = _child_statements(node)
             if children:
+                if top_level and not isinstance(node, ast.If) and id(node) in self._guards:
+                    for child in children:
+                        self._guards[id(child)] = self._guards[id(node)]
                 stack.extend((child, top_level) for child in reversed(children))
 
     def _collect_assign(self, node: ast.Assign, top_level: bool) -> None:
@@ -615,6 +628,29 @@ class Analyser:
         self.statements[id(value)] = statement
         if top_level:
             self.module_level[name] = value
+            self._module_candidates.setdefault(name, []).append(value)
+
+    def _quiet_truthy(self, node: ast.AST) -> bool | None:
+        """:meth:`truthy` without touching the chain being built."""
+        steps = self.project.steps
+        saved = len(steps)
+        value = self.value(node)
+        del steps[saved:]
+        return None if value is UNKNOWN else bool(value)
+
+    def _module_value(self, name: str) -> ast.expr | None:
+        """The last module-level value of ``name`` whose branches can be taken: under
+        ``if os.environ.get("APP_ENV") == "development":`` (not taken where nothing
+        is set), an assignment does not count."""
+        candidates = self._module_candidates.get(name)
+        if not candidates:
+            return None
+        for value in reversed(candidates):
+            statement = self.statements.get(id(value))
+            guards = self._guards.get(id(statement), ()) if statement is not None else ()
+            if all(self._quiet_truthy(test.test) is not (not taken) for test, taken in guards):
+                return value
+        return None
 
     def _import_from(self, node: ast.ImportFrom) -> None:
         origin = node.module or ""
@@ -968,8 +1004,10 @@ class Analyser:
                     return UNKNOWN
                 self._step(default, f"the default of {name}")
                 return self.value(default, depth + 1)
-        else:
-            assigned = self.module_level.get(name) or assigned
+        elif name in self._module_candidates:
+            assigned = self._module_value(name)
+            if assigned is None:
+                return UNKNOWN
         if assigned is None or assigned is node:
             if name in self.classes:
                 return ClassRef(self, name)
@@ -1038,7 +1076,7 @@ class Analyser:
 
     def global_value(self, name: str, depth: int) -> object:
         """The value of this module's global ``name`` (asked by another module)."""
-        assigned = self.module_level.get(name)
+        assigned = self._module_value(name) if name in self._module_candidates else None
         if assigned is None:
             return ClassRef(self, name) if name in self.classes else UNKNOWN
         self._step(self.statements.get(id(assigned), assigned))
@@ -1895,6 +1933,18 @@ class Analyser:
         self._visit_block(node.body)
         self._visit_block(node.orelse)
 
+    def _visit_augassign(self, node: ast.AugAssign) -> None:
+        """``app.config |= {"DEBUG": True}``: a merge into the config."""
+        if (
+            self._is_hot(node)
+            and isinstance(node.op, ast.BitOr)
+            and self._is_config(node.target)
+        ):
+            value = self._mapping_value(node.value, "DEBUG")
+            if value is not None and self.truthy(value, "DEBUG:"):
+                self.report(node, "PGS103")
+        self._visit_children(node)
+
     def _visit_assign(self, node: ast.Assign) -> None:
         if not self._is_hot(node):
             return
@@ -1982,9 +2032,16 @@ class Analyser:
                 if self.truthy(value, f"{keyword}="):
                     self.report(node, "PGS101")
         elif self.resolves_to(func, "werkzeug.serving.run_simple", "werkzeug.run_simple"):
-            debugger = self._argument(node, "use_debugger", 4)
-            if self.truthy(debugger, "use_debugger="):
-                self.report(node, "PGS105")
+            values = [self._argument(node, "use_debugger", 4)]
+            values += [  # run_simple(**SERVER_OPTIONS)
+                self._mapping_value(k.value, "use_debugger")
+                for k in node.keywords
+                if k.arg is None
+            ]
+            for debugger in values:
+                if debugger is not None and self.truthy(debugger, "use_debugger="):
+                    self.report(node, "PGS105")
+                    break
         elif self.resolves_to(
             func,
             "werkzeug.debug.DebuggedApplication",
@@ -2305,6 +2362,13 @@ class Analyser:
     def _pyfile_debug(self, node: ast.AST) -> object:
         """``DEBUG`` of ``from_pyfile("settings.py")``: a scanned module beside this one
         (Flask reads the name relative to the app's root path, its module's folder)."""
+        if (
+            isinstance(node, ast.Call)
+            and self.resolves_to(node.func, "os.path.join")
+            and len(node.args) == 2
+            and "__file__" in ast.dump(node.args[0])
+        ):
+            node = node.args[1]  # os.path.join(os.path.dirname(__file__), "settings.py")
         name = self.value(node)
         if not isinstance(name, str) or not name.endswith(".py"):
             return UNKNOWN
