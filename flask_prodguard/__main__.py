@@ -20,6 +20,7 @@ from .tools.cli import alert_rules_command
 from .tools.cli import check_command
 from .tools.cli import deploy_config_command
 from .tools.cli import events_command
+from .tools.cli import probe_command
 from .tools.cli import scan_command
 from .tools.cli import serve_command
 
@@ -43,6 +44,7 @@ cli.add_command(serve_command)
 cli.add_command(alert_rules_command)
 cli.add_command(scan_command)
 cli.add_command(deploy_config_command)
+cli.add_command(probe_command)
 
 if __name__ == "__main__":
     cli(prog_name="python -m flask_prodguard")

@@ -39,6 +39,8 @@ _STEERING_PREFIXES = ("FLASK_", "WERKZEUG_", "PRODGUARD_", "GUNICORN_", "PYTEST_
 #: tests/test_setup_script.py checks).
 DEBIAN_PACKAGES = {
     "nginx": "nginx-light",
+    "apache2": "apache2",
+    "apachectl": "apache2",
     "systemd-analyze": "systemd",
     "mtail": "mtail",
     "prometheus": "prometheus",
@@ -54,7 +56,7 @@ PYTHON_PACKAGES = {
 }
 #: The venv's scripts, searched first: pytest may run without the venv on $PATH.
 VENV_BIN = Path(sys.executable).parent
-#: Searched after $PATH: nginx is in /usr/sbin, not on an ordinary user's $PATH.
+#: Searched after $PATH: nginx and apache2 are in /usr/sbin, not on an ordinary user's $PATH.
 SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 
 
@@ -145,6 +147,78 @@ def gunicorn_extra_options() -> list[str]:
     from gunicorn import config
 
     return ["--no-control-socket"] if hasattr(config, "ControlSocketDisable") else []
+
+
+# -- Apache --------------------------------------------------------------------------
+
+#: Where Debian's apache2 package keeps Apache's modules.
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+#: The Debian package of each Apache module the tests load that apache2 lacks.
+#: ``run-tests`` installs them too (it looks for the ``.so`` file).
+APACHE_MODULE_PACKAGES = {"wsgi": "libapache2-mod-wsgi-py3"}
+#: The modules the file of ``deploy-config --target apache`` needs, with an MPM.
+APACHE_PROXY_MODULES = ("mpm_event", "authz_core", "alias", "proxy", "proxy_http", "headers")
+
+
+def apache_conf(
+    directory: Path, site: Path, modules: tuple[str, ...] = APACHE_PROXY_MODULES
+) -> Path:
+    """A minimal Apache configuration, written to ``directory``, that includes ``site``.
+
+    Everything Apache writes (pid file, error log, runtime files) stays in
+    ``directory``; no system service is involved. It says ``ServerTokens
+    OS`` and ``ServerSignature On`` before the include, as Debian's
+    ``conf-enabled/security.conf`` does before ``sites-enabled/``, so that
+    ``site`` has to hide the version itself. As root, Apache's children run
+    as ``nobody``: Apache refuses to serve as root.
+
+    :param directory: Apache's ServerRoot; created if missing.
+    :param site: The file to include, at the top level as Debian includes a site.
+    :param modules: The modules to load, by name without ``mod_``.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f'ServerRoot "{directory}"',
+        f'PidFile "{directory}/apache2.pid"',
+        f'DefaultRuntimeDir "{directory}"',
+        f'ErrorLog "{directory}/error.log"',
+        "LogLevel warn",
+        *(f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so" for name in modules),
+    ]
+    if os.geteuid() == 0:
+        import grp
+        import pwd
+
+        nobody = pwd.getpwnam("nobody")
+        lines += ["User nobody", f"Group {grp.getgrgid(nobody.pw_gid).gr_name}"]
+    lines += ["ServerTokens OS", "ServerSignature On", f'Include "{site}"']
+    conf = directory / "apache2.conf"
+    conf.write_text("\n".join(lines) + "\n")
+    return conf
+
+
+def require_apache_module(name: str) -> Path:
+    """The ``.so`` file of Apache's module ``name``; without it, end the test as
+    :func:`require_program` does (failing in CI, skipped elsewhere).
+
+    :param name: a module of :data:`APACHE_MODULE_PACKAGES`, without ``mod_``.
+    """
+    path = APACHE_MODULES / f"mod_{name}.so"
+    if path.exists():
+        return path
+    package = APACHE_MODULE_PACKAGES[name]
+    line = (
+        f"Apache's mod_{name} is not installed (Debian package {package}:"
+        f" apt-get install {package}; ./run-tests installs it)"
+    )
+    if running_in_ci():
+        pytest.fail(line, pytrace=False)
+    pytest.skip(line)
+
+
+def apache_argv(conf: Path, *extra: str) -> list[str]:
+    """``apache2`` with the configuration ``conf``: ``-DFOREGROUND`` to serve, or ``-t``."""
+    return [require_program("apache2"), "-f", str(conf), *extra]
 
 
 # -- processes -----------------------------------------------------------------------

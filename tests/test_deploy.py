@@ -133,6 +133,7 @@ EXPECTED_NAMES = {
     "supervisor": "shop.supervisor.conf",
     "systemd": "shop.service",
     "nginx": "shop.nginx.conf",
+    "apache": "shop.apache.conf",
 }
 
 
@@ -165,7 +166,7 @@ def test_output_does_not_replace_a_file_without_force(tmp_path: Path) -> None:
 def test_unknown_target_exits_2(tmp_path: Path) -> None:
     """The real flask command rejects an unknown --target with exit status 2."""
     result = subprocess.run(
-        [FLASK, "--app", "shop:app", "prodguard", "deploy-config", "--target", "apache"],
+        [FLASK, "--app", "shop:app", "prodguard", "deploy-config", "--target", "caddy"],
         cwd=tmp_path,
         env=server_environ(),
         capture_output=True,
@@ -174,7 +175,7 @@ def test_unknown_target_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2, result
     assert "--target" in result.stderr
-    assert "apache" in result.stderr
+    assert "caddy" in result.stderr
     assert result.stdout == ""
 
 

@@ -659,6 +659,8 @@ def test_serve_holds_stderr_in_bounded_memory(tmp_path: Path) -> None:
 #: Programs run-tests looks for: present as stand-ins, so that it installs nothing.
 PROGRAMS = (
     "nginx",
+    "apache2",
+    "apachectl",
     "systemd-analyze",
     "mtail",
     "prometheus",
@@ -701,8 +703,9 @@ def system(tmp_path: Path) -> dict[str, str]:
         program.write_text("#!/bin/sh\nexit 0\n")
         program.chmod(0o755)
     root = tmp_path / "root"
-    (root / FONT).parent.mkdir(parents=True)
-    (root / FONT).touch()
+    for name in (FONT, "usr/lib/apache2/modules/mod_wsgi.so"):
+        (root / name).parent.mkdir(parents=True)
+        (root / name).touch()
     return {
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "RUN_TESTS_SYSROOT": str(root),

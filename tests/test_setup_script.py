@@ -26,12 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "run-tests"
 CI_RUN = ROOT / ".ci" / "run"
 FONT = "usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+MOD_WSGI = "usr/lib/apache2/modules/mod_wsgi.so"
 #: Every Debian package, in the order the script hands them to apt-get.
 EVERY_PACKAGE = (
-    "python3 python3-venv nginx-light systemd mtail prometheus prometheus-alertmanager"
-    " chromium fonts-dejavu-core"
+    "python3 python3-venv nginx-light apache2 libapache2-mod-wsgi-py3 systemd mtail prometheus"
+    " prometheus-alertmanager chromium fonts-dejavu-core"
 )
-#: The programs of those packages that the checks look for (nginx is in /usr/sbin).
+#: The programs of those packages that the checks look for (nginx and apache2 are in
+#: /usr/sbin: SBIN_PROGRAMS).
 PROGRAMS = (
     "systemd-analyze",
     "mtail",
@@ -41,6 +43,8 @@ PROGRAMS = (
     "amtool",
     "chromium",
 )
+#: The programs the checks look for in /usr/sbin, off an ordinary user's $PATH.
+SBIN_PROGRAMS = ("nginx", "apache2", "apachectl")
 #: Real programs that the scripts and the fake programs use.
 REAL_TOOLS = ("env", "cmp", "cp", "dirname", "true", "mkdir", "touch", "chmod")
 
@@ -98,13 +102,16 @@ class FakeSystem:
         """Every program and file the checks look for, the venv and its python too."""
         for name in PROGRAMS:
             self.program(self.bin / name)
-        self.program(self.sysroot / "usr" / "sbin" / "nginx")
-        self.font()
+        for name in SBIN_PROGRAMS:
+            self.program(self.sysroot / "usr" / "sbin" / name)
+        self.files()
         self.venv()
 
-    def font(self) -> None:
-        (self.sysroot / FONT).parent.mkdir(parents=True, exist_ok=True)
-        (self.sysroot / FONT).touch()
+    def files(self) -> None:
+        """The font and Apache's mod_wsgi: the files (not programs) the checks look for."""
+        for name in (FONT, MOD_WSGI):
+            (self.sysroot / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.sysroot / name).touch()
 
     def venv(self) -> None:
         """A .venv whose python logs ``CI`` and its arguments and exits 3, and a pip."""
@@ -178,11 +185,12 @@ def test_stops_at_once_with_the_apt_get_line(
         system.program(system.bin / "python3", "exit 1", log=False)  # no ensurepip
     elif there == "some":
         system.venv()
-        # nginx in sbin, off $PATH; Alertmanager's amtool without the server itself.
-        system.program(system.sysroot / "usr" / "sbin" / "nginx")
+        # nginx and Apache in sbin, off $PATH; Alertmanager's amtool without the server.
+        for name in SBIN_PROGRAMS:
+            system.program(system.sysroot / "usr" / "sbin" / name)
         for name in ("mtail", "prometheus", "promtool", "amtool"):
             system.program(system.bin / name)
-        system.font()
+        system.files()
     if sudo == "asks for a password":
         system.program(system.bin / "sudo", "exit 1")
     system.program(system.bin / "apt-get")
@@ -219,13 +227,18 @@ def test_without_apt_get_it_says_so(system: FakeSystem) -> None:
 
 def fake_apt_get(system: FakeSystem, *, works: bool) -> None:
     """An apt-get that logs $DEBIAN_FRONTEND and, if it ``works``, installs everything."""
-    nginx = system.sysroot / "usr" / "sbin" / "nginx"
+    sbin = system.sysroot / "usr" / "sbin"
     font = system.sysroot / FONT
+    mod_wsgi = system.sysroot / MOD_WSGI
     body = [f'echo "DEBIAN_FRONTEND=${{DEBIAN_FRONTEND-unset}}" >> "{system.log}"']
     if works:
         body.append('[ "$1" = install ] || exit 0')
-        body.append(f'mkdir -p "{nginx.parent}" "{font.parent}" && touch "{font}"')
-        for stub in [*(system.bin / name for name in PROGRAMS), nginx]:
+        body.append(f'mkdir -p "{sbin}" "{font.parent}" "{mod_wsgi.parent}"')
+        body.append(f'touch "{font}" "{mod_wsgi}"')
+        for stub in [
+            *(system.bin / name for name in PROGRAMS),
+            *(sbin / name for name in SBIN_PROGRAMS),
+        ]:
             body.append(f'printf \'#!/bin/sh\\n\' > "{stub}" && chmod +x "{stub}"')
     system.program(system.bin / "apt-get", "\n".join(body))
 

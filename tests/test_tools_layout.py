@@ -268,7 +268,15 @@ def test_group_help_lists_deploy_config() -> None:
     listed = {
         line.split()[0] for line in result.output.split("Commands:")[1].splitlines() if line
     }
-    assert listed == {"alert-rules", "check", "deploy-config", "events", "scan", "serve"}
+    assert listed == {
+        "alert-rules",
+        "check",
+        "deploy-config",
+        "events",
+        "probe",
+        "scan",
+        "serve",
+    }
 
 
 def test_module_group_has_the_same_commands(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
-"""The offline tools: ``flask prodguard check|scan|serve|deploy-config|alert-rules``.
+"""The offline tools: ``flask prodguard check|probe|scan|serve|deploy-config|alert-rules``.
 
 - :mod:`.cli`: the ``flask prodguard`` command group; every command is
   declared there, ``deploy-config`` included.
 - :mod:`.sarif`: the one SARIF 2.1.0 writer (``check`` and ``scan``).
-- :mod:`.scan`: the AST scan for debug-enabling code.
+- :mod:`.scan`: the static scan for debug-enabling code (the files; the
+  analysis is :mod:`.scan_analysis`).
+- :mod:`.probe`: ``probe``, a deployment checked from the outside over HTTP.
 - :mod:`.serving`: ``serve()`` on gunicorn or waitress.
 - :mod:`.deploy`: generated deployment files.
 - :mod:`.alert_rules`: alert rules generated from the event catalogue.

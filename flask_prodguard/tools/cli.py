@@ -396,6 +396,123 @@ def check_command(
     ctx.exit(code)
 
 
+@prodguard.command("probe")
+@click.argument("url", required=False)
+@click.option(
+    "--fail-level",
+    type=click.Choice(_SEVERITIES),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--max-requests",
+    type=click.IntRange(min=1),
+    default=25,
+    show_default=True,
+    help="The most requests sent, redirects followed included.",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=0.2,
+    show_default=True,
+    help="Seconds between two requests.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds for each whole answer; a slower one is cut off.",
+)
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="Send this header with every request (a staging token); repeatable."
+    " Never sent to another host.",
+)
+@click.option(
+    "--error-id-header",
+    "id_headers",
+    multiple=True,
+    metavar="NAME",
+    help="A response header that carries the error id; repeatable"
+    " [X-Error-ID and X-Request-ID].",
+)
+@click.option("--list", "list_rules", is_flag=True, help="List every finding id and exit.")
+@click.pass_context
+def probe_command(
+    ctx: click.Context,
+    url: str | None,
+    fail_level: str,
+    output_format: str,
+    max_requests: int,
+    delay: float,
+    timeout: float,
+    headers: tuple[str, ...],
+    id_headers: tuple[str, ...],
+    list_rules: bool,
+) -> None:
+    """Probe a deployment from outside: what does an attacker see at URL?
+
+    Sends a few safe requests (GET, OPTIONS and one malformed JSON POST;
+    never a login, a PIN or a console command) and reports the Werkzeug
+    debugger, error pages that leak, versions disclosed, the development
+    server, and error responses without an error id.
+
+    Exit status: 0 nothing at or above --fail-level, 1 findings at or above
+    it, 2 a usage error or a URL that does not answer.
+    """
+    from . import probe as probing
+
+    if list_rules:
+        for rule_id, rule in probing.RULES.items():
+            click.echo(f"{rule_id}  {str(rule.severity):8}  {rule.title}")
+        return
+    if url is None:
+        raise click.UsageError("Missing argument 'URL'.")
+    try:
+        sent = [probing.parse_header(header) for header in headers]
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--header") from None
+    try:
+        report = probing.probe(
+            url,
+            max_requests=max_requests,
+            delay=delay,
+            timeout=timeout,
+            headers=sent,
+            id_headers=id_headers or probing.DEFAULT_ERROR_ID_HEADERS,
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="URL") from None
+    if not report.reached:
+        why = report.exchanges[0].error if report.exchanges else "nothing was sent"
+        click.echo(f"Error: {probing.clean(url, 200)} did not answer: {why}", err=True)
+        ctx.exit(2)
+    threshold = Severity[fail_level.upper()]
+    code = 1 if any(f.severity >= threshold for f in report.findings) else 0
+    if output_format == "json":
+        data = probing.render_json(report, threshold, code)
+        click.echo(json.dumps(data, indent=2))
+    elif output_format == "sarif":
+        click.echo(json.dumps(probing.render_sarif(report), indent=2))
+    else:
+        for line in probing.render_text(report, threshold):
+            click.echo(line)
+    ctx.exit(code)
+
+
 @prodguard.command("serve")
 @click.option("--app", "app_import_path", help=_APP_HELP)
 @click.option(
@@ -485,7 +602,7 @@ def _app_from_context(ctx: click.Context) -> str | None:
     type=click.Choice(deploy.TARGETS),
     required=True,
     help="The file to generate: gunicorn.conf.py, a supervisor program, a systemd unit,"
-    " or an nginx server block.",
+    " an nginx server block or an Apache virtual host.",
 )
 @click.option(
     "--output",
@@ -510,13 +627,14 @@ def _app_from_context(ctx: click.Context) -> str | None:
     "--server-name",
     default="_",
     show_default=True,
-    help="nginx server_name: your domain names, separated by spaces (_ matches none).",
+    help="The proxy's host names (nginx server_name; Apache ServerName and ServerAlias),"
+    " separated by spaces (_ matches none).",
 )
 @click.option(
     "--listen",
     default="80",
     show_default=True,
-    help="nginx listen: PORT or ADDRESS:PORT.",
+    help="Where the proxy (nginx, Apache) listens: PORT or ADDRESS:PORT.",
 )
 @click.option(
     "--user",
@@ -541,7 +659,7 @@ def _app_from_context(ctx: click.Context) -> str | None:
     "--behind-proxy/--no-behind-proxy",
     default=True,
     show_default=True,
-    help="A reverse proxy (the nginx file) is in front: the app trusts one hop of"
+    help="A reverse proxy (the nginx or Apache file) is in front: the app trusts one hop of"
     " X-Forwarded-* (PRODGUARD_TRUSTED_PROXIES=1).",
 )
 @click.pass_context
@@ -563,7 +681,7 @@ def deploy_config_command(
     log_dir: str,
     behind_proxy: bool,
 ) -> None:
-    """Generate a deployment file: gunicorn, supervisor, systemd or nginx.
+    """Generate a deployment file: gunicorn, supervisor, systemd, nginx or Apache.
 
     The file runs the app as `flask prodguard serve` does: on gunicorn, never
     the development server, no reloader, proxy headers trusted only by the

@@ -1,4 +1,4 @@
-"""Generated deployment files: gunicorn, supervisor, systemd, nginx.
+"""Generated deployment files: gunicorn, supervisor, systemd, nginx, Apache.
 
 ``flask prodguard deploy-config --target TARGET`` (declared in
 :mod:`flask_prodguard.tools.cli` with the other commands) prints one file (or
@@ -16,9 +16,13 @@ serve`` does, so the safe defaults travel into production:
   web app needs no exception from;
 - ``nginx``: a ``server {}`` block that proxies to the app and *replaces*
   every ``X-Forwarded-*`` header a client sent, so that the app, trusting one
-  proxy (``PRODGUARD_TRUSTED_PROXIES=1``), sees the address nginx saw.
+  proxy (``PRODGUARD_TRUSTED_PROXIES=1``), sees the address nginx saw;
+- ``apache``: the same as an Apache ``<VirtualHost>`` (mod_proxy_http sends
+  the requests, mod_headers *sets* the ``X-Forwarded-*`` headers), with the
+  server-wide ``ServerTokens Prod`` and ``ServerSignature Off`` at the top
+  level of the file, where Apache takes them.
 
-With ``--behind-proxy`` (the default, matching the nginx file) the supervisor,
+With ``--behind-proxy`` (the default, matching the proxy files) the supervisor,
 systemd and gunicorn files set ``PRODGUARD_TRUSTED_PROXIES=1``; the app must
 then listen on loopback only, or a client that reaches it directly can choose
 its own address with an ``X-Forwarded-For`` header.
@@ -45,7 +49,13 @@ from .serving import gunicorn_options
 from .serving import host_port
 
 #: The files ``deploy-config`` can write.
-TARGETS = ("gunicorn", "supervisor", "systemd", "nginx")
+TARGETS = ("gunicorn", "supervisor", "systemd", "nginx", "apache")
+#: The targets that are a reverse proxy in front of the app, not the app.
+PROXY_TARGETS = ("nginx", "apache")
+
+#: The largest request body, in bytes, that the Apache file lets through to the
+#: app, as the nginx file's ``client_max_body_size 16m``.
+_APACHE_MAX_BODY = 16 * 1024 * 1024
 
 #: Seconds the service manager waits beyond gunicorn's graceful timeout
 #: before it kills what is left.
@@ -96,7 +106,8 @@ class DeploySettings:
     #: the server when it starts.
     workers: int | None
     threads: int | None
-    #: nginx: ``server_name`` and ``listen``.
+    #: The proxy's host names (nginx ``server_name``; Apache ``ServerName``
+    #: and ``ServerAlias``) and where it listens (``PORT`` or ``ADDRESS:PORT``).
     server_name: str
     listen: str
     #: The account the app runs as.
@@ -104,7 +115,7 @@ class DeploySettings:
     #: The app's working directory and the virtual environment with ``flask``.
     directory: Path
     venv: Path
-    #: A reverse proxy (the nginx file) is in front: trust one hop.
+    #: A reverse proxy (the nginx or Apache file) is in front: trust one hop.
     behind_proxy: bool
     #: supervisor: where the program's stdout and stderr go.
     log_dir: Path
@@ -116,7 +127,7 @@ class DeploySettings:
 
     @property
     def upstream(self) -> str:
-        """Where nginx sends requests: the bind address, loopback for a wildcard."""
+        """Where the proxy sends requests: the bind address, loopback for a wildcard."""
         host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)  # noqa: S104
         return host_port(host, self.port)
 
@@ -169,9 +180,9 @@ class DeploySettings:
 def file_name(target: str, settings: DeploySettings) -> str:
     """The conventional name of the file for ``target``.
 
-    supervisor and nginx files end in ``.conf`` (what their ``conf.d``
-    directories include) and carry the target in the name, so that all four
-    files can share one output directory.
+    supervisor, nginx and Apache files end in ``.conf`` (what their ``conf.d``
+    and ``sites-enabled`` directories include) and carry the target in the
+    name, so that all five files can share one output directory.
 
     :param target: One of :data:`TARGETS`.
     :param settings: The settings the file is generated from (its ``name``).
@@ -181,6 +192,7 @@ def file_name(target: str, settings: DeploySettings) -> str:
         "supervisor": f"{settings.name}.supervisor.conf",
         "systemd": f"{settings.name}.service",
         "nginx": f"{settings.name}.nginx.conf",
+        "apache": f"{settings.name}.apache.conf",
     }[target]
 
 
@@ -204,6 +216,11 @@ def install_hint(target: str, settings: DeploySettings) -> str:
             f"copy it to /etc/nginx/conf.d/{settings.name}.conf;"
             " run: nginx -t && systemctl reload nginx"
         ),
+        "apache": (
+            f"copy it to /etc/apache2/sites-available/{settings.name}.conf;"
+            f" run: a2enmod proxy proxy_http headers alias && a2ensite {settings.name}"
+            " && apachectl configtest && systemctl reload apache2"
+        ),
     }[target]
 
 
@@ -219,6 +236,7 @@ def render(target: str, settings: DeploySettings) -> str:
         "supervisor": render_supervisor,
         "systemd": render_systemd,
         "nginx": render_nginx,
+        "apache": render_apache,
     }
     return renderers[target](settings)
 
@@ -237,12 +255,12 @@ def _header(target: str, settings: DeploySettings, comment: str) -> list[str]:
             f"{comment} useradd --system --no-create-home --shell /usr/sbin/nologin"
             f" {settings.user}",
         ]
-    if target != "nginx" and settings.behind_proxy:
+    if target not in PROXY_TARGETS and settings.behind_proxy:
         lines += [
-            f"{comment} Behind one reverse proxy (--target nginx): the app trusts one hop",
-            f"{comment} of X-Forwarded-* (PRODGUARD_TRUSTED_PROXIES=1). Keep it listening",
-            f"{comment} on loopback only, or clients that reach it directly can forge",
-            f"{comment} their address.",
+            f"{comment} Behind one reverse proxy (--target nginx or apache): the app",
+            f"{comment} trusts one hop of X-Forwarded-* (PRODGUARD_TRUSTED_PROXIES=1). Keep",
+            f"{comment} it listening on loopback only, or clients that reach it directly",
+            f"{comment} can forge their address.",
         ]
     return lines
 
@@ -725,6 +743,138 @@ def render_nginx(settings: DeploySettings) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _apache_names(server_name: str) -> tuple[str | None, list[str]]:
+    """``ServerName`` and the ``ServerAlias`` names for ``--server-name``.
+
+    nginx's ``_`` (a name no request has) means none: the host is then the
+    one that answers every name, if it is the first for its address.
+    """
+    names = [] if server_name == "_" else server_name.split(" ")
+    return (names[0] if names else None), names[1:]
+
+
+def render_apache(settings: DeploySettings) -> str:
+    """An Apache ``<VirtualHost>`` in front of the app, and the server-wide lines
+    that hide Apache's version.
+
+    The headers the app trusts are *set* with mod_headers (``RequestHeader
+    set``, never ``append``) and mod_proxy adds none of its own
+    (``ProxyAddHeaders Off``), so a client's ``X-Forwarded-For`` never
+    reaches the app. The values are ``expr=`` expressions:
+    ``%{REMOTE_ADDR}s`` reads mod_ssl's variables and is ``(null)`` without
+    it.
+    """
+    address, _, port = settings.listen.rpartition(":")
+    server_name, aliases = _apache_names(settings.server_name)
+    upstream = f"http://{settings.upstream}/"
+    lines = _header("apache", settings, "#")
+    lines += [
+        "#",
+        "# The app behind this host must trust exactly one proxy: run it with",
+        "# PRODGUARD_TRUSTED_PROXIES=1 (the supervisor and systemd files generated with",
+        "# --behind-proxy set it) and let it listen on loopback only",
+        f"# ({settings.bind}), so that every request comes through here.",
+        "",
+        "# Server-wide, for every site of this Apache: the Server header says only",
+        '# "Apache" and Apache\'s own error pages name no version. ServerTokens is',
+        "# valid only at the top level of the configuration, and the last one read",
+        "# wins: apache2.conf includes sites-enabled/*.conf at the top level, after",
+        "# conf-enabled/security.conf and its ServerTokens OS and ServerSignature On.",
+        "# If your configuration includes this file elsewhere, or before another",
+        "# ServerTokens, move these two lines to the end of apache2.conf (httpd.conf).",
+        "ServerTokens Prod",
+        "ServerSignature Off",
+        "",
+        "# Without these modules Apache would not know the directives below, or would",
+        "# answer every request with 500 (no handler for http:// in ProxyPass): say so.",
+        "<IfModule !proxy_http_module>",
+        '    Error "mod_proxy_http is not loaded: a2enmod proxy proxy_http"',
+        "</IfModule>",
+        "<IfModule !headers_module>",
+        '    Error "mod_headers is not loaded: a2enmod headers"',
+        "</IfModule>",
+        "<IfModule !alias_module>",
+        '    Error "mod_alias is not loaded: a2enmod alias"',
+        "</IfModule>",
+        "",
+    ]
+    if address:
+        lines += [
+            "# Apache opens the port here. A second Listen for the same address is an",
+            "# error: drop this line if ports.conf (httpd.conf) already has it.",
+            f"Listen {settings.listen}",
+        ]
+    else:
+        lines += [
+            f"# ports.conf (httpd.conf) opens the port: Listen {port} is there on a fresh",
+            "# install, and a second Listen for the same port is an error.",
+        ]
+    lines += ["", f"<VirtualHost {address or '*'}:{port}>"]
+    if server_name is None:
+        lines += [
+            "    # No ServerName (--server-name _): as the first <VirtualHost> for its",
+            "    # address, this one answers requests for any host name.",
+        ]
+    else:
+        lines.append(f"    ServerName {server_name}")
+    if aliases:
+        lines.append(f"    ServerAlias {' '.join(aliases)}")
+    lines += [
+        "    ServerSignature Off",
+        "    # TRACE echoes the request, cookies included; Apache answers it with 405.",
+        "    TraceEnable Off",
+        "",
+        "    # Requests over a limit are answered by Apache itself (413, 414, 400), on a",
+        "    # page without a version. Apache takes the request-line and header limits",
+        "    # from the first <VirtualHost> of the address: keep this one first.",
+        "    # LimitRequestBody does nothing here: Apache does not apply it to the",
+        "    # requests mod_proxy passes on. A body announced as larger than 16 MiB is",
+        "    # refused before it is read (mod_alias answers 413, no redirect); the app's",
+        "    # MAX_CONTENT_LENGTH still applies, and is the only limit on a chunked body.",
+        f'    <If "%{{HTTP:Content-Length}} -gt {_APACHE_MAX_BODY}">',
+        "        Redirect 413",
+        "    </If>",
+        "    LimitRequestLine 8190",
+        "    LimitRequestFieldSize 8190",
+        "    LimitRequestFields 100",
+        "    # Seconds a client may take to send, and the app to answer.",
+        "    Timeout 60",
+        "    ProxyTimeout 60",
+        "",
+        "    # A reverse proxy for the app only, never a forward proxy for anyone.",
+        "    ProxyRequests Off",
+        "    # The Host the client asked for, as nginx's proxy_set_header Host $host.",
+        "    ProxyPreserveHost On",
+        "    # mod_proxy would append X-Forwarded-For, -Host and -Server to what the",
+        "    # client sent: the headers are set below instead.",
+        "    ProxyAddHeaders Off",
+        "    # Set, never appended: the app's one trusted hop is the address Apache saw.",
+        '    RequestHeader set X-Forwarded-For "expr=%{REMOTE_ADDR}"',
+        '    RequestHeader set X-Forwarded-Proto "expr=%{REQUEST_SCHEME}"',
+        "    # The host name of the request without its port (nginx's $host), and the",
+        "    # port Apache listens on, not one that a Host header names.",
+        '    RequestHeader set X-Forwarded-Host "expr=%{SERVER_NAME}"',
+        f'    RequestHeader set X-Forwarded-Port "{port}"',
+        "    # The app trusts this header too: nobody in front of it sets one.",
+        "    RequestHeader unset X-Forwarded-Prefix",
+        "    # The usual header for the app, set the same way.",
+        '    RequestHeader set X-Real-IP "expr=%{REMOTE_ADDR}"',
+        "",
+        "    # The app server's own Server and X-Powered-By headers (Werkzeug/3.x",
+        "    # Python/3.x, gunicorn, waitress) are not passed on: Apache's own",
+        "    # 'Server: Apache' is all a client sees.",
+        "    Header always unset X-Powered-By",
+        "    Header unset Server",
+        "",
+        "    # ProxyErrorOverride stays off: the app's error pages, with their error",
+        "    # ids, reach the client as the app sent them.",
+        f'    ProxyPass "/" "{upstream}"',
+        f'    ProxyPassReverse "/" "{upstream}"',
+        "</VirtualHost>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # -- settings from the command's options --------------------------------------------
 #
 # Every value ends up inside a shell command line, an INI file, a unit file or
@@ -735,6 +885,41 @@ def render_nginx(settings: DeploySettings) -> str:
 def _check(pattern: re.Pattern[str], value: str, option: str, example: str) -> str:
     if not pattern.fullmatch(value):
         raise click.BadParameter(f"{value!r} is not valid; e.g. {example}", param_hint=option)
+    return value
+
+
+def _check_server_name(target: str, value: str) -> str:
+    if not _SERVER_NAME.fullmatch(value):
+        raise click.BadParameter(
+            f"{value!r} is not valid: host names (letters, digits and . - _ * :)"
+            " separated by single spaces; e.g. example.com www.example.com",
+            param_hint="--server-name",
+        )
+    if target == "apache" and value != "_":
+        # What _SERVER_NAME lets through for nginx's regular expressions
+        # (~^...$) and its .example.com: Apache would take them literally.
+        for name in value.split(" "):
+            if name.startswith(".") or any(c in "~^$" for c in name):
+                raise click.BadParameter(
+                    f"{name!r} is not a name Apache's ServerName or ServerAlias takes:"
+                    " host names (* as a wildcard), not nginx's regular"
+                    " expressions or .example.com; e.g. example.com *.example.com",
+                    param_hint="--server-name",
+                )
+    return value
+
+
+def _check_listen(value: str) -> str:
+    if not _LISTEN.fullmatch(value):
+        raise click.BadParameter(
+            f"{value!r} is not valid: PORT or ADDRESS:PORT; e.g. 80 or 127.0.0.1:8080",
+            param_hint="--listen",
+        )
+    if not 0 < int(value.rpartition(":")[2]) < 65536:
+        raise click.BadParameter(
+            f"{value!r} is not valid: the port is 1 to 65535; e.g. 80 or 127.0.0.1:8080",
+            param_hint="--listen",
+        )
     return value
 
 
@@ -783,15 +968,17 @@ def settings_from_options(
 ) -> DeploySettings:
     """Validated settings from the ``deploy-config`` options, defaults filled in.
 
-    :param target: One of :data:`TARGETS`; only ``nginx`` can do without an app.
+    :param target: One of :data:`TARGETS`; only the proxies (:data:`PROXY_TARGETS`)
+        can do without an app.
     :param app: The app as ``flask --app`` takes it (see :func:`parse_app`),
         or ``None`` if not given. A path is made absolute.
     :param name: Program, unit and file name; default: the app's top-level module.
     :param bind: ``HOST:PORT`` the app listens on.
     :param workers: gunicorn workers, or ``None`` for serve's default.
     :param threads: Threads per worker, or ``None`` for serve's default.
-    :param server_name: nginx ``server_name``.
-    :param listen: nginx ``listen``.
+    :param server_name: The proxy's host names, separated by spaces (nginx
+        ``server_name``; Apache ``ServerName`` then ``ServerAlias``).
+    :param listen: Where the proxy listens: ``PORT`` or ``ADDRESS:PORT``.
     :param user: The account the app runs as; default: ``name``.
     :param directory: The app's working directory; default: the directory an
         app given by its absolute path is imported from, else the current one.
@@ -803,7 +990,7 @@ def settings_from_options(
         goes into, or an ``--app`` Flask does not take; the message names the
         option and gives an example (the forms ``--app`` takes).
     """
-    if app is None and target != "nginx":
+    if app is None and target not in PROXY_TARGETS:
         raise click.UsageError("Say which app to run: --app module:app (or flask --app ...).")
     given = _check_path(directory, "--directory") if directory else None
     spec, absolute = None, False
@@ -830,8 +1017,8 @@ def settings_from_options(
         port=int(port_text),
         workers=workers,
         threads=threads,
-        server_name=_check(_SERVER_NAME, server_name, "--server-name", "example.com"),
-        listen=_check(_LISTEN, listen, "--listen", "80 or 127.0.0.1:8080"),
+        server_name=_check_server_name(target, server_name),
+        listen=_check_listen(listen),
         user=_check(_USER, user or name, "--user", "www-data"),
         directory=where,
         venv=_check_path(venv or sys.prefix, "--venv"),
@@ -849,7 +1036,7 @@ def deployment_warnings(target: str, settings: DeploySettings) -> list[str]:
     :param settings: What the file says.
     """
     found = []
-    if settings.behind_proxy and target != "nginx" and not settings.loopback:
+    if settings.behind_proxy and target not in PROXY_TARGETS and not settings.loopback:
         found.append(
             f"Warning: the app listens on {settings.bind} and trusts one proxy hop: a client"
             " that reaches it directly can forge X-Forwarded-For. Bind it to 127.0.0.1 (or"
@@ -873,6 +1060,7 @@ def deployment_warnings(target: str, settings: DeploySettings) -> list[str]:
 
 __all__ = [
     "APP_FORMS",
+    "PROXY_TARGETS",
     "TARGETS",
     "AppSpec",
     "DeploySettings",
