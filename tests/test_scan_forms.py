@@ -431,6 +431,20 @@ FORMS: dict[str, tuple[str, str, int, str]] = {
         "if os.environ.get('APP_ENV', 'production') != 'development':\n"
         "    app.config['DEBUG'] = False\n",
     ),
+    "helper forwarding keyword arguments": (
+        "def start(app, **options):\n    app.run(**options)\nstart(Flask('x'), debug=True)\n",
+        "PGS101",
+        2,
+        "def start(app, **options):\n    app.run(**options)\nstart(Flask('x'), debug=False)\n",
+    ),
+    "subclass configuring itself": (
+        "class Portal(Flask):\n    def __init__(self, name):\n        super().__init__(name)\n"
+        "        self.config['DEBUG'] = True\napp = Portal('x')\n",
+        "PGS103",
+        4,
+        "class Portal(Flask):\n    def __init__(self, name):\n        super().__init__(name)\n"
+        "        self.config['DEBUG'] = False\napp = Portal('x')\n",
+    ),
     "flask command in a subprocess": (
         "import subprocess\nsubprocess.run(['flask', '--app', 'web', 'run', '--debug'])\n",
         "PGS107",

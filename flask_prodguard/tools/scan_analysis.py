@@ -1771,6 +1771,24 @@ class Analyser:
     def _visit_class(self, node: ast.ClassDef) -> None:
         if any(self.resolves_to(base, *_TEST_CASES) for base in node.bases):
             return  # unittest collects its test methods: test code
+        if node.name in self.classes and self.is_flask_class(node.name):
+            # A Flask subclass's __init__ configures every instance: there,
+            # self is the app (self.config["DEBUG"] = True, self.debug = True).
+            for decorator in node.decorator_list:
+                self.visit(decorator)
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                    positional = [*item.args.posonlyargs, *item.args.args]
+                    if positional:
+                        saved = dict(self.bound)
+                        self.bound[positional[0].arg] = AN_APP
+                        try:
+                            self.visit(item)
+                        finally:
+                            self.bound = saved
+                        continue
+                self.visit(item)
+            return
         self._visit_children(node)
 
     def _visit_block(self, body: list[ast.stmt]) -> None:
@@ -2158,6 +2176,11 @@ class Analyser:
                 bound[name] = callee.value(defaults[name])
             else:
                 return None  # a parameter the call does not give: it would fail
+        if args.kwarg is not None:
+            # start(app, debug=True) into def start(app, **options): options is a dict.
+            bound[args.kwarg.arg] = {
+                key: self.value(value) for key, value in given.items() if key not in names
+            }
         return bound
 
     def has_hot_lines(self, function: ast.FunctionDef) -> bool:
