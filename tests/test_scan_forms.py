@@ -445,6 +445,12 @@ FORMS: dict[str, tuple[str, str, int, str]] = {
         "class Portal(Flask):\n    def __init__(self, name):\n        super().__init__(name)\n"
         "        self.config['DEBUG'] = False\napp = Portal('x')\n",
     ),
+    "after a return": (
+        "app = Flask('x')\ndef serve():\n    app.run(debug=True)\n    return None\n",
+        "PGS101",
+        3,
+        "app = Flask('x')\ndef serve():\n    return None\n    app.run(debug=True)\n",
+    ),
     "flask command in a subprocess": (
         "import subprocess\nsubprocess.run(['flask', '--app', 'web', 'run', '--debug'])\n",
         "PGS107",

@@ -1802,6 +1802,8 @@ class Analyser:
         for stmt in body:
             start = len(self.findings)
             self.visit(stmt)
+            if isinstance(stmt, ast.Return | ast.Raise | ast.Continue | ast.Break):
+                break  # what follows in this block never runs
             writes = self._debug_writes(stmt) if self._is_hot(stmt) else []
             if not writes and not isinstance(stmt, _INERT_STATEMENTS):
                 if not self._is_config_call(stmt):
