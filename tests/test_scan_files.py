@@ -52,8 +52,9 @@ def run_scan(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
             b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + BAD.encode(),
         ),
         ("crlf.py", BAD.replace("\n", "\r\n").encode()),
+        ("cr.py", BAD.replace("\n", "\r").encode()),
     ],
-    ids=["utf-8 BOM", "latin-1 coding cookie", "CRLF line ends"],
+    ids=["utf-8 BOM", "latin-1 coding cookie", "CRLF line ends", "CR line ends"],
 )
 def test_sources_are_read_as_python_reads_them(tmp_path: Path, name: str, data: bytes) -> None:
     """A BOM, a coding declaration, CRLF: Python compiles them, so the scan reads them."""

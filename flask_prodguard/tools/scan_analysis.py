@@ -328,14 +328,20 @@ def _click_option(call: ast.Call) -> tuple[str, ast.expr] | None:
 def _lines_matching(source: str, words: Iterable[str]) -> list[int]:
     """The 1-based numbers of the lines of ``source`` that hold one of ``words``."""
     pattern = re.compile("|".join(re.escape(word) for word in words))
-    starts = [0]
-    position = source.find("\n")
-    while position != -1:
-        starts.append(position + 1)
-        position = source.find("\n", position + 1)
     lines: list[int] = []
+    if "\r" in source.replace("\r\n", ""):
+        # A lone \r ends a line for the parser too: count by the parser's breaks.
+        starts = [0] + [m.end() for m in _LINE_BREAKS.finditer(source)]
+        for match in pattern.finditer(source):
+            line = bisect.bisect_right(starts, match.start())
+            if not lines or lines[-1] != line:
+                lines.append(line)
+        return lines
+    line, last = 1, 0
     for match in pattern.finditer(source):
-        line = bisect.bisect_right(starts, match.start())
+        position = match.start()
+        line += source.count("\n", last, position)  # counted in C, between matches
+        last = position
         if not lines or lines[-1] != line:
             lines.append(line)
     return lines
