@@ -939,6 +939,12 @@ class Analyser:
             return items if kind is ast.List else tuple(items)
         if kind is ast.Dict:
             return self._dict_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.IfExp:  # DevConfig if ENV == "development" else ProdConfig
+            test = self.value(node.test, depth + 1)  # type: ignore[attr-defined]
+            if test is UNKNOWN:
+                return UNKNOWN
+            branch = node.body if test else node.orelse  # type: ignore[attr-defined]
+            return self.value(branch, depth + 1)
         if kind is ast.BinOp:
             return self._binop_value(node, depth)  # type: ignore[arg-type]
         return _literal(node)
@@ -969,6 +975,9 @@ class Analyser:
             return UNKNOWN
         left = self.value(node.left, depth + 1)
         right = self.value(node.right, depth + 1)
+        if type(node.op) is ast.Add and isinstance(left, list) and right is UNKNOWN:
+            # argv + sys.argv[1:]: the known part, then something unknown.
+            return [*left, UNKNOWN]
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
         # Numbers only, and strings or lists joined: "x" * 10**9 is not computed.
@@ -1239,6 +1248,13 @@ class Analyser:
             if len(node.args) == 1 and self._is_environ(node.args[0]):
                 # A copy of the environment: nothing set, as everywhere here.
                 return {k.arg: self.value(k.value, depth + 1) for k in node.keywords if k.arg}
+            if len(node.args) == 1:  # dict(DEFAULTS, port=80): a copy, then keywords
+                copied = self.value(node.args[0], depth + 1)
+                if isinstance(copied, dict):
+                    extra = {
+                        k.arg: self.value(k.value, depth + 1) for k in node.keywords if k.arg
+                    }
+                    return {**copied, **extra}
         if (
             isinstance(func, ast.Attribute)
             and func.attr == "copy"
