@@ -664,14 +664,6 @@ def test_https_probe_reaches_the_tls_server(
     assert server.seen and all(seen.tls for seen in server.seen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (medium): same_host() compares only name and port, so an https"
-    " answer redirecting to http:// on the same name and port is followed and the"
-    " --header token goes over plain text (a hostile proxy or a compromised host"
-    " reads it). Fix: in Target.same_host refuse a scheme change from https to http"
-    " (only http->https may change the scheme); report it as PGP141.",
-)
 def test_https_to_http_downgrade_never_carries_the_token(
     raw_server: Callable[..., RawServer], tls_context: ssl.SSLContext
 ) -> None:
@@ -701,49 +693,27 @@ def test_https_to_http_downgrade_never_carries_the_token(
         pytest.param(
             "--timeout",
             "inf",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="HOLE (low): --timeout inf (or 1e12) crashes with OverflowError"
-                " from socket.settimeout, a traceback and exit 1 (which CI reads as"
-                " 'findings'). Fix: click.FloatRange(min=0, min_open=True, max=600)"
-                " or a callback that refuses non-finite values.",
-            ),
+            marks=(),
         ),
         pytest.param(
             "--timeout",
             "1e12",
-            marks=pytest.mark.xfail(strict=True, reason="HOLE: as --timeout inf."),
+            marks=(),
         ),
         pytest.param(
             "--timeout",
             "nan",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="HOLE (low): --timeout nan is accepted (nan <= 0 is false);"
-                " every request is cut off at once and the URL is reported as not"
-                " answering ('no complete answer within nan s'). Fix: refuse"
-                " non-finite values (math.isfinite) with a usage error.",
-            ),
+            marks=(),
         ),
         pytest.param(
             "--delay",
             "inf",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="HOLE (low): --delay inf crashes with OverflowError from"
-                " time.sleep after the first request: a traceback, exit 1. Fix:"
-                " click.FloatRange(min=0, max=60) and refuse non-finite values.",
-            ),
+            marks=(),
         ),
         pytest.param(
             "--delay",
             "nan",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="HOLE (low): --delay nan is accepted and silently means no"
-                " delay at all (nan > 0 is false): the rate limit is off. Fix:"
-                " refuse non-finite values.",
-            ),
+            marks=(),
         ),
     ],
 )
@@ -1076,16 +1046,6 @@ def echo_user_agent(conn: socket.socket, request: Request, stopping: threading.E
     conn.sendall(response(404, body, "X-Error-ID: 0123456789abcdef"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (false positive): the probe's own User-Agent is"
-    " 'flask-prodguard-probe/<version>', so any error page that echoes the browser"
-    " (a WAF block page, a 'browser not supported' page, an access-log viewer) is"
-    " reported as PGP114 'the word flask', a warning that fails --fail-level warning"
-    " in CI. Fix: remove what the probe sent (its User-Agent, its request target,"
-    " its header values) from the text before matching, or use a User-Agent without"
-    " a framework word.",
-)
 def test_echoed_user_agent_is_no_finding(raw_server: Callable[..., RawServer]) -> None:
     """A 404 that echoes the probe's User-Agent names no framework."""
     server = raw_server(echo_user_agent)
@@ -1103,14 +1063,6 @@ def echo_path(conn: socket.socket, request: Request, stopping: threading.Event) 
     ("path", "rule"),
     [("flask-shop/", "PGP114"), ("docs/serve.py/", "PGP112")],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (false positive): the leak patterns run over the page with the"
-    " request's own path in it; a 404 that echoes the path reports the operator's URL"
-    " as a leak: /flask-shop/ gives PGP114 (warning) eight times, /docs/serve.py/"
-    " gives PGP112 'a source file path' (error, exit 1). Fix: strip the request"
-    " target (raw and percent-decoded) from the text before matching.",
-)
 def test_echoed_path_is_no_finding(
     raw_server: Callable[..., RawServer], path: str, rule: str
 ) -> None:
@@ -1126,15 +1078,6 @@ def echo_headers(conn: socket.socket, request: Request, stopping: threading.Even
     conn.sendall(response(500, f"Traceback (most recent call last): gate={gate} {TRACEBACK}"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (token leak, medium): the docs promise the --header value 'is never"
-    " printed', but a page that reflects it (a debug page dumping headers, an echo"
-    " endpoint) puts it in the evidence excerpt, in text, JSON and SARIF, so the staging"
-    " token lands in CI logs. Fix: redact every --header value (and its"
-    " percent-encoded form) from all text taken from an answer before it is shown"
-    " (clean()/excerpt() given the values to mask).",
-)
 @pytest.mark.parametrize("output_format", ["text", "json", "sarif"])
 def test_reflected_header_value_is_never_printed(
     raw_server: Callable[..., RawServer], output_format: str
@@ -1428,15 +1371,6 @@ def test_host_header_reaches_the_app_as_the_client_sent_it(
 
 
 @pytest.mark.server
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (defence in depth, low): the generated vhost sets X-Forwarded-* but"
-    " passes the client's RFC 7239 'Forwarded: for=...;proto=...;host=...' to the app"
-    " untouched (the nginx file too). The guard's ProxyFix ignores it, but any library"
-    " or app code that reads Forwarded (the standard header) believes the client."
-    " Fix: 'RequestHeader unset Forwarded' in render_apache (nginx:"
-    ' proxy_set_header Forwarded "";), and say so beside the X-Forwarded-Prefix line.',
-)
 def test_forged_forwarded_header_never_reaches_the_app(apache_deployment: Deployment) -> None:
     """A client's Forwarded header is dropped by Apache."""
     seen = fetch(apache_deployment.apache_port, get("/whoami", FORGED), CLIENT_IP).json()

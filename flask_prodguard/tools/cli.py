@@ -421,14 +421,16 @@ def check_command(
 )
 @click.option(
     "--delay",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=3600),
+    callback=lambda ctx, param, value: _finite(param, value),
     default=0.2,
     show_default=True,
     help="Seconds between two requests.",
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=3600),
+    callback=lambda ctx, param, value: _finite(param, value),
     default=10.0,
     show_default=True,
     help="Seconds for each whole answer; a slower one is cut off.",
@@ -781,6 +783,13 @@ def alert_rules_command(
         with open(path, "w", encoding="utf-8") as stream:
             stream.write(content)
         click.echo(f"wrote {path}", err=True)
+
+
+def _finite(param: click.Parameter, value: float) -> float:
+    """A number of seconds, refused when it is not a number (``nan``)."""
+    if value != value:  # NaN compares unequal to itself; click's range lets it by
+        raise click.BadParameter("not a number of seconds", param=param)
+    return value
 
 
 @prodguard.command("scan")

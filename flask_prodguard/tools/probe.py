@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html
 import http.client
 import secrets
 import socket
@@ -574,16 +575,20 @@ def _error_id(exchange: Exchange, text: str, id_headers: Sequence[str]) -> str |
     return None
 
 
-def findings(exchanges: Iterable[Exchange], id_headers: Sequence[str]) -> list[ProbeFinding]:
+def findings(
+    exchanges: Iterable[Exchange], id_headers: Sequence[str], sent: Sequence[str] = ()
+) -> list[ProbeFinding]:
     """What the answers give away: one finding per rule and evidence, with the
     requests that showed it, the most severe first.
 
     :param exchanges: The requests sent and their answers.
     :param id_headers: The response headers that carry an error id.
+    :param sent: What the probe itself sent (its ``--header`` values, its
+        User-Agent): echoed back, it is neither evidence nor shown.
     """
     grouped: dict[_Hit, list[Exchange]] = {}
     for exchange in exchanges:
-        hits = _exchange_hits(exchange, id_headers)
+        hits = _exchange_hits(_without_echoes(exchange, sent), id_headers)
         for hit in dict.fromkeys(hits):
             grouped.setdefault(hit, []).append(exchange)
     found = [
@@ -600,6 +605,36 @@ def findings(exchanges: Iterable[Exchange], id_headers: Sequence[str]) -> list[P
     order = list(RULES)
     found.sort(key=lambda f: (-f.severity, order.index(f.rule)))
     return found
+
+
+def _without_echoes(exchange: Exchange, sent: Sequence[str]) -> Exchange:
+    """``exchange`` with what the probe sent cut out of the answer: a page that
+    repeats the request's path, User-Agent or a header (a staging token) shows
+    the probe's words, not the site's, and a token must never be printed."""
+    parts = urllib.parse.urlsplit(exchange.url)
+    echoes = {value for value in sent if value}
+    for path in (parts.path, urllib.parse.unquote(parts.path), parts.query):
+        if len(path) > 1:
+            echoes.add(path)
+    for value in list(echoes):
+        echoes.add(urllib.parse.quote(value, safe=""))
+        echoes.add(html.escape(value))
+    longest_first = sorted(echoes, key=len, reverse=True)
+
+    def scrub(text: str) -> str:
+        for value in longest_first:
+            if value in text:
+                text = text.replace(value, "[sent by the probe]")
+        return text
+
+    body = exchange.text
+    cleaned = scrub(body)
+    headers = [(name, scrub(value)) for name, value in exchange.headers]
+    if cleaned == body and headers == exchange.headers:
+        return exchange
+    return dataclasses.replace(
+        exchange, body=cleaned.encode("utf-8", "replace"), headers=headers
+    )
 
 
 def _exchange_hits(exchange: Exchange, id_headers: Sequence[str]) -> list[_Hit]:
@@ -708,6 +743,8 @@ class Target:
             return False
         if other.hostname != self.hostname:
             return False
+        if self.scheme == "https" and other.scheme != "https":
+            return False  # a downgrade would send the --header token in clear text
         return other.port == self.port or (
             (self.scheme, other.scheme, other.port) == ("http", "https", 443)
         )
@@ -731,6 +768,8 @@ class _Client:
         self.sent = 0
         self._last: float | None = None
         self._agent = f"flask-prodguard-probe/{_version()}"
+        #: The User-Agent every request carries.
+        self.agent = self._agent
 
     @property
     def budget_left(self) -> bool:
@@ -926,7 +965,8 @@ def probe(
             not_sent.append(f"{request.name} (its redirect)")
         if len(exchanges) == 1 and exchange.status is None:
             break
-    found = findings(exchanges, id_headers)
+    sent = [value for _name, value in headers] + [client.agent]
+    found = findings(exchanges, id_headers, sent)
     if not_sent:
         found.append(
             ProbeFinding(
