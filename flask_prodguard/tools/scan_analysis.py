@@ -54,10 +54,17 @@ SINK_WORDS = (
     "run_simple",
     "from_object",
     "from_mapping",
-    "config",
-    "environ",
+    "config.",  # app.config.update(...), .from_object(...), .from_prefixed_env()
+    "config[",
+    "config |=",
+    "environ[",
+    "environ.update",
+    "environ.setdefault",
+    "environ.copy",
+    "os.environ)",  # dict(os.environ)
+    "*os.environ",  # {**os.environ, ...}
     "putenv",
-    "setattr",
+    "setattr(",  # setattr(app, flag, on) over a dict of flags
     "argv",
     "main(",
     "subprocess",  # the flask command started as a program
@@ -287,6 +294,25 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
+#: Statements that hold other statements.
+_COMPOUND = frozenset(
+    {
+        ast.If,
+        ast.For,
+        ast.AsyncFor,
+        ast.While,
+        ast.With,
+        ast.AsyncWith,
+        ast.Try,
+        ast.TryStar,
+        ast.Match,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+    }
+)
+
+
 def _child_statements(node: ast.stmt) -> list[ast.stmt]:
     """The statements directly inside a compound statement, in source order."""
     children: list[ast.stmt] = []
@@ -329,7 +355,7 @@ def _lines_matching(source: str, words: Iterable[str]) -> list[int]:
     """The 1-based numbers of the lines of ``source`` that hold one of ``words``."""
     pattern = re.compile("|".join(re.escape(word) for word in words))
     lines: list[int] = []
-    if "\r" in source.replace("\r\n", ""):
+    if source.count("\r") != source.count("\r\n"):
         # A lone \r ends a line for the parser too: count by the parser's breaks.
         starts = [0] + [m.end() for m in _LINE_BREAKS.finditer(source)]
         for match in pattern.finditer(source):
@@ -602,7 +628,7 @@ class Analyser:
                     self._guards[id(child)] = (*self._guards.get(id(node), ()), (node, True))
                 for child in node.orelse:
                     self._guards[id(child)] = (*self._guards.get(id(node), ()), (node, False))
-            children = _child_statements(node)
+            children = _child_statements(node) if type(node) in _COMPOUND else ()
             if children:
                 if top_level and not isinstance(node, ast.If) and id(node) in self._guards:
                     for child in children:
@@ -1754,7 +1780,7 @@ class Analyser:
         visitor = self._visitors.get(type(node))
         if visitor is not None:
             visitor(node)
-        elif isinstance(node, ast.stmt) and not _child_statements(node):
+        elif isinstance(node, ast.stmt) and type(node) not in _COMPOUND:
             if self._is_hot(node):
                 self._visit_children(node)
         else:
