@@ -420,3 +420,17 @@ def test_skipping_statements_without_a_sink_word_changes_no_verdict(
     monkeypatch.setattr(scan_analysis.Analyser, "_hot_lines", lambda self: None)
     full = _corpus_findings()
     assert fast == full and len(fast) > 50
+
+
+@pytest.mark.timeout(30)
+def test_a_module_level_branch_on_the_name_it_assigns_does_not_loop(tmp_path: Path) -> None:
+    """``if not MODE: MODE = ...`` at module level: the branch's test reads the very
+    name being decided (a real mlflow script looped here until the recursion limit)."""
+    (tmp_path / "app.py").write_text(
+        "import os\nfrom flask import Flask\nMODE = os.environ.get('MODE')\n"
+        "if not MODE:\n    MODE = 'debug'\nif MODE == 'debug':\n    MODE = 'on'\n"
+        "app = Flask(__name__)\napp.run(debug=MODE == 'on')\n"
+    )
+    report = scan([tmp_path])
+    assert report.skipped == []
+    assert [f.line for f in report.findings] == [9]

@@ -532,6 +532,7 @@ class Analyser:
         #: Every module-level value of a name, and the branches each statement is in.
         self._module_candidates: dict[str, list[ast.expr]] = {}
         self._guards: dict[int, tuple[tuple[ast.If, bool], ...]] = {}
+        self._resolving: dict[str, int] = {}
         #: The statement of each assignment collected (for the chain).
         self.statements: dict[int, ast.stmt] = {}
         #: Classes of the module: name -> definition.
@@ -662,27 +663,44 @@ class Analyser:
             self.module_level[name] = value
             self._module_candidates.setdefault(name, []).append(value)
 
-    def _quiet_truthy(self, node: ast.AST) -> bool | None:
+    def _quiet_truthy(self, node: ast.AST, depth: int) -> bool | None:
         """:meth:`truthy` without touching the chain being built."""
         steps = self.project.steps
         saved = len(steps)
-        value = self.value(node)
+        value = self.value(node, depth + 1)
         del steps[saved:]
         return None if value is UNKNOWN else bool(value)
 
-    def _module_value(self, name: str) -> ast.expr | None:
+    def _module_value(self, name: str, depth: int = 0) -> ast.expr | None:
         """The last module-level value of ``name`` whose branches can be taken: under
         ``if os.environ.get("APP_ENV") == "development":`` (not taken where nothing
         is set), an assignment does not count."""
         candidates = self._module_candidates.get(name)
         if not candidates:
             return None
-        for value in reversed(candidates):
-            statement = self.statements.get(id(value))
-            guards = self._guards.get(id(statement), ()) if statement is not None else ()
-            if all(self._quiet_truthy(test.test) is not (not taken) for test, taken in guards):
-                return value
-        return None
+        if depth > _MAX_DEPTH:
+            return None
+        # A guard that reads the name itself (``if not MODE: MODE = ...``) sees
+        # the assignments before the one it guards.
+        end = self._resolving.get(name, len(candidates))
+        saved = self._resolving.get(name)
+        try:
+            for index in range(end - 1, -1, -1):
+                value = candidates[index]
+                statement = self.statements.get(id(value))
+                guards = self._guards.get(id(statement), ()) if statement is not None else ()
+                self._resolving[name] = index
+                if all(
+                    self._quiet_truthy(test.test, depth) is not (not taken)
+                    for test, taken in guards
+                ):
+                    return value
+            return None
+        finally:
+            if saved is None:
+                self._resolving.pop(name, None)
+            else:
+                self._resolving[name] = saved
 
     def _import_from(self, node: ast.ImportFrom) -> None:
         origin = node.module or ""
@@ -1046,7 +1064,7 @@ class Analyser:
                 self._step(default, f"the default of {name}")
                 return self.value(default, depth + 1)
         elif name in self._module_candidates:
-            assigned = self._module_value(name)
+            assigned = self._module_value(name, depth)
             if assigned is None:
                 return UNKNOWN
         if assigned is None or assigned is node:
@@ -1117,7 +1135,7 @@ class Analyser:
 
     def global_value(self, name: str, depth: int) -> object:
         """The value of this module's global ``name`` (asked by another module)."""
-        assigned = self._module_value(name) if name in self._module_candidates else None
+        assigned = self._module_value(name, depth) if name in self._module_candidates else None
         if assigned is None:
             return ClassRef(self, name) if name in self.classes else UNKNOWN
         self._step(self.statements.get(id(assigned), assigned))
