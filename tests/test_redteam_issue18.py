@@ -326,7 +326,8 @@ def test_a_hostile_first_answer_ends_the_probe_in_time(
     started = time.monotonic()
     result = run_probe(server.url, "--timeout", "0.5", "--max-requests", "1")
     elapsed = time.monotonic() - started
-    assert elapsed < 0.5 + 1.5, elapsed
+    # Slack for a loaded CI machine; without the deadline the trickle never ends.
+    assert elapsed < 0.5 + 5.0, elapsed
     if handle is header_a_second:
         # The cut-off answer has a status line: it counts as an answer, cut short.
         assert result.exit_code in (0, 1), result.output
@@ -354,7 +355,7 @@ def test_wall_time_is_bounded_by_timeout_times_requests(
     data = probe_json(server.url, "--timeout", "0.3", "--max-requests", "6")
     elapsed = time.monotonic() - started
     assert data["requests_sent"] == len(server.seen) == 6
-    assert elapsed < 6 * 0.3 + 2.0, elapsed
+    assert elapsed < 6 * 0.3 + 6.0, elapsed  # slack for a loaded CI machine
     assert "PGP142" in ids(data) and "PGP144" in ids(data)
 
 
@@ -821,12 +822,6 @@ def test_ipv6_literal_is_probed(raw_server: Callable[..., RawServer]) -> None:
     assert {seen.headers["host"] for seen in server.seen} == {server.netloc}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (low): Target.parse takes port 0 and then probes port 80 (port or"
-    " 80) while the Host header says :0: the probe talks to another service than the"
-    " one named. Fix: 'if port == 0: raise ValueError(...)' (a port is 1 to 65535).",
-)
 def test_port_zero_is_refused() -> None:
     """http://127.0.0.1:0/ names no port anything listens on: a usage error."""
     with pytest.raises(ValueError, match="port"):
@@ -981,24 +976,8 @@ def test_tracebacks_in_json_and_escaped_html_are_found(
 @pytest.mark.parametrize(
     "header",
     [
-        pytest.param(
-            "Via: 1.1 shop.test (Apache/2.4.62)",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="HOLE (false negative): versions are looked for only in Server"
-                " and X-Powered-By; Apache's ProxyVia, Varnish, Squid put theirs in Via"
-                " (1.1 varnish (Varnish/6.0), squid/3.5.27). Fix: check Via too.",
-            ),
-        ),
-        pytest.param(
-            "X-AspNet-Version: 4.0.30319",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="HOLE (false negative, low for a Flask shop): X-AspNet-Version,"
-                " X-AspNetMvc-Version, X-Generator and X-Runtime carry versions too."
-                " Fix: add them to the headers _header_hits reads.",
-            ),
-        ),
+        "Via: 1.1 shop.test (Apache/2.4.62)",
+        "X-AspNet-Version: 4.0.30319",
         "X-Powered-By: Flask/3.1.3",
         "Server: gunicorn/23.0.0",
     ],

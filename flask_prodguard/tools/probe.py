@@ -466,6 +466,17 @@ _BODY_VERSION = re2.compile(
     r"|waitress|uwsgi|python|php)/[0-9]+(?:\.[0-9]+)*",
     _OPTIONS,
 )
+#: Response headers that name software (and often its version): the server and
+#: proxies (Via: 1.1 varnish (Varnish/6.0)), frameworks and generators.
+_VERSION_HEADERS = (
+    "Server",
+    "X-Powered-By",
+    "Via",
+    "X-AspNet-Version",
+    "X-AspNetMvc-Version",
+    "X-Generator",
+    "X-Runtime",
+)
 _HEADER_VERSION = re2.compile(r"/v?[0-9]|[0-9]+\.[0-9]+", _OPTIONS)
 _DEBUGGER_TITLE = "// Werkzeug Debugger</title>"
 
@@ -552,7 +563,7 @@ def _leak_hits(text: str) -> list[_Hit]:
 
 def _header_hits(exchange: Exchange) -> list[_Hit]:
     hits = []
-    for name in ("Server", "X-Powered-By"):
+    for name in _VERSION_HEADERS:
         for value in exchange.header(name):
             shown = clean(f"{name}: {value}")
             if name == "Server" and value.lower().startswith("werkzeug/"):
@@ -705,6 +716,8 @@ class Target:
         except UnicodeError:
             raise ValueError("the host name is not a valid name") from None
         port = parts.port  # raises ValueError for a bad port
+        if port == 0:
+            raise ValueError("port 0 cannot be probed")
         netloc = f"[{hostname}]" if ":" in hostname else hostname
         if port is not None:
             netloc += f":{port}"
