@@ -434,3 +434,18 @@ def test_a_module_level_branch_on_the_name_it_assigns_does_not_loop(tmp_path: Pa
     report = scan([tmp_path])
     assert report.skipped == []
     assert [f.line for f in report.findings] == [9]
+
+
+@pytest.mark.parametrize("name", ["a\nb.py", "rlo\u202egnp.py", "\x1b[31mred\x1b[0m.py"])
+def test_a_hostile_file_name_cannot_forge_a_line_of_text_output(
+    tmp_path: Path, name: str
+) -> None:
+    """A newline, a bidi control or an escape in a file name is shown escaped: the
+    text output keeps one line per finding, as many lines as a plain name gives."""
+    (tmp_path / name).write_text(BAD + "# \u202e \x1b[2J\n")
+    result = run_scan(".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert not any(c in result.stdout for c in "\u202e\x1b")
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3 and ":3:1: PGS101 " in lines[0]
+    assert lines[2].startswith("1 finding(s)")

@@ -815,6 +815,7 @@ def scan_command(
     Exit status: 0 nothing found, 1 findings, 2 a usage error or a file that
     could not be analysed (unless --allow-skipped).
     """
+    from ..events.processors import sanitise_text
     from .scan import render_sarif as render_scan_sarif
     from .scan import scan
 
@@ -837,14 +838,19 @@ def scan_command(
     elif output_format == "sarif":
         click.echo(json.dumps(render_scan_sarif(findings, skipped), indent=2))
     else:
+        # A file's name and code are the scanned repository's, maybe an
+        # attacker's: a newline or a bidi control must not forge or hide a line.
         for f in findings:
-            click.echo(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}")
+            path = sanitise_text(f.path, 4096)
+            click.echo(f"{path}:{f.line}:{f.column}: {f.rule} {f.message}")
             explanation = f.explanation()
             if explanation:
-                click.echo(f"    because: {explanation}")
+                click.echo(f"    because: {sanitise_text(explanation, 4096)}")
             click.echo(f"    fix: {f.fix}")
         for s in skipped:
-            click.echo(f"{s.path}: not analysed: {s.reason}")
+            click.echo(
+                f"{sanitise_text(s.path, 4096)}: not analysed: {sanitise_text(s.reason)}"
+            )
         summary = f"{len(findings)} finding(s) in {report.files} file(s), {report.lines} lines"
         if skipped:
             summary += f"; {len(skipped)} file(s) not analysed"

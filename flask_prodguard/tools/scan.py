@@ -27,6 +27,7 @@ PATH...``; exit 0 clean, 1 findings, 2 a usage error or a file not analysed.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import gc
 import os
@@ -372,23 +373,37 @@ def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
     return report
 
 
+@contextlib.contextmanager
+def _failing_closed(loader: _Loader, file: Path) -> Iterator[list[Analyser]]:
+    """Around the analysis of one file: an error (nesting too deep for the
+    analysis, or a bug of the scan) reports the file as not analysed (exit 2)
+    and drops the findings of the analysers the block names, and the other
+    files are still scanned."""
+    touched: list[Analyser] = []
+    try:
+        yield touched
+    except RecursionError:
+        reason = "nested too deeply to analyse"
+    except Exception as error:  # noqa: BLE001 - a scan bug must not pass a file in silence
+        reason = f"the scan failed on it ({type(error).__name__}: {error}); please report"
+    else:
+        return
+    loader.skip(file, reason)
+    for analyser in touched:
+        analyser.findings.clear()
+
+
 def _collect(loader: _Loader, project: Project, name: str) -> bool:
     """Parse and collect one module; whether it can be run."""
     file, source, why = loader.files[name]
     module = loader.parse(file, source, why)
     if module is None:
         return False
-    try:
+    collected = False
+    with _failing_closed(loader, file):
         project.lookup(name)
-    except RecursionError:
-        loader.skip(file, "nested too deeply to analyse")
-        return False
-    except Exception as error:  # noqa: BLE001 - a scan bug must not pass a file in silence
-        loader.skip(
-            file, f"the scan failed on it ({type(error).__name__}: {error}); please report"
-        )
-        return False
-    return True
+        collected = True
+    return collected
 
 
 def _run(loader: _Loader, project: Project, name: str, analysers: list[Analyser]) -> None:
@@ -397,27 +412,16 @@ def _run(loader: _Loader, project: Project, name: str, analysers: list[Analyser]
     module = loader.parse(file, source, why)
     if module is None:
         return
-    try:
+    with _failing_closed(loader, file) as touched:
         project.lookup(name)
         analyser = module.analyser
         if analyser is None:  # a second file with the same module name
             analyser = Analyser(module, project)
             analyser.collect()
+        touched.append(analyser)
         analysers.append(analyser)
         if not module.is_test or "__main__" in module.source:
             analyser.run()
-    except RecursionError:
-        loader.skip(file, "nested too deeply to analyse")
-        if module.analyser is not None:
-            module.analyser.findings.clear()
-    except Exception as error:  # noqa: BLE001 - a scan bug must not pass a file in silence
-        # Fail closed: the file is reported as not analysed (exit 2), with what
-        # went wrong, and every other file is still scanned.
-        loader.skip(
-            file, f"the scan failed on it ({type(error).__name__}: {error}); please report"
-        )
-        if module.analyser is not None:
-            module.analyser.findings.clear()
 
 
 def _parametric_sinks(analysers: list[Analyser]) -> set[str]:

@@ -107,6 +107,19 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 _FALSE_FLAG = {"0", "false", "no"}
+#: What ``strtobool`` (and environs, decouple) read as true and as false.
+_TRUE_WORDS = frozenset({"y", "yes", "t", "true", "on", "1"})
+_FALSE_WORDS = frozenset({"n", "no", "f", "false", "off", "0"})
+
+
+def _flask_debug_on(value: object) -> bool:
+    """Whether ``FLASK_DEBUG`` set to ``value`` turns debug mode on, as Flask reads
+    it: a non-empty string but ``0``, ``false`` or ``no``."""
+    if isinstance(value, str):
+        return bool(value) and value.strip().lower() not in _FALSE_FLAG
+    return value is not None and bool(value)
+
+
 _DEV_VALUES = {"development", "dev", "local", "debug", "devel", "test", "testing"}
 _PROD_VALUES = {"production", "prod", "live", "staging"}
 #: Builtins the value analysis computes over constants (when not shadowed).
@@ -1149,13 +1162,7 @@ class Analyser:
             # Reading app.debug: off, since only FLASK_DEBUG turns it on (a write
             # of app.debug is a finding of its own).
             self._step(node, "off unless FLASK_DEBUG is set")
-            return self.project.environment.get("FLASK_DEBUG") not in (
-                None,
-                "",
-                "0",
-                "false",
-                "no",
-            )
+            return _flask_debug_on(self.project.environment.get("FLASK_DEBUG"))
         module = self._module_of(owner)
         if module is not None and module.analyser is not None:
             return module.analyser.global_value(node.attr, depth + 1)
@@ -1271,9 +1278,9 @@ class Analyser:
             text = self.value(node.args[0], depth + 1)
             if isinstance(text, str):
                 lowered = text.strip().lower()
-                if lowered in ("y", "yes", "t", "true", "on", "1"):
+                if lowered in _TRUE_WORDS:
                     return 1
-                if lowered in ("n", "no", "f", "false", "off", "0"):
+                if lowered in _FALSE_WORDS:
                     return 0
             return UNKNOWN
         if isinstance(func, ast.Name) and (
@@ -1502,7 +1509,7 @@ class Analyser:
                 )
                 if boolean and isinstance(default, str):
                     lowered = default.strip().lower()
-                    default = lowered in ("1", "true", "t", "yes", "y", "on")
+                    default = lowered in _TRUE_WORDS
                 return True, default
         if isinstance(node, ast.Subscript) and self._is_environ(node.value):
             name = self.value(node.slice, depth + 1)
@@ -1612,9 +1619,7 @@ class Analyser:
         value = self.decide(node, label)
         if value is UNKNOWN:
             return None
-        if isinstance(value, str):
-            return bool(value) and value.strip().lower() not in _FALSE_FLAG
-        return bool(value)
+        return _flask_debug_on(value)
 
     # -- reporting -----------------------------------------------------------------------
 
@@ -2050,10 +2055,6 @@ class Analyser:
             elif key == "FLASK_DEBUG" and self._is_environ(target.value):
                 if self.flag_string_on(value, "FLASK_DEBUG = "):
                     self.report(node, "PGS104")
-        elif dotted(target) == "sys.argv" or (
-            isinstance(target, ast.Subscript) and dotted(target.value) == "sys.argv"
-        ):
-            pass  # read where the flask command's main() is called
         elif (
             isinstance(target, ast.Name)
             and target.id == "raw_env"
@@ -2064,8 +2065,7 @@ class Analyser:
             if isinstance(entries, list | tuple):
                 for entry in entries:
                     if isinstance(entry, str) and entry.startswith("FLASK_DEBUG="):
-                        flag = entry.partition("=")[2]
-                        if flag and flag.strip().lower() not in _FALSE_FLAG:
+                        if _flask_debug_on(entry.partition("=")[2]):
                             self.report(node, "PGS104")
 
     def _config_owner(self, node: ast.AST) -> ast.AST | None:
@@ -2212,9 +2212,6 @@ class Analyser:
             return None
         args = function.args
         positional = [*args.posonlyargs, *args.args]
-        if function.name != "<lambda>" and callee.classes and positional:
-            # A method reached through its class: no binding of self.
-            pass
         if len(node.args) > len(positional):
             return None
         bound: dict[str, object] = {}
@@ -2538,10 +2535,8 @@ class Analyser:
                 env = self._argument(node, "env", env_at if env_at >= 0 else 99)
                 if env is not None:
                     values = self.decide(env)
-                    if isinstance(values, dict) and "FLASK_DEBUG" in values:
-                        flag = values["FLASK_DEBUG"]
-                        if isinstance(flag, str) and flag.strip().lower() not in _FALSE_FLAG:
-                            self.report(node, "PGS104")
+                    if isinstance(values, dict) and _flask_debug_on(values.get("FLASK_DEBUG")):
+                        self.report(node, "PGS104")
             return
         if not self._is_flask_cli(func):
             return
@@ -2566,8 +2561,7 @@ class Analyser:
             assigned[name] = value.strip("'\"")
         if not words or words[0].rpartition("/")[2] != "flask" or "run" not in words:
             return False
-        flag = assigned.get("FLASK_DEBUG")
-        return flag is not None and flag != "" and flag.lower() not in _FALSE_FLAG
+        return _flask_debug_on(assigned.get("FLASK_DEBUG"))
 
     def _starter(self, func: ast.AST) -> str | None:
         """The ``subprocess`` or ``os`` function that starts a program, if ``func`` is one."""
