@@ -500,7 +500,7 @@ def probe_command(
         raise click.BadParameter(str(error), param_hint="URL") from None
     if not report.reached:
         why = report.exchanges[0].error if report.exchanges else "nothing was sent"
-        click.echo(f"Error: {probing.clean(url, 200)} did not answer: {why}", err=True)
+        click.echo(f"Error: {probing.clean(report.url, 200)} did not answer: {why}", err=True)
         ctx.exit(2)
     threshold = Severity[fail_level.upper()]
     code = 1 if any(f.severity >= threshold for f in report.findings) else 0

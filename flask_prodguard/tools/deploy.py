@@ -748,11 +748,16 @@ def render_nginx(settings: DeploySettings) -> str:
 def _apache_names(server_name: str) -> tuple[str | None, list[str]]:
     """``ServerName`` and the ``ServerAlias`` names for ``--server-name``.
 
-    nginx's ``_`` (a name no request has) means none: the host is then the
-    one that answers every name, if it is the first for its address.
+    The first name without a wildcard is the ``ServerName`` (Apache refuses a
+    wildcard there), the others are aliases, in their order. nginx's ``_`` (a
+    name no request has) means none: the host is then the one that answers
+    every name, if it is the first for its address.
     """
     names = [] if server_name == "_" else server_name.split(" ")
-    return (names[0] if names else None), names[1:]
+    plain = [at for at, name in enumerate(names) if "*" not in name]
+    if not plain:
+        return None, names
+    return names[plain[0]], names[: plain[0]] + names[plain[0] + 1 :]
 
 
 def render_apache(settings: DeploySettings) -> str:
@@ -812,7 +817,12 @@ def render_apache(settings: DeploySettings) -> str:
             "# install, and a second Listen for the same port is an error.",
         ]
     lines += ["", f"<VirtualHost {address or '*'}:{port}>"]
-    if server_name is None:
+    if server_name is None and aliases:
+        lines += [
+            "    # No ServerName: Apache takes a wildcard only in ServerAlias, and every",
+            "    # name given has one. This host answers the names below.",
+        ]
+    elif server_name is None:
         lines += [
             "    # No ServerName (--server-name _): as the first <VirtualHost> for its",
             "    # address, this one answers requests for any host name.",
@@ -900,17 +910,107 @@ def _check_server_name(target: str, value: str) -> str:
             param_hint="--server-name",
         )
     if target == "apache" and value != "_":
-        # What _SERVER_NAME lets through for nginx's regular expressions
-        # (~^...$) and its .example.com: Apache would take them literally.
+        server_name, _ = _apache_names(value)
         for name in value.split(" "):
-            if name.startswith(".") or any(c in "~^$" for c in name):
+            why = _apache_name_problem(name, server_name)
+            if why is not None:
                 raise click.BadParameter(
-                    f"{name!r} is not a name Apache's ServerName or ServerAlias takes:"
-                    " host names (* as a wildcard), not nginx's regular"
-                    " expressions or .example.com; e.g. example.com *.example.com",
+                    f"{_shown(name)} is not a name Apache's ServerName or ServerAlias takes:"
+                    f" {why}. Give host names (* as a wildcard, a port only on the first"
+                    " name without one); e.g. example.com:8080 www.example.com *.example.com",
                     param_hint="--server-name",
                 )
     return value
+
+
+def _apache_name_problem(name: str, server_name: str | None) -> str | None:
+    """Why Apache would refuse ``name`` of ``--server-name``, or never match it.
+
+    :param name: One of the names.
+    :param server_name: The one of them that becomes the ``ServerName``.
+    """
+    # What _SERVER_NAME lets through for nginx's regular expressions
+    # (~^...$) and its .example.com: Apache would take them literally.
+    if name.startswith(".") or any(c in "~^$" for c in name):
+        return "nginx's regular expressions and .example.com are nginx's own"
+    if "[" in name or "]" in name or name.count(":") > 1:
+        return "Apache's ServerName refuses an IPv6 literal, and no ServerAlias matches one"
+    host, colon, port = name.partition(":")
+    if colon and _port(port) is None:
+        return "a port is 1 to 65535"
+    if colon and name != server_name:
+        return "Apache matches a ServerAlias without the request's port"
+    return _name_problem(host)
+
+
+#: The longest host name DNS takes, and its longest label (RFC 1035); Apache
+#: refuses a ProxyPass host of more than 255 characters.
+_HOST_MAX = 253
+_LABEL_MAX = 63
+
+
+def _name_problem(name: str) -> str | None:
+    """Why ``name`` is no DNS name (its length, its labels), or ``None``."""
+    if len(name) > _HOST_MAX:
+        return f"a host name has at most {_HOST_MAX} characters"
+    labels = name.split(".")
+    if not all(labels):
+        return "a host name has no empty label: no two dots in a row, no dot at an end"
+    if any(len(label) > _LABEL_MAX for label in labels):
+        return f"a label of a host name has at most {_LABEL_MAX} characters"
+    return None
+
+
+def _host_problem(host: str) -> str | None:
+    """Why ``host`` of ``--bind`` or ``--listen`` (which their patterns let
+    through) is no address or host name, or ``None``.
+
+    :param host: As given: an IPv6 address in brackets or bare.
+    """
+    bare = host[1:-1] if host.startswith("[") else host
+    if host.startswith("[") or ":" in host:
+        try:
+            ipaddress.IPv6Address(bare)
+        except ValueError:
+            return "an address in brackets, or with a colon, is an IPv6 address"
+        return None
+    if host.strip(".") and all(c.isdigit() or c == "." for c in host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return "an address of digits and dots is an IPv4 address, four numbers 0-255"
+        return None
+    return _name_problem(host)
+
+
+def _port(text: str) -> int | None:
+    """``text`` as a TCP port (ASCII digits, 1 to 65535), or ``None``."""
+    # isdigit() alone also takes "²", which int() refuses.
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        return None
+    return int(text)
+
+
+def _shown(value: str) -> str:
+    """``value`` quoted for a message, a long one cut short."""
+    return repr(value if len(value) <= 80 else value[:80] + "...")
+
+
+def _check_bind(value: str) -> tuple[str, int]:
+    """``--bind HOST:PORT`` as the host (IPv6 without brackets) and the port."""
+    host, _, port_text = value.rpartition(":")
+    port = _port(port_text)
+    if not _HOST.fullmatch(host):
+        why: str | None = "HOST is an IP address or a host name"
+    else:
+        why = _host_problem(host)
+    if why is None and port is None:
+        why = "PORT is 1 to 65535"
+    if why is not None or port is None:
+        raise click.BadParameter(
+            f"{why}; expected HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind"
+        )
+    return host.strip("[]"), port
 
 
 def _check_listen(value: str) -> str:
@@ -919,9 +1019,12 @@ def _check_listen(value: str) -> str:
             f"{value!r} is not valid: PORT or ADDRESS:PORT; e.g. 80 or 127.0.0.1:8080",
             param_hint="--listen",
         )
-    if not 0 < int(value.rpartition(":")[2]) < 65536:
+    address, _, port = value.rpartition(":")
+    why = "the port is 1 to 65535" if _port(port) is None else None
+    why = why or (_host_problem(address) if address else None)
+    if why is not None:
         raise click.BadParameter(
-            f"{value!r} is not valid: the port is 1 to 65535; e.g. 80 or 127.0.0.1:8080",
+            f"{_shown(value)} is not valid: {why}; e.g. 80 or 127.0.0.1:8080",
             param_hint="--listen",
         )
     return value
@@ -1009,16 +1112,14 @@ def settings_from_options(
         where = spec.root
     else:
         where = _check_path(os.getcwd(), "--directory")
-    host, _, port_text = bind.rpartition(":")
-    if not _HOST.fullmatch(host) or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind")
+    host, port = _check_bind(bind)
     default_name = _default_name(spec.module if spec is not None else None)
     name = _check(_NAME, name or default_name, "--name", "myapp")
     return DeploySettings(
         app=spec.flask if spec is not None else "app",
         name=name,
-        host=host.strip("[]"),
-        port=int(port_text),
+        host=host,
+        port=port,
         workers=workers,
         threads=threads,
         server_name=_check_server_name(target, server_name),

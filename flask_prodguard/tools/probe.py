@@ -29,6 +29,7 @@ import ssl
 import threading
 import time
 import urllib.parse
+import zlib
 from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import Any
@@ -201,6 +202,12 @@ RULES: dict[str, ProbeRule] = {
         "Raise --max-requests (each redirect followed costs one), or probe the URL the"
         " site redirects to.",
     ),
+    "PGP145": ProbeRule(
+        "An answer came in an encoding the probe cannot read",
+        Severity.WARNING,
+        "What that answer shows was not checked: let the server (or the proxy in front)"
+        " answer Accept-Encoding: identity uncompressed, as the probe asks.",
+    ),
 }
 
 
@@ -226,6 +233,9 @@ class Probe:
     follow: bool = True
     #: Whether the app itself answers it: its error response should carry an id.
     app_error: bool = False
+    #: Whether the request is made to fail: its answer is checked for a leaked
+    #: traceback whatever its status (an API may answer an error with a 200).
+    provokes_error: bool = False
 
 
 _RESOURCE = "__debugger__=yes&cmd=resource&f="
@@ -243,7 +253,7 @@ def plan(token: str) -> list[Probe]:
         Probe("page", "GET", None, "the URL itself: the server's headers"),
         Probe("console", "GET", "console", "the debugger's console"),
         Probe("debugger-js", "GET", f"?{_RESOURCE}debugger.js", "the debugger's script"),
-        Probe("not-found", "GET", missing, "a 404", app_error=True),
+        Probe("not-found", "GET", missing, "a 404", app_error=True, provokes_error=True),
         Probe("options", "OPTIONS", "", "the methods the URL takes", follow=False),
         Probe(
             "malformed-json",
@@ -254,6 +264,7 @@ def plan(token: str) -> list[Probe]:
             body=b'{"prodguard-probe": [1, 2,',
             follow=False,
             app_error=True,
+            provokes_error=True,
         ),
         Probe("style-css", "GET", f"?{_RESOURCE}style.css", "the debugger's style sheet"),
         Probe("console-encoded", "GET", "%63onsole", "the console, percent-encoded"),
@@ -276,6 +287,7 @@ def plan(token: str) -> list[Probe]:
             "an over-long header",
             headers=(("X-ProdGuard-Probe", "a" * LONG_HEADER_BYTES),),
             follow=False,
+            provokes_error=True,
         ),
         Probe(
             "bad-host",
@@ -284,6 +296,7 @@ def plan(token: str) -> list[Probe]:
             "a Host that is not the site's",
             host="prodguard-probe.invalid",
             follow=False,
+            provokes_error=True,
         ),
     ]
 
@@ -301,8 +314,11 @@ class Exchange:
     status: int | None = None
     headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     body: bytes = b""
-    #: The body was longer than :data:`MAX_BODY_BYTES`.
+    #: The body was longer than :data:`MAX_BODY_BYTES` (decoded, if it came compressed).
     truncated: bool = False
+    #: Why a compressed body could not be decoded (a coding the probe does not
+    #: read, or corrupt data): it is then checked as it came.
+    encoding_error: str | None = None
     #: Why there is no answer (a timeout, a reset, a malformed answer).
     error: str | None = None
     #: The URLs a same-host redirect led to, in order.
@@ -340,6 +356,7 @@ class Exchange:
             "bytes": len(self.body),
             "truncated": self.truncated,
             "error": self.error,
+            "encoding_error": self.encoding_error,
             "redirects": [clean(url, 2048) for url in self.redirects],
             "not_followed": clean(self.not_followed, 2048) if self.not_followed else None,
         }
@@ -401,6 +418,9 @@ class ProbeReport:
     """
 
     url: str
+    #: The URL the probe's paths go under: the URL's directory, or the URL
+    #: itself when it redirected to itself with a slash added (a mount point).
+    directory: str
     exchanges: list[Exchange]
     findings: list[ProbeFinding]
     #: Requests sent, redirects followed included.
@@ -451,10 +471,14 @@ _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False
 # Every pattern runs on untrusted text up to MAX_BODY_BYTES: RE2, linear time.
 _TRACEBACK = re2.compile(r"Traceback \(most recent call last\)", _OPTIONS)
-_FILE_LINE = re2.compile(
+#: A traceback's frame line, plain, JSON- or HTML-escaped: only a traceback reads so.
+_FRAME_LINE = re2.compile(
     r'File (?:\\?"|&quot;|&#34;|&#x22;)[^"&\n]{1,300}(?:\\?"|&quot;|&#34;|&#x22;),'
-    r" line [0-9]+|/[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+\.py\b",
+    r" line [0-9]+",
     _OPTIONS,
+)
+_FILE_LINE = re2.compile(
+    _FRAME_LINE.pattern + r"|/[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+\.py\b", _OPTIONS
 )
 _EXCEPTION = re2.compile(
     r"\b[A-Z][A-Za-z0-9_]{0,80}(?:Error|Exception)(?::|\()|Failed to decode JSON object",
@@ -535,6 +559,17 @@ def _debugger_hits(exchange: Exchange, text: str) -> list[_Hit]:
     return hits
 
 
+def _traceback_hits(text: str) -> list[_Hit]:
+    """What nothing but a traceback shows: its first line, or a frame line."""
+    traceback = _TRACEBACK.search(text)
+    if traceback:
+        return [_Hit("PGP111", "a Python traceback", excerpt(text, *traceback.span()))]
+    frame = _FRAME_LINE.search(text)
+    if frame:
+        return [_Hit("PGP112", "a source file path", excerpt(text, *frame.span()))]
+    return []
+
+
 def _leak_hits(text: str) -> list[_Hit]:
     hits = []
     traceback = _TRACEBACK.search(text)
@@ -597,9 +632,18 @@ def findings(
     :param sent: What the probe itself sent (its ``--header`` values, its
         User-Agent): echoed back, it is neither evidence nor shown.
     """
+    answers = [(exchange, _without_echoes(exchange, sent)) for exchange in exchanges]
+    # What the URL's own page shows is no leak of a request made to fail: a
+    # catch-all that answers every path with a page about Python shows it too.
+    ordinary = frozenset(
+        hit
+        for exchange, answer in answers
+        if exchange.probe.name == "page" and answer.status is not None
+        for hit in _traceback_hits(answer.text)
+    )
     grouped: dict[_Hit, list[Exchange]] = {}
-    for exchange in exchanges:
-        hits = _exchange_hits(_without_echoes(exchange, sent), id_headers)
+    for exchange, answer in answers:
+        hits = _exchange_hits(answer, id_headers, ordinary)
         for hit in dict.fromkeys(hits):
             grouped.setdefault(hit, []).append(exchange)
     found = [
@@ -648,10 +692,14 @@ def _without_echoes(exchange: Exchange, sent: Sequence[str]) -> Exchange:
     )
 
 
-def _exchange_hits(exchange: Exchange, id_headers: Sequence[str]) -> list[_Hit]:
+def _exchange_hits(
+    exchange: Exchange, id_headers: Sequence[str], ordinary: frozenset[_Hit]
+) -> list[_Hit]:
     hits: list[_Hit] = []
     if exchange.error is not None:
         hits.append(_Hit("PGP142", exchange.error))
+    if exchange.encoding_error is not None:
+        hits.append(_Hit("PGP145", exchange.encoding_error))
     if exchange.not_followed is not None:
         hits.append(_Hit("PGP141", "redirected to", clean(exchange.not_followed, 200)))
     if exchange.truncated:
@@ -662,6 +710,12 @@ def _exchange_hits(exchange: Exchange, id_headers: Sequence[str]) -> list[_Hit]:
     hits += _debugger_hits(exchange, text)
     hits += _header_hits(exchange)
     if exchange.status < 400:
+        if exchange.probe.provokes_error:
+            # An API may answer an error with a 200 and the traceback in its
+            # JSON (JSON-RPC, GraphQL, a catch-all handler). A page that is no
+            # error may name an exception or a framework for good reasons: only
+            # what nothing but a traceback shows counts here.
+            hits += _traceback_hits(text)
         return hits
     if not any(hit.rule == "PGP104" for hit in hits):
         hits += _leak_hits(text)
@@ -721,7 +775,7 @@ class Target:
         netloc = f"[{hostname}]" if ":" in hostname else hostname
         if port is not None:
             netloc += f":{port}"
-        path = urllib.parse.quote(parts.path or "/", safe=_SAFE_IN_URL)
+        path = _quoted(parts.path or "/")
         return cls(
             scheme=scheme,
             netloc=netloc,
@@ -747,6 +801,20 @@ class Target:
             return self.url
         return self.origin + self.directory + probe.target
 
+    def under_mount_point(self, page: Exchange) -> Target:
+        """This target with its directory moved under its path when the answer
+        to the URL itself redirected there with a slash added: ``/app``
+        answering ``/app/`` is a mount point, whose console is ``/app/console``.
+
+        :param page: The answer to the URL itself, its same-host redirects followed.
+        """
+        directory = self.path + "/"
+        if not self.path.endswith("/") and any(
+            urllib.parse.urlsplit(url).path == directory for url in page.redirects
+        ):
+            return dataclasses.replace(self, directory=directory)
+        return self
+
     def same_host(self, url: str) -> bool:
         """Whether a redirect to ``url`` stays on this host (same name and port,
         or an upgrade from http to https on the same name)."""
@@ -761,6 +829,40 @@ class Target:
         return other.port == self.port or (
             (self.scheme, other.scheme, other.port) == ("http", "https", 443)
         )
+
+
+def _quoted(text: str, encoding: str = "utf-8") -> str:
+    """A path or query percent-encoded for the request line (and a valid URI):
+    spaces, quotes, brackets, control and non-ASCII characters encoded, and a
+    ``%`` that starts no escape as well. Encoding it again changes nothing.
+
+    :param text: The path or query.
+    :param encoding: How characters become the bytes that are encoded.
+    """
+    head, *rest = urllib.parse.quote(text, safe=_SAFE_IN_URL, encoding=encoding).split("%")
+    hexdigits = frozenset("0123456789abcdefABCDEF")
+    return head + "".join(
+        ("%" if len(part) >= 2 and part[0] in hexdigits and part[1] in hexdigits else "%25")
+        + part
+        for part in rest
+    )
+
+
+def _asked_url(target: Target, url: str) -> str:
+    """A same-host redirect's URL as the probe asks it (and shows it): the
+    target's origin, the path and query percent-encoded, no fragment.
+
+    :param target: ``url``, parsed.
+    :param url: The ``Location`` joined to the URL that answered with it.
+    """
+    parts = urllib.parse.urlsplit(url)
+    # http.client reads a header's bytes as latin-1: encoded back, they are
+    # asked for as the server sent them.
+    encoding = "latin-1" if all(ord(char) < 256 for char in url) else "utf-8"
+    asked = target.origin + _quoted(parts.path or "/", encoding)
+    if parts.query:
+        asked += "?" + _quoted(parts.query, encoding)
+    return asked
 
 
 class _Client:
@@ -808,8 +910,8 @@ class _Client:
                 exchange.budget_cut = True
             else:
                 current = Target.parse(following)
-                exchange.url = following
-                exchange.redirects.append(following)
+                exchange.url = _asked_url(current, following)
+                exchange.redirects.append(exchange.url)
                 continue
             return exchange
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns
@@ -875,9 +977,9 @@ class _Client:
         exchange: Exchange,
     ) -> None:
         parts = urllib.parse.urlsplit(exchange.url)
-        path = urllib.parse.quote(parts.path or "/", safe=_SAFE_IN_URL)
+        path = _quoted(parts.path or "/")
         if parts.query:
-            path += "?" + urllib.parse.quote(parts.query, safe=_SAFE_IN_URL)
+            path += "?" + _quoted(parts.query)
         connection.putrequest(probe.method, path, skip_host=True, skip_accept_encoding=True)
         connection.putheader("Host", probe.host or target.netloc)
         connection.putheader("User-Agent", self._agent)
@@ -902,8 +1004,79 @@ class _Client:
                 body += chunk
         finally:
             # Kept when reading fails half-way: what arrived is still evidence.
-            exchange.truncated = len(body) > MAX_BODY_BYTES
-            exchange.body = bytes(body[:MAX_BODY_BYTES])
+            exchange.body, exchange.truncated, exchange.encoding_error = decode_body(
+                bytes(body[:MAX_BODY_BYTES]), exchange.header("Content-Encoding")
+            )
+            exchange.truncated = exchange.truncated or len(body) > MAX_BODY_BYTES
+
+
+#: The most content codings of one answer the probe undoes (servers use one).
+_MAX_CODINGS = 2
+#: zlib's window bits for each content coding the probe decodes: 32 + 15
+#: detects a gzip or a zlib header; "deflate" is zlib's format (RFC 9110), or
+#: raw deflate, as some servers send it.
+_WBITS = {"gzip": (47,), "x-gzip": (47,), "deflate": (15, -15)}
+
+
+def decode_body(body: bytes, content_encoding: Sequence[str]) -> tuple[bytes, bool, str | None]:
+    """``body`` with its content codings undone, as far as the probe reads.
+
+    The probe asks for ``Accept-Encoding: identity``; a server that compresses
+    anyway must not hide a traceback. Each coding inflates to at most
+    :data:`MAX_BODY_BYTES`, so a gzip bomb costs no more than a plain body.
+
+    :param body: The body as it came (at most :data:`MAX_BODY_BYTES`).
+    :param content_encoding: The values of the answer's ``Content-Encoding`` headers.
+    :returns: The decoded body (at most :data:`MAX_BODY_BYTES`), whether it
+        was longer, and ``None``; or, for a body the probe cannot decode, the
+        body as it came, ``False`` and why, in a phrase.
+    """
+    codings = [c.strip().lower() for value in content_encoding for c in value.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings or not body:
+        return body, False, None
+    if len(codings) > _MAX_CODINGS:
+        return body, False, f"{len(codings)} content codings, more than {_MAX_CODINGS}"
+    data, longer = body, False
+    for coding in reversed(codings):
+        if coding not in _WBITS:
+            return body, False, f"the content coding '{clean(coding, 40)}'"
+        try:
+            data, cut = _inflate(data, _WBITS[coding])
+        except zlib.error:
+            return body, False, f"{coding} data that does not decode"
+        longer = longer or cut
+    return data, longer, None
+
+
+def _inflate(data: bytes, wbits: tuple[int, ...]) -> tuple[bytes, bool]:
+    """Inflate ``data`` to at most :data:`MAX_BODY_BYTES`, and say whether it
+    holds more; gzip members after the first are read too (as ``gzip -d``
+    does), bytes after the last are ignored.
+
+    :raises zlib.error: Not one of the formats of ``wbits``.
+    """
+    out = bytearray()
+    formats = list(wbits)
+    while data and len(out) <= MAX_BODY_BYTES:
+        inflater = zlib.decompressobj(formats[0])
+        try:
+            # One byte past the cap tells a longer body from one of exactly the
+            # cap; max_length keeps a bomb from inflating any further.
+            out += inflater.decompress(data, MAX_BODY_BYTES + 1 - len(out))
+        except zlib.error:
+            if out:
+                break  # trailing bytes after a whole stream
+            formats.pop(0)
+            if not formats:
+                raise
+            continue
+        if not inflater.eof or formats[0] < 0:
+            # The cap, a body cut short mid-stream, or the end of raw deflate
+            # (with no header, what follows it would inflate to garbage).
+            break
+        data = inflater.unused_data
+    return bytes(out[:MAX_BODY_BYTES]), len(out) > MAX_BODY_BYTES
 
 
 def _version() -> str:
@@ -976,8 +1149,10 @@ def probe(
         exchanges.append(exchange)
         if exchange.budget_cut:
             not_sent.append(f"{request.name} (its redirect)")
-        if len(exchanges) == 1 and exchange.status is None:
-            break
+        if len(exchanges) == 1:
+            if exchange.status is None:
+                break
+            target = target.under_mount_point(exchange)
     sent = [value for _name, value in headers] + [client.agent]
     found = findings(exchanges, id_headers, sent)
     if not_sent:
@@ -993,6 +1168,7 @@ def probe(
         )
     return ProbeReport(
         url=target.url,
+        directory=target.origin + target.directory,
         exchanges=exchanges,
         findings=found,
         sent=client.sent,
@@ -1017,7 +1193,8 @@ def render_text(report: ProbeReport, fail_level: Severity) -> list[str]:
     """
     lines = [
         f"Flask-ProdGuard probe of {clean(report.url, 200)}:"
-        f" {report.sent} request(s) of at most {report.max_requests}"
+        f" {report.sent} request(s) of at most {report.max_requests},"
+        f" paths under {clean(report.directory, 200)}"
     ]
     for severity in sorted(Severity, reverse=True):
         group = [f for f in report.findings if f.severity is severity]
@@ -1053,6 +1230,7 @@ def render_json(report: ProbeReport, fail_level: Severity, exit_code: int) -> di
     """
     return {
         "url": clean(report.url, 2048),
+        "directory": clean(report.directory, 2048),
         "fail_level": str(fail_level),
         "requests_sent": report.sent,
         "max_requests": report.max_requests,
@@ -1061,6 +1239,19 @@ def render_json(report: ProbeReport, fail_level: Severity, exit_code: int) -> di
         "findings": [f.as_dict() for f in report.findings],
         "exit_code": exit_code,
     }
+
+
+def _uri(url: str) -> str:
+    """``url`` made safe to show (:func:`clean`) and still a URI: what
+    redaction and the cap add (``[REDACTED]``, a note of the rest) is
+    percent-encoded after the origin, which keeps an IPv6 literal's brackets.
+
+    :param url: A URL the probe asked (its origin, then a percent-encoded path).
+    """
+    shown = clean(url, 2048)
+    parts = urllib.parse.urlsplit(shown)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin + _quoted(shown[len(origin) :])
 
 
 def render_sarif(report: ProbeReport) -> dict[str, Any]:
@@ -1100,7 +1291,7 @@ def render_sarif(report: ProbeReport) -> dict[str, Any]:
                 )
                 if part
             ),
-            uri=clean(f.url, 2048),
+            uri=_uri(f.url),
             properties={"severity": str(f.severity)},
         )
         for f in report.findings

@@ -152,6 +152,13 @@ _ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Mod: operator.mod,
     ast.BitOr: operator.or_,
 }
+#: Frameworks whose app wraps a Flask app, ``run(debug=True)`` passed on to it.
+_WRAPPERS = (
+    "dash.Dash",
+    "connexion.App",
+    "connexion.FlaskApp",
+    "connexion.apps.flask_app.FlaskApp",
+)
 #: How many items of a known mapping a loop over it is followed for.
 _LOOP_ITEMS = 64
 #: How deep the value analysis follows definitions (a cycle stops here too).
@@ -216,6 +223,12 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 _NOT_YET: Any = object()
+#: What running a function's statements ends with when it raises.
+_RAISED: Any = object()
+#: How many calls deep the analysis follows a call into a project function.
+_MAX_CALLS = 4
+#: How many statements one evaluated call runs at most (loops are not run).
+_MAX_STATEMENTS = 400
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -228,10 +241,13 @@ class ClassRef:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Instance:
-    """An instance of a scanned class made with keywords only (a settings object)."""
+    """An instance of a scanned class: the keywords it was made with (a settings
+    object), and the attributes its ``__init__`` set, when that could be run
+    (``None`` when it could not: every attribute it sets is then unknown)."""
 
     cls: ClassRef
     keywords: dict[str, ast.expr]
+    attributes: dict[str, object] | None = None
 
 
 class AppValue:
@@ -285,10 +301,26 @@ def _literal(node: ast.AST) -> object:
         return UNKNOWN
 
 
-def _needs_arguments(args: ast.arguments) -> bool:
-    """Whether a call without arguments would fail (a parameter without a default)."""
-    positional = len(args.posonlyargs) + len(args.args)
-    return positional > len(args.defaults) or any(d is None for d in args.kw_defaults)
+def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """The names a function assigns (its locals), less those it declares global."""
+    names: set[str] = set()
+    declared: set[str] = set()
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Global | ast.Nonlocal):
+            declared.update(node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+            continue  # its own scope
+        elif isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp):
+            continue
+        elif isinstance(node, ast.GeneratorExp):
+            continue
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        stack.extend(ast.iter_child_nodes(node))
+    return names - declared
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:
@@ -490,6 +522,11 @@ class Project:
         #: Names of functions with a sink on a parameter (see
         #: :meth:`Analyser.parametric_sinks`): calls to them are followed.
         self.parametric: frozenset[str] = frozenset()
+        #: While a Flask subclass's run() is followed from ``app.run(...)``: that
+        #: call's analyser, node, app and call-site entry (findings are reported there).
+        self.report_at: (
+            tuple[Analyser, ast.AST, ast.AST | None, tuple[Module, ast.AST, str]] | None
+        ) = None
         #: Variables the project's modules put in ``os.environ`` at module level:
         #: a read of one gets that value instead of its default.
         self.environment: dict[str, object] = {}
@@ -552,9 +589,7 @@ class Analyser:
         self.classes: dict[str, ast.ClassDef] = {}
         #: Functions and classes defined at module level (they shadow builtins).
         self.defined: set[str] = set()
-        #: Module-level functions whose one ``return`` ends them (decided on first use).
-        self.returns: dict[str, ast.Return | None] = {}
-        #: The functions of :attr:`returns`.
+        #: Module-level functions, by name (the last definition).
         self.returning: dict[str, ast.FunctionDef] = {}
         #: Values given to ``sys.argv`` (for the flask command started from code).
         self.argv: list[ast.AST] = []
@@ -570,6 +605,12 @@ class Analyser:
         #: Loop variables bound, while one iteration of a loop over a known
         #: mapping is visited, to that iteration's key or value.
         self.bound: dict[str, object] = {}
+        #: The chain steps of each name :attr:`bound` by an assignment of a function
+        #: being run (:meth:`evaluate`) or followed.
+        self._bound_steps: dict[str, list[tuple[Module, ast.AST, str]]] = {}
+        #: Whether the function being visited is followed from a call: its local
+        #: assignments then update :attr:`bound`, in order.
+        self._tracking = False
         self._reported: set[tuple[int, int, str]] = set()
         self._ignores: dict[int, str | None] | None = None
         #: The steps of the last value that decided a finding.
@@ -675,6 +716,22 @@ class Analyser:
         if top_level:
             self.module_level[name] = value
             self._module_candidates.setdefault(name, []).append(value)
+
+    def _quiet_value(self, node: ast.AST, depth: int = 0) -> object:
+        """:meth:`value` without touching the chain being built."""
+        value, _ = self._traced(node, depth)
+        return value
+
+    def _traced(
+        self, node: ast.AST, depth: int
+    ) -> tuple[object, list[tuple[Module, ast.AST, str]]]:
+        """:meth:`value`, and the chain steps it took (kept out of the chain being built)."""
+        steps = self.project.steps
+        saved = len(steps)
+        value = self.value(node, depth + 1)
+        taken = steps[saved:]
+        del steps[saved:]
+        return value, taken
 
     def _quiet_truthy(self, node: ast.AST, depth: int) -> bool | None:
         """:meth:`truthy` without touching the chain being built."""
@@ -868,6 +925,13 @@ class Analyser:
             return other is not None and other.app_made(attr) is not None
         if isinstance(node, ast.Call):
             func = node.func
+            if isinstance(func, ast.Name) and func.id == "super" and not node.args:
+                # super() in a method of a Flask subclass run for an app.
+                function = self._function
+                positional = (
+                    [*function.args.posonlyargs, *function.args.args] if function else []
+                )
+                return bool(positional) and self.bound.get(positional[0].arg) is AN_APP
             if self._is_flask_class(func):
                 return True
             if isinstance(func, ast.Name):
@@ -887,6 +951,12 @@ class Analyser:
             other, attr = self._elsewhere(func)
             return other is not None and other.is_factory(attr)
         if isinstance(node, ast.Attribute):
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and isinstance(self.bound.get(root.id), Instance):
+                # ``self.app`` of a launcher made with the app.
+                return self._quiet_value(node) is AN_APP
             # ``web.app``: an instance made in another module.
             other, attr = self._elsewhere(node)
             return other is not None and other.app_made(attr) is not None
@@ -896,6 +966,12 @@ class Analyser:
         """Whether ``node`` may be an instance of a scanned class (worth following)."""
         if isinstance(node, ast.Call):
             return self._may_be_class(node.func)
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id in self.bound:
+            # A parameter or local of a function being run or followed.
+            return root is node or isinstance(self.bound[root.id], Instance)
         if isinstance(node, ast.Name):
             return any(
                 isinstance(a.value, ast.Call) and self._may_be_class(a.value.func)
@@ -1053,6 +1129,7 @@ class Analyser:
     def _name_value(self, node: ast.Name, depth: int) -> object:
         name = node.id
         if name in self.bound:
+            self.project.steps.extend(self._bound_steps.get(name, ()))
             return self.bound[name]
         other, attr = self._elsewhere(node)
         if other is not None:
@@ -1173,11 +1250,30 @@ class Analyser:
         if isinstance(owner, ClassRef):
             return owner.analyser.class_lookup(owner.name, attr, depth)
         if isinstance(owner, Instance):
-            if attr in owner.keywords:
+            cls = owner.cls
+            if owner.attributes is not None:
+                # Made by a class with an __init__ that could be run.
+                if attr in owner.attributes:
+                    return owner.attributes[attr]
+            elif attr in owner.keywords:
                 return self.value(owner.keywords[attr], depth + 1)
-            if owner.cls.analyser.sets_in_init(owner.cls.name, attr):
+            elif cls.analyser.sets_in_init(cls.name, attr):
                 return UNKNOWN
-            return owner.cls.analyser.class_lookup(owner.cls.name, attr, depth)
+            found = cls.analyser.method_of(cls, attr)
+            if found is not None:
+                analyser, method = found
+                if any(
+                    dotted(d) in ("property", "functools.cached_property", "cached_property")
+                    for d in method.decorator_list
+                ):
+                    # A property: what its getter returns for this instance.
+                    positional = [*method.args.posonlyargs, *method.args.args]
+                    if len(positional) != 1:
+                        return UNKNOWN
+                    bound: dict[str, object] = {positional[0].arg: owner}
+                    return analyser.evaluate(method, bound, depth, method=True)[0]
+                return UNKNOWN
+            return cls.analyser.class_lookup(cls.name, attr, depth)
         if isinstance(owner, Namespace):
             return owner.get(attr, UNKNOWN)
         return UNKNOWN
@@ -1242,24 +1338,6 @@ class Analyser:
             self._step(node, f"unset: {shown}")
             return default
         func = node.func
-        if (
-            isinstance(func, ast.Name)
-            and func.id in self.returning
-            and not node.args
-            and not node.keywords
-            and not _needs_arguments(self.returning[func.id].args)
-        ):
-            returned = self.return_of(func.id)
-            if returned is not None:  # a simple function: the value it returns
-                self._step(returned)
-                # Evaluated as a call without arguments: parameters at their defaults.
-                saved = self.parameters, self._function
-                function = self.returning[func.id]
-                self.parameters, self._function = _parameters(function.args), function
-                try:
-                    return self.value(returned.value, depth + 1)
-                finally:
-                    self.parameters, self._function = saved
         if isinstance(func, ast.Attribute) and func.attr in ("parse_args", "parse_known_args"):
             parsed = self._parsed_arguments(func.value, depth)
             if parsed is not UNKNOWN and func.attr == "parse_known_args":
@@ -1271,9 +1349,14 @@ class Analyser:
         if self._may_be_class(func):
             made = self.value(func, depth + 1)
             if isinstance(made, ClassRef):
-                if node.args:
-                    return UNKNOWN  # positional arguments: which field each sets is unknown
-                return Instance(made, {k.arg: k.value for k in node.keywords if k.arg})
+                return self._instance(made, node, depth)
+        if isinstance(func, ast.Attribute) and self._may_be_instance(func.value):
+            # A method of an instance of a project class: what it returns.
+            called = self._method_call_value(node, depth)
+            if called is not _NOT_YET:
+                return called
+        if self.resolves_to(func, "dotenv.dotenv_values", "dotenv.main.dotenv_values"):
+            return {}  # the values of a .env file: nothing set, as everywhere here
         if node.args and self.resolves_to(func, *_STRTOBOOL):
             text = self.value(node.args[0], depth + 1)
             if isinstance(text, str):
@@ -1283,11 +1366,8 @@ class Analyser:
                 if lowered in _FALSE_WORDS:
                     return 0
             return UNKNOWN
-        if isinstance(func, ast.Name) and (
-            node.args or node.keywords or func.id not in self.returning
-        ):
-            # A function of the project (another module's, or called with
-            # arguments): what it returns for them.
+        if isinstance(func, ast.Name):
+            # A function of the project: what it returns for these arguments.
             called = self._call_with_arguments(node, depth)
             if called is not _NOT_YET:
                 return called
@@ -1337,49 +1417,381 @@ class Analyser:
                     return UNKNOWN
         return UNKNOWN
 
-    def return_of(self, name: str) -> ast.Return | None:
-        """The one ``return`` of this module's function ``name`` when it ends the
-        function (statements, then that return), else ``None``."""
-        if name in self.returns:
-            return self.returns[name]
-        function = self.returning.get(name)
-        found: ast.Return | None = None
-        if function is not None:
-            body = [s for s in function.body if not _is_docstring(s)]
-            last = body[-1] if body else None
-            if (
-                isinstance(last, ast.Return)
-                and last.value is not None
-                and sum(isinstance(n, ast.Return) for n in ast.walk(function)) == 1
-            ):
-                found = last
-        self.returns[name] = found
-        return found
-
     def _call_with_arguments(self, node: ast.Call, depth: int) -> object:
-        """What a project function ending in its one ``return`` returns for these
-        arguments (``str2bool(os.getenv("DEBUG", "yes"))``); ``_NOT_YET`` when
-        the callee is no such function."""
+        """What a project function returns for these arguments
+        (``str2bool(os.getenv("DEBUG", "yes"))``, ``env_bool("X", default=True)``);
+        ``_NOT_YET`` when the callee is no such function."""
         target = self._callee(node.func)
         if target is None:
             return _NOT_YET
         callee, function = target
-        returned = callee.return_of(function.name)
-        if returned is None or id(function) in self.project.calling:
+        if id(function) in self.project.calling:
             return _NOT_YET
-        bound = self._bind_arguments(node, callee, function)
+        traces: dict[str, list[tuple[Module, ast.AST, str]]] = {}
+        bound = self._bind_arguments(node, callee, function, traces=traces)
         if bound is None:
             return UNKNOWN
-        saved = callee.bound, callee.parameters, callee._function
-        callee.bound = {**callee.bound, **bound}
-        callee.parameters, callee._function = {}, function
-        self.project.calling.append(id(function))
+        return callee.evaluate(function, bound, depth, traces=traces)[0]
+
+    def _instance(self, cls: ClassRef, node: ast.Call, depth: int) -> object:
+        """An instance of a project class made by ``node``: with the attributes its
+        ``__init__`` sets for these arguments, when it has one."""
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        found = cls.analyser.method_of(cls, "__init__")
+        if found is None:
+            if node.args:
+                return UNKNOWN  # positional arguments: which field each sets is unknown
+            return Instance(cls, keywords)
+        analyser, init = found
+        instance = Instance(cls, keywords, {})
+        traces: dict[str, list[tuple[Module, ast.AST, str]]] = {}
+        bound = self._bind_arguments(node, analyser, init, instance, traces)
+        if bound is None or instance.attributes is None:
+            return Instance(cls, keywords)  # what __init__ sets is unknown
+        analyser.evaluate(
+            init, bound, depth, method=True, attributes=instance.attributes, traces=traces
+        )
+        return instance
+
+    def _method_call_value(self, node: ast.Call, depth: int) -> object:
+        """What a method of a project class returns for an instance and arguments;
+        ``_NOT_YET`` when the callee is no such method."""
+        target = self._method_target(node.func)
+        if target is None:
+            return _NOT_YET
+        analyser, method, receiver = target
+        if id(method) in self.project.calling:
+            return _NOT_YET
+        traces: dict[str, list[tuple[Module, ast.AST, str]]] = {}
+        bound = self._bind_arguments(node, analyser, method, receiver, traces)
+        if bound is None:
+            return UNKNOWN
+        return analyser.evaluate(method, bound, depth, method=True, traces=traces)[0]
+
+    def _method_target(self, func: ast.AST) -> tuple[Analyser, ast.FunctionDef, object] | None:
+        """For ``owner.method``, where ``owner`` is an instance of a project class
+        (``DevServer(app).serve``, ``self.launcher.start``): the method's module,
+        its definition and the instance."""
+        if not isinstance(func, ast.Attribute) or not self._may_be_instance(func.value):
+            return None
+        owner = self._quiet_value(func.value)
+        if not isinstance(owner, Instance):
+            return None
+        found = owner.cls.analyser.method_of(owner.cls, func.attr)
+        if found is None:
+            return None
+        analyser, method = found
+        if method.decorator_list:  # a property, a static or class method: not followed
+            return None
+        return analyser, method, owner
+
+    def method_of(self, cls: ClassRef, name: str) -> tuple[Analyser, ast.FunctionDef] | None:
+        """The method ``name`` of a project class, or of its first project base that
+        has it (with that base's module)."""
+        current: ClassRef | None = cls
+        for _ in range(8):  # up the bases
+            if current is None:
+                return None
+            definition = current.analyser.classes.get(current.name)
+            if definition is None:
+                return None
+            for item in definition.body:
+                if isinstance(item, ast.FunctionDef) and item.name == name:
+                    return current.analyser, item
+            owner = current.analyser
+            bases = [owner._quiet_value(base) for base in definition.bases]
+            current = next((b for b in bases if isinstance(b, ClassRef)), None)
+        return None
+
+    def evaluate(
+        self,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        bound: dict[str, object],
+        depth: int,
+        *,
+        method: bool = False,
+        attributes: dict[str, object] | None = None,
+        traces: dict[str, list[tuple[Module, ast.AST, str]]] | None = None,
+    ) -> tuple[object, dict[str, object]]:
+        """Run a call of this module's ``function`` over values.
+
+        Its parameters are ``bound``; its statements run in order; a branch is
+        taken where its test is known, both where it is not; loops are not run
+        (what they assign is unknown after them). Returns what the call returns
+        (``None`` when it falls off its end, :data:`UNKNOWN` when that cannot be
+        told) and the attributes a method sets on its instance
+        (``self.debug = debug`` in an ``__init__``), in ``attributes``.
+        """
+        project = self.project
+        found: dict[str, object] = {} if attributes is None else attributes
+        if (
+            isinstance(function, ast.AsyncFunctionDef)
+            or len(project.calling) >= _MAX_CALLS
+            or id(function) in project.calling
+            or depth > _MAX_DEPTH
+        ):
+            return UNKNOWN, found
+        positional = [*function.args.posonlyargs, *function.args.args]
+        receiver = positional[0].arg if method and positional else ""
+        frame = dict(self.bound)
+        frame.update(dict.fromkeys(_local_names(function), UNKNOWN))
+        frame.update(bound)
+        saved = self.bound, self.parameters, self._function, self._bound_steps, self._tracking
+        self.bound, self.parameters, self._function = frame, {}, function
+        self._bound_steps, self._tracking = traces or {}, False
+        project.calling.append(id(function))
         try:
-            callee._step(returned)
-            return callee.value(returned.value, depth + 1)
+            result = self._execute(function.body, found, receiver, depth, [_MAX_STATEMENTS])
         finally:
-            self.project.calling.pop()
-            callee.bound, callee.parameters, callee._function = saved
+            project.calling.pop()
+            self.bound, self.parameters, self._function, self._bound_steps, self._tracking = (
+                saved
+            )
+        if result is _NOT_YET:
+            return None, found
+        return (UNKNOWN if result is _RAISED else result), found
+
+    def _execute(
+        self,
+        body: list[ast.stmt],
+        attributes: dict[str, object],
+        receiver: str,
+        depth: int,
+        budget: list[int],
+    ) -> object:
+        """Run statements (see :meth:`evaluate`): what a ``return`` among them
+        returns, ``_RAISED``, or ``_NOT_YET`` when they run to their end."""
+        for stmt in body:
+            budget[0] -= 1
+            if budget[0] < 0:
+                return UNKNOWN
+            kind = type(stmt)
+            if kind is ast.Return:
+                value = stmt.value  # type: ignore[attr-defined]
+                if value is None:
+                    return None
+                self._step(stmt)
+                return self._local_value(value, depth)
+            if kind is ast.Raise:
+                return _RAISED
+            if kind is ast.Assign or kind is ast.AnnAssign:
+                value = stmt.value  # type: ignore[attr-defined]
+                if value is None:
+                    continue
+                known, steps = self._traced_local(value, depth)
+                steps.insert(0, (self.module, stmt, ""))
+                targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
+                for target in targets:
+                    self._store(target, known, steps, attributes, receiver)
+            elif kind is ast.AugAssign:
+                self._store(stmt.target, UNKNOWN, [], attributes, receiver)  # type: ignore[attr-defined]
+            elif kind is ast.If:
+                test = self._quiet_value(stmt.test, depth)  # type: ignore[attr-defined]
+                if test is UNKNOWN:
+                    # Either branch may run: both do, in order; a value returned
+                    # on one path only is unknown.
+                    results = [
+                        self._execute(branch, attributes, receiver, depth, budget)
+                        for branch in (stmt.body, stmt.orelse)  # type: ignore[attr-defined]
+                    ]
+                    returned = [r for r in results if r is not _NOT_YET and r is not _RAISED]
+                    if not returned:
+                        if all(r is _RAISED for r in results):
+                            return _RAISED
+                        continue
+                    if (
+                        len(returned) == 2
+                        and returned[0] is not UNKNOWN
+                        and type(returned[0]) is type(returned[1])
+                        and returned[0] == returned[1]
+                    ):
+                        return returned[0]
+                    return UNKNOWN
+                branch = stmt.body if test else stmt.orelse  # type: ignore[attr-defined]
+                result = self._execute(branch, attributes, receiver, depth, budget)
+                if result is not _NOT_YET:
+                    return result
+            elif kind is ast.With or kind is ast.AsyncWith:
+                for item in stmt.items:  # type: ignore[attr-defined]
+                    if item.optional_vars is not None:
+                        self._store(item.optional_vars, UNKNOWN, [], attributes, receiver)
+                result = self._execute(stmt.body, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
+                if result is not _NOT_YET:
+                    return result
+            elif kind is ast.Try or kind is ast.TryStar:
+                result = self._execute(stmt.body, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
+                if result is _RAISED:
+                    return UNKNOWN  # a handler may catch it: what follows is unknown
+                if result is _NOT_YET:
+                    result = self._execute(stmt.orelse, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
+                final = self._execute(stmt.finalbody, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
+                if final is not _NOT_YET:
+                    return final
+                if result is not _NOT_YET:
+                    return result
+            elif kind is ast.Expr:
+                call = stmt.value  # type: ignore[attr-defined]
+                if isinstance(call, ast.Call):
+                    self._effect(call, attributes, receiver, depth)
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                self.bound[stmt.name] = UNKNOWN  # type: ignore[attr-defined]
+            elif kind in _COMPOUND or kind is ast.Delete:
+                # A loop (or a match) is not run: what it assigns is unknown
+                # after it, and a return inside it makes the result unknown.
+                for inner in ast.walk(stmt):
+                    if isinstance(inner, ast.Return):
+                        return UNKNOWN
+                    if isinstance(inner, ast.Name) and not isinstance(inner.ctx, ast.Load):
+                        self.bound[inner.id] = UNKNOWN
+                    elif isinstance(inner, ast.Attribute) and isinstance(inner.ctx, ast.Store):
+                        self._store(inner, UNKNOWN, [], attributes, receiver)
+        return _NOT_YET
+
+    def _local_value(self, node: ast.AST, depth: int) -> object:
+        """The value of an expression of a function being run (an app is :data:`AN_APP`)."""
+        if self._is_app(node):
+            return AN_APP
+        return self.value(node, depth + 1)
+
+    def _traced_local(
+        self, node: ast.AST, depth: int
+    ) -> tuple[object, list[tuple[Module, ast.AST, str]]]:
+        steps = self.project.steps
+        saved = len(steps)
+        value = self._local_value(node, depth)
+        taken = steps[saved:]
+        del steps[saved:]
+        return value, taken
+
+    def _store(
+        self,
+        target: ast.AST,
+        value: object,
+        steps: list[tuple[Module, ast.AST, str]],
+        attributes: dict[str, object],
+        receiver: str,
+    ) -> None:
+        """Bind an assignment's target to ``value`` in the function being run."""
+        if isinstance(target, ast.Name):
+            self.bound[target.id] = value
+            self._bound_steps[target.id] = steps
+        elif isinstance(target, ast.Attribute):
+            if receiver and isinstance(target.value, ast.Name) and target.value.id == receiver:
+                attributes[target.attr] = value
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            name = target.value.id
+            current = self.bound.get(name, _NOT_YET)
+            if isinstance(current, dict):
+                key = self._quiet_value(target.slice)
+                changed: object = UNKNOWN
+                if key is not UNKNOWN:
+                    try:
+                        changed = {**current, key: value}
+                    except TypeError:  # an unhashable key
+                        changed = UNKNOWN
+                self.bound[name] = changed
+            elif current is not _NOT_YET:
+                self.bound[name] = UNKNOWN
+        elif isinstance(target, ast.Tuple | ast.List):
+            items = value if isinstance(value, tuple | list) else None
+            starred = any(isinstance(e, ast.Starred) for e in target.elts)
+            if items is not None and (starred or len(items) != len(target.elts)):
+                items = None
+            for index, element in enumerate(target.elts):
+                if isinstance(element, ast.Starred):
+                    element = element.value
+                known = UNKNOWN if items is None else items[index]
+                self._store(element, known, steps, attributes, receiver)
+        elif isinstance(target, ast.Starred):
+            self._store(target.value, UNKNOWN, steps, attributes, receiver)
+
+    def _effect(
+        self, call: ast.Call, attributes: dict[str, object], receiver: str, depth: int
+    ) -> None:
+        """What a call as a statement changes in the function being run: a local
+        dict's ``update``/``setdefault``/``pop``, and the attributes a base's
+        ``__init__`` sets (``super().__init__(...)``)."""
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return
+        if isinstance(func.value, ast.Name):
+            name = func.value.id
+            current = self.bound.get(name)
+            if isinstance(current, dict) and func.attr in (
+                "update",
+                "setdefault",
+                "pop",
+                "clear",
+            ):
+                self.bound[name] = self._changed_dict(current, call, func.attr, depth)
+            return
+        if (
+            func.attr == "__init__"
+            and receiver
+            and isinstance(func.value, ast.Call)
+            and dotted(func.value.func) == "super"
+            and not func.value.args
+        ):
+            instance = self.bound.get(receiver)
+            cls = self._class_of(self._function)
+            definition = self.classes.get(cls) if cls else None
+            if not isinstance(instance, Instance) or definition is None:
+                return
+            for base in definition.bases:
+                ref = self._quiet_value(base)
+                if isinstance(ref, ClassRef):
+                    found = ref.analyser.method_of(ref, "__init__")
+                    if found is not None:
+                        analyser, init = found
+                        bound = self._bind_arguments(call, analyser, init, receiver=instance)
+                        if bound is not None:
+                            analyser.evaluate(
+                                init, bound, depth, method=True, attributes=attributes
+                            )
+                    return
+
+    def _changed_dict(
+        self, mapping: dict[Any, object], call: ast.Call, method: str, depth: int
+    ) -> object:
+        """A copy of ``mapping`` after ``mapping.<method>(...)``, or :data:`UNKNOWN`."""
+        result = dict(mapping)
+        try:
+            if method == "clear":
+                return {}
+            if method in ("setdefault", "pop"):
+                if not call.args or call.keywords:
+                    return UNKNOWN
+                key = self.value(call.args[0], depth + 1)
+                if key is UNKNOWN:
+                    return UNKNOWN
+                if method == "pop":
+                    result.pop(key, None)
+                elif len(call.args) == 2:
+                    result.setdefault(key, self._local_value(call.args[1], depth))
+                return result
+            for argument in call.args:
+                other = self.value(argument, depth + 1)
+                if not isinstance(other, dict):
+                    return UNKNOWN
+                result.update(other)
+            for keyword in call.keywords:
+                if keyword.arg is None:
+                    other = self.value(keyword.value, depth + 1)
+                    if not isinstance(other, dict):
+                        return UNKNOWN
+                    result.update(other)
+                else:
+                    result[keyword.arg] = self._local_value(keyword.value, depth)
+        except TypeError:  # an unhashable key
+            return UNKNOWN
+        return result
+
+    def _class_of(self, function: ast.AST | None) -> str:
+        """The name of this module's class that defines ``function`` directly."""
+        for name, definition in self.classes.items():
+            if function in definition.body:
+                return name
+        return ""
 
     def _may_be_class(self, func: ast.AST) -> bool:
         """Whether a callee can be a class of a scanned module (worth following)."""
@@ -1646,19 +2058,30 @@ class Analyser:
     def report(self, node: ast.AST, rule: str, app: ast.AST | None = None) -> None:
         """Record a finding of ``rule`` at ``node``, with the chain of the value that
         decided it (and of the app, when that came from elsewhere)."""
-        line = getattr(node, "lineno", 1)
-        column = getattr(node, "col_offset", 0)
+        sites = self.project.call_sites
+        redirect = self.project.report_at
+        owner, at = (self, node) if redirect is None else (redirect[0], redirect[1])
+        line = getattr(at, "lineno", 1)
+        column = getattr(at, "col_offset", 0)
         key = (line, column, rule)
-        if key in self._reported:  # a loop body visited once per item
+        if key in owner._reported:  # a loop body visited once per item
             return
-        self._reported.add(key)
-        if self._ignored(line, rule):
+        owner._reported.add(key)
+        if owner._ignored(line, rule):
             return
         steps = list(self._decided)
+        if redirect is not None:
+            # Found in a Flask subclass's run(): reported where that is called,
+            # the sink inside it the first step.
+            steps.insert(0, (self.module, node, "in its run()"))
+            sites = sites[: sites.index(redirect[3])]
+            app = None
         if app is not None:
             steps.extend(self._app_chain(app))
+        if redirect is not None and redirect[2] is not None:
+            steps.extend(owner._app_chain(redirect[2]))
         # Found inside a function followed from a call: where it was called.
-        steps.extend(reversed(self.project.call_sites))
+        steps.extend(reversed(sites))
         chain: list[ChainStep] = []
         for module, where, note in steps[:12]:
             code = module.excerpt(where)
@@ -1672,7 +2095,7 @@ class Analyser:
             step = ChainStep(str(module.path), getattr(where, "lineno", line), code)
             if step not in chain:
                 chain.append(step)
-        self.findings.append(RawFinding(line, column + 1, rule, tuple(chain)))
+        owner.findings.append(RawFinding(line, column + 1, rule, tuple(chain)))
 
     def _app_chain(self, node: ast.AST) -> list[tuple[Module, ast.AST, str]]:
         """Where an app that is not made on the spot comes from (another module, a
@@ -1757,6 +2180,8 @@ class Analyser:
             elif full.startswith("module:") and followed:
                 words.append(local + ".")  # devserver.serve(app, ...)
         words.extend(name for name in self.defined if name in followed)
+        # A method followed from a call: DevServer(app).serve(), server.serve().
+        words.extend(f".{name}(" for name in followed)
         return _lines_matching(source, words)
 
     def parametric_sinks(self) -> list[str]:
@@ -1768,25 +2193,32 @@ class Analyser:
             return []
         names = []
         lines = _LINE_BREAKS.split(self.module.source)
-        for name in self.defined:
-            for function in self.functions.get(name, ()):
-                args = function.args
-                parameters = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
-                parameters = [p for p in parameters if p not in ("self", "cls")]
-                if not parameters:
-                    continue
-                first, last = function.lineno, function.end_lineno or function.lineno
-                numbers = sink_lines[
-                    bisect.bisect_left(sink_lines, first) : bisect.bisect_right(
-                        sink_lines, last
-                    )
-                ]
-                if not numbers:
-                    continue
-                pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, parameters)) + r")\b")
-                if any(pattern.search(lines[n - 1]) for n in numbers if n <= len(lines)):
-                    names.append(name)
-                    break
+        functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = [
+            (name, self.returning[name]) for name in self.defined if name in self.returning
+        ]
+        for definition in self.classes.values():
+            # Methods: their instance (self) is a parameter too, made elsewhere.
+            functions.extend(
+                (item.name, item)
+                for item in definition.body
+                if isinstance(item, ast.FunctionDef)
+            )
+        for name, function in functions:
+            args = function.args
+            parameters = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+            if args.kwarg is not None:
+                parameters.append(args.kwarg.arg)
+            if not parameters:
+                continue
+            first, last = function.lineno, function.end_lineno or function.lineno
+            numbers = sink_lines[
+                bisect.bisect_left(sink_lines, first) : bisect.bisect_right(sink_lines, last)
+            ]
+            if not numbers:
+                continue
+            pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, parameters)) + r")\b")
+            if any(pattern.search(lines[n - 1]) for n in numbers if n <= len(lines)):
+                names.append(name)
         return names
 
     def _is_hot(self, node: ast.stmt) -> bool:
@@ -1834,10 +2266,15 @@ class Analyser:
                 if option is not None and option[0] in parameters:
                     parameters[option[0]] = option[1]
         self.parameters, self._function = parameters, node
+        tracking, self._tracking = (
+            self._tracking,
+            False,
+        )  # a nested function's locals are its own
         try:
             self._visit_block(node.body)
         finally:
             self.parameters, self._function = saved
+            self._tracking = tracking
 
     def _visit_class(self, node: ast.ClassDef) -> None:
         if any(self.resolves_to(base, *_TEST_CASES) for base in node.bases):
@@ -1872,6 +2309,12 @@ class Analyser:
         live: dict[tuple[str, str], list[RawFinding]] = {}
         for stmt in body:
             start = len(self.findings)
+            if self._tracking:
+                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                    self._effect(stmt.value, {}, "", 0)
+                elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                    known, steps = self._traced_local(stmt.value, 0)
+                    self._store(stmt.target, known, [(self.module, stmt, ""), *steps], {}, "")
             self.visit(stmt)
             if isinstance(stmt, ast.Return | ast.Raise | ast.Continue | ast.Break):
                 break  # what follows in this block never runs
@@ -2037,6 +2480,12 @@ class Analyser:
         self._visit_children(node)
 
     def _visit_assign(self, node: ast.Assign) -> None:
+        if self._tracking:
+            # A followed function's local: its value from here on.
+            known, steps = self._traced_local(node.value, 0)
+            steps.insert(0, (self.module, node, ""))
+            for target in node.targets:
+                self._store(target, known, steps, {}, "")
         if not self._is_hot(node):
             return
         for target in node.targets:
@@ -2080,6 +2529,7 @@ class Analyser:
             and func.attr == "run"
             and node.args
             and self._is_app(node.args[0])
+            and self._callee(func) is None  # not the project's own run(app, ...)
         ):
             # A server's runner given the app (Flask-SocketIO's socketio.run(app,
             # debug=True) serves it on Werkzeug with the debugger).
@@ -2107,9 +2557,9 @@ class Analyser:
         elif (
             isinstance(func, ast.Attribute)
             and func.attr in ("run", "run_server")
-            and (self._is_dash(func.value))
+            and self._is_wrapper(func.value)
         ):
-            # Dash serves its Flask server: run(debug=True) starts the debugger.
+            # Dash and Connexion serve their Flask app: run(debug=True) starts the debugger.
             self._run_call(node, None, positional=False)
         elif self.resolves_to(func, "flask_script.Server", "flask_script.commands.Server"):
             # Flask-Script's runserver command: Server(use_debugger=True).
@@ -2158,63 +2608,113 @@ class Analyser:
     def _callee(self, func: ast.AST) -> tuple[Analyser, ast.FunctionDef] | None:
         """The project function a call reaches (of this module or imported from one)."""
         if isinstance(func, ast.Name):
-            if func.id in self.functions and func.id in self.defined:
-                return self, self.functions[func.id][-1]  # type: ignore[return-value]
+            if func.id in self.returning:
+                return self, self.returning[func.id]
             other, attr = self._elsewhere(func) if self._may_be_class(func) else (None, "")
         elif isinstance(func, ast.Attribute) and self._may_be_class(func):
             other, attr = self._elsewhere(func)
         else:
             return None
-        if other is None or attr not in other.defined or attr not in other.functions:
+        if other is None or attr not in other.returning:
             return None
-        function = other.functions[attr][-1]
-        return (other, function) if isinstance(function, ast.FunctionDef) else None
+        return other, other.returning[attr]
 
     def _follow_call(self, node: ast.Call) -> None:
         """Visit a project function again with its parameters bound to this call's
         arguments: ``serve(app, port=8001)`` whose body runs ``app.run(debug=debug)``
-        with ``debug=True`` by default, a factory given the name of a configuration."""
+        with ``debug=True`` by default, a factory given the name of a configuration,
+        a launcher's method (``DevServer(app).serve()``) with its instance."""
         project = self.project
-        if len(project.calling) >= 3 or not (node.args or node.keywords):
+        if len(project.calling) >= 3:
             return
         name = (
             node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
         )
         if name not in project.parametric:
             return
+        receiver: object = _NOT_YET
         target = self._callee(node.func)
-        if target is None:
-            return
-        callee, function = target
+        if target is not None:
+            callee, function = target
+            if not (node.args or node.keywords):
+                return  # its own visit saw it with its defaults
+        else:
+            method = self._method_target(node.func)
+            if method is None:
+                return
+            callee, function, receiver = method
+        self.follow(node, callee, function, receiver)
+
+    def follow(
+        self,
+        node: ast.Call,
+        callee: Analyser,
+        function: ast.FunctionDef,
+        receiver: object = _NOT_YET,
+        redirect: ast.AST | None = None,
+    ) -> bool:
+        """Visit ``callee``'s ``function`` for the call ``node`` (see :meth:`_follow_call`);
+        whether that found something. With ``redirect`` (the app of
+        ``app.run(...)``), what it finds is reported at ``node``."""
+        project = self.project
         if id(function) in project.calling or not callee.has_hot_lines(function):
-            return
-        bound = self._bind_arguments(node, callee, function)
+            return False
+        traces: dict[str, list[tuple[Module, ast.AST, str]]] = {}
+        bound = self._bind_arguments(node, callee, function, receiver, traces)
         if bound is None:
-            return
-        saved = callee.bound, callee.parameters, callee._function
-        callee.bound = {**callee.bound, **bound}
-        callee.parameters, callee._function = {}, function
+            return False
+        site = (self.module, node, f"{function.name}() called here")
+        saved_redirect = project.report_at
+        if redirect is not None:
+            project.report_at = (self, node, redirect, site)
+        found = len(self.findings) if redirect is not None else len(callee.findings)
+        saved = callee.bound, callee.parameters, callee._function, callee._tracking
+        saved_steps = callee._bound_steps
+        callee.bound = {
+            **callee.bound,
+            **dict.fromkeys(_local_names(function), UNKNOWN),
+            **bound,
+        }
+        callee.parameters, callee._function, callee._tracking = {}, function, True
+        callee._bound_steps = traces
         project.calling.append(id(function))
-        project.call_sites.append((self.module, node, f"{function.name}() called here"))
+        project.call_sites.append(site)
         try:
             callee._visit_block(function.body)
         finally:
             project.calling.pop()
             project.call_sites.pop()
-            callee.bound, callee.parameters, callee._function = saved
+            project.report_at = saved_redirect
+            callee.bound, callee.parameters, callee._function, callee._tracking = saved
+            callee._bound_steps = saved_steps
+        if redirect is not None:
+            return len(self.findings) > found
+        return len(callee.findings) > found
 
     def _bind_arguments(
-        self, node: ast.Call, callee: Analyser, function: ast.FunctionDef
+        self,
+        node: ast.Call,
+        callee: Analyser,
+        function: ast.FunctionDef,
+        receiver: object = _NOT_YET,
+        traces: dict[str, list[tuple[Module, ast.AST, str]]] | None = None,
     ) -> dict[str, object] | None:
         """Parameter -> value for a call (an app given is :data:`AN_APP`); parameters
-        not given take their defaults. ``None`` when the call cannot be matched."""
+        not given take their defaults; a method's first parameter is ``receiver``.
+        ``None`` when the call cannot be matched. ``traces`` gets each parameter's
+        chain steps."""
         if any(isinstance(a, ast.Starred) for a in node.args):
             return None
         args = function.args
         positional = [*args.posonlyargs, *args.args]
+        bound: dict[str, object] = {}
+        if receiver is not _NOT_YET:
+            if not positional:
+                return None
+            bound[positional[0].arg] = receiver
+            positional = positional[1:]
         if len(node.args) > len(positional):
             return None
-        bound: dict[str, object] = {}
         defaults = dict(
             zip(
                 [a.arg for a in positional[len(positional) - len(args.defaults) :]],
@@ -2233,18 +2733,26 @@ class Analyser:
                 return None  # **kwargs at the call: which parameters is unknown
             given[keyword.arg] = keyword.value
         names = [a.arg for a in positional] + [a.arg for a in args.kwonlyargs]
+        if args.vararg is not None:
+            bound[args.vararg.arg] = ()
         for name in names:
             if name in given:
                 argument = given[name]
-                bound[name] = AN_APP if self._is_app(argument) else self.value(argument)
+                bound[name], steps = self._traced_local(argument, 0)
+                steps.insert(0, (self.module, argument, f"{name}="))
             elif name in defaults:
-                bound[name] = callee.value(defaults[name])
+                bound[name], steps = callee._traced(defaults[name], 0)
+                steps.insert(0, (callee.module, defaults[name], f"the default of {name}"))
             else:
                 return None  # a parameter the call does not give: it would fail
+            if traces is not None:
+                traces[name] = steps
         if args.kwarg is not None:
             # start(app, debug=True) into def start(app, **options): options is a dict.
             bound[args.kwarg.arg] = {
-                key: self.value(value) for key, value in given.items() if key not in names
+                key: self._quiet_value(value)
+                for key, value in given.items()
+                if key not in names
             }
         return bound
 
@@ -2309,12 +2817,13 @@ class Analyser:
                 values.append(value)
         return values
 
-    def _is_dash(self, node: ast.AST) -> bool:
-        """A ``dash.Dash`` instance (it wraps a Flask app)."""
+    def _is_wrapper(self, node: ast.AST) -> bool:
+        """An instance of a framework that wraps a Flask app and whose ``run(debug=...)``
+        passes debug on to it: Dash, Connexion 2's ``App``/``FlaskApp``."""
         made = node
         if isinstance(node, ast.Name):
             made = self.assigned.get(node.id)  # type: ignore[assignment]
-        return isinstance(made, ast.Call) and self.resolves_to(made.func, "dash.Dash")
+        return isinstance(made, ast.Call) and self.resolves_to(made.func, *_WRAPPERS)
 
     def _run_call(self, node: ast.Call, app: ast.AST | None, positional: bool = True) -> None:
         candidates = [
@@ -2330,6 +2839,14 @@ class Analyser:
         for value, label in candidates:
             if value is not None and self.truthy(value, label):
                 self.report(node, "PGS101", app)
+                return
+        cls = self._app_class(app) if positional and app is not None else None
+        found = cls.analyser.method_of(cls, "run") if cls is not None else None
+        if found is not None and len(self.project.calling) < 3:
+            # A Flask subclass's own run(): followed with the app and these
+            # arguments, what it finds reported here.
+            owner, method = found
+            if self.follow(node, owner, method, AN_APP, redirect=app):
                 return
         if positional and app is not None and candidates[0][0] is None:
             # A Flask subclass whose own run() turns debug on by default.
@@ -2347,27 +2864,24 @@ class Analyser:
     def _run_default(self, app: ast.AST) -> tuple[Analyser, ast.expr] | None:
         """The default of ``debug`` in the ``run`` of the app's class, when a project
         class (or one of its bases) defines ``run``."""
+        cls = self._app_class(app)
+        found = cls.analyser.method_of(cls, "run") if cls is not None else None
+        if found is None:
+            return None
+        owner, method = found
+        expression = _parameters(method.args).get("debug")
+        return (owner, expression) if expression is not None else None
+
+    def _app_class(self, app: ast.AST) -> ClassRef | None:
+        """The project class an app is made of (a Flask subclass), if any."""
         made: ast.AST | None = app
         if isinstance(app, ast.Name):
             assignment = self.app_made(app.id)
             made = assignment.value if assignment is not None else None
-        if not isinstance(made, ast.Call):
+        if not isinstance(made, ast.Call) or not self._may_be_class(made.func):
             return None
-        cls = self.value(made.func) if self._may_be_class(made.func) else UNKNOWN
-        for _ in range(6):  # up the bases
-            if not isinstance(cls, ClassRef):
-                return None
-            definition = cls.analyser.classes.get(cls.name)
-            if definition is None:
-                return None
-            for item in definition.body:
-                if isinstance(item, ast.FunctionDef) and item.name == "run":
-                    defaults = _parameters(item.args)
-                    expression = defaults.get("debug")
-                    return (cls.analyser, expression) if expression is not None else None
-            bases = [cls.analyser.value(b) for b in definition.bases]
-            cls = next((b for b in bases if isinstance(b, ClassRef)), None)
-        return None
+        cls = self._quiet_value(made.func)
+        return cls if isinstance(cls, ClassRef) else None
 
     def _config_call(self, node: ast.Call, method: str) -> None:
         if method in ("update", "from_mapping"):
