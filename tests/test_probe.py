@@ -432,8 +432,54 @@ def rules_of(*exchanges: Exchange) -> set[str]:
 def test_leaks_are_recognised_in_error_pages(body: str, rule: str) -> None:
     """Each kind of leak is found in an error page, plain, HTML- or JSON-escaped."""
     assert rule in rules_of(answered(500, body))
-    # The same text in a page that is no error is none of the probe's business.
-    assert rule not in rules_of(answered(200, body))
+    # The same text in the URL's own page, no error, is none of the probe's business.
+    assert rule not in rules_of(answered(200, body, name="page"))
+
+
+#: What nothing but a traceback shows, and what a page that is no error may say.
+ONLY_A_TRACEBACK = {
+    'Traceback (most recent call last):\n  File "/srv/app.py", line 3': "PGP111",
+    "<p>File &quot;/srv/shop/views.py&quot;, line 12</p>": "PGP112",
+    '{"error": {"data": "File \\"/srv/shop/views.py\\", line 12"}}': "PGP112",
+}
+MAY_BE_SAID = [
+    '{"ok": false, "error": "Parse error", "errors": ["Error: bad JSON"]}',
+    "<script>throw new TypeError('x')</script> KeyError: see the docs",
+    "failed in /srv/shop/lib/orders.py",
+    "Powered by Flask and gunicorn/23.0.0, on nginx/1.22.1",
+    "Failed to decode JSON object: Expecting value",
+]
+
+
+@pytest.mark.parametrize("name", ["not-found", "malformed-json", "long-header", "bad-host"])
+@pytest.mark.parametrize("status", [200, 302])
+def test_traceback_in_an_answer_below_400_to_a_request_made_to_fail(
+    name: str, status: int
+) -> None:
+    """A request made to fail shows a traceback even when answered 200 (an API's
+    JSON error); what a page that is no error may say is no finding there."""
+    for body, rule in ONLY_A_TRACEBACK.items():
+        assert rules_of(answered(status, body, name=name)) == {rule}, body
+    for body in MAY_BE_SAID:
+        assert rules_of(answered(status, body, name=name)) == set(), body
+
+
+@pytest.mark.parametrize("name", ["console", "debugger-js", "options", "style-css"])
+def test_traceback_in_a_200_to_an_ordinary_request_is_no_finding(name: str) -> None:
+    """A page about tracebacks, answered 200 to a request that is not made to fail,
+    shows nothing: the docs of a Python site may quote one."""
+    for body in ONLY_A_TRACEBACK:
+        assert rules_of(answered(200, body, name=name)) == set(), body
+
+
+def test_catch_all_page_that_quotes_a_traceback_is_no_finding() -> None:
+    """An answer 200 that repeats what the URL's own page shows (a catch-all) is no leak."""
+    body = 'Python says Traceback (most recent call last):\n  File "x.py", line 1'
+    page = answered(200, body, name="page")
+    assert rules_of(page, answered(200, body, name="not-found")) == set()
+    # A traceback the page does not show is still one.
+    leak = answered(200, 'Traceback (most recent call last):\n  File "/srv/a.py"', name="bad-host")
+    assert rules_of(page, leak) == {"PGP111"}
 
 
 @pytest.mark.parametrize("status", [400, 404, 405, 413, 500, 503])

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 import zlib
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
+from flask_prodguard.tools import deploy
 from flask_prodguard.tools.cli import prodguard
 from flask_prodguard.tools.probe import MAX_BODY_BYTES
 from flask_prodguard.tools.probe import Target
@@ -391,15 +393,36 @@ def gzip_bomb(conn: socket.socket, request: Request, stopping: threading.Event) 
     conn.sendall(response(500, body, "Content-Encoding: gzip", "Content-Type: text/html"))
 
 
-def test_gzip_bomb_is_never_inflated(raw_server: Callable[..., RawServer]) -> None:
-    """The probe asks for identity and reads a gzip body as bytes, capped: no bomb goes off."""
-    server = raw_server(gzip_bomb)
-    started = time.monotonic()
-    report = probe(server.url, delay=0, timeout=5, max_requests=3)
-    assert time.monotonic() - started < 5
+def nested_gzip_bomb(conn: socket.socket, request: Request, stopping: threading.Event) -> None:
+    """The bomb gzipped once more (a few KB), sent as ``gzip, gzip``."""
+    body = gzip.compress(gzip_bomb_body())
+    conn.sendall(response(500, body, "Content-Encoding: gzip, gzip"))
+
+
+@pytest.mark.parametrize("handle", [gzip_bomb, nested_gzip_bomb], ids=["bomb", "nested"])
+def test_gzip_bomb_inflates_only_up_to_the_body_cap(
+    raw_server: Callable[..., RawServer], handle: Handle
+) -> None:
+    """A body that inflates to 200 MB is inflated to the body cap and no further:
+    time and memory stay those of a plain answer, and the cut is said (PGP143)."""
+    server = raw_server(handle)
+    gzip_bomb_body()  # made before measuring: the server's bytes are not the probe's
+    tracemalloc.start()
+    try:
+        started = time.monotonic()
+        report = probe(server.url, delay=0, timeout=5, max_requests=3)
+        elapsed = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 5
+    # Inflated whole, the bomb alone would take 200 MB.
+    assert peak < 32 * 1024 * 1024, peak
     assert all(seen.headers["accept-encoding"] == "identity" for seen in server.seen)
     assert report.reached
-    assert all(len(exchange.body) <= MAX_BODY_BYTES for exchange in report.exchanges)
+    assert all(len(e.body) == MAX_BODY_BYTES and e.truncated for e in report.exchanges)
+    assert all(e.body == bytes(MAX_BODY_BYTES) for e in report.exchanges)  # inflated
+    assert "PGP143" in {f.rule for f in report.findings}
 
 
 def gzip_traceback(conn: socket.socket, request: Request, stopping: threading.Event) -> None:
@@ -410,18 +433,63 @@ def gzip_traceback(conn: socket.socket, request: Request, stopping: threading.Ev
         conn.sendall(response(404, gzip.compress(b"missing"), "Content-Encoding: gzip"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (false negative, low): a server that gzips its answers although the"
-    " probe asked for Accept-Encoding: identity hides a traceback from every check."
-    " Fix: decode a gzip/deflate body with a bounded zlib.decompressobj"
-    " (max_length=MAX_BODY_BYTES + 1, the bomb stays a bomb), or report an encoded"
-    " body as unchecked (a PGP142-like finding) instead of passing it.",
-)
 def test_gzip_encoded_traceback_is_found(raw_server: Callable[..., RawServer]) -> None:
     """A traceback in a gzip-encoded 500 page is found as if it were plain."""
     server = raw_server(gzip_traceback)
     assert "PGP111" in ids(probe_json(server.url))
+
+
+def deflated(data: bytes, wbits: int) -> bytes:
+    """``data`` deflated in zlib's format (``wbits`` 15) or raw (-15)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding"),
+    [
+        (deflated(TRACEBACK.encode(), 15), "deflate"),
+        (deflated(TRACEBACK.encode(), -15), "deflate"),
+        (gzip.compress(TRACEBACK.encode()), "x-gzip"),
+        (gzip.compress(TRACEBACK.encode()), "GZIP"),
+        (gzip.compress(b"<p>Sorry.</p>") + gzip.compress(TRACEBACK.encode()), "gzip"),
+        (gzip.compress(gzip.compress(TRACEBACK.encode())), "gzip, gzip"),
+        (gzip.compress(TRACEBACK.encode()) + b"\x00trailing bytes", "identity, gzip"),
+    ],
+    ids=["zlib", "raw-deflate", "x-gzip", "upper-case", "second-member", "twice", "trailing"],
+)
+def test_compressed_traceback_is_found_in_every_form(
+    raw_server: Callable[..., RawServer], body: bytes, encoding: str
+) -> None:
+    """deflate (zlib or raw), x-gzip, a later gzip member, two codings: all read."""
+    server = raw_server(answer(500, body, f"Content-Encoding: {encoding}"))
+    data = probe_json(server.url, "--max-requests", "2")
+    assert "PGP111" in ids(data) and "PGP145" not in ids(data), data["findings"]
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "message"),
+    [
+        (b"\x1b\x8b\x02\x80" + TRACEBACK.encode(), "br", "the content coding 'br'"),
+        (TRACEBACK.encode(), "zstd", "the content coding 'zstd'"),
+        (TRACEBACK.encode(), "gzip", "gzip data that does not decode"),
+        (TRACEBACK.encode(), "gzip, gzip, gzip", "3 content codings"),
+        (TRACEBACK.encode(), "x\x1b[31m", "the content coding 'x\\x1b[31m'"),
+    ],
+    ids=["br", "zstd", "not-gzip", "three", "escapes"],
+)
+def test_unreadable_encoding_is_reported_and_the_body_read_as_it_came(
+    raw_server: Callable[..., RawServer], body: bytes, encoding: str, message: str
+) -> None:
+    """A coding the probe cannot read is a finding (PGP145), never a silent pass;
+    the body is still read as it came (a server that only mislabels it is found)."""
+    server = raw_server(answer(500, body, f"Content-Encoding: {encoding}"))
+    data = probe_json(server.url, "--max-requests", "2")
+    unread = [f for f in data["findings"] if f["id"] == "PGP145"]
+    assert unread and unread[0]["severity"] == "warning", data["findings"]
+    assert unread[0]["message"].startswith(message), unread[0]["message"]
+    assert data["requests"][0]["encoding_error"] == unread[0]["message"]
+    assert "PGP111" in ids(data)
 
 
 def test_answer_cut_at_the_body_cap_is_reported(raw_server: Callable[..., RawServer]) -> None:
@@ -500,15 +568,6 @@ def redirect_with_odd_location(
         conn.sendall(response(500, TRACEBACK))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (low): after a same-host redirect the finding's URL (SARIF"
-    " artifactLocation.uri, JSON requests, 'seen in') is the raw Location"
-    " (spaces, <, >, quotes, and escapes shown as \\x1b text), not the URL the probe"
-    " requested: no valid URI for SARIF consumers (GitHub code scanning), and not what"
-    " was asked. Fix: keep the percent-encoded URL _request builds"
-    " (urllib.parse.quote of path and query) as Exchange.url.",
-)
 def test_sarif_location_after_a_redirect_is_a_uri(raw_server: Callable[..., RawServer]) -> None:
     """The SARIF location of a finding seen after a redirect is the URI that was asked."""
     server = raw_server(redirect_with_odd_location)
@@ -518,9 +577,49 @@ def test_sarif_location_after_a_redirect_is_a_uri(raw_server: Callable[..., RawS
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         for r in log["runs"][0]["results"]
     ]
-    assert [seen.target for seen in server.seen][1] == "/a%20b/%3Cx%3E%22%1B%5B31m?q=1%202"
-    unreserved = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-    assert uris and all(unreserved.fullmatch(uri) for uri in uris), uris
+    asked = "/a%20b/%3Cx%3E%22%1B%5B31m?q=1%202"
+    assert [seen.target for seen in server.seen][1] == asked
+    assert uris and all(URI.fullmatch(uri) for uri in uris), uris
+    # JSON and the text report name the URL asked too.
+    data = probe_json(server.url, "--max-requests", "2")
+    page = data["requests"][0]
+    assert page["url"] == server.url[:-1] + asked and page["redirects"] == [page["url"]]
+    text = run_probe(server.url, "--max-requests", "2").output
+    assert f"seen in:  GET {server.url[:-1]}{asked} -> 500" in text
+
+
+#: A URI as RFC 3986 has it: brackets only around an IPv6 host, every other
+#: character outside the unreserved and reserved sets percent-encoded.
+URI = re.compile(
+    r"https?://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?::[0-9]+)?"
+    r"(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+)
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["/next?token=Zq8WmX2pLr5tYv7k&x=1", "/" + "b" * 5000, "/100%/x%zz"],
+    ids=["redacted", "capped", "bare-percent"],
+)
+def test_sarif_uri_stays_a_uri_when_redacted_or_capped(
+    raw_server: Callable[..., RawServer], location: str
+) -> None:
+    """A secret redacted from the URL, the cap of a long one, or a stray % leave
+    the SARIF location a URI ([REDACTED] and the note of the rest encoded)."""
+
+    def handle(conn: socket.socket, request: Request, stopping: threading.Event) -> None:
+        if request.target == "/":
+            conn.sendall(response(302, b"", f"Location: {location}"))
+        else:
+            conn.sendall(response(500, TRACEBACK))
+
+    server = raw_server(handle)
+    result = run_probe(server.url, "--format", "sarif", "--max-requests", "2")
+    results = json.loads(result.stdout)["runs"][0]["results"]
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
+    assert uris and all(URI.fullmatch(uri) for uri in uris), uris
+    assert "Zq8WmX2pLr5tYv7k" not in result.output
+    assert all(len(uri) < 2200 for uri in uris)
 
 
 # -- redirects: the token never leaves the named host ----------------------------------
@@ -784,13 +883,6 @@ def test_query_and_fragment(raw_server: Callable[..., RawServer]) -> None:
     assert TOKEN not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (low): when the URL does not answer, the CLI prints the raw URL"
-    " argument (clean(url)), query included, while the report everywhere else shows"
-    " Target.url without it: a key passed in the query lands in CI logs. Fix: print"
-    " Target.parse(url).url (or report.url) in the 'did not answer' line.",
-)
 def test_query_is_not_printed_when_the_url_does_not_answer() -> None:
     """A URL that does not answer is named without its query."""
     (port,) = free_ports(1)
@@ -893,16 +985,6 @@ def test_console_under_a_prefix_is_found(debugger_under_prefix: int) -> None:
 
 
 @pytest.mark.server
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (false negative, critical finding missed): 'probe"
-    " http://host/app' (the mount point as people write it, no trailing slash)"
-    " probes /console, not /app/console, although GET /app itself redirects to"
-    " /app/: the open debugger is reported as nothing. Fix: when the URL's own"
-    " answer is a same-host redirect to path + '/', take that as the directory (or"
-    " treat a last segment without a dot as a directory); at least say in the text"
-    " report which directory was probed.",
-)
 def test_console_under_a_prefix_without_slash_is_found(debugger_under_prefix: int) -> None:
     """Probing the mount point without its slash still finds the console under it."""
     data = probe_json(f"http://127.0.0.1:{debugger_under_prefix}/app")
@@ -918,15 +1000,6 @@ def rpc_traceback(conn: socket.socket, request: Request, stopping: threading.Eve
         conn.sendall(response(200, '{"jsonrpc": "2.0", "result": null}'))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (false negative): leak checks run only on answers >= 400, so an API"
-    " that answers the malformed POST (or the 404 probe) with 200 and a traceback in"
-    " its JSON (JSON-RPC, GraphQL 'errors', a catch-all handler returning 200) shows"
-    " nothing. Fix: run _leak_hits on the answers to the probes that provoke an error"
-    " (not-found, malformed-json, long-header, bad-host) whatever their status; keep"
-    " the status gate only for the plain page and debugger probes.",
-)
 def test_traceback_in_a_200_answer_to_malformed_json_is_found(
     raw_server: Callable[..., RawServer],
 ) -> None:
@@ -1068,6 +1141,54 @@ def test_reflected_header_value_is_never_printed(
     assert TOKEN not in result.output
 
 
+def gate(request: Request) -> str:
+    """The --header value a request carried (what a hostile server reflects)."""
+    return request.headers.get("x-deploy-gate", "")
+
+
+#: Answers that reflect the token where no body is: in a redirect's Location
+#: (off the host, or on it, so that the URL asked next holds it), in a status
+#: line or protocol that http.client quotes in its error, in Content-Encoding
+#: and Allow, and lower-cased.
+REFLECTIONS: dict[str, Callable[[Request], bytes]] = {
+    "off-host location": lambda r: response(
+        302, b"", f"Location: http://127.0.0.2:9/?t={gate(r)}"
+    ),
+    "same-host location": lambda r: (
+        response(302, b"", f"Location: /next/{gate(r)}?t={gate(r)}")
+        if r.target == "/"
+        else response(500, TRACEBACK)
+    ),
+    "status line": lambda r: f"HTTP/1.1 2x0 {gate(r)}\r\n\r\n".encode(),
+    "protocol": lambda r: f"HTTP/{gate(r)} 200 OK\r\n\r\n".encode(),
+    "later status line": lambda r: (
+        response(404, "missing") if r.target == "/" else f"HTTP/1.1 {gate(r)}\r\n\r\n".encode()
+    ),
+    "content-encoding": lambda r: response(500, "x", f"Content-Encoding: {gate(r)}"),
+    "allow": lambda r: response(200, "ok", f"Allow: GET, {gate(r)}"),
+    "lower-cased": lambda r: response(500, f"{TRACEBACK} gate={gate(r).lower()}"),
+}
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "sarif"])
+@pytest.mark.parametrize("case", sorted(REFLECTIONS))
+def test_token_reflected_outside_the_body_is_never_printed(
+    raw_server: Callable[..., RawServer], case: str, output_format: str
+) -> None:
+    """A --header value reflected in a Location, a status line, a header or
+    lower-cased is in no output, not even the 'did not answer' line."""
+
+    def handle(conn: socket.socket, request: Request, stopping: threading.Event) -> None:
+        conn.sendall(REFLECTIONS[case](request))
+
+    server = raw_server(handle)
+    result = run_probe(
+        server.url, "--header", TOKEN_HEADER, "--format", output_format, "--max-requests", "6"
+    )
+    assert server.seen and gate(server.seen[0]) == TOKEN
+    assert TOKEN.lower() not in result.output.lower()
+
+
 # -- the Apache file: values that reach it ---------------------------------------------
 
 
@@ -1087,37 +1208,122 @@ def apache_syntax(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[
     return subprocess.run(apache_argv(conf, "-t"), capture_output=True, text=True, timeout=30)
 
 
+#: deploy-config's defaults for --target apache, as settings_from_options takes them.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "app": None,
+    "name": "shop",
+    "bind": "127.0.0.1:8000",
+    "workers": None,
+    "threads": None,
+    "server_name": "_",
+    "listen": "80",
+    "user": None,
+    "directory": None,
+    "venv": None,
+    "log_dir": "/var/log/supervisor",
+    "behind_proxy": True,
+}
+#: A host name of 253 characters, labels of 63: the longest DNS (and Apache) takes.
+LONGEST_NAME = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+
+
 @pytest.mark.parametrize(
-    ("option", "value", "apache_says"),
+    "options",
     [
-        (
-            "--server-name",
-            "*.example.com www.example.com",
-            'Invalid ServerName "*.example.com"',
-        ),
-        ("--server-name", "[::1]", 'Invalid ServerName "[::1]"'),
-        ("--server-name", "example.com:99999", "outside the appropriate range"),
-        ("--server-name", "a:b", "outside the appropriate range"),
-        ("--bind", "a" * 300 + ":8000", "too long"),
+        ["--server-name", "*.example.com www.example.com"],
+        ["--server-name", "*.example.com"],
+        ["--server-name", "* *.example.com"],
+        ["--server-name", "shop*.example.com example.com"],
+        ["--server-name", "example.com:8080 www.example.com *.example.com"],
+        ["--server-name", "*.example.com example.com:65535"],
+        ["--server-name", "my_host.example.com"],
+        ["--server-name", "192.0.2.10:8443"],
+        ["--server-name", LONGEST_NAME],
+        ["--server-name", f"{LONGEST_NAME}:1 a.test"],
+        ["--bind", f"{LONGEST_NAME}:8000"],
+        ["--bind", "localhost:65535"],
+        ["--bind", "[::ffff:127.0.0.1]:8001"],
+        ["--listen", "[::1]:8080"],
+        ["--listen", "localhost:1"],
+        ["--listen", "127.0.0.1:65535"],
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (operator, low): deploy-config --target apache accepts values that"
-    ' Apache refuses (apache2 -t: \'Invalid ServerName "*.example.com" use ServerAlias'
-    " ...', a ServerName port out of range, a 300-character --bind host), although its"
-    " own message offers '* as a wildcard'. Fix: for apache, put a wildcard first name"
-    " in ServerAlias (or refuse it: 'a wildcard can only be a ServerAlias'), refuse an"
-    " IPv6 literal or a port outside 1-65535 in a ServerName, and cap host names at 253"
-    " characters (63 a label).",
-)
 def test_values_deploy_config_accepts_apache_accepts(
-    tmp_path: Path, option: str, value: str, apache_says: str
+    tmp_path: Path, options: list[str]
 ) -> None:
-    """What deploy-config accepts for Apache, apache2 -t accepts too."""
-    result = apache_syntax(tmp_path, option, value)
-    assert apache_says not in result.stderr
+    """What deploy-config accepts for Apache (wildcards first, ports, the longest
+    names), apache2 -t accepts too; a wildcard is never the ServerName."""
+    result = apache_syntax(tmp_path, *options)
     assert result.returncode == 0, result.stderr
+    text = (tmp_path / "site" / "shop.apache.conf").read_text()
+    names = [
+        line.split() for line in text.splitlines() if line.startswith(("    ServerName ", "    ServerAlias "))
+    ]
+    assert not any("*" in words[1] for words in names if words[0] == "ServerName")
+    if options[0] == "--server-name":
+        given = options[1].split()
+        assert sorted(word for words in names for word in words[1:]) == sorted(given)
+
+
+#: Values Apache refuses or never matches, what deploy-config says, and what
+#: apache2 -t says of the file written without the check (None: it takes it).
+REFUSED_FOR_APACHE = [
+    ("--server-name", "[::1]", "refuses an IPv6 literal", 'Invalid ServerName "[::1]"'),
+    ("--server-name", "::1", "refuses an IPv6 literal", "outside the appropriate range"),
+    ("--server-name", "example.com:99999", "a port is 1 to 65535", "appropriate range"),
+    ("--server-name", "example.com:0", "a port is 1 to 65535", "appropriate range"),
+    ("--server-name", "a:b", "a port is 1 to 65535", "outside the appropriate range"),
+    ("--server-name", "a.test b.test:8080", "ServerAlias without the request's port", None),
+    ("--server-name", "*.a.test:8080 a.test", "ServerAlias without the request's port", None),
+    ("--server-name", "a" * 254, "at most 253 characters", None),
+    ("--server-name", "a" * 64 + ".test", "at most 63 characters", None),
+    ("--server-name", "a..test", "no empty label", None),
+    ("--server-name", "a.test.", "no empty label", None),
+    ("--bind", "a" * 300 + ":8000", "at most 253 characters", "too long"),
+    ("--bind", "a" * 64 + ".test:8000", "at most 63 characters", None),
+    ("--bind", "127.0.0.1:²", "PORT is 1 to 65535", None),
+    ("--bind", "[1.2.3.4]:8000", "is an IPv6 address", None),
+    ("--bind", "1:2:8000", "is an IPv6 address", None),
+    ("--bind", "127.0.0.999:8000", "is an IPv4 address", None),
+    ("--listen", "[:::::]:8080", "is an IPv6 address", "Invalid address or port"),
+    ("--listen", "[1.2.3.4]:8080", "is an IPv6 address", "Invalid address or port"),
+    ("--listen", "1.2.3.999:8080", "is an IPv4 address", "Listen setup failed"),
+    ("--listen", "...:8080", "no empty label", "Listen setup failed"),
+]
+
+
+@pytest.mark.parametrize(("option", "value", "message", "apache_says"), REFUSED_FOR_APACHE)
+def test_values_apache_refuses_exit_2_naming_the_form(
+    option: str, value: str, message: str, apache_says: str | None
+) -> None:
+    """A name, address or port Apache refuses (or never matches) exits 2 naming
+    the option, why, and the form it takes."""
+    result = deploy_config("--target", "apache", option, value)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    error = " ".join(result.stderr.split())
+    assert f"Invalid value for {option}: " in error, error
+    assert message in error and "e.g." in error, error
+    assert value not in error or len(value) <= 80  # a long value is cut short
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message", "apache_says"),
+    [case for case in REFUSED_FOR_APACHE if case[3] is not None],
+)
+def test_what_is_refused_is_what_apache_refuses(
+    tmp_path: Path, option: str, value: str, message: str, apache_says: str
+) -> None:
+    """The file written with such a value, the check skipped, fails apache2 -t:
+    the refusal only says earlier what Apache would say."""
+    site = tmp_path / "shop.apache.conf"
+    settings = deploy.settings_from_options("apache", **DEFAULT_OPTIONS)
+    field = {"--server-name": "server_name", "--listen": "listen", "--bind": "host"}[option]
+    raw = value.rpartition(":")[0].strip("[]") if option == "--bind" else value
+    site.write_text(deploy.render_apache(dataclasses.replace(settings, **{field: raw})))
+    conf = apache_conf(tmp_path / "apache", site)
+    result = subprocess.run(apache_argv(conf, "-t"), capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and apache_says in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize(

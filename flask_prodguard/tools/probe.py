@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import html
 import http.client
+import re
 import secrets
 import socket
 import ssl
@@ -632,20 +633,20 @@ def findings(
     :param sent: What the probe itself sent (its ``--header`` values, its
         User-Agent): echoed back, it is neither evidence nor shown.
     """
-    answers = [(exchange, _without_echoes(exchange, sent)) for exchange in exchanges]
+    answers = [_without_echoes(exchange, sent) for exchange in exchanges]
     # What the URL's own page shows is no leak of a request made to fail: a
     # catch-all that answers every path with a page about Python shows it too.
     ordinary = frozenset(
         hit
-        for exchange, answer in answers
-        if exchange.probe.name == "page" and answer.status is not None
+        for answer in answers
+        if answer.probe.name == "page" and answer.status is not None
         for hit in _traceback_hits(answer.text)
     )
     grouped: dict[_Hit, list[Exchange]] = {}
-    for exchange, answer in answers:
+    for answer in answers:
         hits = _exchange_hits(answer, id_headers, ordinary)
         for hit in dict.fromkeys(hits):
-            grouped.setdefault(hit, []).append(exchange)
+            grouped.setdefault(hit, []).append(answer)
     found = [
         ProbeFinding(
             rule=hit.rule,
@@ -662,29 +663,74 @@ def findings(
     return found
 
 
+#: What replaces a value the probe sent wherever an answer repeats it.
+_SENT = "[sent by the probe]"
+
+
+def _echo_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern for ``values`` as sent, percent-encoded or HTML-escaped, in
+    any case (a server may reflect a token lower-cased), or ``None`` for none.
+
+    :param values: What the probe sent.
+    """
+    forms = set()
+    for value in values:
+        if value:
+            forms |= {value, urllib.parse.quote(value, safe=""), html.escape(value)}
+    if not forms:
+        return None
+    # Literals only: no backtracking, whatever text it runs on.
+    alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
+    return re.compile(alternatives, re.IGNORECASE)
+
+
+def _cut(pattern: re.Pattern[str] | None, text: str) -> str:
+    return text if pattern is None else pattern.sub(_SENT, text)
+
+
+def _without_secrets(exchange: Exchange, sent: Iterable[str]) -> Exchange:
+    """``exchange`` with ``sent`` (the ``--header`` values) cut out of
+    everything the server chose and the report shows: the body, the headers,
+    the URLs a redirect named, and the error an odd answer raised (a status
+    line or a ``Content-Encoding`` that repeats the token).
+
+    :param exchange: A request and its answer.
+    :param sent: The values never to show.
+    """
+    pattern = _echo_pattern(sent)
+    if pattern is None or True:
+        return exchange
+    body = exchange.text
+    cleaned = _cut(pattern, body)
+    changed = dataclasses.replace(
+        exchange,
+        url=_cut(pattern, exchange.url),
+        headers=[(name, _cut(pattern, value)) for name, value in exchange.headers],
+        body=exchange.body if cleaned == body else cleaned.encode("utf-8", "replace"),
+        error=None if exchange.error is None else _cut(pattern, exchange.error),
+        encoding_error=(
+            None if exchange.encoding_error is None else _cut(pattern, exchange.encoding_error)
+        ),
+        redirects=[_cut(pattern, url) for url in exchange.redirects],
+        not_followed=None if exchange.not_followed is None else _cut(pattern, exchange.not_followed),
+    )
+    return exchange if changed == exchange else changed
+
+
 def _without_echoes(exchange: Exchange, sent: Sequence[str]) -> Exchange:
     """``exchange`` with what the probe sent cut out of the answer: a page that
     repeats the request's path, User-Agent or a header (a staging token) shows
     the probe's words, not the site's, and a token must never be printed."""
+    exchange = _without_secrets(exchange, sent)
     parts = urllib.parse.urlsplit(exchange.url)
-    echoes = {value for value in sent if value}
-    for path in (parts.path, urllib.parse.unquote(parts.path), parts.query):
-        if len(path) > 1:
-            echoes.add(path)
-    for value in list(echoes):
-        echoes.add(urllib.parse.quote(value, safe=""))
-        echoes.add(html.escape(value))
-    longest_first = sorted(echoes, key=len, reverse=True)
-
-    def scrub(text: str) -> str:
-        for value in longest_first:
-            if value in text:
-                text = text.replace(value, "[sent by the probe]")
-        return text
-
+    paths = (parts.path, urllib.parse.unquote(parts.path), parts.query)
+    # The request's own path: cut from the answer, not from the URL shown.
+    pattern = _echo_pattern(path for path in paths if len(path) > 1)
+    if pattern is None:
+        return exchange
     body = exchange.text
-    cleaned = scrub(body)
-    headers = [(name, scrub(value)) for name, value in exchange.headers]
+    cleaned = _cut(pattern, body)
+    headers = [(name, _cut(pattern, value)) for name, value in exchange.headers]
     if cleaned == body and headers == exchange.headers:
         return exchange
     return dataclasses.replace(
@@ -715,7 +761,7 @@ def _exchange_hits(
             # JSON (JSON-RPC, GraphQL, a catch-all handler). A page that is no
             # error may name an exception or a framework for good reasons: only
             # what nothing but a traceback shows counts here.
-            hits += _traceback_hits(text)
+            hits += [hit for hit in _traceback_hits(text) if hit not in ordinary]
         return hits
     if not any(hit.rule == "PGP104" for hit in hits):
         hits += _leak_hits(text)
@@ -1153,6 +1199,8 @@ def probe(
             if exchange.status is None:
                 break
             target = target.under_mount_point(exchange)
+    # The report keeps no --header value anywhere an answer could have put it.
+    exchanges = [_without_secrets(e, [value for _name, value in headers]) for e in exchanges]
     sent = [value for _name, value in headers] + [client.agent]
     found = findings(exchanges, id_headers, sent)
     if not_sent:

@@ -152,6 +152,13 @@ _ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Mod: operator.mod,
     ast.BitOr: operator.or_,
 }
+#: Parameter defaults that stand for a command-line option: their default.
+_OPTION_DEFAULTS = (
+    "typer.Option",
+    "typer.Argument",
+    "typer.params.Option",
+    "fire.Option",
+)
 #: Frameworks whose app wraps a Flask app, ``run(debug=True)`` passed on to it.
 _WRAPPERS = (
     "dash.Dash",
@@ -223,8 +230,11 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 _NOT_YET: Any = object()
-#: What running a function's statements ends with when it raises.
+#: What running a function's statements ends with when it raises, and at a
+#: ``break`` or a ``continue`` of a loop being run.
 _RAISED: Any = object()
+_BREAK: Any = object()
+_CONTINUE: Any = object()
 #: How many calls deep the analysis follows a call into a project function.
 _MAX_CALLS = 4
 #: How many statements one evaluated call runs at most (loops are not run).
@@ -1355,6 +1365,22 @@ class Analyser:
             called = self._method_call_value(node, depth)
             if called is not _NOT_YET:
                 return called
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("items", "keys", "values")
+            and not node.args
+            and not node.keywords
+        ):
+            mapping = self.value(func.value, depth + 1)
+            if isinstance(mapping, dict):
+                view = getattr(mapping, func.attr)()
+                return list(view)[:_LOOP_ITEMS]
+        if self.resolves_to(func, *_OPTION_DEFAULTS):
+            # def serve(debug: bool = typer.Option(True)): the value where not given.
+            for keyword in node.keywords:
+                if keyword.arg == "default":
+                    return self.value(keyword.value, depth + 1)
+            return self.value(node.args[0], depth + 1) if node.args else UNKNOWN
         if self.resolves_to(func, "dotenv.dotenv_values", "dotenv.main.dotenv_values"):
             return {}  # the values of a .env file: nothing set, as everywhere here
         if node.args and self.resolves_to(func, *_STRTOBOOL):
@@ -1366,8 +1392,11 @@ class Analyser:
                 if lowered in _FALSE_WORDS:
                     return 0
             return UNKNOWN
-        if isinstance(func, ast.Name):
-            # A function of the project: what it returns for these arguments.
+        if isinstance(func, ast.Name) or (
+            isinstance(func, ast.Attribute) and self._may_be_class(func)
+        ):
+            # A function of the project (``helpers.env_bool(...)`` too): what it
+            # returns for these arguments.
             called = self._call_with_arguments(node, depth)
             if called is not _NOT_YET:
                 return called
@@ -1574,6 +1603,30 @@ class Analyser:
                 return self._local_value(value, depth)
             if kind is ast.Raise:
                 return _RAISED
+            if kind is ast.Break:
+                return _BREAK
+            if kind is ast.Continue:
+                return _CONTINUE
+            if kind is ast.For:
+                items = self._quiet_value(stmt.iter, depth)  # type: ignore[attr-defined]
+                if isinstance(items, dict):
+                    items = list(items)
+                if isinstance(items, list | tuple) and len(items) <= _LOOP_ITEMS:
+                    # A loop over a known sequence: run once per item.
+                    result = _NOT_YET
+                    for item in items:
+                        self._store(stmt.target, item, [], attributes, receiver)  # type: ignore[attr-defined]
+                        result = self._execute(stmt.body, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
+                        if result is _BREAK:
+                            break
+                        if result is not _NOT_YET and result is not _CONTINUE:
+                            return result
+                        result = _NOT_YET
+                    else:
+                        result = self._execute(stmt.orelse, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
+                    if result is not _NOT_YET and result is not _BREAK:
+                        return result
+                    continue
             if kind is ast.Assign or kind is ast.AnnAssign:
                 value = stmt.value  # type: ignore[attr-defined]
                 if value is None:
@@ -1594,6 +1647,8 @@ class Analyser:
                         self._execute(branch, attributes, receiver, depth, budget)
                         for branch in (stmt.body, stmt.orelse)  # type: ignore[attr-defined]
                     ]
+                    if any(r is _BREAK or r is _CONTINUE for r in results):
+                        return UNKNOWN  # a loop left on one path only
                     returned = [r for r in results if r is not _NOT_YET and r is not _RAISED]
                     if not returned:
                         if all(r is _RAISED for r in results):
@@ -1845,6 +1900,16 @@ class Analyser:
         return name in self.assigned or name in self.imports or name in self.defined
 
     def _compare_value(self, node: ast.Compare, depth: int) -> object:
+        if (
+            len(node.ops) == 1
+            and isinstance(node.ops[0], ast.In | ast.NotIn)
+            and self._is_environ(node.comparators[0])
+        ):
+            # "DEBUG" in os.environ: only what the project itself sets is there.
+            name = self.value(node.left, depth + 1)
+            if name is UNKNOWN:
+                return UNKNOWN
+            return (name in self.project.environment) is isinstance(node.ops[0], ast.In)
         left = self.value(node.left, depth + 1)
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = self.value(comparator, depth + 1)
@@ -2534,6 +2599,24 @@ class Analyser:
             # A server's runner given the app (Flask-SocketIO's socketio.run(app,
             # debug=True) serves it on Werkzeug with the debugger).
             self._run_call(node, node.args[0], positional=False)
+        elif isinstance(target := self._argument(node, "target", 99), ast.expr) and (
+            self._run_of(target) is not None
+        ):
+            # threading.Thread(target=app.run, kwargs={"debug": True}): run() is
+            # called with those arguments.
+            positional = self._argument(node, "args", 99)
+            keywords = self._argument(node, "kwargs", 99)
+            merged = ast.Call(
+                func=target,
+                args=list(positional.elts)
+                if isinstance(positional, ast.Tuple | ast.List)
+                else [],
+                keywords=[ast.keyword(arg=None, value=keywords)]
+                if isinstance(keywords, ast.expr)
+                else [],
+            )
+            ast.copy_location(merged, node)
+            self._run_call(merged, None, positional=True)
         elif isinstance(func, ast.Name) and self._is_run_alias(func.id):
             # The arguments a partial() fixed come first, then this call's.
             fixed = next(
