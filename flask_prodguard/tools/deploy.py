@@ -916,8 +916,9 @@ def _check_server_name(target: str, value: str) -> str:
             if why is not None:
                 raise click.BadParameter(
                     f"{_shown(name)} is not a name Apache's ServerName or ServerAlias takes:"
-                    f" {why}. Give host names (* as a wildcard, a port only on the first"
-                    " name without one); e.g. example.com:8080 www.example.com *.example.com",
+                    f" {why}. Give host names, * as a wildcard, a port only on the ServerName"
+                    " (the first name without *); e.g. example.com:8080 www.example.com"
+                    " *.example.com",
                     param_hint="--server-name",
                 )
     return value
@@ -934,7 +935,11 @@ def _apache_name_problem(name: str, server_name: str | None) -> str | None:
     if name.startswith(".") or any(c in "~^$" for c in name):
         return "nginx's regular expressions and .example.com are nginx's own"
     if "[" in name or "]" in name or name.count(":") > 1:
-        return "Apache's ServerName refuses an IPv6 literal, and no ServerAlias matches one"
+        # As an alias Apache would need it without brackets, as nginx takes none.
+        return (
+            "an IPv6 literal, which Apache's ServerName refuses (leave it out: the first"
+            " host for an address answers requests that name no host of it)"
+        )
     host, colon, port = name.partition(":")
     if colon and _port(port) is None:
         return "a port is 1 to 65535"

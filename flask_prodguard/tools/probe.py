@@ -23,10 +23,10 @@ import dataclasses
 import functools
 import html
 import http.client
-import re
 import secrets
 import socket
 import ssl
+import string
 import threading
 import time
 import urllib.parse
@@ -665,11 +665,13 @@ def findings(
 
 #: What replaces a value the probe sent wherever an answer repeats it.
 _SENT = "[sent by the probe]"
+#: ASCII letters in lower case; every other character as it is (the length stays).
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
-def _echo_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for ``values`` as sent, percent-encoded or HTML-escaped, in
-    any case (a server may reflect a token lower-cased), or ``None`` for none.
+def _echo_forms(values: Iterable[str]) -> tuple[str, ...]:
+    """``values`` as sent, percent-encoded and HTML-escaped, in lower case,
+    the longest first: what :func:`_cut` looks for.
 
     :param values: What the probe sent.
     """
@@ -677,15 +679,40 @@ def _echo_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
     for value in values:
         if value:
             forms |= {value, urllib.parse.quote(value, safe=""), html.escape(value)}
-    if not forms:
-        return None
-    # Literals only: no backtracking, whatever text it runs on.
-    alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
-    return re.compile(alternatives, re.IGNORECASE)
+    return tuple(
+        sorted((form.translate(_ASCII_LOWER) for form in forms), key=len, reverse=True)
+    )
 
 
-def _cut(pattern: re.Pattern[str] | None, text: str) -> str:
-    return text if pattern is None else pattern.sub(_SENT, text)
+def _cut(forms: Sequence[str], text: str) -> str:
+    """``text`` with every one of ``forms`` in it, in any case (a server may
+    reflect a token lower-cased), replaced by :data:`_SENT`.
+
+    Only ASCII letters are lowered, so the lowered text keeps the length and
+    the indexes of ``text`` (``str.lower`` would not: ``"\u0130".lower()`` is
+    two characters); ``str.find`` stays linear whatever the server sent.
+    """
+    lowered = text.translate(_ASCII_LOWER)
+    spans = []
+    for form in forms:
+        at = lowered.find(form)
+        while at >= 0:
+            spans.append((at, at + len(form)))
+            at = lowered.find(form, at + len(form))
+    if not spans:
+        return text
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(spans):
+        if merged and begin < merged[-1][1]:
+            # Overlaps the one before (a shorter form inside a longer): one cut.
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((begin, end))
+    parts, done = [], 0
+    for begin, end in merged:
+        parts += [text[done:begin], _SENT]
+        done = end
+    return "".join(parts) + text[done:]
 
 
 def _without_secrets(exchange: Exchange, sent: Iterable[str]) -> Exchange:
@@ -697,22 +724,24 @@ def _without_secrets(exchange: Exchange, sent: Iterable[str]) -> Exchange:
     :param exchange: A request and its answer.
     :param sent: The values never to show.
     """
-    pattern = _echo_pattern(sent)
-    if pattern is None or True:
+    forms = _echo_forms(sent)
+    if not forms:
         return exchange
+
+    def cut(text: str | None) -> str | None:
+        return None if text is None else _cut(forms, text)
+
     body = exchange.text
-    cleaned = _cut(pattern, body)
+    cleaned = _cut(forms, body)
     changed = dataclasses.replace(
         exchange,
-        url=_cut(pattern, exchange.url),
-        headers=[(name, _cut(pattern, value)) for name, value in exchange.headers],
+        url=_cut(forms, exchange.url),
+        headers=[(name, _cut(forms, value)) for name, value in exchange.headers],
         body=exchange.body if cleaned == body else cleaned.encode("utf-8", "replace"),
-        error=None if exchange.error is None else _cut(pattern, exchange.error),
-        encoding_error=(
-            None if exchange.encoding_error is None else _cut(pattern, exchange.encoding_error)
-        ),
-        redirects=[_cut(pattern, url) for url in exchange.redirects],
-        not_followed=None if exchange.not_followed is None else _cut(pattern, exchange.not_followed),
+        error=cut(exchange.error),
+        encoding_error=cut(exchange.encoding_error),
+        redirects=[_cut(forms, url) for url in exchange.redirects],
+        not_followed=cut(exchange.not_followed),
     )
     return exchange if changed == exchange else changed
 
@@ -725,12 +754,12 @@ def _without_echoes(exchange: Exchange, sent: Sequence[str]) -> Exchange:
     parts = urllib.parse.urlsplit(exchange.url)
     paths = (parts.path, urllib.parse.unquote(parts.path), parts.query)
     # The request's own path: cut from the answer, not from the URL shown.
-    pattern = _echo_pattern(path for path in paths if len(path) > 1)
-    if pattern is None:
+    forms = _echo_forms(path for path in paths if len(path) > 1)
+    if not forms:
         return exchange
     body = exchange.text
-    cleaned = _cut(pattern, body)
-    headers = [(name, _cut(pattern, value)) for name, value in exchange.headers]
+    cleaned = _cut(forms, body)
+    headers = [(name, _cut(forms, value)) for name, value in exchange.headers]
     if cleaned == body and headers == exchange.headers:
         return exchange
     return dataclasses.replace(
@@ -1050,7 +1079,7 @@ class _Client:
                 body += chunk
         finally:
             # Kept when reading fails half-way: what arrived is still evidence.
-            exchange.body, exchange.truncated, exchange.encoding_error = decode_body(
+            exchange.body, exchange.truncated, exchange.encoding_error = _decoded_body(
                 bytes(body[:MAX_BODY_BYTES]), exchange.header("Content-Encoding")
             )
             exchange.truncated = exchange.truncated or len(body) > MAX_BODY_BYTES
@@ -1064,7 +1093,9 @@ _MAX_CODINGS = 2
 _WBITS = {"gzip": (47,), "x-gzip": (47,), "deflate": (15, -15)}
 
 
-def decode_body(body: bytes, content_encoding: Sequence[str]) -> tuple[bytes, bool, str | None]:
+def _decoded_body(
+    body: bytes, content_encoding: Sequence[str]
+) -> tuple[bytes, bool, str | None]:
     """``body`` with its content codings undone, as far as the probe reads.
 
     The probe asks for ``Accept-Encoding: identity``; a server that compresses
@@ -1165,7 +1196,8 @@ def probe(
     """Send the probe's requests to ``url`` and report what the answers give away.
 
     Stops after the first request when the URL does not answer at all
-    (:attr:`ProbeReport.reached` is then false).
+    (:attr:`ProbeReport.reached` is then false). A URL that redirects to
+    itself with a slash added is a mount point: the other requests go under it.
 
     .. code-block:: python
 

@@ -52,6 +52,8 @@ from .scan_analysis import Project
 #: The largest file the scan reads (a generated or vendored file beyond it is
 #: reported, not read).
 MAX_FILE_BYTES = 4 * 1024 * 1024
+#: The largest data file (a config file a module loads) the scan reads.
+MAX_DATA_BYTES = 1024 * 1024
 #: Directories never entered.
 _SKIPPED_DIRECTORIES = frozenset(
     {"venv", ".venv", "node_modules", "__pycache__", "site-packages"}
@@ -224,6 +226,8 @@ class _Loader:
         self.order: list[str] = []
         stems: dict[str, list[str]] = {}
         self._stems = stems
+        self._data: dict[Path, str | None] = {}
+        self._real_root: Path | None = None
 
     def add(self, file: Path) -> None:
         source, why = read_source(file)
@@ -276,6 +280,37 @@ class _Loader:
 
     def skip(self, file: Path, reason: str) -> None:
         self.report.skipped.append(SkippedFile(str(file), reason))
+
+    def read_data(self, path: Path) -> str | None:
+        """The text of a data file a module loads (``settings.cfg``, ``config.json``):
+        only a regular file inside the scanned root (symbolic links resolved), of
+        at most :data:`MAX_DATA_BYTES`, in UTF-8; else ``None``."""
+        try:
+            real = path.resolve(strict=True)
+            if self._real_root is None:
+                self._real_root = self.root.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        if real in self._data:
+            return self._data[real]
+        text: str | None = None
+        if real.is_relative_to(self._real_root):
+            try:
+                descriptor = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            except OSError:
+                descriptor = -1
+            if descriptor >= 0:
+                with os.fdopen(descriptor, "rb") as stream:
+                    info = os.fstat(stream.fileno())
+                    if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_DATA_BYTES:
+                        try:
+                            data = stream.read(MAX_DATA_BYTES + 1)
+                            if len(data) <= MAX_DATA_BYTES:
+                                text = data.decode("utf-8-sig")
+                        except (OSError, UnicodeDecodeError):
+                            text = None
+        self._data[real] = text
+        return text
 
 
 def _may_hold_a_finding(source: str) -> bool:
@@ -331,7 +366,7 @@ def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
         loader.add(file)
     findings: list[ScanFinding] = []
     for loader in loaders.values():
-        project = Project(loader.load, loader.knows)
+        project = Project(loader.load, loader.knows, loader.read_data)
         analysers: list[Analyser] = []
         # First the modules that can hold a sink: collected, then asked for
         # their functions with a sink on a parameter; then every module runs,

@@ -34,15 +34,18 @@ from __future__ import annotations
 
 import ast
 import bisect
+import configparser
 import dataclasses
 import io
 import json
 import operator
+import os
 import re
 import tokenize
 from collections.abc import Callable
 from collections.abc import Iterable
 from pathlib import Path
+from pathlib import PurePath
 from typing import Any
 
 #: Text a sink's code must hold; a file or a statement without any of them
@@ -152,6 +155,18 @@ _ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Mod: operator.mod,
     ast.BitOr: operator.or_,
 }
+#: ``os.path`` functions computed over paths known as text.
+_OS_PATH = tuple(
+    f"os.path.{name}"
+    for name in ("join", "dirname", "abspath", "realpath", "normpath", "basename")
+)
+#: Methods of a ``pathlib`` path computed over it.
+_PATH_METHODS = frozenset(
+    {"resolve", "absolute", "expanduser", "joinpath", "with_name", "with_suffix"}
+    | {"open", "read_text"}
+)
+#: Getters of a ``configparser`` parser.
+_INI_GETTERS = frozenset({"get", "getboolean", "getint", "getfloat"})
 #: Parameter defaults that stand for a command-line option: their default.
 _OPTION_DEFAULTS = (
     "typer.Option",
@@ -270,6 +285,31 @@ class AppValue:
 AN_APP: Any = AppValue()
 
 
+@dataclasses.dataclass(frozen=True)
+class OpenFile:
+    """A data file opened for reading (``open("settings.json")``), as a value."""
+
+    path: str
+
+
+class IniFile:
+    """A ``configparser`` parser, as a value: what it has read (values not
+    interpolated: ``%(name)s`` stays as written)."""
+
+    def __init__(self, parser: configparser.ConfigParser | None = None) -> None:
+        self.parser = parser or configparser.ConfigParser(interpolation=None)
+
+    def with_text(self, text: str) -> IniFile | None:
+        """A copy that has also read ``text`` (``None`` when it does not parse)."""
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_dict(self.parser)
+            parser.read_string(text)
+        except (configparser.Error, ValueError):
+            return None
+        return IniFile(parser)
+
+
 class Namespace(dict[str, object]):
     """What ``argparse``'s ``parse_args()`` returns where no option is given: the defaults."""
 
@@ -309,6 +349,20 @@ def _literal(node: ast.AST) -> object:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return UNKNOWN
+
+
+def _parse_data(text: str, loader: str) -> object:
+    """A data file's text as its loader would read it (JSON or TOML)."""
+    try:
+        if loader.startswith("json"):
+            return json.loads(text)
+        if "toml" in loader:
+            import tomllib
+
+            return tomllib.loads(text)
+    except (ValueError, RecursionError):
+        return UNKNOWN
+    return UNKNOWN
 
 
 def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -512,11 +566,16 @@ class Project:
     """
 
     def __init__(
-        self, load: Callable[[str], Module | None], knows: Callable[[str], bool]
+        self,
+        load: Callable[[str], Module | None],
+        knows: Callable[[str], bool],
+        read: Callable[[Path], str | None] | None = None,
     ) -> None:
         self._load = load
         #: Whether a module of that name is scanned (without parsing it).
         self.knows = knows
+        #: The text of a data file of the project (``None``: not read).
+        self.read: Callable[[Path], str | None] = read or (lambda path: None)
         self._modules: dict[str, Module | None] = {}
         self._collecting: set[str] = set()
         #: The chain of the value being decided: (module, node, note) steps; a
@@ -599,6 +658,8 @@ class Analyser:
         self.classes: dict[str, ast.ClassDef] = {}
         #: Functions and classes defined at module level (they shadow builtins).
         self.defined: set[str] = set()
+        #: ``from module import *`` statements, in source order, with the module.
+        self.star_imports: list[tuple[ast.ImportFrom, str]] = []
         #: Module-level functions, by name (the last definition).
         self.returning: dict[str, ast.FunctionDef] = {}
         #: Values given to ``sys.argv`` (for the flask command started from code).
@@ -665,7 +726,7 @@ class Analyser:
                 if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
                     func = call.func
                     if isinstance(func.value, ast.Name):
-                        if func.attr in ("update", "setdefault"):
+                        if func.attr in ("update", "setdefault", "read", "read_string"):
                             self.mutations.setdefault(func.value.id, []).append(node)
                         elif func.attr == "add_argument":
                             self.arguments.setdefault(func.value.id, []).append(call)
@@ -788,6 +849,11 @@ class Analyser:
         resolve = self._module_name
         package = resolve(origin, level) if origin or level else None
         for alias in node.names:
+            if alias.name == "*":
+                # from .local import *: its names, over what was bound before.
+                if package is not None:
+                    self.star_imports.append((node, package))
+                continue
             local = alias.asname or alias.name
             inner = resolve(f"{origin}.{alias.name}" if origin else alias.name, level)
             if inner is not None:
@@ -1113,6 +1179,13 @@ class Analyser:
         return mapping
 
     def _binop_value(self, node: ast.BinOp, depth: int) -> object:
+        if type(node.op) is ast.Div:
+            # Path(__file__).parent / "settings.cfg"
+            left = self.value(node.left, depth + 1)
+            right = self.value(node.right, depth + 1)
+            if isinstance(left, PurePath) and isinstance(right, str | PurePath):
+                return left / right
+            return UNKNOWN
         operation = _ARITHMETIC.get(type(node.op))
         if operation is None:
             return UNKNOWN
@@ -1141,6 +1214,8 @@ class Analyser:
         if name in self.bound:
             self.project.steps.extend(self._bound_steps.get(name, ()))
             return self.bound[name]
+        if name == "__file__" and name not in self.assigned:
+            return os.path.abspath(self.module.path)
         other, attr = self._elsewhere(node)
         if other is not None:
             return other.global_value(attr, depth + 1)
@@ -1181,6 +1256,13 @@ class Analyser:
             self._following.discard(id(assigned))
         if isinstance(result, dict) and name in self.mutations:
             result = self._mutated(name, result, assigned, node, depth)
+        elif isinstance(result, IniFile) and name in self.mutations:
+            first = getattr(assigned, "lineno", 0)
+            last = getattr(node, "lineno", 10**9)
+            for statement in self.mutations[name]:
+                if first < statement.lineno < last and isinstance(statement, ast.Expr):
+                    if isinstance(statement.value, ast.Call) and isinstance(result, IniFile):
+                        result = self._ini_read(result, statement.value, depth)
         return result
 
     def _mutated(
@@ -1236,10 +1318,34 @@ class Analyser:
     def global_value(self, name: str, depth: int) -> object:
         """The value of this module's global ``name`` (asked by another module)."""
         assigned = self._module_value(name, depth) if name in self._module_candidates else None
+        if self.star_imports and depth <= _MAX_DEPTH:
+            statement = self.statements.get(id(assigned)) if assigned is not None else None
+            after = statement.lineno if statement is not None else 0
+            for star, module_name in reversed(self.star_imports):
+                if star.lineno <= after:
+                    break  # assigned after the last import that could bind it
+                module = self.project.lookup(module_name)
+                other = module.analyser if module is not None else None
+                if other is not None and other is not self and other.defines(name, depth + 1):
+                    self._step(star)
+                    return other.global_value(name, depth + 1)
         if assigned is None:
             return ClassRef(self, name) if name in self.classes else UNKNOWN
         self._step(self.statements.get(id(assigned), assigned))
         return self.value(assigned, depth + 1)
+
+    def defines(self, name: str, depth: int) -> bool:
+        """Whether this module binds the global ``name`` (star imports included)."""
+        if name in self._module_candidates or name in self.classes or name in self.returning:
+            return True
+        if depth > _MAX_DEPTH:
+            return False
+        for _, module_name in self.star_imports:
+            module = self.project.lookup(module_name)
+            other = module.analyser if module is not None else None
+            if other is not None and other is not self and other.defines(name, depth + 1):
+                return True
+        return False
 
     def _attribute_value(self, node: ast.Attribute, depth: int) -> object:
         """``settings.DEBUG`` of a scanned module (any alias), ``Config.DEBUG``, an
@@ -1286,6 +1392,8 @@ class Analyser:
             return cls.analyser.class_lookup(cls.name, attr, depth)
         if isinstance(owner, Namespace):
             return owner.get(attr, UNKNOWN)
+        if isinstance(owner, PurePath) and attr in ("parent", "name", "stem", "suffix"):
+            return getattr(owner, attr)
         return UNKNOWN
 
     def sets_in_init(self, name: str, attr: str) -> bool:
@@ -1367,6 +1475,25 @@ class Analyser:
                 return called
         if (
             isinstance(func, ast.Attribute)
+            and func.attr == "get"
+            and 1 <= len(node.args) <= 2
+            and not node.keywords
+            and not self._is_environ(func.value)
+        ):
+            # settings.get("debugger", False) on a dict the analysis knows.
+            mapping = self.value(func.value, depth + 1)
+            if isinstance(mapping, dict):
+                key = self.value(node.args[0], depth + 1)
+                if key is UNKNOWN:
+                    return UNKNOWN
+                if len(node.args) == 2 and key not in mapping:
+                    return self.value(node.args[1], depth + 1)
+                try:
+                    return mapping.get(key)
+                except TypeError:  # an unhashable key
+                    return UNKNOWN
+        if (
+            isinstance(func, ast.Attribute)
             and func.attr in ("items", "keys", "values")
             and not node.args
             and not node.keywords
@@ -1375,6 +1502,9 @@ class Analyser:
             if isinstance(mapping, dict):
                 view = getattr(mapping, func.attr)()
                 return list(view)[:_LOOP_ITEMS]
+        files = self._file_value(node, depth)
+        if files is not _NOT_YET:
+            return files
         if self.resolves_to(func, *_OPTION_DEFAULTS):
             # def serve(debug: bool = typer.Option(True)): the value where not given.
             for keyword in node.keywords:
@@ -1445,6 +1575,168 @@ class Analyser:
                 except (ValueError, RecursionError):
                     return UNKNOWN
         return UNKNOWN
+
+    def _file_value(self, node: ast.Call, depth: int) -> object:
+        """Paths, data files and what modules read from them: ``os.path.join(
+        os.path.dirname(__file__), "settings.json")``, ``Path(__file__).parent``,
+        ``open(path)``, ``json.load(file)``, ``configparser`` and its getters.
+        ``_NOT_YET`` when the call is none of those."""
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            method = func.attr
+            if method in _INI_GETTERS or method in _PATH_METHODS or method == "read":
+                owner = self.value(func.value, depth + 1)
+                if isinstance(owner, IniFile) and method in _INI_GETTERS:
+                    return self._ini_get(owner, node, method, depth)
+                if isinstance(owner, PurePath) and method in _PATH_METHODS:
+                    return self._path_method(owner, node, method, depth)
+                if isinstance(owner, OpenFile) and method == "read" and not node.args:
+                    text = self._read(owner.path, node)
+                    return UNKNOWN if text is None else text
+                if owner is not UNKNOWN:
+                    return UNKNOWN
+        name = dotted(func)
+        if name is None:
+            return _NOT_YET
+        if self.resolves_to(func, *_OS_PATH):
+            arguments = [self.value(a, depth + 1) for a in node.args]
+            if node.keywords or not arguments:
+                return UNKNOWN
+            texts = [os.fspath(a) for a in arguments if isinstance(a, str | PurePath)]
+            if len(texts) != len(arguments):
+                return UNKNOWN
+            short = name.rpartition(".")[2]
+            if short == "join":
+                return os.path.join(*texts)
+            if len(texts) != 1:
+                return UNKNOWN
+            if short in ("abspath", "realpath"):
+                # Not resolved on this machine: the path as written, made absolute.
+                return os.path.normpath(
+                    os.path.join(os.path.dirname(self.module.path), texts[0])
+                )
+            return getattr(os.path, short)(texts[0])
+        if self.resolves_to(func, "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"):
+            arguments = [self.value(a, depth + 1) for a in node.args]
+            if node.keywords or not all(isinstance(a, str | PurePath) for a in arguments):
+                return UNKNOWN
+            return Path(*arguments)  # type: ignore[arg-type]
+        if name == "open" and not self._shadowed("open") or self.resolves_to(func, "io.open"):
+            return self._opened(node, depth)
+        if self.resolves_to(func, "json.load", "tomllib.load", "tomli.load", "toml.load"):
+            if len(node.args) != 1:
+                return UNKNOWN
+            source = self.value(node.args[0], depth + 1)
+            text = self._read(source.path, node) if isinstance(source, OpenFile) else None
+            return UNKNOWN if text is None else _parse_data(text, name)
+        if self.resolves_to(func, "tomllib.loads", "tomli.loads", "toml.loads"):
+            loaded = self.value(node.args[0], depth + 1) if len(node.args) == 1 else UNKNOWN
+            return _parse_data(loaded, "toml") if isinstance(loaded, str) else UNKNOWN
+        if self.resolves_to(
+            func,
+            "configparser.ConfigParser",
+            "configparser.RawConfigParser",
+            "configparser.SafeConfigParser",
+        ):
+            return IniFile()
+        return _NOT_YET
+
+    def _opened(self, node: ast.Call, depth: int) -> object:
+        """``open(path)`` for reading: an :class:`OpenFile`."""
+        if not node.args:
+            return UNKNOWN
+        path = self.value(node.args[0], depth + 1)
+        mode = self._argument(node, "mode", 1)
+        mode_value = self.value(mode, depth + 1) if mode is not None else "r"
+        if not isinstance(path, str | PurePath) or not isinstance(mode_value, str):
+            return UNKNOWN
+        if any(c in mode_value for c in "wax+"):
+            return UNKNOWN
+        return OpenFile(os.fspath(path))
+
+    def _read(self, path: object, where: ast.AST) -> str | None:
+        """The text of a data file (relative to this module's folder, where a script
+        run from its own folder finds it), if the project has it; ``where`` reads it."""
+        if not isinstance(path, str | PurePath):
+            return None
+        folder = Path(self.module.path).parent
+        full = folder / path
+        text = self.project.read(full)
+        if text is not None:
+            shown = os.path.relpath(
+                os.path.normpath(os.path.abspath(full)), os.path.abspath(folder)
+            )
+            self._step(where, f"reads {shown}")
+        return text
+
+    def _path_method(self, path: PurePath, node: ast.Call, method: str, depth: int) -> object:
+        arguments = [self.value(a, depth + 1) for a in node.args]
+        if node.keywords and method not in ("open", "read_text"):
+            return UNKNOWN
+        if method in ("resolve", "absolute", "expanduser"):
+            return path if path.is_absolute() else Path(self.module.path).parent / path
+        if method == "joinpath":
+            if not all(isinstance(a, str | PurePath) for a in arguments):
+                return UNKNOWN
+            return path.joinpath(*arguments)  # type: ignore[arg-type]
+        if method in ("with_name", "with_suffix"):
+            if len(arguments) != 1 or not isinstance(arguments[0], str):
+                return UNKNOWN
+            try:
+                return getattr(path, method)(arguments[0])
+            except ValueError:
+                return UNKNOWN
+        if method == "open":
+            mode = arguments[0] if arguments else "r"
+            if not isinstance(mode, str) or any(c in mode for c in "wax+"):
+                return UNKNOWN
+            return OpenFile(os.fspath(path))
+        if method == "read_text":
+            text = self._read(path, node)
+            return UNKNOWN if text is None else text
+        return UNKNOWN
+
+    def _ini_read(self, ini: IniFile, call: ast.Call, depth: int) -> object:
+        """The parser after ``parser.read(paths)``, ``read_string`` or ``read_file``
+        (a file the project does not have is skipped, as ``read`` does)."""
+        method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+        if method not in ("read", "read_string", "read_file") or len(call.args) != 1:
+            return UNKNOWN if method.startswith(("read", "add", "set", "remove")) else ini
+        argument = self.value(call.args[0], depth + 1)
+        texts: list[str | None] = []
+        if method == "read_string":
+            texts = [argument] if isinstance(argument, str) else [None]
+        elif method == "read_file":
+            texts = [
+                self._read(argument.path, call) if isinstance(argument, OpenFile) else None
+            ]
+        else:
+            paths = argument if isinstance(argument, list | tuple) else [argument]
+            for path in paths:
+                if not isinstance(path, str | PurePath):
+                    return UNKNOWN
+                texts.append(self._read(path, call) or "")
+        result: IniFile | None = ini
+        for text in texts:
+            if text is None or result is None:
+                return UNKNOWN
+            result = result.with_text(text)
+        return UNKNOWN if result is None else result
+
+    def _ini_get(self, ini: IniFile, node: ast.Call, method: str, depth: int) -> object:
+        """``parser.getboolean("server", "debug", fallback=False)`` and the like."""
+        arguments = [self.value(a, depth + 1) for a in node.args[:2]]
+        if len(arguments) != 2 or not all(isinstance(a, str) for a in arguments):
+            return UNKNOWN
+        section, option = arguments
+        fallback = self._argument(node, "fallback", 99)
+        parser = ini.parser
+        try:
+            if not parser.has_option(section, option):  # type: ignore[arg-type]
+                return self.value(fallback, depth + 1) if fallback is not None else UNKNOWN
+            return getattr(parser, method)(section, option)
+        except (configparser.Error, ValueError, TypeError):
+            return UNKNOWN
 
     def _call_with_arguments(self, node: ast.Call, depth: int) -> object:
         """What a project function returns for these arguments
@@ -1669,7 +1961,11 @@ class Analyser:
             elif kind is ast.With or kind is ast.AsyncWith:
                 for item in stmt.items:  # type: ignore[attr-defined]
                     if item.optional_vars is not None:
-                        self._store(item.optional_vars, UNKNOWN, [], attributes, receiver)
+                        # with open(path) as stream: the file itself; else unknown.
+                        entered = self._quiet_value(item.context_expr, depth)
+                        if not isinstance(entered, OpenFile):
+                            entered = UNKNOWN
+                        self._store(item.optional_vars, entered, [], attributes, receiver)
                 result = self._execute(stmt.body, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
                 if result is not _NOT_YET:
                     return result
@@ -1779,6 +2075,8 @@ class Analyser:
                 "clear",
             ):
                 self.bound[name] = self._changed_dict(current, call, func.attr, depth)
+            elif isinstance(current, IniFile):
+                self.bound[name] = self._ini_read(current, call, depth)
             return
         if (
             func.attr == "__init__"
@@ -2281,7 +2579,20 @@ class Analyser:
             ]
             if not numbers:
                 continue
-            pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, parameters)) + r")\b")
+            # Locals computed from a parameter count too (server = conf["server"]).
+            tainted = set(parameters)
+            for node in ast.walk(function):
+                if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+                    used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                    if used & tainted:
+                        targets = (
+                            node.targets if isinstance(node, ast.Assign) else [node.target]
+                        )
+                        for target in targets:
+                            tainted.update(
+                                n.id for n in ast.walk(target) if isinstance(n, ast.Name)
+                            )
+            pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(tainted))) + r")\b")
             if any(pattern.search(lines[n - 1]) for n in numbers if n <= len(lines)):
                 names.append(name)
         return names
@@ -3013,58 +3324,53 @@ class Analyser:
 
     def _file_debug(self, node: ast.Call) -> object:
         """``DEBUG`` of ``from_file("config.json", load=json.load)`` (or TOML), read
-        from the file beside the module."""
+        from the project (a relative name from the app's folder, the module's)."""
         name = self.value(node.args[0]) if node.args else UNKNOWN
         loader = node.args[1] if len(node.args) > 1 else None
         for keyword in node.keywords:
             if keyword.arg == "load":
                 loader = keyword.value
-        if not isinstance(name, str) or loader is None or "/" in name or "\\" in name:
+        if not isinstance(name, str | PurePath) or loader is None:
             return UNKNOWN
-        path = self.module.path.parent / name
-        try:
-            if not path.is_file() or path.stat().st_size > 1024 * 1024:
-                return UNKNOWN
-            data = path.read_bytes()
-        except OSError:
+        if self.resolves_to(loader, "json.load"):
+            kind = "json"
+        elif self.resolves_to(loader, "tomllib.load", "tomli.load", "toml.load"):
+            kind = "toml"
+        else:
             return UNKNOWN
-        try:
-            if self.resolves_to(loader, "json.load"):
-                loaded = json.loads(data)
-            elif self.resolves_to(loader, "tomllib.load", "tomli.load", "toml.load"):
-                import tomllib
-
-                loaded = tomllib.loads(data.decode("utf-8"))
-            else:
-                return UNKNOWN
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return UNKNOWN
+        text = self._read(name, node)
+        loaded = _parse_data(text, kind) if text is not None else UNKNOWN
         if not isinstance(loaded, dict) or "DEBUG" not in loaded:
             return UNKNOWN
-        self._step(node, f"{name} sets DEBUG = {loaded['DEBUG']!r}")
+        self._step(node, f"{os.fspath(name)} sets DEBUG = {loaded['DEBUG']!r}")
         return loaded["DEBUG"]
 
     def _pyfile_debug(self, node: ast.AST) -> object:
-        """``DEBUG`` of ``from_pyfile("settings.py")``: a scanned module beside this one
-        (Flask reads the name relative to the app's root path, its module's folder)."""
-        if (
-            isinstance(node, ast.Call)
-            and self.resolves_to(node.func, "os.path.join")
-            and len(node.args) == 2
-            and "__file__" in ast.dump(node.args[0])
-        ):
-            node = node.args[1]  # os.path.join(os.path.dirname(__file__), "settings.py")
+        """``DEBUG`` of ``from_pyfile("settings.cfg")``: the file, read from the
+        project (a relative name from the app's folder, the module's), run as
+        Python; a scanned module beside this one by its name."""
         name = self.value(node)
-        if not isinstance(name, str) or not name.endswith(".py"):
+        if isinstance(name, str) and name.endswith(".py"):
+            stem = name[: -len(".py")]
+            if "/" not in stem and "\\" not in stem and stem.isidentifier():
+                found = self._module_name(stem, 0)
+                module = self.project.lookup(found) if found is not None else None
+                if module is not None and module.analyser is not None:
+                    return module.analyser.global_value("DEBUG", 1)
+        if not isinstance(name, str | PurePath):
             return UNKNOWN
-        stem = name[: -len(".py")]
-        if "/" in stem or "\\" in stem or not stem.isidentifier():
+        text = self._read(name, node)
+        if text is None:
             return UNKNOWN
-        found = self._module_name(stem, 0)
-        module = self.project.lookup(found) if found is not None else None
-        if module is None or module.analyser is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
             return UNKNOWN
-        return module.analyser.global_value("DEBUG", 1)
+        path = Path(self.module.path).parent / name
+        module = Module(f"<{path.name}>", path, tree, text, is_test=False)
+        analyser = Analyser(module, self.project)
+        analyser.collect()
+        return analyser.global_value("DEBUG", 1)
 
     def _object_sets_debug(self, node: ast.AST) -> bool:
         """Whether ``from_object(node)`` loads a truthy ``DEBUG``."""
