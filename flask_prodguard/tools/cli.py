@@ -629,8 +629,8 @@ def _app_from_context(ctx: click.Context) -> str | None:
     "--server-name",
     default="_",
     show_default=True,
-    help="The proxy's host names (nginx server_name; Apache ServerName and ServerAlias),"
-    " separated by spaces (_ matches none).",
+    help="The proxy's host names (nginx server_name; Apache ServerName, the first without"
+    " a *, and ServerAlias), separated by spaces (_ matches none).",
 )
 @click.option(
     "--listen",

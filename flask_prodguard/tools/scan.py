@@ -42,18 +42,23 @@ from pathlib import Path
 from typing import Any
 
 from . import sarif
+from .scan_analysis import IGNORE_COMMENT
 from .scan_analysis import RULES
 from .scan_analysis import SINK_WORDS
 from .scan_analysis import Analyser
 from .scan_analysis import ChainStep
 from .scan_analysis import Module
 from .scan_analysis import Project
+from .scan_analysis import flask_debug_on
 
 #: The largest file the scan reads (a generated or vendored file beyond it is
 #: reported, not read).
 MAX_FILE_BYTES = 4 * 1024 * 1024
 #: The largest data file (a config file a module loads) the scan reads.
 MAX_DATA_BYTES = 1024 * 1024
+#: The files python-dotenv loads for ``flask run`` and ``app.run()``, ``.env``
+#: over ``.flaskenv`` (a variable already set stays as it is).
+DOTENV_FILES = (".env", ".flaskenv")
 #: Directories never entered.
 _SKIPPED_DIRECTORIES = frozenset(
     {"venv", ".venv", "node_modules", "__pycache__", "site-packages"}
@@ -144,7 +149,8 @@ def _short(path: str, relative_to: str) -> str:
 def _python_files(
     paths: Iterable[str | os.PathLike[str]],
 ) -> Iterator[tuple[Path, Path]]:
-    """(root, file) for every Python file under the paths; symlinked directories stay out."""
+    """(root, file) for every Python file (and dotenv file, see :data:`DOTENV_FILES`)
+    under the paths; symlinked directories stay out."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -155,7 +161,7 @@ def _python_files(
                     if not d.startswith(".") and d not in _SKIPPED_DIRECTORIES
                 )
                 for name in sorted(names):
-                    if name.endswith(".py"):
+                    if name.endswith(".py") or name in DOTENV_FILES:
                         yield path, Path(directory, name)
         elif path.exists() or path.is_symlink():
             yield path.parent, path
@@ -359,7 +365,11 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
 def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
     report = ScanReport(findings=[], skipped=[])
     loaders: dict[Path, _Loader] = {}
+    dotenv: list[Path] = []
     for root, file in _python_files(paths):
+        if file.name in DOTENV_FILES:
+            dotenv.append(file)
+            continue
         loader = loaders.get(root)
         if loader is None:
             loader = loaders[root] = _Loader(root, report)
@@ -403,6 +413,7 @@ def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
                 ScanFinding(str(file), f.line, f.column, f.rule, *RULES[f.rule], f.chain)
                 for f in analyser.findings
             )
+    findings.extend(_dotenv_findings(dotenv))
     report.findings = sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule))
     report.skipped.sort(key=lambda s: s.path)
     return report
@@ -457,6 +468,57 @@ def _run(loader: _Loader, project: Project, name: str, analysers: list[Analyser]
         analysers.append(analyser)
         if not module.is_test or "__main__" in module.source:
             analyser.run()
+
+
+#: One assignment of a dotenv file: ``[export ]NAME=value``.
+_DOTENV_LINE = re.compile(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*(.*)")
+
+
+def _dotenv_value(raw: str) -> str:
+    """A dotenv value as python-dotenv reads it: quotes removed, or an unquoted
+    value up to a `` #`` comment."""
+    raw = raw.strip()
+    if raw[:1] in ("'", '"'):
+        end = raw.find(raw[0], 1)
+        return raw[1:end] if end > 0 else raw[1:]
+    return raw.split(" #", 1)[0].split("\t#", 1)[0].strip()
+
+
+def _dotenv_flask_debug(file: Path) -> tuple[int, str, bool] | None:
+    """(line, value, silenced) of the last ``FLASK_DEBUG`` a dotenv file sets, if any
+    (silenced: by a ``# prodguard: ignore`` comment on that line)."""
+    text, _ = read_source(file)
+    if text is None:
+        return None
+    found: tuple[int, str, bool] | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _DOTENV_LINE.match(line)
+        if match is not None and match.group(1) == "FLASK_DEBUG":
+            ignore = IGNORE_COMMENT.search(line)
+            silenced = ignore is not None and (
+                ignore.group(1) is None or "PGS108" in ignore.group(1)
+            )
+            found = (number, _dotenv_value(match.group(2)), silenced)
+    return found
+
+
+def _dotenv_findings(files: list[Path]) -> list[ScanFinding]:
+    """PGS108 for a ``.flaskenv`` or ``.env`` that turns FLASK_DEBUG on, unless a
+    ``.env`` beside it (which python-dotenv loads first) turns it off."""
+    findings: list[ScanFinding] = []
+    settings = {file: _dotenv_flask_debug(file) for file in files}
+    for file, setting in settings.items():
+        if setting is None or not flask_debug_on(setting[1]):
+            continue
+        first = settings.get(file.with_name(".env")) if file.name == ".flaskenv" else None
+        if first is not None and not flask_debug_on(first[1]):
+            continue  # .env is loaded first and sets it off: that value stays
+        line, value, silenced = setting
+        if silenced:
+            continue
+        step = ChainStep(str(file), line, f"FLASK_DEBUG={value}"[:120])
+        findings.append(ScanFinding(str(file), line, 1, "PGS108", *RULES["PGS108"], (step,)))
+    return findings
 
 
 def _parametric_sinks(analysers: list[Analyser]) -> set[str]:

@@ -107,6 +107,10 @@ RULES: dict[str, tuple[str, str]] = {
         "the flask command is started with --debug: the development server with the debugger",
         "Serve with 'flask prodguard serve' (gunicorn or waitress); never 'flask run --debug'.",
     ),
+    "PGS108": (
+        "a .flaskenv or .env file sets FLASK_DEBUG: 'flask run' and app.run() load it",
+        "Remove FLASK_DEBUG from the file; use 'flask run --debug' on a developer's machine.",
+    ),
 }
 
 _FALSE_FLAG = {"0", "false", "no"}
@@ -115,7 +119,7 @@ _TRUE_WORDS = frozenset({"y", "yes", "t", "true", "on", "1"})
 _FALSE_WORDS = frozenset({"n", "no", "f", "false", "off", "0"})
 
 
-def _flask_debug_on(value: object) -> bool:
+def flask_debug_on(value: object) -> bool:
     """Whether ``FLASK_DEBUG`` set to ``value`` turns debug mode on, as Flask reads
     it: a non-empty string but ``0``, ``false`` or ``no``."""
     if isinstance(value, str):
@@ -188,7 +192,7 @@ _MAX_DEPTH = 12
 #: The longest code excerpt a step of a chain shows.
 _EXCERPT = 120
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
-_IGNORE = re.compile(r"#\s*prodguard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
+IGNORE_COMMENT = re.compile(r"#\s*prodguard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
 #: Where ``subprocess`` and ``os`` start programs: a flask command with
 #: ``--debug`` started here serves with the debugger.
 #: name -> (position of the argument list, position of the environment or -1).
@@ -1216,6 +1220,8 @@ class Analyser:
             return self.bound[name]
         if name == "__file__" and name not in self.assigned:
             return os.path.abspath(self.module.path)
+        if name in _BUILTINS and not self._shadowed(name) and name not in self.parameters:
+            return _BUILTINS[name]  # cast=bool: the builtin itself, as a value
         other, attr = self._elsewhere(node)
         if other is not None:
             return other.global_value(attr, depth + 1)
@@ -1355,7 +1361,7 @@ class Analyser:
             # Reading app.debug: off, since only FLASK_DEBUG turns it on (a write
             # of app.debug is a finding of its own).
             self._step(node, "off unless FLASK_DEBUG is set")
-            return _flask_debug_on(self.project.environment.get("FLASK_DEBUG"))
+            return flask_debug_on(self.project.environment.get("FLASK_DEBUG"))
         module = self._module_of(owner)
         if module is not None and module.analyser is not None:
             return module.analyser.global_value(node.attr, depth + 1)
@@ -1552,8 +1558,26 @@ class Analyser:
             and self._is_environ(func.value)
         ):
             return {}
+        if (
+            isinstance(func, ast.Name)
+            and func.id == "isinstance"
+            and len(node.args) == 2
+            and not self._shadowed("isinstance")
+        ):
+            return self._isinstance(node.args[0], node.args[1], depth)
         if node.keywords or len(node.args) > 1:
             return UNKNOWN
+        if isinstance(func, ast.Name) and func.id in self.bound and len(node.args) == 1:
+            # cast(value) where cast is bound to a builtin (cast=bool).
+            cast = self.bound[func.id]
+            if any(cast is builtin for builtin in _BUILTINS.values()):
+                argument = self.value(node.args[0], depth + 1)
+                if argument is UNKNOWN:
+                    return UNKNOWN
+                try:
+                    return cast(argument)  # type: ignore[operator]
+                except (ValueError, TypeError, OverflowError):
+                    return UNKNOWN
         if isinstance(func, ast.Name) and func.id in _BUILTINS:
             if not node.args:
                 return UNKNOWN
@@ -1737,6 +1761,46 @@ class Analyser:
             return getattr(parser, method)(section, option)
         except (configparser.Error, ValueError, TypeError):
             return UNKNOWN
+
+    def _isinstance(self, value_node: ast.AST, types_node: ast.AST, depth: int) -> object:
+        """``isinstance(value, cls)`` for a value the analysis knows: a builtin type,
+        or a project class (an instance of it, or of a class derived from it)."""
+        value = self.value(value_node, depth + 1)
+        wanted = self.value(types_node, depth + 1)
+        if value is UNKNOWN or wanted is UNKNOWN:
+            return UNKNOWN
+        choices = list(wanted) if isinstance(wanted, tuple) else [wanted]
+        for choice in choices:
+            if isinstance(choice, ClassRef):
+                if isinstance(value, Instance):
+                    if self._derives(value.cls, choice):
+                        return True
+                elif isinstance(value, ClassRef | AppValue | OpenFile | IniFile | PurePath):
+                    return UNKNOWN
+                # A plain value (text, a number, None...) is no instance of it.
+            elif any(choice is builtin for builtin in _BUILTINS.values()):
+                if isinstance(value, Instance | ClassRef | AppValue):
+                    return UNKNOWN
+                if isinstance(value, choice):  # type: ignore[arg-type]
+                    return True
+            else:
+                return UNKNOWN
+        return False
+
+    def _derives(self, cls: ClassRef, base: ClassRef) -> bool:
+        """Whether the project class ``cls`` is ``base`` or derives from it."""
+        current: ClassRef | None = cls
+        for _ in range(8):
+            if current is None:
+                return False
+            if current.analyser is base.analyser and current.name == base.name:
+                return True
+            definition = current.analyser.classes.get(current.name)
+            if definition is None:
+                return False
+            bases = [current.analyser._quiet_value(b) for b in definition.bases]
+            current = next((b for b in bases if isinstance(b, ClassRef)), None)
+        return False
 
     def _call_with_arguments(self, node: ast.Call, depth: int) -> object:
         """What a project function returns for these arguments
@@ -2394,7 +2458,7 @@ class Analyser:
         value = self.decide(node, label)
         if value is UNKNOWN:
             return None
-        return _flask_debug_on(value)
+        return flask_debug_on(value)
 
     # -- reporting -----------------------------------------------------------------------
 
@@ -2408,7 +2472,7 @@ class Analyser:
                 try:
                     for token in tokenize.generate_tokens(readline):
                         if token.type == tokenize.COMMENT:
-                            match = _IGNORE.search(token.string)
+                            match = IGNORE_COMMENT.search(token.string)
                             if match:
                                 self._ignores[token.start[0]] = match.group(1)
                 except (tokenize.TokenError, SyntaxError):
@@ -2890,7 +2954,7 @@ class Analyser:
             if isinstance(entries, list | tuple):
                 for entry in entries:
                     if isinstance(entry, str) and entry.startswith("FLASK_DEBUG="):
-                        if _flask_debug_on(entry.partition("=")[2]):
+                        if flask_debug_on(entry.partition("=")[2]):
                             self.report(node, "PGS104")
 
     def _config_owner(self, node: ast.AST) -> ast.AST | None:
@@ -3438,7 +3502,7 @@ class Analyser:
                 env = self._argument(node, "env", env_at if env_at >= 0 else 99)
                 if env is not None:
                     values = self.decide(env)
-                    if isinstance(values, dict) and _flask_debug_on(values.get("FLASK_DEBUG")):
+                    if isinstance(values, dict) and flask_debug_on(values.get("FLASK_DEBUG")):
                         self.report(node, "PGS104")
             return
         if not self._is_flask_cli(func):
@@ -3464,7 +3528,7 @@ class Analyser:
             assigned[name] = value.strip("'\"")
         if not words or words[0].rpartition("/")[2] != "flask" or "run" not in words:
             return False
-        return _flask_debug_on(assigned.get("FLASK_DEBUG"))
+        return flask_debug_on(assigned.get("FLASK_DEBUG"))
 
     def _starter(self, func: ast.AST) -> str | None:
         """The ``subprocess`` or ``os`` function that starts a program, if ``func`` is one."""
