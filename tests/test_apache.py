@@ -154,7 +154,8 @@ def test_output_writes_the_usual_file_name(tmp_path: Path) -> None:
 
 
 def test_virtual_host_sets_the_forwarded_headers() -> None:
-    """The headers the app trusts are set, never appended, and mod_proxy adds none."""
+    """The headers the app trusts are set, never appended, mod_proxy adds none, and
+    the client and the app have 60 seconds."""
     text = generate(
         "--target", "apache", "--bind", "0.0.0.0:8001", "--listen", "127.0.0.1:8080",
         "--server-name", "a.test www.a.test",
@@ -173,6 +174,9 @@ def test_virtual_host_sets_the_forwarded_headers() -> None:
         'RequestHeader set X-Forwarded-Host "expr=%{SERVER_NAME}"',
         'RequestHeader set X-Forwarded-Port "8080"',
         "RequestHeader unset X-Forwarded-Prefix",
+        # The client's and the app's time are bounded: 60 s, as in the nginx file.
+        "Timeout 60",
+        "ProxyTimeout 60",
         # A wildcard bind is proxied to over loopback.
         'ProxyPass "/" "http://127.0.0.1:8001/"',
         'ProxyPassReverse "/" "http://127.0.0.1:8001/"',

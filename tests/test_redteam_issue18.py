@@ -340,6 +340,40 @@ def test_a_hostile_first_answer_ends_the_probe_in_time(
     assert len(server.seen) == 1
 
 
+#: Answers that are no HTTP/1.x: HTTP/0.9's bare body, another protocol's
+#: banner with escapes, a status line without a status, binary noise.
+NOT_HTTP = [
+    b"<html>Traceback (most recent call last)</html>",
+    b"SSH-2.0-OpenSSH_9.2 \x1b]0;owned\x07\x1b[2J\r\n",
+    b"HTTP/1.1\r\n\r\n",
+    b"\x00\xff\xfe\x1b[31m\x9b\xe2\x80\xae" * 100,
+]
+
+
+@pytest.mark.parametrize("garbage", NOT_HTTP, ids=["http-0.9", "banner", "no-status", "noise"])
+def test_an_answer_that_is_no_http_is_no_answer_and_shown_escaped(
+    raw_server: Callable[..., RawServer], garbage: bytes
+) -> None:
+    """Garbage for the URL itself exits 2 ('did not answer', escaped); garbage
+    for a later request is PGP142, escaped, and the other requests go on."""
+
+    def first(conn: socket.socket, request: Request, stopping: threading.Event) -> None:
+        conn.sendall(garbage)
+
+    def later(conn: socket.socket, request: Request, stopping: threading.Event) -> None:
+        conn.sendall(response(404, "missing") if request.target == "/" else garbage)
+
+    result = run_probe(raw_server(first).url, "--max-requests", "3")
+    assert result.exit_code == 2 and "did not answer" in result.stderr, result.output
+    assert result.stdout == ""
+    server = raw_server(later)
+    text = run_probe(server.url, "--max-requests", "3")
+    for output in (result.output, text.output):
+        assert not any(raw in output for raw in ("\x1b", "\x07", "\x9b", "\u202e", "\x00"))
+    assert "PGP142" in text.output and len(server.seen) == 3
+    assert all(TEXT_LINE.fullmatch(line) for line in text.output.splitlines())
+
+
 def answers_home_only(conn: socket.socket, request: Request, stopping: threading.Event) -> None:
     """``/`` answers at once; every other request is taken and never answered."""
     if request.target == "/":
@@ -989,6 +1023,33 @@ def test_console_under_a_prefix_without_slash_is_found(debugger_under_prefix: in
     """Probing the mount point without its slash still finds the console under it."""
     data = probe_json(f"http://127.0.0.1:{debugger_under_prefix}/app")
     assert "PGP101" in ids(data)
+    assert data["directory"] == f"http://127.0.0.1:{debugger_under_prefix}/app/"
+
+
+@pytest.mark.parametrize(
+    ("redirect", "directory"),
+    [("/shop/", "/shop/"), ("/shop/?next=1", "/shop/"), (None, "/"), ("/login", "/")],
+    ids=["slash-added", "slash-and-query", "no-redirect", "elsewhere"],
+)
+def test_paths_go_under_the_url_only_when_it_adds_its_slash(
+    raw_server: Callable[..., RawServer], redirect: str | None, directory: str
+) -> None:
+    """/shop is a mount point when it redirects to /shop/ (the probe's paths go
+    under it), not when it answers or redirects elsewhere; the text report says which."""
+
+    def handle(conn: socket.socket, request: Request, stopping: threading.Event) -> None:
+        if request.target == "/shop" and redirect is not None:
+            conn.sendall(response(308, b"", f"Location: {redirect}"))
+        else:
+            conn.sendall(response(404 if request.target != "/shop" else 200, "x"))
+
+    server = raw_server(handle)
+    data = probe_json(server.url + "shop")
+    assert data["directory"] == server.url[:-1] + directory
+    consoles = [seen.target for seen in server.seen if seen.target.endswith("onsole")]
+    assert consoles == [f"{directory}console", f"{directory}%63onsole"]
+    text = run_probe(server.url + "shop", "--max-requests", "2").output
+    assert text.splitlines()[0].endswith(f", paths under {server.url[:-1]}{directory}")
 
 
 def rpc_traceback(conn: socket.socket, request: Request, stopping: threading.Event) -> None:
@@ -1166,7 +1227,9 @@ REFLECTIONS: dict[str, Callable[[Request], bytes]] = {
     ),
     "content-encoding": lambda r: response(500, "x", f"Content-Encoding: {gate(r)}"),
     "allow": lambda r: response(200, "ok", f"Allow: GET, {gate(r)}"),
-    "lower-cased": lambda r: response(500, f"{TRACEBACK} gate={gate(r).lower()}"),
+    "lower-cased": lambda r: response(
+        500, f"Traceback (most recent call last): gate={gate(r).lower()} {TRACEBACK}"
+    ),
 }
 
 
@@ -1257,7 +1320,9 @@ def test_values_deploy_config_accepts_apache_accepts(
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "site" / "shop.apache.conf").read_text()
     names = [
-        line.split() for line in text.splitlines() if line.startswith(("    ServerName ", "    ServerAlias "))
+        line.split()
+        for line in text.splitlines()
+        if line.startswith(("    ServerName ", "    ServerAlias "))
     ]
     assert not any("*" in words[1] for words in names if words[0] == "ServerName")
     if options[0] == "--server-name":
@@ -1268,8 +1333,8 @@ def test_values_deploy_config_accepts_apache_accepts(
 #: Values Apache refuses or never matches, what deploy-config says, and what
 #: apache2 -t says of the file written without the check (None: it takes it).
 REFUSED_FOR_APACHE = [
-    ("--server-name", "[::1]", "refuses an IPv6 literal", 'Invalid ServerName "[::1]"'),
-    ("--server-name", "::1", "refuses an IPv6 literal", "outside the appropriate range"),
+    ("--server-name", "[::1]", "an IPv6 literal", 'Invalid ServerName "[::1]"'),
+    ("--server-name", "::1", "an IPv6 literal", "outside the appropriate range"),
     ("--server-name", "example.com:99999", "a port is 1 to 65535", "appropriate range"),
     ("--server-name", "example.com:0", "a port is 1 to 65535", "appropriate range"),
     ("--server-name", "a:b", "a port is 1 to 65535", "outside the appropriate range"),

@@ -11,10 +11,12 @@ uses.
 
 The server is not trusted. Each request is one connection with a deadline for
 the whole answer (a server that trickles bytes is cut off), each body is read
-up to :data:`MAX_BODY_BYTES`, the number of requests never exceeds the budget,
-redirects are followed only on the named host (the operator's headers never
-go anywhere else), and every text taken from an answer is redacted, escaped
-and capped before it is shown (:func:`excerpt`).
+up to :data:`MAX_BODY_BYTES` (and inflated no further when it came
+compressed), the number of requests never exceeds the budget, redirects are
+followed only on the named host (the operator's headers never go anywhere
+else, and are cut out of whatever an answer repeats them in), and every text
+taken from an answer is redacted, escaped and capped before it is shown
+(:func:`excerpt`).
 """
 
 from __future__ import annotations
