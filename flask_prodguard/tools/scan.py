@@ -389,12 +389,16 @@ def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
                 pending.append(name)
             elif _collect(loader, project, name):
                 ready.append(name)
-        project.parametric = frozenset(_parametric_sinks(project.analysers))
+        functions, methods = _parametric_sinks(project.analysers)
+        project.parametric = frozenset(functions | methods.keys())
+        project.methods = methods
         for analyser in project.analysers:
             if not analyser.module.is_test:
                 for key, value in analyser.environment_writes().items():
                     project.environment.setdefault(key, value)
-        callers = _calls_of(set(project.parametric))
+        # A file that calls such a function, or makes an instance of a class
+        # with such a method, is analysed too.
+        callers = _calls_of(functions.union(*methods.values()))
         if callers is not None:
             for name in pending:
                 source = loader.files[name][1]
@@ -521,12 +525,18 @@ def _dotenv_findings(files: list[Path]) -> list[ScanFinding]:
     return findings
 
 
-def _parametric_sinks(analysers: list[Analyser]) -> set[str]:
-    """Names of module-level functions with a parameter on a line a sink needs."""
-    names: set[str] = set()
+def _parametric_sinks(analysers: list[Analyser]) -> tuple[set[str], dict[str, set[str]]]:
+    """Names of module-level functions with a parameter on a line a sink needs, and
+    of such methods (with the classes that define them)."""
+    functions: set[str] = set()
+    methods: dict[str, set[str]] = {}
     for analyser in analysers:
-        names.update(analyser.parametric_sinks())
-    return names
+        for cls, name in analyser.parametric_sinks():
+            if cls:
+                methods.setdefault(name, set()).add(cls)
+            else:
+                functions.add(name)
+    return functions, methods
 
 
 def _calls_of(names: set[str]) -> re.Pattern[str] | None:

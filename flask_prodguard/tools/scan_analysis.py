@@ -77,6 +77,18 @@ SINK_WORDS = (
 )
 #: The words of a line where a function's parameter can decide a sink.
 _PARAMETRIC_WORDS = ("ebug", "EBUG", ".run(", "run_simple", "from_object", "from_mapping")
+#: The same for a method: words of a line that writes a setting or starts a server.
+_METHOD_SINK_WORDS = (
+    "debug=",
+    "debug =",
+    "EBUG",
+    "use_debugger",
+    "DebuggedApplication",
+    ".run(",
+    "run_simple",
+    "from_object",
+    "from_mapping",
+)
 #: Every rule of the scan: id -> (what it finds, how to fix it).
 RULES: dict[str, tuple[str, str]] = {
     "PGS101": (
@@ -369,6 +381,79 @@ def _parse_data(text: str, loader: str) -> object:
     return UNKNOWN
 
 
+#: A line that assigns a name: (name, value).
+_ASSIGNMENT_LINE = re.compile(r"\s*([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)(.*)")
+
+
+def _word_pattern(names: Iterable[str]) -> re.Pattern[str]:
+    """A pattern that finds any of ``names`` as a whole word."""
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
+
+
+def _names_read(node: ast.AST | None) -> set[str]:
+    """The names an expression reads."""
+    if node is None:
+        return set()
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _stored_names(target: ast.AST) -> set[str]:
+    """The names an assignment target binds or changes (``d`` of ``d[k] = v``)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, ast.Subscript | ast.Attribute):
+        return _stored_names(target.value)
+    if isinstance(target, ast.Starred):
+        return _stored_names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return set().union(*(_stored_names(e) for e in target.elts))
+    return set()
+
+
+def _needed_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """The locals a call's result can depend on: what its returns, branch tests,
+    loops and attribute writes read, and what the assignments to those read in
+    turn. Assignments to other names are not worth computing."""
+    needed: set[str] = set()
+    edges: list[tuple[set[str], set[str]]] = []
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Return):
+            needed |= _names_read(node.value)
+        elif isinstance(node, ast.If | ast.While):
+            needed |= _names_read(node.test)
+        elif isinstance(node, ast.For):
+            needed |= _names_read(node.iter)
+            edges.append((_stored_names(node.target), _names_read(node.iter)))
+        elif isinstance(node, ast.With):
+            for item in node.items:
+                needed |= _names_read(item.context_expr)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            used = _names_read(node.value)
+            for target in targets:
+                if isinstance(target, ast.Attribute):
+                    needed |= used  # self.debug = ...: an attribute of the instance
+                edges.append((_stored_names(target), used | _names_read(target)))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                # d.update(other), parser.read(path): d changes with what it is given.
+                edges.append(({func.value.id}, _names_read(node.value)))
+        stack.extend(ast.iter_child_nodes(node))
+    changed = True
+    while changed:
+        changed = False
+        for stored, used in edges:
+            if stored & needed and not used <= needed:
+                needed |= used
+                changed = True
+    return needed
+
+
 def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """The names a function assigns (its locals), less those it declares global."""
     names: set[str] = set()
@@ -595,14 +680,37 @@ class Project:
         #: Names of functions with a sink on a parameter (see
         #: :meth:`Analyser.parametric_sinks`): calls to them are followed.
         self.parametric: frozenset[str] = frozenset()
+        #: Of those, the methods: name -> the classes that define it (a call of
+        #: one is looked for only where one of those classes is named).
+        self.methods: dict[str, set[str]] = {}
+        self._methods_pattern: re.Pattern[str] | None = None
         #: While a Flask subclass's run() is followed from ``app.run(...)``: that
         #: call's analyser, node, app and call-site entry (findings are reported there).
         self.report_at: (
             tuple[Analyser, ast.AST, ast.AST | None, tuple[Module, ast.AST, str]] | None
         ) = None
+        #: Per function (by id): its locals, and those its result can depend on.
+        self.locals: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         #: Variables the project's modules put in ``os.environ`` at module level:
         #: a read of one gets that value instead of its default.
         self.environment: dict[str, object] = {}
+
+    def methods_called(self, source: str) -> set[str]:
+        """Which followed methods a module's source calls by name (``.serve(``)."""
+        if self._methods_pattern is None:
+            names = "|".join(map(re.escape, sorted(self.methods)))
+            self._methods_pattern = re.compile(rf"\.({names})\s*\(")
+        return set(self._methods_pattern.findall(source))
+
+    def names_of(
+        self, function: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        """A function's locals, and those its result can depend on (cached)."""
+        found = self.locals.get(id(function))
+        if found is None:
+            found = (frozenset(_local_names(function)), frozenset(_needed_names(function)))
+            self.locals[id(function)] = found
+        return found
 
     def lookup(self, name: str) -> Module | None:
         """The collected module ``name`` (a dotted name or a bare file stem), if scanned."""
@@ -686,6 +794,8 @@ class Analyser:
         #: Whether the function being visited is followed from a call: its local
         #: assignments then update :attr:`bound`, in order.
         self._tracking = False
+        #: The locals the result of the function being run can depend on.
+        self._needed: frozenset[str] = frozenset()
         self._reported: set[tuple[int, int, str]] = set()
         self._ignores: dict[int, str | None] | None = None
         #: The steps of the last value that decided a finding.
@@ -1919,11 +2029,13 @@ class Analyser:
         positional = [*function.args.posonlyargs, *function.args.args]
         receiver = positional[0].arg if method and positional else ""
         frame = dict(self.bound)
-        frame.update(dict.fromkeys(_local_names(function), UNKNOWN))
+        local, needed = self.project.names_of(function)
+        frame.update(dict.fromkeys(local, UNKNOWN))
         frame.update(bound)
         saved = self.bound, self.parameters, self._function, self._bound_steps, self._tracking
+        saved_needed = self._needed
         self.bound, self.parameters, self._function = frame, {}, function
-        self._bound_steps, self._tracking = traces or {}, False
+        self._bound_steps, self._tracking, self._needed = traces or {}, False, needed
         project.calling.append(id(function))
         try:
             result = self._execute(function.body, found, receiver, depth, [_MAX_STATEMENTS])
@@ -1932,6 +2044,7 @@ class Analyser:
             self.bound, self.parameters, self._function, self._bound_steps, self._tracking = (
                 saved
             )
+            self._needed = saved_needed
         if result is _NOT_YET:
             return None, found
         return (UNKNOWN if result is _RAISED else result), found
@@ -1987,6 +2100,12 @@ class Analyser:
                 value = stmt.value  # type: ignore[attr-defined]
                 if value is None:
                     continue
+                targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
+                if not any(
+                    isinstance(t, ast.Attribute) or _stored_names(t) & self._needed
+                    for t in targets
+                ):
+                    continue  # nothing the result depends on
                 known, steps = self._traced_local(value, depth)
                 steps.insert(0, (self.module, stmt, ""))
                 targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
@@ -2046,8 +2165,10 @@ class Analyser:
                     return result
             elif kind is ast.Expr:
                 call = stmt.value  # type: ignore[attr-defined]
-                if isinstance(call, ast.Call):
-                    self._effect(call, attributes, receiver, depth)
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+                    owner = call.func.value
+                    if not isinstance(owner, ast.Name) or owner.id in self._needed:
+                        self._effect(call, attributes, receiver, depth)
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
                 self.bound[stmt.name] = UNKNOWN  # type: ignore[attr-defined]
             elif kind in _COMPOUND or kind is ast.Delete:
@@ -2607,30 +2728,36 @@ class Analyser:
             elif full.startswith("module:") and followed:
                 words.append(local + ".")  # devserver.serve(app, ...)
         words.extend(name for name in self.defined if name in followed)
-        # A method followed from a call: DevServer(app).serve(), server.serve().
-        words.extend(f".{name}(" for name in followed)
+        # A method followed from a call (DevServer(app).serve(), server.serve()),
+        # where a class that has it is named.
+        project = self.project
+        if project.methods:
+            for name in project.methods_called(source):
+                if any(cls in source for cls in project.methods[name]):
+                    words.append(f".{name}(")
         return _lines_matching(source, words)
 
-    def parametric_sinks(self) -> list[str]:
+    def parametric_sinks(self) -> list[tuple[str, str]]:
         """This module's functions with a parameter on a line that holds a word a sink
         needs (``debug``, ``DEBUG``, ``.run(``, ...): a call from elsewhere may
         decide a sink inside them (``serve(app, port=8001)``)."""
         sink_lines = _lines_matching(self.module.source, _PARAMETRIC_WORDS)
         if not sink_lines:
             return []
-        names = []
+        names: list[tuple[str, str]] = []
         lines = _LINE_BREAKS.split(self.module.source)
-        functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = [
-            (name, self.returning[name]) for name in self.defined if name in self.returning
+        functions: list[tuple[str, str, ast.FunctionDef | ast.AsyncFunctionDef]] = [
+            ("", name, self.returning[name]) for name in self.defined if name in self.returning
         ]
-        for definition in self.classes.values():
+        for cls, definition in self.classes.items():
             # Methods: their instance (self) is a parameter too, made elsewhere.
+            # (Not __init__ and the like: a call never names them.)
             functions.extend(
-                (item.name, item)
+                (cls, item.name, item)
                 for item in definition.body
-                if isinstance(item, ast.FunctionDef)
+                if isinstance(item, ast.FunctionDef) and not item.name.startswith("__")
             )
-        for name, function in functions:
+        for cls, name, function in functions:
             args = function.args
             parameters = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
             if args.kwarg is not None:
@@ -2643,22 +2770,33 @@ class Analyser:
             ]
             if not numbers:
                 continue
-            # Locals computed from a parameter count too (server = conf["server"]).
+            sinks = []
+            # A method's instance is in every line (self): only lines that write
+            # or start something count there, not ones that read app.debug.
+            words = _METHOD_SINK_WORDS if cls else _PARAMETRIC_WORDS
+            for number in numbers:
+                line = lines[number - 1] if number <= len(lines) else ""
+                # logger.debug(...) holds a sink word and is no sink.
+                line = line.replace(".debug(", "(")
+                if any(w in line for w in words):
+                    sinks.append(line)
+            if not sinks:
+                continue
+            pattern = _word_pattern(parameters)
+            if any(pattern.search(line) for line in sinks):
+                names.append((cls, name))
+                continue
+            # Locals computed from a parameter count too (server = conf["server"]),
+            # told from the lines that assign them, in order.
             tainted = set(parameters)
-            for node in ast.walk(function):
-                if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-                    used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
-                    if used & tainted:
-                        targets = (
-                            node.targets if isinstance(node, ast.Assign) else [node.target]
-                        )
-                        for target in targets:
-                            tainted.update(
-                                n.id for n in ast.walk(target) if isinstance(n, ast.Name)
-                            )
-            pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(tainted))) + r")\b")
-            if any(pattern.search(lines[n - 1]) for n in numbers if n <= len(lines)):
-                names.append(name)
+            for number in range(first, min(last, len(lines)) + 1):
+                assignment = _ASSIGNMENT_LINE.match(lines[number - 1])
+                if assignment is not None and pattern.search(assignment.group(2)):
+                    if assignment.group(1) not in tainted:
+                        tainted.add(assignment.group(1))
+                        pattern = _word_pattern(tainted)
+            if any(pattern.search(line) for line in sinks):
+                names.append((cls, name))
         return names
 
     def _is_hot(self, node: ast.stmt) -> bool:
@@ -2844,7 +2982,7 @@ class Analyser:
     def _visit_for(self, node: ast.For) -> None:
         """A loop over a known mapping is followed item by item, its variables bound."""
         # Only the outermost such loop is unrolled: nested ones would multiply.
-        items = None if self.bound else self._loop_items(node.iter)
+        items = None if self.bound or not self._is_hot(node) else self._loop_items(node.iter)
         targets = node.target.elts if isinstance(node.target, ast.Tuple) else [node.target]
         names = [target for target in targets if isinstance(target, ast.Name)]
         if items is None or not names or len(names) != len(targets):
@@ -2898,6 +3036,11 @@ class Analyser:
         return known_value if isinstance(known_value, dict) else None
 
     def _visit_if(self, node: ast.If) -> None:
+        if not self._is_hot(node) and not self._tracking:
+            # No sink inside: which branch runs does not matter.
+            self._visit_block(node.body)
+            self._visit_block(node.orelse)
+            return
         condition = self.truthy(node.test)
         if condition is False:
             # Dead code, or an explicit development gate: only the else branch runs.
@@ -3130,7 +3273,7 @@ class Analyser:
         saved_steps = callee._bound_steps
         callee.bound = {
             **callee.bound,
-            **dict.fromkeys(_local_names(function), UNKNOWN),
+            **dict.fromkeys(project.names_of(function)[0], UNKNOWN),
             **bound,
         }
         callee.parameters, callee._function, callee._tracking = {}, function, True
