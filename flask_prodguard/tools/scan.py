@@ -50,6 +50,7 @@ from .scan_analysis import ChainStep
 from .scan_analysis import Module
 from .scan_analysis import Project
 from .scan_analysis import flask_debug_on
+from .scan_analysis import parse_dotenv
 
 #: The largest file the scan reads (a generated or vendored file beyond it is
 #: reported, not read).
@@ -474,20 +475,6 @@ def _run(loader: _Loader, project: Project, name: str, analysers: list[Analyser]
             analyser.run()
 
 
-#: One assignment of a dotenv file: ``[export ]NAME=value``.
-_DOTENV_LINE = re.compile(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*(.*)")
-
-
-def _dotenv_value(raw: str) -> str:
-    """A dotenv value as python-dotenv reads it: quotes removed, or an unquoted
-    value up to a `` #`` comment."""
-    raw = raw.strip()
-    if raw[:1] in ("'", '"'):
-        end = raw.find(raw[0], 1)
-        return raw[1:end] if end > 0 else raw[1:]
-    return raw.split(" #", 1)[0].split("\t#", 1)[0].strip()
-
-
 def _dotenv_flask_debug(file: Path) -> tuple[int, str, bool] | None:
     """(line, value, silenced) of the last ``FLASK_DEBUG`` a dotenv file sets, if any
     (silenced: by a ``# prodguard: ignore`` comment on that line)."""
@@ -495,14 +482,13 @@ def _dotenv_flask_debug(file: Path) -> tuple[int, str, bool] | None:
     if text is None:
         return None
     found: tuple[int, str, bool] | None = None
-    for number, line in enumerate(text.splitlines(), 1):
-        match = _DOTENV_LINE.match(line)
-        if match is not None and match.group(1) == "FLASK_DEBUG":
+    for number, name, value, line in parse_dotenv(text):
+        if name == "FLASK_DEBUG":
             ignore = IGNORE_COMMENT.search(line)
             silenced = ignore is not None and (
                 ignore.group(1) is None or "PGS108" in ignore.group(1)
             )
-            found = (number, _dotenv_value(match.group(2)), silenced)
+            found = (number, value, silenced)
     return found
 
 

@@ -390,6 +390,30 @@ def _word_pattern(names: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
 
 
+#: One assignment of a dotenv file: ``[export ]NAME=value``.
+_DOTENV_LINE = re.compile(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*(.*)")
+
+
+def _dotenv_value(raw: str) -> str:
+    """A dotenv value as python-dotenv reads it: quotes removed, or an unquoted
+    value up to a `` #`` comment."""
+    raw = raw.strip()
+    if raw[:1] in ("'", '"'):
+        end = raw.find(raw[0], 1)
+        return raw[1:end] if end > 0 else raw[1:]
+    return raw.split(" #", 1)[0].split("\t#", 1)[0].strip()
+
+
+def parse_dotenv(text: str) -> list[tuple[int, str, str, str]]:
+    """The assignments of a dotenv file: (line, name, value, the line as written)."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _DOTENV_LINE.match(line)
+        if match is not None:
+            found.append((number, match.group(1), _dotenv_value(match.group(2)), line))
+    return found
+
+
 def _names_read(node: ast.AST | None) -> set[str]:
     """The names an expression reads."""
     if node is None:
@@ -778,6 +802,8 @@ class Analyser:
         self.argv: list[ast.AST] = []
         #: Statements that change a dict after it is made: ``d.update(...)``, ``d[k] = v``.
         self.mutations: dict[str, list[ast.stmt]] = {}
+        #: ``<app>.config["KEY"] = value`` statements, by key, in source order.
+        self.config_items: dict[str, list[ast.Assign]] = {}
         #: ``parser.add_argument(...)`` calls, by parser name.
         self.arguments: dict[str, list[ast.Call]] = {}
         #: The parameters of the function being visited: name -> default (or None).
@@ -892,6 +918,10 @@ class Analyser:
                 self.argv.append(value)
             elif isinstance(target.value, ast.Name):
                 self.mutations.setdefault(target.value.id, []).append(node)
+            elif isinstance(target.value, ast.Attribute) and target.value.attr == "config":
+                key = _literal(target.slice)
+                if isinstance(key, str):
+                    self.config_items.setdefault(key, []).append(node)
         elif dotted(target) == "sys.argv":
             self.argv.append(value)
 
@@ -1026,6 +1056,12 @@ class Analyser:
             return False
         head, _, rest = name.partition(".")
         full = self.imports.get(head, head)
+        if full.startswith("const:"):
+            # From a module of the scanned tree (a vendored copy of the library).
+            _, module_name, attr = full.split(":")
+            full = f"{module_name}.{attr}"
+        elif full.startswith("module:"):
+            full = full.removeprefix("module:")
         if rest:
             full = f"{full}.{rest}"
         return full in targets
@@ -2421,6 +2457,12 @@ class Analyser:
     def _subscript_value(self, node: ast.Subscript, depth: int) -> object:
         if self._is_environ(node.value):
             return UNKNOWN  # a KeyError where unset: never served
+        if (
+            isinstance(node.value, ast.Attribute)
+            and node.value.attr == "config"
+            and self.config_items
+        ):
+            return self._config_item(node, depth)
         container = self.value(node.value, depth + 1)
         key = self.value(node.slice, depth + 1)
         if isinstance(container, dict | list | tuple | str) and key is not UNKNOWN:
@@ -2430,6 +2472,26 @@ class Analyser:
             except (KeyError, IndexError, TypeError):
                 return UNKNOWN
         return UNKNOWN
+
+    def _config_item(self, node: ast.Subscript, depth: int) -> object:
+        """``app.config["APP_ENV"]`` where the same scope wrote it before: that value."""
+        key = self.value(node.slice, depth + 1)
+        if not isinstance(key, str) or not self._is_config(node.value):
+            return UNKNOWN
+        line = getattr(node, "lineno", 0)
+        function = self._function
+        first, last = (
+            (function.lineno, function.end_lineno or function.lineno) if function else (0, 0)
+        )
+        written = None
+        for statement in self.config_items.get(key, ()):
+            inside = first <= statement.lineno <= last if function else True
+            if inside and statement.lineno < line:
+                written = statement
+        if written is None:
+            return UNKNOWN
+        self._step(written)
+        return self.value(written.value, depth + 1)
 
     def _env_read(self, node: ast.AST, depth: int = 0) -> tuple[bool, object]:
         """Whether ``node`` reads an environment variable, and its default."""
@@ -2492,6 +2554,24 @@ class Analyser:
                 return "environs"
         return ""
 
+    def _dotenv_file(self, call: ast.Call) -> dict[str, str]:
+        """The variables of the file ``load_dotenv(...)`` loads: its path argument,
+        else the first ``.env`` from this module's folder up."""
+        argument = self._argument(call, "dotenv_path", 0)
+        path = self._quiet_value(argument) if argument is not None else None
+        if argument is not None and not isinstance(path, str | PurePath):
+            return {}
+        candidates = (
+            [path]
+            if path is not None
+            else [os.path.join(*([".."] * up), ".env") for up in range(6)]
+        )
+        for candidate in candidates:
+            text = self._read(candidate, call)
+            if text is not None:
+                return {name: value for _, name, value, _ in parse_dotenv(text)}
+        return {}
+
     def environment_writes(self) -> dict[str, object]:
         """The variables this module's own statements put in ``os.environ`` at module
         level (``setdefault``, an item, ``update``, a loop over a known dict)."""
@@ -2509,6 +2589,12 @@ class Analyser:
             ):
                 call = call_or_assign.value
                 func = call.func
+                if self.resolves_to(func, "dotenv.load_dotenv", "dotenv.main.load_dotenv"):
+                    # load_dotenv(".env"): the project's file, where it has one;
+                    # what is set already stays (override=False).
+                    for key, value in self._dotenv_file(call).items():
+                        written.setdefault(key, value)
+                    return
                 if not (isinstance(func, ast.Attribute) and self._is_environ(func.value)):
                     return
                 if func.attr == "setdefault" and len(call.args) == 2:
