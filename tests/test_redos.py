@@ -138,9 +138,35 @@ REVIEWED_RE: dict[tuple[str, str, str], Reviewed] = {
     ),
     (
         "tools/scan_analysis.py",
-        "_IGNORE",
+        "IGNORE_COMMENT",
         "'#\\\\s*prodguard:\\\\s*ignore(?:\\\\[([A-Z0-9, ]+)\\\\])?'",
     ): Reviewed("one comment token of a scanned file; no nested quantifier: linear"),
+    (
+        "tools/scan_analysis.py",
+        "_ASSIGNMENT_LINE",
+        "'\\\\s*([A-Za-z_]\\\\w*)\\\\s*(?::[^=]*)?=(?!=)(.*)'",
+    ): Reviewed(
+        "one line of scanned source, matched at its start; each quantifier stops at a"
+        " character the next item needs (a letter, ':', '='): linear"
+    ),
+    (
+        "tools/scan_analysis.py",
+        "_DOTENV_LINE",
+        "'[ \\\\t]*(?:export[ \\\\t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \\\\t]*=[ \\\\t]*(.*)'",
+    ): Reviewed(
+        "one line of a scanned .env file, matched at its start; blanks, a name and '='"
+        " in turn, no nested quantifier: linear"
+    ),
+    (
+        "tools/scan_analysis.py",
+        "_word_pattern",
+        "'\\\\b(?:' + '|'.join(map(re.escape, sorted(names))) + ')\\\\b'",
+    ): Reviewed("scanned source; escaped identifiers between word bounds: linear"),
+    (
+        "tools/scan_analysis.py",
+        "methods_called",
+        "f'\\\\.({names})\\\\s*\\\\('",
+    ): Reviewed("scanned source; a dot, escaped method names, spaces, a parenthesis: linear"),
     ("tools/scan_analysis.py", "_LINE_BREAKS", "'\\\\r\\\\n|\\\\r|\\\\n'"): Reviewed(
         "scanned source; fixed-width alternatives: linear"
     ),
@@ -149,11 +175,6 @@ REVIEWED_RE: dict[tuple[str, str, str], Reviewed] = {
         "_lines_matching",
         "'|'.join((re.escape(word) for word in words))",
     ): Reviewed("scanned source; an alternation of escaped literal words: linear"),
-    (
-        "tools/scan_analysis.py",
-        "parametric_sinks",
-        "'\\\\b(?:' + '|'.join(map(re.escape, parameters)) + ')\\\\b'",
-    ): Reviewed("one line of scanned source; escaped identifiers between word bounds: linear"),
     (
         "tools/scan.py",
         "_calls_of",
