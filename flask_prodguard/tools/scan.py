@@ -43,12 +43,14 @@ from typing import Any
 
 from . import sarif
 from .scan_analysis import IGNORE_COMMENT
+from .scan_analysis import MAX_WORK
 from .scan_analysis import RULES
 from .scan_analysis import SINK_WORDS
 from .scan_analysis import Analyser
 from .scan_analysis import ChainStep
 from .scan_analysis import Module
 from .scan_analysis import Project
+from .scan_analysis import TooCostly
 from .scan_analysis import flask_debug_on
 from .scan_analysis import parse_dotenv
 
@@ -393,10 +395,13 @@ def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
         functions, methods = _parametric_sinks(project.analysers)
         project.parametric = frozenset(functions | methods.keys())
         project.methods = methods
-        for analyser in project.analysers:
+        for analyser in list(project.analysers):
             if not analyser.module.is_test:
-                for key, value in analyser.environment_writes().items():
-                    project.environment.setdefault(key, value)
+                project.work = 0
+                with _failing_closed(loader, analyser.module.path) as touched:
+                    touched.append(analyser)
+                    for key, value in analyser.environment_writes().items():
+                        project.environment.setdefault(key, value)
         # A file that calls such a function, or makes an instance of a class
         # with such a method, is analysed too.
         callers = _calls_of(functions.union(*methods.values()))
@@ -435,6 +440,8 @@ def _failing_closed(loader: _Loader, file: Path) -> Iterator[list[Analyser]]:
         yield touched
     except RecursionError:
         reason = "nested too deeply to analyse"
+    except TooCostly:
+        reason = f"too costly to analyse (over {MAX_WORK:,} steps: calls that fan out)"
     except Exception as error:  # noqa: BLE001 - a scan bug must not pass a file in silence
         reason = f"the scan failed on it ({type(error).__name__}: {error}); please report"
     else:
@@ -451,6 +458,7 @@ def _collect(loader: _Loader, project: Project, name: str) -> bool:
     if module is None:
         return False
     collected = False
+    project.work = 0
     with _failing_closed(loader, file):
         project.lookup(name)
         collected = True
@@ -463,6 +471,7 @@ def _run(loader: _Loader, project: Project, name: str, analysers: list[Analyser]
     module = loader.parse(file, source, why)
     if module is None:
         return
+    project.work = 0
     with _failing_closed(loader, file) as touched:
         project.lookup(name)
         analyser = module.analyser

@@ -270,6 +270,14 @@ _CONTINUE: Any = object()
 _MAX_CALLS = 4
 #: How many statements one evaluated call runs at most (loops are not run).
 _MAX_STATEMENTS = 400
+#: How many statements the analysis of one module may visit or run in all: a
+#: file built to make it work forever (calls fanning out level after level) is
+#: reported as not analysed instead.
+MAX_WORK = 100_000
+
+
+class TooCostly(Exception):
+    """The analysis of one module went over :data:`MAX_WORK`."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -709,6 +717,8 @@ class Project:
         self.report_at: (
             tuple[Analyser, ast.AST, ast.AST | None, tuple[Module, ast.AST, str]] | None
         ) = None
+        #: Statements visited or run for the module being analysed (see :data:`MAX_WORK`).
+        self.work = 0
         #: Per function (by id): its locals, and those its result can depend on.
         self.locals: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         #: Variables the project's modules put in ``os.environ`` at module level:
@@ -2091,10 +2101,14 @@ class Analyser:
     ) -> object:
         """Run statements (see :meth:`evaluate`): what a ``return`` among them
         returns, ``_RAISED``, or ``_NOT_YET`` when they run to their end."""
+        project = self.project
         for stmt in body:
             budget[0] -= 1
             if budget[0] < 0:
                 return UNKNOWN
+            project.work += 1
+            if project.work > MAX_WORK:
+                raise TooCostly
             kind = type(stmt)
             if kind is ast.Return:
                 value = stmt.value  # type: ignore[attr-defined]
@@ -2967,6 +2981,10 @@ class Analyser:
         assignments between them (nothing that could serve), is no finding.
         """
         live: dict[tuple[str, str], list[RawFinding]] = {}
+        project = self.project
+        project.work += len(body)
+        if project.work > MAX_WORK:
+            raise TooCostly
         for stmt in body:
             start = len(self.findings)
             if self._tracking:
