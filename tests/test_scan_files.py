@@ -449,3 +449,64 @@ def test_a_hostile_file_name_cannot_forge_a_line_of_text_output(
     lines = result.stdout.splitlines()
     assert len(lines) == 3 and ":3:1: PGS101 " in lines[0]
     assert lines[2].startswith("1 finding(s)")
+
+
+# -- dotenv files: PGS108 ----------------------------------------------------------------
+
+APP = (
+    "from flask import Flask\napp = Flask(__name__)\n\n"
+    "@app.get('/')\ndef index():\n    return 'ok'\n"
+)
+
+
+def _dotenv_findings(files: dict[str, str], root: Path) -> list[tuple[str, str, int]]:
+    """Write ``files`` (and an app module) under ``root``, scan it: (file name, rule, line)."""
+    (root / "app.py").write_text(APP)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return [(Path(f.path).name, f.rule, f.line) for f in scan_paths([root])]
+
+
+def test_a_flaskenv_turning_flask_debug_on_is_reported_on_its_line(tmp_path: Path) -> None:
+    """``FLASK_DEBUG=1`` in a .flaskenv beside the app: PGS108 in the .flaskenv, on that
+    line, in text output too (``flask run`` loads the file and starts the debugger)."""
+    flaskenv = "# flask run settings\nFLASK_APP=app\nFLASK_DEBUG=1\nFLASK_RUN_PORT=5001\n"
+    assert _dotenv_findings({".flaskenv": flaskenv}, tmp_path) == [(".flaskenv", "PGS108", 3)]
+    result = run_scan(".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith(".flaskenv:3:1: PGS108 ")
+
+
+def test_an_env_file_with_export_and_quotes_is_reported(tmp_path: Path) -> None:
+    """``export FLASK_DEBUG="true"`` in .env: python-dotenv reads it as ``true``."""
+    env = 'SECRET_KEY=dev\nDATABASE_URL=sqlite:///app.db\nexport FLASK_DEBUG="true"\n'
+    assert _dotenv_findings({".env": env}, tmp_path) == [(".env", "PGS108", 3)]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {".flaskenv": "FLASK_APP=app\nFLASK_DEBUG=0\n"},
+        {".flaskenv": "FLASK_APP=app\nFLASK_DEBUG=1  # prodguard: ignore[PGS108]\n"},
+        {".env.example": "SECRET_KEY=\nFLASK_DEBUG=1\n"},
+        {".flaskenv": "FLASK_APP=app\nFLASK_DEBUG=1\n", ".env": "FLASK_DEBUG=0\n"},
+    ],
+    ids=["debug 0", "ignore comment", "env example", "env over flaskenv"],
+)
+def test_dotenv_files_that_leave_debug_off_give_nothing(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
+    """Off, silenced on its line, a file Flask never loads (``.env.example``), or a
+    .flaskenv whose 1 a .env beside it turns off (Flask loads .env over .flaskenv)."""
+    assert _dotenv_findings(files, tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [("flaskenv_flask_debug", [(".flaskenv", "PGS108", 3)]), ("flaskenv_flask_debug_zero", [])],
+)
+def test_the_corpus_flaskenv_twins(case: str, expected: list[tuple[str, str, int]]) -> None:
+    """The corpus's .flaskenv cases (their .py files hold no finding, so the corpus test
+    alone cannot see this one): FLASK_DEBUG=1 is found, FLASK_DEBUG=0 is not."""
+    found = [(Path(f.path).name, f.rule, f.line) for f in scan_paths([CORPUS / case])]
+    assert found == expected

@@ -1,0 +1,5 @@
+# expect: clean
+# Overrides for working on this machine.
+SECRET_KEY = "local-dev"
+DEBUG = False
+SQLALCHEMY_DATABASE_URI = "sqlite:///library-dev.db"
