@@ -724,6 +724,11 @@ class Project:
         #: Variables the project's modules put in ``os.environ`` at module level:
         #: a read of one gets that value instead of its default.
         self.environment: dict[str, object] = {}
+        #: Where the project sets each of them (a chain step).
+        self.environment_source: dict[str, tuple[Module, ast.AST, str]] = {}
+        #: Chain steps of attributes an ``__init__`` set: (id of the instance's
+        #: attributes, name) -> steps.
+        self.attribute_steps: dict[tuple[int, str], list[tuple[Module, ast.AST, str]]] = {}
 
     def methods_called(self, source: str) -> set[str]:
         """Which followed methods a module's source calls by name (``.serve(``)."""
@@ -832,6 +837,8 @@ class Analyser:
         self._ignores: dict[int, str | None] | None = None
         #: The steps of the last value that decided a finding.
         self._decided: list[tuple[Module, ast.AST, str]] = []
+        #: Chain steps of a value read out of a mapping (by id of the node made for it).
+        self._carried: dict[int, list[tuple[Module, ast.AST, str]]] = {}
         self._visitors: dict[type, Callable[[Any], None]] = {
             ast.FunctionDef: self._visit_function,
             ast.AsyncFunctionDef: self._visit_function,
@@ -1263,6 +1270,8 @@ class Analyser:
         if node is not None:
             self._step(node, label)
         result = self.value(node)
+        if node is not None and id(node) in self._carried:
+            steps.extend(self._carried[id(node)])  # a value taken out of a mapping
         self._decided = list(steps)
         steps.clear()
         return result
@@ -1528,6 +1537,8 @@ class Analyser:
             if owner.attributes is not None:
                 # Made by a class with an __init__ that could be run.
                 if attr in owner.attributes:
+                    key = (id(owner.attributes), attr)
+                    self.project.steps.extend(self.project.attribute_steps.get(key, ()))
                     return owner.attributes[attr]
             elif attr in owner.keywords:
                 return self.value(owner.keywords[attr], depth + 1)
@@ -1611,7 +1622,15 @@ class Analyser:
         reads, default = self._env_read(node, depth)
         if reads:
             shown = "None" if default is None else repr(default)
-            self._step(node, f"unset: {shown}")
+            name = self._quiet_value(node.args[0], depth) if node.args else UNKNOWN
+            source = (
+                self.project.environment_source.get(name) if isinstance(name, str) else None
+            )
+            if source is not None:
+                self._step(node, f"{shown}, set by the project")
+                self.project.steps.append(source)
+            else:
+                self._step(node, f"unset: {shown}")
             return default
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in ("parse_args", "parse_known_args"):
@@ -1766,6 +1785,13 @@ class Analyser:
                     return self._ini_get(owner, node, method, depth)
                 if isinstance(owner, PurePath) and method in _PATH_METHODS:
                     return self._path_method(owner, node, method, depth)
+                if isinstance(owner, IniFile) and method == "read" and len(node.args) == 1:
+                    # What read() returns: the files it could read.
+                    names = self.value(node.args[0], depth + 1)
+                    paths = names if isinstance(names, list | tuple) else [names]
+                    if not all(isinstance(p, str | PurePath) for p in paths):
+                        return UNKNOWN
+                    return [p for p in paths if self._read(p, node) is not None]
                 if isinstance(owner, OpenFile) and method == "read" and not node.args:
                     text = self._read(owner.path, node)
                     return UNKNOWN if text is None else text
@@ -2123,14 +2149,15 @@ class Analyser:
             if kind is ast.Continue:
                 return _CONTINUE
             if kind is ast.For:
-                items = self._quiet_value(stmt.iter, depth)  # type: ignore[attr-defined]
+                items, taken = self._traced(stmt.iter, depth)  # type: ignore[attr-defined]
+                taken.insert(0, (self.module, stmt.iter, "loop over"))  # type: ignore[attr-defined]
                 if isinstance(items, dict):
                     items = list(items)
                 if isinstance(items, list | tuple) and len(items) <= _LOOP_ITEMS:
                     # A loop over a known sequence: run once per item.
                     result = _NOT_YET
                     for item in items:
-                        self._store(stmt.target, item, [], attributes, receiver)  # type: ignore[attr-defined]
+                        self._store(stmt.target, item, taken, attributes, receiver)  # type: ignore[attr-defined]
                         result = self._execute(stmt.body, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
                         if result is _BREAK:
                             break
@@ -2160,6 +2187,12 @@ class Analyser:
             elif kind is ast.AugAssign:
                 self._store(stmt.target, UNKNOWN, [], attributes, receiver)  # type: ignore[attr-defined]
             elif kind is ast.If:
+                # if not parser.read(path): ... reads the file before the test.
+                for inner in ast.walk(stmt.test):  # type: ignore[attr-defined]
+                    if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+                        owner = inner.func.value
+                        if isinstance(owner, ast.Name) and owner.id in self._needed:
+                            self._effect(inner, attributes, receiver, depth)
                 test = self._quiet_value(stmt.test, depth)  # type: ignore[attr-defined]
                 if test is UNKNOWN:
                     # Either branch may run: both do, in order; a value returned
@@ -2260,6 +2293,7 @@ class Analyser:
         elif isinstance(target, ast.Attribute):
             if receiver and isinstance(target.value, ast.Name) and target.value.id == receiver:
                 attributes[target.attr] = value
+                self.project.attribute_steps[(id(attributes), target.attr)] = steps
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             name = target.value.id
             current = self.bound.get(name, _NOT_YET)
@@ -2299,15 +2333,24 @@ class Analyser:
         if isinstance(func.value, ast.Name):
             name = func.value.id
             current = self.bound.get(name)
-            if isinstance(current, dict) and func.attr in (
-                "update",
-                "setdefault",
-                "pop",
-                "clear",
-            ):
-                self.bound[name] = self._changed_dict(current, call, func.attr, depth)
-            elif isinstance(current, IniFile):
-                self.bound[name] = self._ini_read(current, call, depth)
+            if (
+                isinstance(current, dict)
+                and func.attr in ("update", "setdefault", "pop", "clear")
+            ) or isinstance(current, IniFile):
+                steps = self.project.steps
+                saved = len(steps)
+                if isinstance(current, dict):
+                    self.bound[name] = self._changed_dict(current, call, func.attr, depth)
+                else:
+                    self.bound[name] = self._ini_read(current, call, depth)
+                # The chain of the name goes on with this call and what it took.
+                taken = steps[saved:]
+                del steps[saved:]
+                self._bound_steps[name] = [
+                    *self._bound_steps.get(name, ()),
+                    (self.module, call, ""),
+                    *taken,
+                ]
             return
         if (
             func.attr == "__init__"
@@ -2604,6 +2647,9 @@ class Analyser:
                     # what is set already stays (override=False).
                     for key, value in self._dotenv_file(call).items():
                         written.setdefault(key, value)
+                        self.project.environment_source.setdefault(
+                            key, (self.module, call, f"{key}={value} in the file it loads")
+                        )
                     return
                 if not (isinstance(func, ast.Attribute) and self._is_environ(func.value)):
                     return
@@ -2611,6 +2657,7 @@ class Analyser:
                     key = self.value(call.args[0])
                     if isinstance(key, str):
                         written.setdefault(key, self.value(call.args[1]))
+                        self.project.environment_source.setdefault(key, (self.module, call, ""))
                 elif func.attr == "update":
                     for keyword in call.keywords:
                         if keyword.arg:
@@ -3353,17 +3400,18 @@ class Analyser:
         function: ast.FunctionDef,
         receiver: object = _NOT_YET,
         redirect: ast.AST | None = None,
-    ) -> bool:
+    ) -> bool | None:
         """Visit ``callee``'s ``function`` for the call ``node`` (see :meth:`_follow_call`);
-        whether that found something. With ``redirect`` (the app of
-        ``app.run(...)``), what it finds is reported at ``node``."""
+        whether that found something (``None``: it could not be followed). With
+        ``redirect`` (the app of ``app.run(...)``), what it finds is reported at
+        ``node``."""
         project = self.project
         if id(function) in project.calling or not callee.has_hot_lines(function):
-            return False
+            return None
         traces: dict[str, list[tuple[Module, ast.AST, str]]] = {}
         bound = self._bind_arguments(node, callee, function, receiver, traces)
         if bound is None:
-            return False
+            return None
         site = (self.module, node, f"{function.name}() called here")
         saved_redirect = project.report_at
         if redirect is not None:
@@ -3499,6 +3547,7 @@ class Analyser:
         value = self.decide(node)
         if isinstance(value, dict) and key in value:
             found = ast.Constant(value[key])
+            self._carried[id(found)] = list(self._decided)
             ast.copy_location(found, node)
             return found
         return None
@@ -3537,17 +3586,17 @@ class Analyser:
                 candidates.append(
                     (self._mapping_value(keyword.value, "use_debugger"), "use_debugger=")
                 )
-        for value, label in candidates:
-            if value is not None and self.truthy(value, label):
-                self.report(node, "PGS101", app)
-                return
         cls = self._app_class(app) if positional and app is not None else None
         found = cls.analyser.method_of(cls, "run") if cls is not None else None
         if found is not None and len(self.project.calling) < 3:
-            # A Flask subclass's own run(): followed with the app and these
-            # arguments, what it finds reported here.
+            # A Flask subclass's own run() decides what these arguments do: it
+            # is followed with the app and them, what it finds reported here.
             owner, method = found
-            if self.follow(node, owner, method, AN_APP, redirect=app):
+            if self.follow(node, owner, method, AN_APP, redirect=app) is not None:
+                return
+        for value, label in candidates:
+            if value is not None and self.truthy(value, label):
+                self.report(node, "PGS101", app)
                 return
         if positional and app is not None and candidates[0][0] is None:
             # A Flask subclass whose own run() turns debug on by default.
