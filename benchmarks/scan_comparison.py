@@ -33,7 +33,8 @@ EXPECT = re.compile(r"#\s*expect:\s*(PGS\d{3})\s+line\s+(\d+)")
 def expected() -> set[tuple[str, int]]:
     """(file, line) pairs the corpus expects a tool to report."""
     found = set()
-    for file in CORPUS.rglob("*.py"):
+    files = [*CORPUS.rglob("*.py"), *CORPUS.rglob(".flaskenv"), *CORPUS.rglob(".env")]
+    for file in files:
         for line in file.read_text(encoding="utf-8").splitlines()[:10]:
             match = EXPECT.search(line)
             if match:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from flask_prodguard.tools.scan import DOTENV_FILES
 from flask_prodguard.tools.scan import ScanFinding
 from flask_prodguard.tools.scan import scan_paths
 
@@ -49,6 +50,9 @@ def test_corpus_case(case: Path) -> None:
     """No false negative and no false positive: findings equal the expectations."""
     findings = scan_paths([case])
     files = [case] if case.is_file() else sorted(case.rglob("*.py"))
+    if case.is_dir():
+        # .flaskenv and .env files carry their expectations as comments too.
+        files += sorted(p for p in case.rglob(".*") if p.name in DOTENV_FILES)
     for file in files:
         got = {(f.rule, f.line) for f in findings if Path(f.path).resolve() == file.resolve()}
         assert got == expectations(file), f"{file.relative_to(CORPUS)}: got {sorted(got)}"
@@ -146,7 +150,8 @@ def test_pre_commit_hook_definition() -> None:
 
 def test_recall_beyond_literal_linters() -> None:
     """ruff's S201 (like bandit B201) sees far fewer of the corpus's debug forms."""
-    expected = sum(len(expectations(f)) for f in CORPUS.rglob("*.py"))
+    files = [*CORPUS.rglob("*.py"), *(p for p in CORPUS.rglob(".*") if p.name in DOTENV_FILES)]
+    expected = sum(len(expectations(f)) for f in files)
     ours = sum(
         1
         for case in cases()

@@ -499,14 +499,3 @@ def test_dotenv_files_that_leave_debug_off_give_nothing(
     """Off, silenced on its line, a file Flask never loads (``.env.example``), or a
     .flaskenv whose 1 a .env beside it turns off (Flask loads .env over .flaskenv)."""
     assert _dotenv_findings(files, tmp_path) == []
-
-
-@pytest.mark.parametrize(
-    ("case", "expected"),
-    [("flaskenv_flask_debug", [(".flaskenv", "PGS108", 3)]), ("flaskenv_flask_debug_zero", [])],
-)
-def test_the_corpus_flaskenv_twins(case: str, expected: list[tuple[str, str, int]]) -> None:
-    """The corpus's .flaskenv cases (their .py files hold no finding, so the corpus test
-    alone cannot see this one): FLASK_DEBUG=1 is found, FLASK_DEBUG=0 is not."""
-    found = [(Path(f.path).name, f.rule, f.line) for f in scan_paths([CORPUS / case])]
-    assert found == expected

@@ -1,3 +1,4 @@
+# expect: PGS108 line 4
 # Settings for "flask run" (python-dotenv loads this file).
 FLASK_APP=app
 FLASK_DEBUG=1

@@ -1,3 +1,4 @@
+# expect: clean
 # Settings for "flask run" (python-dotenv loads this file).
 FLASK_APP=app
 FLASK_DEBUG=0
