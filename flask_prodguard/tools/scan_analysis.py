@@ -384,7 +384,16 @@ def _parse_data(text: str, loader: str) -> object:
             import tomllib
 
             return tomllib.loads(text)
-    except (ValueError, RecursionError):
+        if loader == "yaml":
+            try:  # PyYAML is not a dependency: read only where it is installed
+                import yaml  # type: ignore[import-untyped, unused-ignore]
+            except ImportError:
+                return UNKNOWN
+            loaded: object = yaml.safe_load(text)
+            return loaded
+    except (ValueError, RecursionError, MemoryError):
+        return UNKNOWN
+    except Exception:  # noqa: BLE001 - yaml.YAMLError and its kin: not a value
         return UNKNOWN
     return UNKNOWN
 
@@ -892,6 +901,11 @@ class Analyser:
                         self.imports[alias.asname or alias.name] = f"module:{found}"
             elif isinstance(node, ast.ImportFrom):
                 self._import_from(node)
+            elif isinstance(node, ast.With):
+                # with open(path) as stream: the name stands for what it opens.
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        self._bind(item.optional_vars.id, item.context_expr, node, top_level)
             elif isinstance(node, ast.AnnAssign):
                 if isinstance(node.target, ast.Name) and node.value is not None:
                     self._bind(node.target.id, node.value, node, top_level)
@@ -969,7 +983,9 @@ class Analyser:
         del steps[saved:]
         return None if value is UNKNOWN else bool(value)
 
-    def _module_value(self, name: str, depth: int = 0) -> ast.expr | None:
+    def _module_value(
+        self, name: str, depth: int = 0, before: int | None = None
+    ) -> ast.expr | None:
         """The last module-level value of ``name`` whose branches can be taken: under
         ``if os.environ.get("APP_ENV") == "development":`` (not taken where nothing
         is set), an assignment does not count."""
@@ -986,6 +1002,8 @@ class Analyser:
             for index in range(end - 1, -1, -1):
                 value = candidates[index]
                 statement = self.statements.get(id(value))
+                if before is not None and statement is not None and statement.lineno >= before:
+                    continue  # assigned after the module-level line that reads it
                 guards = self._guards.get(id(statement), ()) if statement is not None else ()
                 self._resolving[name] = index
                 if all(
@@ -1406,7 +1424,9 @@ class Analyser:
                 self._step(default, f"the default of {name}")
                 return self.value(default, depth + 1)
         elif name in self._module_candidates:
-            assigned = self._module_value(name, depth)
+            # Read by module-level code: what was assigned before that line.
+            line = getattr(node, "lineno", None) if self._function is None else None
+            assigned = self._module_value(name, depth, line)
             if assigned is None:
                 return UNKNOWN
         if assigned is None or assigned is node:
@@ -1518,6 +1538,11 @@ class Analyser:
         """``settings.DEBUG`` of a scanned module (any alias), ``Config.DEBUG``, an
         attribute of a settings object or of parsed arguments."""
         owner = node.value
+        if node.attr == "argv" and not self.argv and self.resolves_to(node, "sys.argv"):
+            # No command-line arguments, as no environment variable: the
+            # program's defaults ("--prod" in sys.argv is false).
+            self._step(node, "no arguments given")
+            return [os.fspath(self.module.path)]
         if node.attr == "debug" and self._is_app(owner):
             # Reading app.debug: off, since only FLASK_DEBUG turns it on (a write
             # of app.debug is a finding of its own).
@@ -1689,7 +1714,8 @@ class Analyser:
                     return self.value(keyword.value, depth + 1)
             return self.value(node.args[0], depth + 1) if node.args else UNKNOWN
         if self.resolves_to(func, "dotenv.dotenv_values", "dotenv.main.dotenv_values"):
-            return {}  # the values of a .env file: nothing set, as everywhere here
+            # The values of the project's file (none when it has no such file).
+            return dict(self._dotenv_file(node))
         if node.args and self.resolves_to(func, *_STRTOBOOL):
             text = self.value(node.args[0], depth + 1)
             if isinstance(text, str):
@@ -1825,6 +1851,11 @@ class Analyser:
             return Path(*arguments)  # type: ignore[arg-type]
         if name == "open" and not self._shadowed("open") or self.resolves_to(func, "io.open"):
             return self._opened(node, depth)
+        if self.resolves_to(func, "yaml.safe_load") and len(node.args) == 1:
+            source = self.value(node.args[0], depth + 1)
+            if isinstance(source, OpenFile):
+                source = self._read(source.path, node)
+            return _parse_data(source, "yaml") if isinstance(source, str) else UNKNOWN
         if self.resolves_to(func, "json.load", "tomllib.load", "tomli.load", "toml.load"):
             if len(node.args) != 1:
                 return UNKNOWN
@@ -3655,7 +3686,9 @@ class Analyser:
         ``from_file`` would load it, where the analysis can tell."""
         environment = self.project.environment
         if method == "from_pyfile":
-            return self._pyfile_debug(node.args[0]) if node.args else UNKNOWN
+            if not node.args:
+                return UNKNOWN
+            return self._pyfile_debug(node.args[0], self._config_folder(node))
         if method == "from_envvar":
             name = self.value(node.args[0]) if node.args else UNKNOWN
             path = environment.get(name) if isinstance(name, str) else None
@@ -3676,9 +3709,29 @@ class Analyser:
                 return json.loads(raw) if isinstance(raw, str) else raw
             except ValueError:
                 return raw
-        return self._file_debug(node)
+        return self._file_debug(node, self._config_folder(node))
 
-    def _file_debug(self, node: ast.Call) -> object:
+    def _config_folder(self, node: ast.Call) -> str:
+        """Where ``app.config.from_pyfile`` reads a relative name from, relative to
+        this module's folder: the app's root (``""``), or its instance folder when
+        the app is made with ``instance_relative_config=True``."""
+        config = node.func.value if isinstance(node.func, ast.Attribute) else None
+        app = config.value if isinstance(config, ast.Attribute) else None
+        made = self.assigned.get(app.id) if isinstance(app, ast.Name) else None
+        if not isinstance(made, ast.Call):
+            return ""
+        keywords = {k.arg: k.value for k in made.keywords if k.arg}
+        relative = keywords.get("instance_relative_config")
+        if relative is None or not self._quiet_value(relative):
+            return ""
+        if "instance_path" in keywords:
+            path = self._quiet_value(keywords["instance_path"])
+            return os.fspath(path) if isinstance(path, str | PurePath) else ""
+        # Flask's default for an app not installed: "instance" beside the
+        # package (a package's __init__) or beside the module.
+        return os.path.join("..", "instance") if self.module.is_package else "instance"
+
+    def _file_debug(self, node: ast.Call, folder: str = "") -> object:
         """``DEBUG`` of ``from_file("config.json", load=json.load)`` (or TOML), read
         from the project (a relative name from the app's folder, the module's)."""
         name = self.value(node.args[0]) if node.args else UNKNOWN
@@ -3694,19 +3747,19 @@ class Analyser:
             kind = "toml"
         else:
             return UNKNOWN
-        text = self._read(name, node)
+        text = self._read(os.path.join(folder, name), node)
         loaded = _parse_data(text, kind) if text is not None else UNKNOWN
         if not isinstance(loaded, dict) or "DEBUG" not in loaded:
             return UNKNOWN
         self._step(node, f"{os.fspath(name)} sets DEBUG = {loaded['DEBUG']!r}")
         return loaded["DEBUG"]
 
-    def _pyfile_debug(self, node: ast.AST) -> object:
+    def _pyfile_debug(self, node: ast.AST, folder: str = "") -> object:
         """``DEBUG`` of ``from_pyfile("settings.cfg")``: the file, read from the
         project (a relative name from the app's folder, the module's), run as
         Python; a scanned module beside this one by its name."""
         name = self.value(node)
-        if isinstance(name, str) and name.endswith(".py"):
+        if isinstance(name, str) and name.endswith(".py") and not folder:
             stem = name[: -len(".py")]
             if "/" not in stem and "\\" not in stem and stem.isidentifier():
                 found = self._module_name(stem, 0)
@@ -3715,6 +3768,7 @@ class Analyser:
                     return module.analyser.global_value("DEBUG", 1)
         if not isinstance(name, str | PurePath):
             return UNKNOWN
+        name = os.path.join(folder, name)
         text = self._read(name, node)
         if text is None:
             return UNKNOWN
