@@ -298,7 +298,7 @@ class _Loader:
             real = path.resolve(strict=True)
             if self._real_root is None:
                 self._real_root = self.root.resolve(strict=True)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in the name
             return None
         if real in self._data:
             return self._data[real]
