@@ -52,17 +52,6 @@ def scan_process(root: Path, timeout: float) -> subprocess.CompletedProcess[str]
 # --- Gates that say green: regressions against the scanner of 6783b83 ---------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HOLE (regression): five helpers each returning the next one's call, the last "
-        "'return True': Analyser.evaluate returns UNKNOWN past _MAX_CALLS (4) nested calls "
-        "and the gate is green (6783b83 followed the chain and found it). Fix: at the "
-        "_MAX_CALLS limit fall back to the old single-return evaluation (return_of + "
-        "value of the returned expression) instead of UNKNOWN, or raise TooCostly so the "
-        "module is reported not analysed (exit 2)."
-    ),
-)
 def test_a_chain_of_five_helpers_is_still_followed(tmp_path: Path) -> None:
     """f0() -> f1() -> ... -> f4() returning True still turns debug on."""
     functions = "".join(f"def f{i}():\n    return f{i + 1}()\n" for i in range(4))
@@ -71,16 +60,6 @@ def test_a_chain_of_five_helpers_is_still_followed(tmp_path: Path) -> None:
     assert rules(tmp_path) == ["PGS101"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HOLE (regression): a helper with 450 plain statements before 'return True': the "
-        "per-call statement budget (_MAX_STATEMENTS = 400) runs out, _execute returns "
-        "UNKNOWN and the gate is green (6783b83 found it). Fix: when the budget runs out, "
-        "raise TooCostly (not analysed, exit 2) or fall back to the old single-return "
-        "evaluation; never a silent UNKNOWN."
-    ),
-)
 def test_a_long_helper_is_still_followed(tmp_path: Path) -> None:
     """A helper whose one return comes after 450 prints still turns debug on."""
     body = "".join(f"    print({i})\n" for i in range(450))
@@ -91,17 +70,6 @@ def test_a_long_helper_is_still_followed(tmp_path: Path) -> None:
     assert rules(tmp_path) == ["PGS101"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HOLE (regression): 'try: debug = <unknown> except Exception: debug = True; "
-        "return debug': _execute runs the try body, never its except handlers, so debug "
-        "stays UNKNOWN and the gate is green (6783b83 took the handler's assignment). "
-        "Fix: in _execute's ast.Try branch, run each handler's body as an alternative "
-        "path after the body (as an unknown-test if does), and bind the names of "
-        "imports inside a function ('from local_settings import DEBUG')."
-    ),
-)
 @pytest.mark.parametrize(
     "attempt",
     [
@@ -124,19 +92,6 @@ def test_a_value_set_in_an_except_handler_is_seen(tmp_path: Path, attempt: str) 
     assert rules(tmp_path) == ["PGS101"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HOLE (regression): 'if \"APP_MODE\" not in os.environ: raise SystemExit(...)' "
-        "before 'return True': with the environment modelled as unset the guard's test is "
-        "known True, the call is _RAISED, evaluate returns UNKNOWN, gate green, yet "
-        "wherever APP_MODE is set debug is on (6783b83 found it). Fix: a path that raises "
-        "only because of the unset-environment/no-argv model must not decide the result: "
-        "treat a test that reads os.environ/sys.argv as unknown when its taken branch "
-        "raises (run the other branch), or fall back to the old single-return value when "
-        "evaluate gives _RAISED."
-    ),
-)
 def test_a_guard_that_raises_when_the_environment_is_unset(tmp_path: Path) -> None:
     """A function that demands APP_MODE and then returns True turns debug on where it is set."""
     code = (
@@ -153,18 +108,6 @@ def test_a_guard_that_raises_when_the_environment_is_unset(tmp_path: Path) -> No
 # --- PGS108 (.flaskenv/.env) --------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HOLE: .flaskenv 'FLASK_DEBUG=1' then a double- or single-quoted multi-line value "
-        "holding a line 'FLASK_DEBUG=0': parse_dotenv reads line by line and takes the "
-        "quoted line as the last write (green), but python-dotenv (what Flask loads) gives "
-        "FLASK_DEBUG='1'. Fix: parse with python-dotenv's own parser "
-        "(dotenv.parser.parse_stream) where installed, or make parse_dotenv skip the inside "
-        "of quoted values spanning lines exactly as python-dotenv does; same for the "
-        ".env values the analyser reads for load_dotenv/dotenv_values."
-    ),
-)
 @pytest.mark.parametrize("quote", ['"', "'"])
 def test_a_quoted_multiline_value_cannot_hide_flask_debug(tmp_path: Path, quote: str) -> None:
     """A FLASK_DEBUG=0 line inside a quoted value does not switch the earlier =1 off."""
@@ -175,18 +118,6 @@ def test_a_quoted_multiline_value_cannot_hide_flask_debug(tmp_path: Path, quote:
     assert rules(tmp_path) == ["PGS108"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HOLE: a .flaskenv that is a symbolic link to a file outside the scanned tree is "
-        "read (_dotenv_flask_debug uses read_source, which follows links) and its "
-        "FLASK_DEBUG value put in the finding (chain in JSON/SARIF), unlike every other "
-        "data file (Loader.read_data keeps to the resolved root). Fix: read dotenv files "
-        "through the root-confined reader "
-        "(resolve, is_relative_to the real root, regular file, size cap), and report a "
-        "link out of the tree as not analysed (exit 2)."
-    ),
-)
 def test_a_flaskenv_linked_from_outside_the_tree_is_not_read(tmp_path: Path) -> None:
     """.flaskenv -> ../outside.env: the outside file's FLASK_DEBUG is never read or shown."""
     outside = tmp_path / "outside.env"
@@ -204,18 +135,6 @@ def test_a_flaskenv_linked_from_outside_the_tree_is_not_read(tmp_path: Path) -> 
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(
-    strict=True,
-    raises=(subprocess.TimeoutExpired, AssertionError),
-    reason=(
-        "HOLE (also in 6783b83): module-level lists of 64 names, each naming the list "
-        "above (x1 = [x0]*64 written out, ... x4): Analyser.value re-evaluates every "
-        "reference (64**4 = 16M evaluations, ~50 s for a 7-line file; x7 runs for hours), "
-        "and project.work counts statements only, so MAX_WORK never trips. Fix: charge "
-        "every Analyser.value call to project.work (TooCostly past MAX_WORK, exit 2), or "
-        "memoise module-level name values per module."
-    ),
-)
 def test_module_level_fan_out_of_names_ends_quickly(tmp_path: Path) -> None:
     """Four levels of 64-item lists of names end in seconds (found or not analysed)."""
     lines = [HEAD + "x0 = True"]
@@ -230,15 +149,6 @@ def test_module_level_fan_out_of_names_ends_quickly(tmp_path: Path) -> None:
 # --- Pre-existing limit (6783b83 too) ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HOLE (also in 6783b83): 14 module-level aliases (a1 = a0 ... a13 = a12, a0 = "
-        "True): past _MAX_DEPTH (12) Analyser.value returns UNKNOWN silently and the gate "
-        "is green. Fix: a depth limit reached while deciding a sink must fail closed "
-        "(report the module as not analysed, exit 2), not return UNKNOWN."
-    ),
-)
 def test_a_long_chain_of_aliases_is_followed_or_fails_closed(tmp_path: Path) -> None:
     """debug=a13 where a13 = a12 = ... = a0 = True is found or reported not analysed."""
     aliases = "".join(f"a{i} = a{i - 1}\n" for i in range(1, 14))

@@ -368,10 +368,10 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
 def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
     report = ScanReport(findings=[], skipped=[])
     loaders: dict[Path, _Loader] = {}
-    dotenv: list[Path] = []
+    dotenv: list[tuple[Path, Path]] = []
     for root, file in _python_files(paths):
         if file.name in DOTENV_FILES:
-            dotenv.append(file)
+            dotenv.append((root, file))
             continue
         loader = loaders.get(root)
         if loader is None:
@@ -423,7 +423,8 @@ def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
                 ScanFinding(str(file), f.line, f.column, f.rule, *RULES[f.rule], f.chain)
                 for f in analyser.findings
             )
-    findings.extend(_dotenv_findings(dotenv))
+    readers = {root: loaders.get(root) or _Loader(root, report) for root, _ in dotenv}
+    findings.extend(_dotenv_findings([(readers[root], file) for root, file in dotenv]))
     report.findings = sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule))
     report.skipped.sort(key=lambda s: s.path)
     return report
@@ -484,10 +485,11 @@ def _run(loader: _Loader, project: Project, name: str, analysers: list[Analyser]
             analyser.run()
 
 
-def _dotenv_flask_debug(file: Path) -> tuple[int, str, bool] | None:
+def _dotenv_flask_debug(loader: _Loader, file: Path) -> tuple[int, str, bool] | None:
     """(line, value, silenced) of the last ``FLASK_DEBUG`` a dotenv file sets, if any
-    (silenced: by a ``# prodguard: ignore`` comment on that line)."""
-    text, _ = read_source(file)
+    (silenced: by a ``# prodguard: ignore`` comment on that line). Read like any
+    data file: only inside the scanned tree (a link out of it is not read)."""
+    text = loader.read_data(file)
     if text is None:
         return None
     found: tuple[int, str, bool] | None = None
@@ -501,11 +503,11 @@ def _dotenv_flask_debug(file: Path) -> tuple[int, str, bool] | None:
     return found
 
 
-def _dotenv_findings(files: list[Path]) -> list[ScanFinding]:
+def _dotenv_findings(files: list[tuple[_Loader, Path]]) -> list[ScanFinding]:
     """PGS108 for a ``.flaskenv`` or ``.env`` that turns FLASK_DEBUG on, unless a
     ``.env`` beside it (which python-dotenv loads first) turns it off."""
     findings: list[ScanFinding] = []
-    settings = {file: _dotenv_flask_debug(file) for file in files}
+    settings = {file: _dotenv_flask_debug(loader, file) for loader, file in files}
     for file, setting in settings.items():
         if setting is None or not flask_debug_on(setting[1]):
             continue

@@ -200,7 +200,7 @@ _WRAPPERS = (
 #: How many items of a known mapping a loop over it is followed for.
 _LOOP_ITEMS = 64
 #: How deep the value analysis follows definitions (a cycle stops here too).
-_MAX_DEPTH = 12
+_MAX_DEPTH = 48
 #: The longest code excerpt a step of a chain shows.
 _EXCERPT = 120
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
@@ -267,9 +267,7 @@ _RAISED: Any = object()
 _BREAK: Any = object()
 _CONTINUE: Any = object()
 #: How many calls deep the analysis follows a call into a project function.
-_MAX_CALLS = 4
-#: How many statements one evaluated call runs at most (loops are not run).
-_MAX_STATEMENTS = 400
+_MAX_CALLS = 10
 #: How many statements the analysis of one module may visit or run in all: a
 #: file built to make it work forever (calls fanning out level after level) is
 #: reported as not analysed instead.
@@ -421,13 +419,47 @@ def _dotenv_value(raw: str) -> str:
     return raw.split(" #", 1)[0].split("\t#", 1)[0].strip()
 
 
+def _closing_quote(text: str, quote: str) -> int:
+    """Where a quoted dotenv value ends in ``text`` (a backslash escapes a double
+    quote), or -1."""
+    index = 0
+    while True:
+        index = text.find(quote, index)
+        if index < 0 or quote == "'" or index == 0 or text[index - 1] != "\\":
+            return index
+        index += 1
+
+
 def parse_dotenv(text: str) -> list[tuple[int, str, str, str]]:
-    """The assignments of a dotenv file: (line, name, value, the line as written)."""
+    """The assignments of a dotenv file: (line, name, value, the line as written).
+
+    A quoted value may go on over several lines, as python-dotenv reads it: the
+    lines inside it are part of the value, not assignments.
+    """
     found = []
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        number, line = index + 1, lines[index]
+        index += 1
         match = _DOTENV_LINE.match(line)
-        if match is not None:
-            found.append((number, match.group(1), _dotenv_value(match.group(2)), line))
+        if match is None:
+            continue
+        raw = match.group(2).strip()
+        if raw[:1] in ("'", '"'):
+            quote, rest = raw[0], raw[1:]
+            pieces = [rest]
+            end = _closing_quote(rest, quote)
+            while end < 0 and index < len(lines):
+                pieces.append(lines[index])
+                index += 1
+                end = _closing_quote(pieces[-1], quote)
+            if end >= 0:
+                pieces[-1] = pieces[-1][:end]
+            value = "\n".join(pieces)
+        else:
+            value = _dotenv_value(raw)
+        found.append((number, match.group(1), value, line))
     return found
 
 
@@ -1393,6 +1425,12 @@ class Analyser:
             return UNKNOWN
 
     def _name_value(self, node: ast.Name, depth: int) -> object:
+        # Every name looked up is work too: names that each name many others,
+        # level after level, would otherwise run for hours in a few lines.
+        project = self.project
+        project.work += 1
+        if project.work > MAX_WORK:
+            raise TooCostly
         name = node.id
         if name in self.bound:
             self.project.steps.extend(self._bound_steps.get(name, ()))
@@ -2137,7 +2175,7 @@ class Analyser:
         self._bound_steps, self._tracking, self._needed = traces or {}, False, needed
         project.calling.append(id(function))
         try:
-            result = self._execute(function.body, found, receiver, depth, [_MAX_STATEMENTS])
+            result = self._execute(function.body, found, receiver, depth)
         finally:
             project.calling.pop()
             self.bound, self.parameters, self._function, self._bound_steps, self._tracking = (
@@ -2154,15 +2192,11 @@ class Analyser:
         attributes: dict[str, object],
         receiver: str,
         depth: int,
-        budget: list[int],
     ) -> object:
         """Run statements (see :meth:`evaluate`): what a ``return`` among them
         returns, ``_RAISED``, or ``_NOT_YET`` when they run to their end."""
         project = self.project
         for stmt in body:
-            budget[0] -= 1
-            if budget[0] < 0:
-                return UNKNOWN
             project.work += 1
             if project.work > MAX_WORK:
                 raise TooCostly
@@ -2189,14 +2223,14 @@ class Analyser:
                     result = _NOT_YET
                     for item in items:
                         self._store(stmt.target, item, taken, attributes, receiver)  # type: ignore[attr-defined]
-                        result = self._execute(stmt.body, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
+                        result = self._execute(stmt.body, attributes, receiver, depth)  # type: ignore[attr-defined]
                         if result is _BREAK:
                             break
                         if result is not _NOT_YET and result is not _CONTINUE:
                             return result
                         result = _NOT_YET
                     else:
-                        result = self._execute(stmt.orelse, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
+                        result = self._execute(stmt.orelse, attributes, receiver, depth)  # type: ignore[attr-defined]
                     if result is not _NOT_YET and result is not _BREAK:
                         return result
                     continue
@@ -2229,7 +2263,7 @@ class Analyser:
                     # Either branch may run: both do, in order; a value returned
                     # on one path only is unknown.
                     results = [
-                        self._execute(branch, attributes, receiver, depth, budget)
+                        self._execute(branch, attributes, receiver, depth)
                         for branch in (stmt.body, stmt.orelse)  # type: ignore[attr-defined]
                     ]
                     if any(r is _BREAK or r is _CONTINUE for r in results):
@@ -2248,7 +2282,13 @@ class Analyser:
                         return returned[0]
                     return UNKNOWN
                 branch = stmt.body if test else stmt.orelse  # type: ignore[attr-defined]
-                result = self._execute(branch, attributes, receiver, depth, budget)
+                result = self._execute(branch, attributes, receiver, depth)
+                if result is _RAISED:
+                    # Raised where nothing is set (if "APP_MODE" not in os.environ:
+                    # raise ...): the program goes on only where the test is the
+                    # other way, and that is where its values matter.
+                    other = stmt.orelse if test else stmt.body  # type: ignore[attr-defined]
+                    result = self._execute(other, attributes, receiver, depth)
                 if result is not _NOT_YET:
                     return result
             elif kind is ast.With or kind is ast.AsyncWith:
@@ -2259,16 +2299,35 @@ class Analyser:
                         if not isinstance(entered, OpenFile):
                             entered = UNKNOWN
                         self._store(item.optional_vars, entered, [], attributes, receiver)
-                result = self._execute(stmt.body, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
+                result = self._execute(stmt.body, attributes, receiver, depth)  # type: ignore[attr-defined]
                 if result is not _NOT_YET:
                     return result
             elif kind is ast.Try or kind is ast.TryStar:
-                result = self._execute(stmt.body, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
-                if result is _RAISED:
-                    return UNKNOWN  # a handler may catch it: what follows is unknown
+                result = self._execute(stmt.body, attributes, receiver, depth)  # type: ignore[attr-defined]
                 if result is _NOT_YET:
-                    result = self._execute(stmt.orelse, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
-                final = self._execute(stmt.finalbody, attributes, receiver, depth, budget)  # type: ignore[attr-defined]
+                    result = self._execute(stmt.orelse, attributes, receiver, depth)  # type: ignore[attr-defined]
+                # Any statement of the body may raise: each handler is another
+                # path, run after it (what it assigns may be what stays).
+                paths = [result]
+                for handler in stmt.handlers:  # type: ignore[attr-defined]
+                    if handler.name:
+                        self.bound[handler.name] = UNKNOWN
+                    paths.append(self._execute(handler.body, attributes, receiver, depth))
+                values = [r for r in paths if r is not _NOT_YET and r is not _RAISED]
+                if any(r is _BREAK or r is _CONTINUE for r in paths):
+                    return UNKNOWN
+                if all(r is _RAISED for r in paths):
+                    result = _RAISED
+                elif not values:
+                    result = _NOT_YET
+                elif len(values) == len(paths) and all(
+                    v is not UNKNOWN and type(v) is type(values[0]) and v == values[0]
+                    for v in values
+                ):
+                    result = values[0]
+                else:
+                    result = UNKNOWN
+                final = self._execute(stmt.finalbody, attributes, receiver, depth)  # type: ignore[attr-defined]
                 if final is not _NOT_YET:
                     return final
                 if result is not _NOT_YET:
