@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from collections.abc import Collection
 from collections.abc import Iterator
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError
@@ -31,6 +32,7 @@ from packaging.version import Version
 from . import detect
 from .advisories import affecting
 from .advisories import readable_version
+from .events.failures import qualified_name
 from .keys import HOOK_REPORTED_KEY
 from .policy import Condition
 
@@ -621,10 +623,118 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 
 
-def _secret_keys(ctx: CheckContext) -> Iterator[tuple[str, Any]]:
-    yield "SECRET_KEY", ctx.config.get("SECRET_KEY")
-    for index, value in enumerate(ctx.config.get("SECRET_KEY_FALLBACKS") or ()):
-        yield f"SECRET_KEY_FALLBACKS[{index}]", value
+#: The types Flask signs with (through itsdangerous); a key of any other type
+#: fails on the first session cookie it must sign or check.
+_KEY_TYPES = (str, bytes, bytearray)
+#: The containers of ``SECRET_KEY_FALLBACKS`` whose entries are keys; Flask
+#: would take any iterable, but a ``str`` or ``bytes`` there is one key per
+#: character or byte, and an iterator is used up by the first request.
+_FALLBACK_CONTAINERS = (list, tuple, set, frozenset)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Key:
+    """A secret key as the checks compare it; no finding ever shows the key."""
+
+    #: ``SECRET_KEY``, ``SECRET_KEY_FALLBACKS[0]``...
+    name: str
+    #: The key as text, bytes decoded (UTF-8, else latin-1), so that a
+    #: placeholder is graded the same in ``str`` and ``bytes``.
+    text: str
+    #: Its length in its own units: characters of a ``str``, bytes of ``bytes``.
+    length: int
+    #: How many distinct characters (or bytes) it has.
+    distinct: int
+    #: ``"characters"`` or ``"bytes"``.
+    unit: str
+
+    @property
+    def placeholder(self) -> bool:
+        """Whether it is one of :data:`PLACEHOLDER_SECRETS`, in any case and spacing."""
+        return self.text.strip().lower() in PLACEHOLDER_SECRETS
+
+
+def _as_key(name: str, value: object) -> _Key | None:
+    """``value`` as a :class:`_Key`; ``None`` unless it is ``str`` or ``bytes``.
+
+    A subclass is read through the base class (a plain copy), so none of its
+    own methods runs: the value is the app's, and the checks run in
+    ``init_app`` too.
+    """
+    if isinstance(value, str):
+        text = str.__str__(value)
+        return _Key(name, text, len(text), len(set(text)), "characters")
+    if isinstance(value, (bytes, bytearray)):
+        data = memoryview(value).tobytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")  # a character per byte: never fails
+        return _Key(name, text, len(data), len(set(data)), "bytes")
+    return None
+
+
+def _is_set(value: object) -> bool | None:
+    """Whether Flask counts a key setting as set (its truth value, as
+    ``if not app.secret_key`` reads it); ``None`` when that raises."""
+    key = _as_key("", value)
+    if key is not None:
+        return key.length > 0
+    try:
+        return bool(value)
+    except Exception:  # noqa: BLE001 - the app's object: Flask's own test would fail too
+        return None
+
+
+def _type_name(value: object) -> str:
+    """The name of ``value``'s type for a message (``int``, ``decimal.Decimal``)."""
+    return qualified_name(type(value))
+
+
+def _fallback_entries(fallbacks: Collection[object]) -> list[object]:
+    """The entries of a list, tuple or set of fallback keys; a set's sorted, so
+    that ``[0]`` names the same entry in every process.
+
+    :raises Exception: whatever the app's container subclass raises.
+    """
+    entries = list(fallbacks)
+    if isinstance(fallbacks, (set, frozenset)):
+        entries.sort(key=_entry_order)
+    return entries
+
+
+def _entry_order(entry: object) -> tuple[str, str]:
+    """Where an entry of a set of fallbacks goes: by its text, then its type."""
+    key = _as_key("", entry)
+    return (key.text if key is not None else "", _type_name(entry))
+
+
+def _secret_keys(ctx: CheckContext) -> Iterator[_Key]:
+    """Every key Flask signs with: ``SECRET_KEY`` when set, then each fallback.
+
+    A ``str`` or ``bytes`` ``SECRET_KEY_FALLBACKS`` is one key here (PG309
+    says it must be a list). An empty fallback is yielded (PG302: anyone can
+    sign with it); ``None`` entries and keys of other types are not (PG309).
+    """
+    key = _as_key("SECRET_KEY", ctx.config.get("SECRET_KEY"))
+    if key is not None and key.length:
+        yield key
+    fallbacks = ctx.config.get("SECRET_KEY_FALLBACKS")
+    key = _as_key("SECRET_KEY_FALLBACKS", fallbacks)
+    if key is not None:
+        if key.length:  # empty, Flask has no fallbacks
+            yield key
+        return
+    if not isinstance(fallbacks, _FALLBACK_CONTAINERS):
+        return
+    try:
+        entries = _fallback_entries(fallbacks)
+    except Exception:  # noqa: BLE001 - PG309 says it cannot be read
+        return
+    for index, entry in enumerate(entries):
+        key = _as_key(f"SECRET_KEY_FALLBACKS[{index}]", entry)
+        if key is not None:
+            yield key
 
 
 @register(
@@ -635,12 +745,15 @@ def _secret_keys(ctx: CheckContext) -> Iterator[tuple[str, Any]]:
     "print(secrets.token_hex())'.",
 )
 def secret_missing(ctx: CheckContext) -> Iterator[Finding]:
-    """PG301: no ``SECRET_KEY``."""
-    if not ctx.config.get("SECRET_KEY"):
+    """PG301: no ``SECRET_KEY``, or one Flask counts as unset (empty, ``0``)."""
+    value = ctx.config.get("SECRET_KEY")
+    if _is_set(value) is False:
         yield make_finding(
             "PG301",
             "SECRET_KEY is not set: sessions and signed cookies will not work",
-            ctx.config_source("SECRET_KEY"),
+            # Compared with Flask's default only when it can be: an app's
+            # object may make == raise.
+            ctx.config_source("SECRET_KEY") if value is None else "app.config SECRET_KEY",
             Condition.CHECK_WARNING,
         )
 
@@ -653,13 +766,21 @@ def secret_missing(ctx: CheckContext) -> Iterator[Finding]:
 )
 def secret_short(ctx: CheckContext) -> Iterator[Finding]:
     """PG302: ``SECRET_KEY`` or a fallback key under 24 characters (a known
-    placeholder is PG304's instead)."""
-    for name, value in _secret_keys(ctx):
-        if value and len(value) < 24 and str(value).lower() not in PLACEHOLDER_SECRETS:
+    placeholder is PG304's instead); an empty fallback key is critical."""
+    for key in _secret_keys(ctx):
+        if not key.length:
             yield make_finding(
                 "PG302",
-                f"{name} has only {len(value)} characters",
-                f"app.config {name}",
+                f"{key.name} is empty: anyone can sign a session cookie that Flask accepts",
+                f"app.config {key.name}",
+                Condition.CHECK_ERROR,
+                severity=Severity.CRITICAL,
+            )
+        elif key.length < 24 and not key.placeholder:
+            yield make_finding(
+                "PG302",
+                f"{key.name} has only {key.length} {key.unit}",
+                f"app.config {key.name}",
                 Condition.CHECK_ERROR,
             )
 
@@ -673,12 +794,12 @@ def secret_short(ctx: CheckContext) -> Iterator[Finding]:
 def secret_low_entropy(ctx: CheckContext) -> Iterator[Finding]:
     """PG303: ``SECRET_KEY`` or a fallback key of 24 characters or more made of
     fewer than 10 distinct characters."""
-    for name, value in _secret_keys(ctx):
-        if value and len(value) >= 24 and len(set(str(value))) < 10:
+    for key in _secret_keys(ctx):
+        if key.length >= 24 and key.distinct < 10:
             yield make_finding(
                 "PG303",
-                f"{name} uses only {len(set(str(value)))} distinct characters",
-                f"app.config {name}",
+                f"{key.name} uses only {key.distinct} distinct {key.unit}",
+                f"app.config {key.name}",
                 Condition.CHECK_WARNING,
             )
 
@@ -691,13 +812,13 @@ def secret_low_entropy(ctx: CheckContext) -> Iterator[Finding]:
 )
 def secret_placeholder(ctx: CheckContext) -> Iterator[Finding]:
     """PG304: ``SECRET_KEY`` or a fallback key is a value from tutorials and
-    templates (:data:`PLACEHOLDER_SECRETS`)."""
-    for name, value in _secret_keys(ctx):
-        if value and str(value).strip().lower() in PLACEHOLDER_SECRETS:
+    templates (:data:`PLACEHOLDER_SECRETS`), as text or as bytes."""
+    for key in _secret_keys(ctx):
+        if key.length and key.placeholder:
             yield make_finding(
                 "PG304",
-                f"{name} is a well-known placeholder value",
-                f"app.config {name}",
+                f"{key.name} is a well-known placeholder value",
+                f"app.config {key.name}",
                 Condition.CHECK_ERROR,
             )
 
@@ -772,6 +893,74 @@ def no_max_content_length(ctx: CheckContext) -> Iterator[Finding]:
             ctx.config_source("MAX_CONTENT_LENGTH"),
             Condition.CHECK_WARNING,
         )
+
+
+@register(
+    "PG309",
+    Severity.ERROR,
+    "SECRET_KEY or SECRET_KEY_FALLBACKS has a type Flask cannot sign with",
+    "Make SECRET_KEY a str or bytes value and SECRET_KEY_FALLBACKS a list of such"
+    " values, or leave SECRET_KEY_FALLBACKS unset.",
+)
+def secret_wrong_type(ctx: CheckContext) -> Iterator[Finding]:
+    """PG309: a key that is not ``str`` or ``bytes`` (sessions fail with a
+    ``TypeError``), or ``SECRET_KEY_FALLBACKS`` that is not a list: a ``str``
+    there makes each of its characters a key (critical: anyone can sign)."""
+    value = ctx.config.get("SECRET_KEY")
+    if not isinstance(value, _KEY_TYPES) and _is_set(value) is not False:
+        yield _wrong_type("SECRET_KEY", f"is of type {_type_name(value)}, {_NOT_A_KEY}")
+    fallbacks = ctx.config.get("SECRET_KEY_FALLBACKS")
+    if fallbacks is None or _is_set(fallbacks) is False:
+        return  # Flask has no fallbacks
+    if isinstance(fallbacks, str):
+        yield _wrong_type(
+            "SECRET_KEY_FALLBACKS",
+            f"is a str, not a list: Flask takes each of its {str.__len__(fallbacks)}"
+            " characters as a key, so a session cookie signed with any one character"
+            " is accepted",
+            Severity.CRITICAL,
+        )
+    elif isinstance(fallbacks, (bytes, bytearray)):
+        yield _wrong_type(
+            "SECRET_KEY_FALLBACKS",
+            "is bytes, not a list: Flask takes each byte as a key (an int) and fails on"
+            " the session cookies it must check against them",
+        )
+    elif not isinstance(fallbacks, _FALLBACK_CONTAINERS):
+        yield _wrong_type(
+            "SECRET_KEY_FALLBACKS", f"is of type {_type_name(fallbacks)}, not a list of keys"
+        )
+    else:
+        try:
+            entries = _fallback_entries(fallbacks)
+        except Exception as error:  # noqa: BLE001 - the app's container subclass
+            yield _wrong_type(
+                "SECRET_KEY_FALLBACKS",
+                f"(a {_type_name(fallbacks)}) cannot be read: iterating it raised"
+                f" {_type_name(error)}",
+            )
+            return
+        for index, entry in enumerate(entries):
+            # None is harmless: itsdangerous uses the current key in its place.
+            if entry is not None and not isinstance(entry, _KEY_TYPES):
+                yield _wrong_type(
+                    f"SECRET_KEY_FALLBACKS[{index}]",
+                    f"is of type {_type_name(entry)}, {_NOT_A_KEY}",
+                )
+
+
+#: What a key of another type than ``str`` or ``bytes`` does.
+_NOT_A_KEY = (
+    "not str or bytes: Flask fails (TypeError) on the session cookies it must sign"
+    " or check with it"
+)
+
+
+def _wrong_type(name: str, problem: str, severity: Severity | None = None) -> Finding:
+    """A PG309 finding: ``name`` and what is wrong with it, never its value."""
+    return make_finding(
+        "PG309", f"{name} {problem}", f"app.config {name}", Condition.CHECK_ERROR, severity
+    )
 
 
 # -- PG4xx: dependencies -------------------------------------------------------------------

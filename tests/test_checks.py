@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from flask import Flask
 from flask_prodguard import ProdGuard
 from flask_prodguard import UnsafeDeploymentError
 from flask_prodguard import advisories
+from flask_prodguard.checks import PLACEHOLDER_SECRETS
 from flask_prodguard.checks import REGISTRY
 from flask_prodguard.checks import CheckContext
 from flask_prodguard.checks import Severity
@@ -19,6 +21,10 @@ from flask_prodguard.checks import read_dotenv
 from flask_prodguard.checks import run_checks
 from flask_prodguard.config import load_settings
 from flask_prodguard.testing import capture_events
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from werkzeug.debug import DebuggedApplication
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "checks.rst"
@@ -334,3 +340,225 @@ def test_flags_switched_on_after_init_app_keep_their_own_check_ids(
     assert set(found) == {"PG203", "PG206"}
     assert found["PG206"].severity is Severity.WARNING
     assert found["PG203"].hint == REGISTRY["PG203"].hint
+
+
+# -- SECRET_KEY and SECRET_KEY_FALLBACKS of any type (issue 19) ------------------------
+
+
+class _Unreadable:
+    """An app's object that cannot be read: truth, text, length and iteration raise."""
+
+    def __bool__(self) -> bool:
+        raise ValueError("the truth value is ambiguous")
+
+    def __str__(self) -> str:
+        raise ValueError("no text")
+
+    __repr__ = __str__
+
+    def __len__(self) -> int:
+        raise ValueError("no length")
+
+
+class _EmptyUncomparable:
+    """An empty app object that cannot be compared (an empty array, say)."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        raise ValueError("compared element by element")
+
+    __hash__ = object.__hash__
+
+
+class _Shadow(str):
+    """A str whose own methods lie or raise: the checks must read the text itself."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    def lower(self) -> str:  # type: ignore[override]
+        return "not-a-placeholder"
+
+    def strip(self, chars: str | None = None) -> str:
+        raise RuntimeError("no strip")
+
+    def __len__(self) -> int:
+        return 64
+
+
+class _UnreadableList(list[str]):
+    """A list that raises when it is iterated."""
+
+    def __iter__(self) -> Iterator[str]:
+        raise RuntimeError("no iteration")
+
+
+def _value_id(value: object) -> str:
+    """A test id for a value, short, even for one whose repr raises."""
+    try:
+        return repr(value)[:30]
+    except ValueError:
+        return type(value).__name__
+
+
+_STRONG = "6f1d0c9e4b7a2f8e3d5c1b9a7e6f4d2c8b0a9e7d5c3b1f2e4d6c8a0b9e7f5d3c"
+
+
+def secret_findings(app: Flask) -> list[tuple[str, str, str]]:
+    """(id, severity, message) of the secret key findings of ``app`` (PG301-PG304, PG309)."""
+    return [
+        (f.check_id, str(f.severity), f.message)
+        for f in run_checks(CheckContext(app, {}, cli=True))
+        if f.check_id in ("PG301", "PG302", "PG303", "PG304", "PG309")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (_STRONG, []),
+        (_STRONG.encode(), []),
+        (bytearray(_STRONG.encode()), []),
+        (bytes(range(256)), []),  # random bytes: not UTF-8, read as latin-1
+        ("changeme", [("PG304", "critical")]),
+        (b"changeme", [("PG304", "critical")]),
+        (b" ChangeMe ", [("PG304", "critical")]),
+        (bytearray(b"dev"), [("PG304", "critical")]),
+        (_Shadow("changeme"), [("PG304", "critical")]),
+        ("k8#Lq2!vZ", [("PG302", "error")]),
+        (b"k8#Lq2!vZ", [("PG302", "error")]),
+        (b"ab" * 20, [("PG303", "warning")]),
+        (None, [("PG301", "warning")]),
+        ("", [("PG301", "warning")]),
+        (b"", [("PG301", "warning")]),
+        (0, [("PG301", "warning")]),  # Flask counts a false key as no key
+        (_EmptyUncomparable(), [("PG301", "warning")]),
+        (12345, [("PG309", "error")]),
+        (1.5, [("PG309", "error")]),
+        (True, [("PG309", "error")]),
+        (["changeme"], [("PG309", "error")]),
+        (memoryview(b"x" * 40), [("PG309", "error")]),
+        (_Unreadable(), [("PG309", "error")]),
+    ],
+    ids=_value_id,
+)
+def test_secret_key_of_every_type(
+    clean_app: Callable[..., Flask], value: object, expected: list[tuple[str, str]]
+) -> None:
+    """SECRET_KEY of any type: str and bytes graded alike, any other type PG309, no crash."""
+    found = secret_findings(clean_app(SECRET_KEY=value))
+    assert [(check_id, severity) for check_id, severity, _ in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("fallbacks", "expected"),
+    [
+        (None, []),
+        ([], []),
+        ("", []),
+        ([None, _STRONG, _STRONG.encode()], []),
+        ([b"changeme", "changeme"], [("PG304", "[0]"), ("PG304", "[1]")]),
+        ([""], [("PG302", "[0]")]),
+        ("abcdefgh", [("PG302", ""), ("PG309", "")]),
+        (b"changeme", [("PG304", ""), ("PG309", "")]),
+        ([_STRONG, 7], [("PG309", "[1]")]),
+        (7, [("PG309", "")]),
+        ({"changeme": 1}, [("PG309", "")]),
+        (iter(["changeme"]), [("PG309", "")]),
+        (_Unreadable(), [("PG309", "")]),
+        (_UnreadableList(["changeme"]), [("PG309", "")]),
+    ],
+    ids=_value_id,
+)
+def test_secret_key_fallbacks_of_every_type(
+    clean_app: Callable[..., Flask], fallbacks: object, expected: list[tuple[str, str]]
+) -> None:
+    """SECRET_KEY_FALLBACKS of any type: a list is read entry by entry, a str or
+    bytes is one key (and PG309), anything else PG309, never a crash."""
+    found = secret_findings(clean_app(SECRET_KEY_FALLBACKS=fallbacks))
+    named = [(check_id, message.split(" ")[0]) for check_id, _, message in found]
+    assert named == [(i, f"SECRET_KEY_FALLBACKS{where}") for i, where in expected]
+
+
+def test_severities_of_fallback_shapes(clean_app: Callable[..., Flask]) -> None:
+    """A str of fallbacks (every character signs) and an empty fallback (anyone signs)
+    are critical; bytes of fallbacks (each byte an int) an error."""
+    as_text = secret_findings(clean_app(SECRET_KEY_FALLBACKS="abcdefgh"))
+    as_bytes = secret_findings(clean_app(SECRET_KEY_FALLBACKS=b"\xff" * 30))
+    empty = secret_findings(clean_app(SECRET_KEY_FALLBACKS=[""]))
+    assert [(i, s) for i, s, _ in as_text] == [("PG302", "error"), ("PG309", "critical")]
+    assert [(i, s) for i, s, _ in as_bytes] == [("PG303", "warning"), ("PG309", "error")]
+    assert [(i, s) for i, s, _ in empty] == [("PG302", "critical")]
+    assert "each of its 8 characters as a key" in as_text[1][2]
+
+
+def test_a_set_of_fallbacks_is_named_in_sorted_order(clean_app: Callable[..., Flask]) -> None:
+    """A set's entries are numbered by text, then type, whatever the hash seed: the
+    report names the same entry [0] in every process."""
+    fallbacks = {"k8#Lq2!vZ", "changeme", "b" * 30, "", 7}
+    found = secret_findings(clean_app(SECRET_KEY_FALLBACKS=fallbacks))
+    assert [(i, m.split(" ")[0]) for i, _, m in found] == [
+        ("PG302", "SECRET_KEY_FALLBACKS[1]"),  # "" (critical)
+        ("PG302", "SECRET_KEY_FALLBACKS[4]"),  # "k8#Lq2!vZ"
+        ("PG303", "SECRET_KEY_FALLBACKS[2]"),  # "bbb..."
+        ("PG304", "SECRET_KEY_FALLBACKS[3]"),  # "changeme"
+        ("PG309", "SECRET_KEY_FALLBACKS[0]"),  # 7: no text, and "int" < "str"
+    ]
+
+
+def test_the_checks_do_not_use_up_an_iterator_of_fallbacks(
+    clean_app: Callable[..., Flask],
+) -> None:
+    """An iterator of fallbacks is reported, not read: Flask still sees its keys."""
+    keys = iter([_STRONG])
+    app = clean_app(SECRET_KEY_FALLBACKS=keys)
+    assert [i for i, _, _ in secret_findings(app)] == ["PG309"]
+    assert list(keys) == [_STRONG]
+
+
+_secret_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.complex_numbers(),
+        st.text(),
+        st.binary(),
+        st.binary().map(bytearray),
+        st.sampled_from(sorted(PLACEHOLDER_SECRETS)),
+        st.sampled_from(sorted(PLACEHOLDER_SECRETS)).map(str.encode),
+        st.builds(_Unreadable),
+        st.text().map(_Shadow),
+        st.lists(st.text()).map(_UnreadableList),
+        st.lists(st.text()).map(iter),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5),
+        st.lists(inner, max_size=5).map(tuple),
+        st.frozensets(st.one_of(st.text(), st.binary(), st.none()), max_size=5),
+        st.dictionaries(st.text(), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(secret_key=_secret_values, fallbacks=_secret_values)
+def test_any_secret_key_value_never_breaks_the_checks_or_init_app(
+    build_app: Callable[..., Flask], secret_key: object, fallbacks: object
+) -> None:
+    """Property: any SECRET_KEY and SECRET_KEY_FALLBACKS: the checks never raise, and
+    a production guard starts (enforce) and reports what they find as events."""
+    app = build_app("any-secret", SECRET_KEY=secret_key, SECRET_KEY_FALLBACKS=fallbacks)
+    found = {check_id for check_id, _, _ in secret_findings(app)}
+    with capture_events() as events:
+        ProdGuard(app, env="production")
+    reported = {e["check_id"] for e in events if e["event"] == "prodguard.check.failed"}
+    assert reported == found

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import NoReturn
 
 import click
 
@@ -34,6 +35,7 @@ from ..events.catalogue import SCHEMA_VERSION
 from ..events.catalogue import event_schema
 from ..events.failures import exception_message
 from ..events.failures import qualified_name
+from ..exceptions import ConfigurationError
 from ..exceptions import ProdGuardError
 from . import deploy
 from . import sarif
@@ -129,39 +131,78 @@ _SARIF_LEVEL: dict[str, sarif.Level] = {
 }
 
 
-class _AppExited(Exception):
-    """The app raised ``SystemExit`` (``sys.exit()``) while it was loading.
+class _LoadStopped(Exception):
+    """The app raised a ``BaseException`` that is no ``Exception`` while it was
+    loading: ``SystemExit`` (``sys.exit()``, argparse reading the ``flask``
+    command's arguments), ``KeyboardInterrupt``, ``GeneratorExit``...
 
     Raised in its place so that the commands' ``except Exception`` reports it
     as an app that could not be loaded: let through, ``sys.exit(0)`` in the
     app's import would end ``check`` with status 0, having checked nothing.
     """
 
-    def __init__(self, system_exit: SystemExit) -> None:
+    def __init__(self, error: BaseException) -> None:
         super().__init__()
-        self.system_exit = system_exit
+        self.error = error
+
+
+def _redacted(text: str) -> str:
+    """``text`` as the security events would show it: secrets redacted, control
+    characters escaped (one line), length capped.
+
+    What an app's exception says reaches the CI log: a connection string or a
+    token in it must not (the app's own ``PRODGUARD_REDACT_*`` settings are
+    not known when it could not be loaded: the built-in ones apply).
+    """
+    from ..events.processors import Redactor
+
+    return Redactor().clean_text(text)
+
+
+def _error_text(error: BaseException) -> str:
+    """``Name: message`` (or ``Name``) of an exception the app raised, redacted.
+
+    The exception is untrusted: its ``__str__`` or its class's name may raise,
+    even ``SystemExit``, and the failure must still be reported (read through
+    :mod:`~flask_prodguard.events.failures`).
+    """
+    # The class's own name, as before: "NoAppException", not "flask.cli.NoAppException".
+    name = qualified_name(type(error)).rpartition(".")[2]
+    try:
+        message = exception_message(error)
+    except BaseException:  # noqa: BLE001 - its __str__ raised SystemExit: still a reason
+        message = f"<unprintable {name}>"
+    return _redacted(f"{name}: {message}" if message else name)
+
+
+def _load_reason(error: Exception) -> str:
+    """Why the app could not be loaded, in one line, redacted (no ``Error:``)."""
+    stopped = error.error if isinstance(error, _LoadStopped) else error
+    raised = _error_text(stopped)
+    if isinstance(stopped, SystemExit):
+        return f"could not load the app: it exited while loading ({raised})"
+    if isinstance(stopped, KeyboardInterrupt):
+        return f"could not load the app: it was interrupted while loading ({raised})"
+    return f"could not load the app: {raised}"
+
+
+def _load_hint(error: Exception) -> str:
+    """What to add under the reason: the forms ``--app`` takes, when Flask
+    could not find or parse the app (``NoAppException``)."""
+    from flask.cli import NoAppException
+
+    return f"\n{deploy.APP_FORMS}" if isinstance(error, NoAppException) else ""
 
 
 def _load_error(error: Exception) -> str:
-    """The message for an app that could not be loaded.
+    """The message for an app that could not be loaded, for standard error.
 
-    When Flask could not find or parse the app (``NoAppException``), it also
-    says which forms ``--app`` takes. The exception is the app's, untrusted:
-    its ``__str__`` or its class's name may raise, and the message must still
-    come out (read through :mod:`~flask_prodguard.events.failures`).
+    One line (``Error: could not load the app: ...``), redacted like the
+    security events: the exception is the app's, and standard error is the CI
+    log. When Flask could not find or parse the app (``NoAppException``), the
+    forms ``--app`` takes follow.
     """
-    from flask.cli import NoAppException
-
-    if isinstance(error, _AppExited):
-        status = exception_message(error.system_exit)
-        raised = f"SystemExit: {status}" if status else "SystemExit"
-        return f"Error: could not load the app: it exited while loading ({raised})"
-    # The class's own name, as before: "NoAppException", not "flask.cli.NoAppException".
-    name = qualified_name(type(error)).rpartition(".")[2]
-    message = f"Error: could not load the app: {name}: {exception_message(error)}"
-    if isinstance(error, NoAppException):
-        message += f"\n{deploy.APP_FORMS}"
-    return message
+    return f"Error: {_load_reason(error)}{_load_hint(error)}"
 
 
 def _load_app(info: ScriptInfo | None, app_import_path: str | None) -> Flask:
@@ -170,6 +211,10 @@ def _load_app(info: ScriptInfo | None, app_import_path: str | None) -> Flask:
     ``flask`` resets ``app.debug`` from ``FLASK_DEBUG`` after loading, which
     hides a ``DEBUG = True`` written in code; this loader does not. ``--app``
     wins over the flask command's (``info``, a ``ScriptInfo`` or ``None``).
+
+    :raises Exception: whatever loading the app raised; a ``BaseException``
+        that is no ``Exception`` (``sys.exit()``) as a private ``Exception``
+        that :func:`_load_error` words.
     """
     from flask.cli import ScriptInfo
 
@@ -187,8 +232,10 @@ def _load_app(info: ScriptInfo | None, app_import_path: str | None) -> Flask:
     )
     try:
         return loader.load_app()
-    except SystemExit as error:
-        raise _AppExited(error) from error
+    except Exception:
+        raise
+    except BaseException as error:  # noqa: BLE001 - any stop while loading is a load failure
+        raise _LoadStopped(error) from error
 
 
 def load_for_inspection(info: ScriptInfo | None, app_import_path: str | None) -> Flask:
@@ -198,17 +245,20 @@ def load_for_inspection(info: ScriptInfo | None, app_import_path: str | None) ->
     nor refuses anything, so that ``check`` sees the configuration exactly as
     written (and reports an app that ``strict`` would refuse to start). Like
     :func:`_load_app`, it keeps the ``app.debug`` that ``flask`` would reset
-    from ``FLASK_DEBUG``.
+    from ``FLASK_DEBUG``. What the app prints while it loads goes to standard
+    error: standard output is the report, often a JSON or SARIF file.
 
     :param info: The ``flask`` command's :class:`~flask.cli.ScriptInfo`
         (``ctx.obj``), or ``None`` when the group runs on its own.
     :param app_import_path: The command's ``--app``; wins over ``info``'s.
+    :raises Exception: the app could not be loaded (see :func:`_load_app`).
     """
     from ..extension import _inspecting
 
     token = _inspecting.set(True)
     try:
-        return _load_app(info, app_import_path)
+        with contextlib.redirect_stdout(sys.stderr):
+            return _load_app(info, app_import_path)
     finally:
         _inspecting.reset(token)
 
@@ -253,18 +303,6 @@ def render_sarif(
     """
     from .. import __version__
 
-    rules = [
-        sarif.Rule(
-            id=check_id,
-            name=_rule_name(info.title),
-            description=info.title,
-            help=info.hint,
-            help_uri=f"{DOCS_URL}#{check_id.lower()}",
-            level=_SARIF_LEVEL[str(info.severity)],
-            properties={"severity": str(info.severity)},
-        )
-        for check_id, info in REGISTRY.items()
-    ]
     uri = _location(app, import_path).replace(os.sep, "/")
     results = [
         sarif.Result(
@@ -277,8 +315,58 @@ def render_sarif(
         for f in findings
     ]
     return sarif.sarif_log(
-        "Flask-ProdGuard", __version__, rules, results, information_uri=DOCS_URL
+        "Flask-ProdGuard", __version__, _sarif_rules(), results, information_uri=DOCS_URL
     )
+
+
+def _sarif_rules() -> list[sarif.Rule]:
+    """Every check of the registry as a SARIF rule."""
+    return [
+        sarif.Rule(
+            id=check_id,
+            name=_rule_name(info.title),
+            description=info.title,
+            help=info.hint,
+            help_uri=f"{DOCS_URL}#{check_id.lower()}",
+            level=_SARIF_LEVEL[str(info.severity)],
+            properties={"severity": str(info.severity)},
+        )
+        for check_id, info in REGISTRY.items()
+    ]
+
+
+def _failed_sarif(reason: str) -> dict[str, Any]:
+    """The SARIF log of a ``check`` that could not run: no result, and an
+    invocation that failed (``executionSuccessful`` false) saying why, as
+    ``scan`` reports a file it could not analyse."""
+    from .. import __version__
+
+    return sarif.sarif_log(
+        "Flask-ProdGuard",
+        __version__,
+        _sarif_rules(),
+        [],
+        information_uri=DOCS_URL,
+        notifications=[sarif.Notification(reason)],
+    )
+
+
+def _check_failed(
+    ctx: click.Context, output_format: str, reason: str, hint: str = ""
+) -> NoReturn:
+    """End ``check`` with status 2: ``Error: reason`` on standard error and, in
+    the json and sarif formats, a report that says the check did not run.
+
+    The JSON report then has ``error`` and ``exit_code`` and no ``findings``,
+    so that no reader takes it for a clean app; the SARIF log has no results
+    and a failed invocation.
+    """
+    if output_format == "json":
+        click.echo(json.dumps({"error": reason, "exit_code": 2}, indent=2))
+    elif output_format == "sarif":
+        click.echo(json.dumps(_failed_sarif(reason), indent=2))
+    click.echo(f"Error: {reason}{hint}", err=True)
+    ctx.exit(2)
 
 
 def _print_text(
@@ -355,7 +443,7 @@ def check_command(
     """Run the deployment checklist against the app; exit 1 on findings.
 
     Exit status: 0 nothing at or above --fail-level, 1 findings at or above
-    it, 2 usage error or an app that cannot be loaded.
+    it, 2 usage error, or an app that cannot be loaded or checked.
     """
     if list_checks:
         for check_id, info in REGISTRY.items():
@@ -366,11 +454,17 @@ def check_command(
     try:
         app = load_for_inspection(ctx.obj, app_import_path)
     except Exception as error:  # noqa: BLE001 - any load failure is reported
-        click.echo(_load_error(error), err=True)
-        ctx.exit(2)
+        _check_failed(ctx, output_format, _load_reason(error), _load_hint(error))
     settings = app_settings(app)
     check_ctx = CheckContext(app, os.environ, dotenv=read_dotenv(), settings=settings, cli=True)
-    findings = run_checks(check_ctx, check_ctx.silenced)
+    try:
+        findings = run_checks(check_ctx, check_ctx.silenced)
+    except Exception:
+        raise
+    except BaseException as error:  # noqa: BLE001 - the app's code stopped the checks
+        # The checks read the app's objects (a config value's __str__): a
+        # sys.exit(0) there must not end the gate with status 0.
+        _check_failed(ctx, output_format, f"the checks were stopped: {_error_text(error)}")
     threshold = Severity[fail_level.upper()]
     failing = [f for f in findings if f.severity >= threshold]
     code = 1 if failing else 0
@@ -561,8 +655,12 @@ def serve_command(
         ):
             try:
                 app = _load_app(ctx.obj, app_import_path)
+            except ConfigurationError as error:
+                # A mistyped key's message shows its value: redacted, as a
+                # load error's, since standard error is the log.
+                message: str | None = f"Error: {_redacted(str(error))}"
             except ProdGuardError as error:
-                message: str | None = f"Error: {error}"
+                message = f"Error: {error}"
             except Exception as error:  # noqa: BLE001 - any load failure is reported
                 message = _load_error(error)
             else:
