@@ -1581,6 +1581,9 @@ class Analyser:
             # program's defaults ("--prod" in sys.argv is false).
             self._step(node, "no arguments given")
             return [os.fspath(self.module.path)]
+        if node.attr == "root_path" and self._is_app(owner):
+            # Flask(__name__): the folder of the module (a package's own folder).
+            return os.path.abspath(Path(self.module.path).parent)
         if node.attr == "debug" and self._is_app(owner):
             # Reading app.debug: off, since only FLASK_DEBUG turns it on (a write
             # of app.debug is a finding of its own).
@@ -1704,10 +1707,24 @@ class Analyser:
         if isinstance(func, ast.Name) and func.id == "vars" and len(node.args) == 1:
             namespace = self.value(node.args[0], depth + 1)
             return dict(namespace) if isinstance(namespace, Namespace) else UNKNOWN
-        if self._may_be_class(func):
+        if self._may_be_class(func) or (
+            isinstance(func, ast.Name) and isinstance(self.bound.get(func.id), ClassRef)
+        ):
+            # Settings(...), or cls(...) in a class method.
             made = self.value(func, depth + 1)
             if isinstance(made, ClassRef):
                 return self._instance(made, node, depth)
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and self._may_be_class(func.value)
+        ):
+            # Settings.from_env(): a class or static method of a project class.
+            cls = self._quiet_value(func.value)
+            if isinstance(cls, ClassRef):
+                called = self._class_method_value(cls, node, func.attr, depth)
+                if called is not _NOT_YET:
+                    return called
         if isinstance(func, ast.Attribute) and self._may_be_instance(func.value):
             # A method of an instance of a project class: what it returns.
             called = self._method_call_value(node, depth)
@@ -2065,10 +2082,41 @@ class Analyser:
             return UNKNOWN
         return callee.evaluate(function, bound, depth, traces=traces)[0]
 
+    def _class_method_value(
+        self, cls: ClassRef, node: ast.Call, name: str, depth: int
+    ) -> object:
+        """What a ``classmethod`` (given the class) or ``staticmethod`` of a project
+        class returns for these arguments; ``_NOT_YET`` for anything else."""
+        found = cls.analyser.method_of(cls, name)
+        if found is None:
+            return _NOT_YET
+        analyser, method = found
+        kinds = {dotted(d) for d in method.decorator_list}
+        if id(method) in self.project.calling or not kinds & {"classmethod", "staticmethod"}:
+            return _NOT_YET
+        receiver: object = cls if "classmethod" in kinds else _NOT_YET
+        traces: dict[str, list[tuple[Module, ast.AST, str]]] = {}
+        bound = self._bind_arguments(node, analyser, method, receiver, traces)
+        if bound is None:
+            return UNKNOWN
+        is_method = receiver is not _NOT_YET
+        return analyser.evaluate(method, bound, depth, method=is_method, traces=traces)[0]
+
     def _instance(self, cls: ClassRef, node: ast.Call, depth: int) -> object:
         """An instance of a project class made by ``node``: with the attributes its
         ``__init__`` sets for these arguments, when it has one."""
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        for keyword in node.keywords:
+            if keyword.arg is None:  # cls(**overrides): the mapping's items
+                mapping = self.value(keyword.value, depth + 1)
+                if not isinstance(mapping, dict) or not all(
+                    isinstance(k, str) for k in mapping
+                ):
+                    return UNKNOWN
+                for key, item in mapping.items():
+                    constant = ast.Constant(item)
+                    ast.copy_location(constant, keyword.value)
+                    keywords[key] = constant
         found = cls.analyser.method_of(cls, "__init__")
         if found is None:
             if node.args:
