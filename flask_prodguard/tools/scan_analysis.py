@@ -2121,7 +2121,17 @@ class Analyser:
         if found is None:
             if node.args:
                 return UNKNOWN  # positional arguments: which field each sets is unknown
-            return Instance(cls, keywords)
+            # The fields' values, worked out here, where the names they read are
+            # bound (cls(debug=flag(cls.debug)) in a class method).
+            fields: dict[str, ast.expr] = {}
+            for key, expression in keywords.items():
+                known: Any
+                known, steps = self._traced(expression, depth)
+                constant = ast.Constant(known)
+                ast.copy_location(constant, expression)
+                self._carried[id(constant)] = [(self.module, expression, f"{key}="), *steps]
+                fields[key] = constant
+            return Instance(cls, fields)
         analyser, init = found
         instance = Instance(cls, keywords, {})
         traces: dict[str, list[tuple[Module, ast.AST, str]]] = {}
