@@ -172,6 +172,29 @@ def _python_files(
             raise FileNotFoundError(f"no such file or directory: {raw}")
 
 
+def _read_regular(path: Path, limit: int) -> tuple[bytes | None, str]:
+    """The bytes of a regular file of at most ``limit`` bytes, or ``None`` and why
+    not (a FIFO would hang the scan, ``/dev/zero`` never ends)."""
+    try:
+        # O_NONBLOCK: opening a FIFO does not wait for a writer.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the name
+        return None, f"cannot be opened: {getattr(error, 'strerror', None) or error}"
+    with os.fdopen(descriptor, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None, "not a regular file (a FIFO, a device or a socket)"
+        if info.st_size > limit:
+            return None, f"larger than {limit} bytes"
+        try:
+            data = stream.read(limit + 1)
+        except OSError as error:
+            return None, f"cannot be read: {error.strerror or error}"
+    if len(data) > limit:
+        return None, f"larger than {limit} bytes"
+    return data, ""
+
+
 def read_source(path: Path) -> tuple[str | None, str]:
     """The text of a Python file as Python reads it, or ``None`` and why not.
 
@@ -181,23 +204,9 @@ def read_source(path: Path) -> tuple[str | None, str]:
 
     :param path: The file.
     """
-    try:
-        # O_NONBLOCK: opening a FIFO does not wait for a writer.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as error:
-        return None, f"cannot be opened: {error.strerror or error}"
-    with os.fdopen(descriptor, "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            return None, "not a regular file (a FIFO, a device or a socket)"
-        if info.st_size > MAX_FILE_BYTES:
-            return None, f"larger than {MAX_FILE_BYTES} bytes"
-        try:
-            data = stream.read(MAX_FILE_BYTES + 1)
-        except OSError as error:
-            return None, f"cannot be read: {error.strerror or error}"
-    if len(data) > MAX_FILE_BYTES:
-        return None, f"larger than {MAX_FILE_BYTES} bytes"
+    data, why = _read_regular(path, MAX_FILE_BYTES)
+    if data is None:
+        return None, why
     lines = iter(data.splitlines(keepends=True)[:2])
     try:
         encoding, _ = tokenize.detect_encoding(lambda: next(lines, b""))
@@ -304,20 +313,11 @@ class _Loader:
             return self._data[real]
         text: str | None = None
         if real.is_relative_to(self._real_root):
+            data, _ = _read_regular(real, MAX_DATA_BYTES)
             try:
-                descriptor = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-            except OSError:
-                descriptor = -1
-            if descriptor >= 0:
-                with os.fdopen(descriptor, "rb") as stream:
-                    info = os.fstat(stream.fileno())
-                    if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_DATA_BYTES:
-                        try:
-                            data = stream.read(MAX_DATA_BYTES + 1)
-                            if len(data) <= MAX_DATA_BYTES:
-                                text = data.decode("utf-8-sig")
-                        except (OSError, UnicodeDecodeError):
-                            text = None
+                text = data.decode("utf-8-sig") if data is not None else None
+            except UnicodeDecodeError:
+                text = None
         self._data[real] = text
         return text
 

@@ -44,6 +44,7 @@ import re
 import tokenize
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from pathlib import PurePath
 from typing import Any
@@ -461,6 +462,21 @@ def parse_dotenv(text: str) -> list[tuple[int, str, str, str]]:
             value = _dotenv_value(raw)
         found.append((number, match.group(1), value, line))
     return found
+
+
+def _class_chain(cls: ClassRef) -> Iterator[tuple[ClassRef, ast.ClassDef]]:
+    """A project class and its first project base, that base's, and so on (at
+    most eight), each with its definition."""
+    current: ClassRef | None = cls
+    for _ in range(8):
+        if current is None:
+            return
+        definition = current.analyser.classes.get(current.name)
+        if definition is None:
+            return
+        yield current, definition
+        bases = [current.analyser._quiet_value(base) for base in definition.bases]
+        current = next((b for b in bases if isinstance(b, ClassRef)), None)
 
 
 def _names_read(node: ast.AST | None) -> set[str]:
@@ -997,22 +1013,20 @@ class Analyser:
         return value
 
     def _traced(
-        self, node: ast.AST, depth: int
+        self, node: ast.AST, depth: int, local: bool = False
     ) -> tuple[object, list[tuple[Module, ast.AST, str]]]:
-        """:meth:`value`, and the chain steps it took (kept out of the chain being built)."""
+        """:meth:`value` (:meth:`_local_value` with ``local``), and the chain steps it
+        took, kept out of the chain being built."""
         steps = self.project.steps
         saved = len(steps)
-        value = self.value(node, depth + 1)
+        value = self._local_value(node, depth) if local else self.value(node, depth + 1)
         taken = steps[saved:]
         del steps[saved:]
         return value, taken
 
     def _quiet_truthy(self, node: ast.AST, depth: int) -> bool | None:
         """:meth:`truthy` without touching the chain being built."""
-        steps = self.project.steps
-        saved = len(steps)
-        value = self.value(node, depth + 1)
-        del steps[saved:]
+        value = self._quiet_value(node, depth)
         return None if value is UNKNOWN else bool(value)
 
     def _module_value(
@@ -2053,18 +2067,10 @@ class Analyser:
 
     def _derives(self, cls: ClassRef, base: ClassRef) -> bool:
         """Whether the project class ``cls`` is ``base`` or derives from it."""
-        current: ClassRef | None = cls
-        for _ in range(8):
-            if current is None:
-                return False
-            if current.analyser is base.analyser and current.name == base.name:
-                return True
-            definition = current.analyser.classes.get(current.name)
-            if definition is None:
-                return False
-            bases = [current.analyser._quiet_value(b) for b in definition.bases]
-            current = next((b for b in bases if isinstance(b, ClassRef)), None)
-        return False
+        return any(
+            current.analyser is base.analyser and current.name == base.name
+            for current, _ in _class_chain(cls)
+        )
 
     def _call_with_arguments(self, node: ast.Call, depth: int) -> object:
         """What a project function returns for these arguments
@@ -2178,19 +2184,10 @@ class Analyser:
     def method_of(self, cls: ClassRef, name: str) -> tuple[Analyser, ast.FunctionDef] | None:
         """The method ``name`` of a project class, or of its first project base that
         has it (with that base's module)."""
-        current: ClassRef | None = cls
-        for _ in range(8):  # up the bases
-            if current is None:
-                return None
-            definition = current.analyser.classes.get(current.name)
-            if definition is None:
-                return None
+        for current, definition in _class_chain(cls):
             for item in definition.body:
                 if isinstance(item, ast.FunctionDef) and item.name == name:
                     return current.analyser, item
-            owner = current.analyser
-            bases = [owner._quiet_value(base) for base in definition.bases]
-            current = next((b for b in bases if isinstance(b, ClassRef)), None)
         return None
 
     def evaluate(
@@ -2302,11 +2299,7 @@ class Analyser:
                     for t in targets
                 ):
                     continue  # nothing the result depends on
-                known, steps = self._traced_local(value, depth)
-                steps.insert(0, (self.module, stmt, ""))
-                targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
-                for target in targets:
-                    self._store(target, known, steps, attributes, receiver)
+                self._assign(stmt, targets, value, depth, attributes, receiver)
             elif kind is ast.AugAssign:
                 self._store(stmt.target, UNKNOWN, [], attributes, receiver)  # type: ignore[attr-defined]
             elif kind is ast.If:
@@ -2416,15 +2409,23 @@ class Analyser:
             return AN_APP
         return self.value(node, depth + 1)
 
-    def _traced_local(
-        self, node: ast.AST, depth: int
-    ) -> tuple[object, list[tuple[Module, ast.AST, str]]]:
-        steps = self.project.steps
-        saved = len(steps)
-        value = self._local_value(node, depth)
-        taken = steps[saved:]
-        del steps[saved:]
-        return value, taken
+    def _assign(
+        self,
+        statement: ast.stmt,
+        targets: list[ast.expr],
+        value: ast.expr,
+        depth: int,
+        attributes: dict[str, object] | None = None,
+        receiver: str = "",
+    ) -> None:
+        """Bind an assignment's targets in the function being run or followed, the
+        statement first in the value's chain."""
+        known, steps = self._traced(value, depth, local=True)
+        steps.insert(0, (self.module, statement, ""))
+        for target in targets:
+            self._store(
+                target, known, steps, {} if attributes is None else attributes, receiver
+            )
 
     def _store(
         self,
@@ -3186,8 +3187,7 @@ class Analyser:
                 if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                     self._effect(stmt.value, {}, "", 0)
                 elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-                    known, steps = self._traced_local(stmt.value, 0)
-                    self._store(stmt.target, known, [(self.module, stmt, ""), *steps], {}, "")
+                    self._assign(stmt, [stmt.target], stmt.value, 0)
             self.visit(stmt)
             if isinstance(stmt, ast.Return | ast.Raise | ast.Continue | ast.Break):
                 break  # what follows in this block never runs
@@ -3360,10 +3360,7 @@ class Analyser:
     def _visit_assign(self, node: ast.Assign) -> None:
         if self._tracking:
             # A followed function's local: its value from here on.
-            known, steps = self._traced_local(node.value, 0)
-            steps.insert(0, (self.module, node, ""))
-            for target in node.targets:
-                self._store(target, known, steps, {}, "")
+            self._assign(node, node.targets, node.value, 0)
         if not self._is_hot(node):
             return
         for target in node.targets:
@@ -3635,7 +3632,7 @@ class Analyser:
         for name in names:
             if name in given:
                 argument = given[name]
-                bound[name], steps = self._traced_local(argument, 0)
+                bound[name], steps = self._traced(argument, 0, local=True)
                 steps.insert(0, (self.module, argument, f"{name}="))
             elif name in defaults:
                 bound[name], steps = callee._traced(defaults[name], 0)
