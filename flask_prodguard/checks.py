@@ -33,6 +33,7 @@ from . import detect
 from .advisories import affecting
 from .advisories import readable_version
 from .events.failures import qualified_name
+from .events.processors import sanitise_text
 from .keys import HOOK_REPORTED_KEY
 from .policy import Condition
 
@@ -687,8 +688,9 @@ def _is_set(value: object) -> bool | None:
 
 
 def _type_name(value: object) -> str:
-    """The name of ``value``'s type for a message (``int``, ``decimal.Decimal``)."""
-    return qualified_name(type(value))
+    """The name of ``value``'s type for a message (``int``, ``decimal.Decimal``),
+    escaped: a class can be named with terminal escapes or bidi controls."""
+    return sanitise_text(qualified_name(type(value)))
 
 
 def _fallback_entries(fallbacks: Collection[object]) -> list[object]:

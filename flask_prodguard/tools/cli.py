@@ -401,6 +401,22 @@ def _print_text(
     click.echo(f"{len(findings)} finding(s): {summary}; fail level {fail_level}.")
 
 
+#: The options every gate (check, probe, scan) shares.
+_FAIL_LEVEL = click.option(
+    "--fail-level",
+    type=click.Choice(_SEVERITIES),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+_REPORT_FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+
 #: The help of the commands' ``--app`` option.
 _APP_HELP = (
     "The app, as flask --app takes it: module, module:name, module:factory(args),"
@@ -416,20 +432,8 @@ _APP_HELP = (
     type=click.Choice(["production", "staging", "development", "testing"]),
     help="Check as if PRODGUARD_ENV were this (default: what the app would use).",
 )
-@click.option(
-    "--fail-level",
-    type=click.Choice(_SEVERITIES),
-    default="error",
-    show_default=True,
-    help="Exit 1 when a finding is at least this severe.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "sarif"]),
-    default="text",
-    show_default=True,
-)
+@_FAIL_LEVEL
+@_REPORT_FORMAT
 @click.option("--list", "list_checks", is_flag=True, help="List every check and exit.")
 @click.pass_context
 def check_command(
@@ -468,44 +472,40 @@ def check_command(
     threshold = Severity[fail_level.upper()]
     failing = [f for f in findings if f.severity >= threshold]
     code = 1 if failing else 0
-    if output_format == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "app": app.name,
-                    "env": str(settings.env) if settings else None,
-                    "strictness": str(settings.strictness) if settings else None,
-                    "fail_level": fail_level,
-                    "findings": [f.as_dict() for f in findings],
-                    "exit_code": code,
-                },
-                indent=2,
+    try:
+        if output_format == "json":
+            click.echo(
+                json.dumps(
+                    {
+                        "app": app.name,
+                        "env": str(settings.env) if settings else None,
+                        "strictness": str(settings.strictness) if settings else None,
+                        "fail_level": fail_level,
+                        "findings": [f.as_dict() for f in findings],
+                        "exit_code": code,
+                    },
+                    indent=2,
+                )
             )
+        elif output_format == "sarif":
+            import_path = app_import_path or getattr(ctx.obj, "app_import_path", None)
+            click.echo(json.dumps(render_sarif(app, findings, import_path), indent=2))
+        else:
+            _print_text(
+                app, settings, findings, fail_level, check_ctx, env_option=env is not None
+            )
+    except BaseException as error:  # noqa: BLE001 - the report reads the app's objects too
+        # (its name's __repr__ may raise or call sys.exit(0)): never status 0.
+        _check_failed(
+            ctx, output_format, f"the report could not be written: {_error_text(error)}"
         )
-    elif output_format == "sarif":
-        import_path = app_import_path or getattr(ctx.obj, "app_import_path", None)
-        click.echo(json.dumps(render_sarif(app, findings, import_path), indent=2))
-    else:
-        _print_text(app, settings, findings, fail_level, check_ctx, env_option=env is not None)
     ctx.exit(code)
 
 
 @prodguard.command("probe")
 @click.argument("url", required=False)
-@click.option(
-    "--fail-level",
-    type=click.Choice(_SEVERITIES),
-    default="error",
-    show_default=True,
-    help="Exit 1 when a finding is at least this severe.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "sarif"]),
-    default="text",
-    show_default=True,
-)
+@_FAIL_LEVEL
+@_REPORT_FORMAT
 @click.option(
     "--max-requests",
     type=click.IntRange(min=1),
@@ -892,13 +892,7 @@ def _finite(param: click.Parameter, value: float) -> float:
 
 @prodguard.command("scan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "sarif"]),
-    default="text",
-    show_default=True,
-)
+@_REPORT_FORMAT
 @click.option(
     "--allow-skipped",
     is_flag=True,
