@@ -499,40 +499,52 @@ def _stored_names(target: ast.AST) -> set[str]:
     return set()
 
 
-def _needed_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    """The locals a call's result can depend on: what its returns, branch tests,
-    loops and attribute writes read, and what the assignments to those read in
-    turn. Assignments to other names are not worth computing."""
-    needed: set[str] = set()
-    edges: list[tuple[set[str], set[str]]] = []
+_Edges = list[tuple[frozenset[str], frozenset[str]]]
+
+
+def _dataflow(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[set[str], _Edges]:
+    """In one walk of a function: the names its result can read directly (its
+    returns, branch tests, loops, ``with`` items and attribute writes), and the
+    edges (names changed, names read) of its assignments and ``d.update(...)``
+    calls."""
+    roots: set[str] = set()
+    edges: _Edges = []
     stack: list[ast.AST] = list(function.body)
     while stack:
         node = stack.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
             continue
         if isinstance(node, ast.Return):
-            needed |= _names_read(node.value)
+            roots |= _names_read(node.value)
         elif isinstance(node, ast.If | ast.While):
-            needed |= _names_read(node.test)
+            roots |= _names_read(node.test)
         elif isinstance(node, ast.For):
-            needed |= _names_read(node.iter)
-            edges.append((_stored_names(node.target), _names_read(node.iter)))
+            used = frozenset(_names_read(node.iter))
+            roots |= used
+            edges.append((frozenset(_stored_names(node.target)), used))
         elif isinstance(node, ast.With):
             for item in node.items:
-                needed |= _names_read(item.context_expr)
+                roots |= _names_read(item.context_expr)
         elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            used = _names_read(node.value)
+            used = frozenset(_names_read(node.value))
             for target in targets:
                 if isinstance(target, ast.Attribute):
-                    needed |= used  # self.debug = ...: an attribute of the instance
-                edges.append((_stored_names(target), used | _names_read(target)))
+                    roots |= used  # self.debug = ...: an attribute of the instance
+                edges.append((frozenset(_stored_names(target)), used | _names_read(target)))
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             func = node.value.func
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
                 # d.update(other), parser.read(path): d changes with what it is given.
-                edges.append(({func.value.id}, _names_read(node.value)))
-        stack.extend(ast.iter_child_nodes(node))
+                edges.append((frozenset({func.value.id}), frozenset(_names_read(node.value))))
+        if not isinstance(node, ast.expr):  # statements hold no statement in an expression
+            stack.extend(ast.iter_child_nodes(node))
+    return roots, edges
+
+
+def _closure(names: set[str], edges: _Edges) -> frozenset[str]:
+    """``names`` and every name an assignment to one of them reads, in turn."""
+    needed = set(names)
     changed = True
     while changed:
         changed = False
@@ -540,7 +552,7 @@ def _needed_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
             if stored & needed and not used <= needed:
                 needed |= used
                 changed = True
-    return needed
+    return frozenset(needed)
 
 
 def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -778,6 +790,7 @@ class Project:
         self.work = 0
         #: Per function (by id): its locals, and those its result can depend on.
         self.locals: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        self.flows: dict[int, tuple[set[str], _Edges]] = {}
         #: Variables the project's modules put in ``os.environ`` at module level:
         #: a read of one gets that value instead of its default.
         self.environment: dict[str, object] = {}
@@ -800,8 +813,18 @@ class Project:
         """A function's locals, and those its result can depend on (cached)."""
         found = self.locals.get(id(function))
         if found is None:
-            found = (frozenset(_local_names(function)), frozenset(_needed_names(function)))
+            roots, edges = self.flow_of(function)
+            found = (frozenset(_local_names(function)), _closure(roots, edges))
             self.locals[id(function)] = found
+        return found
+
+    def flow_of(
+        self, function: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> tuple[set[str], _Edges]:
+        """:func:`_dataflow` of a function (cached)."""
+        found = self.flows.get(id(function))
+        if found is None:
+            found = self.flows[id(function)] = _dataflow(function)
         return found
 
     def lookup(self, name: str) -> Module | None:
@@ -888,6 +911,10 @@ class Analyser:
         #: Whether the function being visited is followed from a call: its local
         #: assignments then update :attr:`bound`, in order.
         self._tracking = False
+        #: Whether a loop's items are being followed one by one (see :meth:`_visit_for`).
+        self._unrolling = False
+        #: In a function visited directly, the locals tracked (``None``: all).
+        self._tracked: frozenset[str] | None = None
         #: The locals the result of the function being run can depend on.
         self._needed: frozenset[str] = frozenset()
         self._reported: set[tuple[int, int, str]] = set()
@@ -3120,7 +3147,19 @@ class Analyser:
             elif isinstance(child, ast.comprehension):
                 self._visit_children(child)
 
-    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def _visit_function(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        given: dict[str, object] | None = None,
+    ) -> None:
+        """Visit a function's body, its parameters at their defaults except those
+        ``given`` a value.
+
+        In a function without parameters (``main()``, run as it is), the locals
+        that lines a sink needs read, and those they are made from, are tracked
+        in order from unknown (a nested function's locals are its own). (In
+        others that costs more than it finds: there, a local stands for its last
+        assignment.)"""
         for decorator in node.decorator_list:
             self.visit(decorator)
         self._visit_children(node.args)
@@ -3136,15 +3175,55 @@ class Analyser:
                 if option is not None and option[0] in parameters:
                     parameters[option[0]] = option[1]
         self.parameters, self._function = parameters, node
-        tracking, self._tracking = (
-            self._tracking,
-            False,
-        )  # a nested function's locals are its own
+        track = (
+            isinstance(node, ast.FunctionDef) and not parameters and self.has_hot_lines(node)
+        )
+        tracking, self._tracking = self._tracking, track
+        tracked = self._tracked
+        if track:
+            self._tracked = _closure(self._hot_reads(node), self.project.flow_of(node)[1])
+        bound, steps = self.bound, self._bound_steps
+        if track:
+            self.bound = {**bound, **dict.fromkeys(self.project.names_of(node)[0], UNKNOWN)}
+        if given:
+            self.bound = {**self.bound, **given}
+        self._bound_steps = {}
         try:
             self._visit_block(node.body)
         finally:
             self.parameters, self._function = saved
-            self._tracking = tracking
+            self._tracking, self._tracked = tracking, tracked
+            self.bound, self._bound_steps = bound, steps
+
+    def _hot_reads(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+        """The names read by a function's statements on a line a sink needs, and by
+        the headers of compound statements that hold one, nested functions aside."""
+        names: set[str] = set()
+        stack: list[ast.stmt] = list(function.body)
+        while stack:
+            stmt = stack.pop()
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            if type(stmt) not in _COMPOUND:
+                if self._is_hot(stmt):
+                    names |= _names_read(stmt)
+                continue
+            if not self._is_hot(stmt):
+                continue
+            # Which branch or how many times: what decides that is read too.
+            for field in ("test", "iter", "items", "subject"):
+                header = getattr(stmt, field, None)
+                for part in header if isinstance(header, list) else [header]:
+                    if part is not None:
+                        names |= _names_read(part)
+            stack.extend(_child_statements(stmt))
+        return names
+
+    def _tracks(self, names: Iterable[str]) -> bool:
+        """Whether an assignment to ``names`` is tracked (see :meth:`_visit_function`)."""
+        return self._tracking and (
+            self._tracked is None or any(name in self._tracked for name in names)
+        )
 
     def _visit_class(self, node: ast.ClassDef) -> None:
         if any(self.resolves_to(base, *_TEST_CASES) for base in node.bases):
@@ -3158,12 +3237,7 @@ class Analyser:
                 if isinstance(item, ast.FunctionDef) and item.name == "__init__":
                     positional = [*item.args.posonlyargs, *item.args.args]
                     if positional:
-                        saved = dict(self.bound)
-                        self.bound[positional[0].arg] = AN_APP
-                        try:
-                            self.visit(item)
-                        finally:
-                            self.bound = saved
+                        self._visit_function(item, {positional[0].arg: AN_APP})
                         continue
                 self.visit(item)
             return
@@ -3185,9 +3259,15 @@ class Analyser:
             start = len(self.findings)
             if self._tracking:
                 if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-                    self._effect(stmt.value, {}, "", 0)
+                    func = stmt.value.func
+                    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                        if self._tracks([func.value.id]):
+                            self._effect(stmt.value, {}, "", 0)
+                    elif self._tracked is None:
+                        self._effect(stmt.value, {}, "", 0)
                 elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-                    self._assign(stmt, [stmt.target], stmt.value, 0)
+                    if self._tracks(_stored_names(stmt.target)):
+                        self._assign(stmt, [stmt.target], stmt.value, 0)
             self.visit(stmt)
             if isinstance(stmt, ast.Return | ast.Raise | ast.Continue | ast.Break):
                 break  # what follows in this block never runs
@@ -3275,27 +3355,40 @@ class Analyser:
         return writes
 
     def _visit_for(self, node: ast.For) -> None:
-        """A loop over a known mapping is followed item by item, its variables bound."""
+        """A loop over a known mapping is followed item by item, its variables bound;
+        in a function, what its body changes (``env.setdefault(key, value)``) holds
+        after it."""
         # Only the outermost such loop is unrolled: nested ones would multiply.
-        items = None if self.bound or not self._is_hot(node) else self._loop_items(node.iter)
+        items = (
+            None
+            if self._unrolling
+            or not (self._is_hot(node) or self._tracks(_stored_names(node.target)))
+            else self._loop_items(node.iter)
+        )
         targets = node.target.elts if isinstance(node.target, ast.Tuple) else [node.target]
         names = [target for target in targets if isinstance(target, ast.Name)]
         if items is None or not names or len(names) != len(targets):
             self._visit_children(node)
             return
         self.visit(node.iter)
-        saved = dict(self.bound)
-        for item in items[:_LOOP_ITEMS]:
-            values = (item,) if len(names) == 1 else item
-            if not isinstance(values, tuple) or len(values) != len(names):
-                break  # the loop would fail to unpack: nothing more to follow
-            for name, value in zip(names, values, strict=True):
-                self.bound[name.id] = value
-            for stmt in node.body:
-                self.visit(stmt)
-        self.bound = saved
-        for stmt in node.orelse:
-            self.visit(stmt)
+        saved = {name.id: self.bound[name.id] for name in names if name.id in self.bound}
+        self._unrolling = True
+        try:
+            for item in items[:_LOOP_ITEMS]:
+                values = (item,) if len(names) == 1 else item
+                if not isinstance(values, tuple) or len(values) != len(names):
+                    break  # the loop would fail to unpack: nothing more to follow
+                for name, value in zip(names, values, strict=True):
+                    self.bound[name.id] = value
+                self._visit_block(node.body)
+        finally:
+            self._unrolling = False
+        for name in names:
+            if name.id in saved:
+                self.bound[name.id] = UNKNOWN if self._tracking else saved[name.id]
+            else:
+                self.bound.pop(name.id, None)
+        self._visit_block(node.orelse)
 
     def _loop_items(self, node: ast.AST) -> list[object] | None:
         """What a loop over ``MAPPING.items()`` (pairs) or ``MAPPING`` (keys) yields."""
@@ -3331,7 +3424,7 @@ class Analyser:
         return known_value if isinstance(known_value, dict) else None
 
     def _visit_if(self, node: ast.If) -> None:
-        if not self._is_hot(node) and not self._tracking:
+        if not self._is_hot(node) and not (self._tracking and self._tracked is None):
             # No sink inside: which branch runs does not matter.
             self._visit_block(node.body)
             self._visit_block(node.orelse)
@@ -3358,8 +3451,8 @@ class Analyser:
         self._visit_children(node)
 
     def _visit_assign(self, node: ast.Assign) -> None:
-        if self._tracking:
-            # A followed function's local: its value from here on.
+        if self._tracks(set().union(*map(_stored_names, node.targets))):
+            # A tracked local: its value from here on.
             self._assign(node, node.targets, node.value, 0)
         if not self._is_hot(node):
             return
@@ -3570,6 +3663,7 @@ class Analyser:
             **bound,
         }
         callee.parameters, callee._function, callee._tracking = {}, function, True
+        saved_tracked, callee._tracked = callee._tracked, None
         callee._bound_steps = traces
         project.calling.append(id(function))
         project.call_sites.append(site)
@@ -3580,6 +3674,7 @@ class Analyser:
             project.call_sites.pop()
             project.report_at = saved_redirect
             callee.bound, callee.parameters, callee._function, callee._tracking = saved
+            callee._tracked = saved_tracked
             callee._bound_steps = saved_steps
         if redirect is not None:
             return len(self.findings) > found

@@ -1,0 +1,9 @@
+# expect: clean
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def index():
+    return "started"
