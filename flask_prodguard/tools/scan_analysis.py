@@ -791,6 +791,9 @@ class Project:
         #: Per function (by id): its locals, and those its result can depend on.
         self.locals: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self.flows: dict[int, tuple[set[str], _Edges]] = {}
+        #: Directories of the scanned tree the project puts on ``sys.path``, as
+        #: dotted prefixes (``libs``).
+        self.search_path: list[str] = []
         #: Variables the project's modules put in ``os.environ`` at module level:
         #: a read of one gets that value instead of its default.
         self.environment: dict[str, object] = {}
@@ -967,6 +970,10 @@ class Analyser:
                             self.mutations.setdefault(func.value.id, []).append(node)
                         elif func.attr == "add_argument":
                             self.arguments.setdefault(func.value.id, []).append(call)
+                    elif func.attr in ("insert", "append", "addsitedir") and self.resolves_to(
+                        func, "sys.path.insert", "sys.path.append", "site.addsitedir"
+                    ):
+                        self._search_path(call)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
@@ -1111,6 +1118,27 @@ class Analyser:
             elif not level:
                 self.imports[local] = f"{origin}.{alias.name}"
 
+    def _search_path(self, call: ast.Call) -> None:
+        """``sys.path.insert(0, str(HERE.parents[1] / "libs"))``: a directory of the
+        scanned tree whose modules are then imported by their own names."""
+        if not call.args:
+            return
+        path = self._quiet_value(call.args[-1])
+        if not isinstance(path, str | PurePath):
+            return
+        module = self.module
+        depth = module.name.count(".") + (1 if module.is_package else 0)
+        root = Path(os.path.abspath(module.path)).parents[depth]
+        try:
+            relative = Path(os.path.normpath(os.path.join(module.path.parent, path)))
+            parts = relative.relative_to(os.path.abspath(root)).parts
+        except ValueError:
+            return  # outside the scanned tree
+        if all(part.isidentifier() for part in parts):
+            prefix = ".".join(parts)
+            if prefix not in self.project.search_path:
+                self.project.search_path.append(prefix)
+
     def _module_name(self, name: str, level: int) -> str | None:
         """The scanned module an import names, if any: relative to the importing
         file's package (``level`` dots, or a script's sibling), then absolute."""
@@ -1124,11 +1152,23 @@ class Analyser:
             return full if full and self.project.knows(full) else None
         # A script's sibling (``from app import app`` next to ``run.py``), as
         # Python finds it when the script runs from its own directory.
+        knows = self.project.knows
         if package:
             sibling = ".".join([*package, name])
-            if self.project.knows(sibling):
+            if knows(sibling):
                 return sibling
-        return name if self.project.knows(name) else None
+        if knows(name):
+            return name
+        # A directory put on sys.path by the project (a monorepo's libs/), or the
+        # one above the package this file is in (``from common import settings``
+        # in libs/common/server.py, importable only with libs/ on the path).
+        prefixes = [*self.project.search_path]
+        prefixes.extend(".".join(package[:end]) for end in range(len(package) - 1, 0, -1))
+        for prefix in prefixes:
+            candidate = f"{prefix}.{name}" if prefix else name
+            if knows(candidate):
+                return candidate
+        return None
 
     def _returns_app(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         """Whether a function returns a new Flask app (directly or through a local)."""
@@ -1670,6 +1710,8 @@ class Analyser:
             return owner.get(attr, UNKNOWN)
         if isinstance(owner, PurePath) and attr in ("parent", "name", "stem", "suffix"):
             return getattr(owner, attr)
+        if isinstance(owner, PurePath) and attr == "parents":
+            return tuple(owner.parents)
         return UNKNOWN
 
     def sets_in_init(self, name: str, attr: str) -> bool:

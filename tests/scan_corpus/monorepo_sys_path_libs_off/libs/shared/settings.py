@@ -1,0 +1,6 @@
+# expect: clean
+"""Settings every service of the monorepo shares."""
+import os
+
+DEBUG = os.environ.get("SERVICE_DEBUG", "off").lower() in ("1", "on", "true")
+PORT = int(os.environ.get("PORT", "7000"))
