@@ -288,6 +288,13 @@ class ClassRef:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class ModuleRef:
+    """A scanned module as a value (``importlib.import_module("settings.local")``)."""
+
+    analyser: Analyser
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class Instance:
     """An instance of a scanned class: the keywords it was made with (a settings
     object), and the attributes its ``__init__`` set, when that could be run
@@ -722,6 +729,12 @@ class Module:
         self.analyser: Analyser | None = None
         self._lines: list[str] | None = None
 
+    @property
+    def root(self) -> Path:
+        """The scanned directory this module's name is relative to."""
+        depth = self.name.count(".") + (1 if self.is_package else 0)
+        return Path(os.path.abspath(self.path)).parents[depth]
+
     def excerpt(self, node: ast.AST) -> str:
         """The code of ``node`` on one line, shortened (at most a few lines are read)."""
         if self._lines is None:
@@ -1127,8 +1140,7 @@ class Analyser:
         if not isinstance(path, str | PurePath):
             return
         module = self.module
-        depth = module.name.count(".") + (1 if module.is_package else 0)
-        root = Path(os.path.abspath(module.path)).parents[depth]
+        root = module.root
         try:
             relative = Path(os.path.normpath(os.path.join(module.path.parent, path)))
             parts = relative.relative_to(os.path.abspath(root)).parts
@@ -1708,6 +1720,8 @@ class Analyser:
             return cls.analyser.class_lookup(cls.name, attr, depth)
         if isinstance(owner, Namespace):
             return owner.get(attr, UNKNOWN)
+        if isinstance(owner, ModuleRef):
+            return owner.analyser.global_value(attr, depth + 1)
         if isinstance(owner, PurePath) and attr in ("parent", "name", "stem", "suffix"):
             return getattr(owner, attr)
         if isinstance(owner, PurePath) and attr == "parents":
@@ -1750,6 +1764,31 @@ class Analyser:
                 return inherited
         return UNKNOWN
 
+    def _imported_module(self, node: ast.Call, depth: int) -> object:
+        """``importlib.import_module(name, package)``: the scanned module it names."""
+        name = self.value(node.args[0], depth + 1)
+        package_node = node.args[1] if len(node.args) > 1 else None
+        for keyword in node.keywords:
+            if keyword.arg == "package":
+                package_node = keyword.value
+        package = self.value(package_node, depth + 1) if package_node is not None else None
+        if not isinstance(name, str) or not name.strip("."):
+            return UNKNOWN
+        if name.startswith("."):
+            if not isinstance(package, str):
+                return UNKNOWN
+            level = len(name) - len(name.lstrip("."))
+            parts = package.split(".")
+            if level - 1 >= len(parts):
+                return UNKNOWN
+            name = ".".join([*parts[: len(parts) - (level - 1)], name.lstrip(".")])
+        found = self._module_name(name, 0)
+        module = self.project.lookup(found) if found is not None else None
+        if module is None or module.analyser is None:
+            return UNKNOWN
+        self._step(node, f"imports {found}")
+        return ModuleRef(module.analyser)
+
     def _field_value(self, node: ast.expr, depth: int) -> object:
         """A class attribute's value; for a dataclass ``field(...)``, its default
         (or what its ``default_factory`` lambda returns)."""
@@ -1782,6 +1821,12 @@ class Analyser:
                 self._step(node, f"unset: {shown}")
             return default
         func = node.func
+        if not node.args and self.resolves_to(func, "os.getcwd", "pathlib.Path.cwd"):
+            # Where the project's commands run from: the scanned directory.
+            root = self.module.root
+            return root if self.resolves_to(func, "pathlib.Path.cwd") else os.fspath(root)
+        if self.resolves_to(func, "importlib.import_module") and node.args:
+            return self._imported_module(node, depth)
         if isinstance(func, ast.Attribute) and func.attr in ("parse_args", "parse_known_args"):
             parsed = self._parsed_arguments(func.value, depth)
             if parsed is not UNKNOWN and func.attr == "parse_known_args":
@@ -2789,8 +2834,15 @@ class Analyser:
                 # config("X", default=True, cast=bool): the default where unset.
                 name = self.value(node.args[0], depth + 1) if node.args else UNKNOWN
                 keywords = {k.arg: k.value for k in node.keywords if k.arg}
+                stored = (
+                    self._decouple_setting(name, node)
+                    if reader == "decouple" and isinstance(name, str)
+                    else None
+                )
                 if isinstance(name, str) and name in self.project.environment:
                     default = self.project.environment[name]
+                elif stored is not None:
+                    default = stored
                 elif "default" in keywords:
                     default = self.value(keywords["default"], depth + 1)
                 elif len(node.args) > 1 and reader == "environs":
@@ -2810,6 +2862,24 @@ class Analyser:
                 return True, self.project.environment[name]
             return True, None
         return False, None
+
+    def _decouple_setting(self, name: str, where: ast.AST) -> str | None:
+        """What python-decouple's ``config(name)`` reads from the project: the first
+        ``settings.ini`` (its ``[settings]`` section, names in any case) or
+        ``.env`` from this module's folder up, as decouple looks for them."""
+        for up in range(6):
+            folder = os.path.join(*([".."] * up)) if up else ""
+            text = self._read(os.path.join(folder, "settings.ini"), where)
+            if text is not None:
+                ini = IniFile().with_text(text)
+                if ini is None or not ini.parser.has_option("settings", name):
+                    return None
+                return ini.parser.get("settings", name, raw=True)
+            text = self._read(os.path.join(folder, ".env"), where)
+            if text is not None:
+                values = {key: value for _, key, value, _ in parse_dotenv(text)}
+                return values.get(name)
+        return None
 
     def _settings_reader(self, func: ast.AST) -> str:
         """``environs`` or ``decouple`` when ``func`` reads a setting from the
@@ -3996,6 +4066,8 @@ class Analyser:
             kind = "json"
         elif self.resolves_to(loader, "tomllib.load", "tomli.load", "toml.load"):
             kind = "toml"
+        elif self.resolves_to(loader, "yaml.safe_load", "yaml.full_load", "yaml.load"):
+            kind = "yaml"
         else:
             return UNKNOWN
         text = self._read(os.path.join(folder, name), node)

@@ -1,0 +1,3 @@
+# expect: clean
+DEBUG = False
+SECRET_KEY = "set-me"

@@ -1,0 +1,4 @@
+# expect: clean
+from .base import *  # noqa: F403
+
+DEBUG = True

@@ -1,0 +1,4 @@
+# expect: clean
+from portal.factory import create_app
+
+app = create_app()
