@@ -75,6 +75,7 @@ SINK_WORDS = (
     "os.exec",
     "os.spawn",
     "os.system",
+    "set_defaults",  # an argparse subcommand's handler, run with its defaults
 )
 #: The words of a line where a function's parameter can decide a sink.
 _PARAMETRIC_WORDS = ("ebug", "EBUG", ".run(", "run_simple", "from_object", "from_mapping")
@@ -929,6 +930,9 @@ class Analyser:
         self._tracking = False
         #: Whether a loop's items are being followed one by one (see :meth:`_visit_for`).
         self._unrolling = False
+        #: What python-decouple reads for this module (see :meth:`_decouple_setting`).
+        self._decouple: dict[str, str] | None = None
+        self._decouple_lower = False
         #: In a function visited directly, the locals tracked (``None``: all).
         self._tracked: frozenset[str] | None = None
         #: The locals the result of the function being run can depend on.
@@ -981,7 +985,7 @@ class Analyser:
                     if isinstance(func.value, ast.Name):
                         if func.attr in ("update", "setdefault", "read", "read_string"):
                             self.mutations.setdefault(func.value.id, []).append(node)
-                        elif func.attr == "add_argument":
+                        elif func.attr in ("add_argument", "set_defaults"):
                             self.arguments.setdefault(func.value.id, []).append(call)
                     elif func.attr in ("insert", "append", "addsitedir") and self.resolves_to(
                         func, "sys.path.insert", "sys.path.append", "site.addsitedir"
@@ -2700,11 +2704,22 @@ class Analyser:
         made = self.assigned.get(parser.id)
         if not (
             isinstance(made, ast.Call)
-            and self.resolves_to(made.func, "argparse.ArgumentParser")
+            and (
+                self.resolves_to(made.func, "argparse.ArgumentParser")
+                # a subcommand's parser: subparsers.add_parser("serve")
+                or (isinstance(made.func, ast.Attribute) and made.func.attr == "add_parser")
+            )
         ):
             return UNKNOWN
         namespace = Namespace()
         for call in self.arguments[parser.id]:
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "set_defaults":
+                # set_defaults(func=cmd_serve, debug=True): over the options' defaults.
+                for keyword in call.keywords:
+                    if keyword.arg is not None and keyword.arg != "func":
+                        self._step(call)
+                        namespace[keyword.arg] = self.value(keyword.value, depth + 1)
+                continue
             options = [self.value(a, depth + 1) for a in call.args]
             keywords = {k.arg: k.value for k in call.keywords if k.arg}
             destination = (
@@ -2867,19 +2882,23 @@ class Analyser:
         """What python-decouple's ``config(name)`` reads from the project: the first
         ``settings.ini`` (its ``[settings]`` section, names in any case) or
         ``.env`` from this module's folder up, as decouple looks for them."""
-        for up in range(6):
-            folder = os.path.join(*([".."] * up)) if up else ""
-            text = self._read(os.path.join(folder, "settings.ini"), where)
-            if text is not None:
-                ini = IniFile().with_text(text)
-                if ini is None or not ini.parser.has_option("settings", name):
-                    return None
-                return ini.parser.get("settings", name, raw=True)
-            text = self._read(os.path.join(folder, ".env"), where)
-            if text is not None:
-                values = {key: value for _, key, value, _ in parse_dotenv(text)}
-                return values.get(name)
-        return None
+        if self._decouple is None:
+            self._decouple = {}
+            for up in range(6):
+                folder = os.path.join(*([".."] * up)) if up else ""
+                text = self._read(os.path.join(folder, "settings.ini"), where)
+                if text is not None:
+                    ini = IniFile().with_text(text)
+                    if ini is not None and ini.parser.has_section("settings"):
+                        # configparser's names are lower case, as decouple reads them.
+                        self._decouple = dict(ini.parser.items("settings", raw=True))
+                        self._decouple_lower = True
+                    break
+                text = self._read(os.path.join(folder, ".env"), where)
+                if text is not None:
+                    self._decouple = {key: value for _, key, value, _ in parse_dotenv(text)}
+                    break
+        return self._decouple.get(name.lower() if self._decouple_lower else name)
 
     def _settings_reader(self, func: ast.AST) -> str:
         """``environs`` or ``decouple`` when ``func`` reads a setting from the
@@ -3696,10 +3715,37 @@ class Analyser:
             if self._is_app(node.args[0]) and self.value(node.args[1]) == "debug":
                 if self.truthy(node.args[2], "debug = "):
                     self.report(node, "PGS102", node.args[0])
+        elif isinstance(func, ast.Attribute) and func.attr == "set_defaults":
+            self._subcommand(node, func.value)
         else:
             self._command_call(node)
             self._follow_call(node)
         self._visit_children(node)
+
+    def _subcommand(self, node: ast.Call, parser: ast.AST) -> None:
+        """``serve.set_defaults(func=cmd_serve)`` on an argparse subcommand: the
+        handler ``args.func(args)`` runs, followed with that subcommand's defaults."""
+        handler = self._argument(node, "func", 99)
+        target = self._callee(handler) if handler is not None else None
+        if target is None or len(self.project.calling) >= 3:
+            return
+        callee, function = target
+        positional = [*function.args.posonlyargs, *function.args.args]
+        if len(positional) != 1:
+            return
+        steps = self.project.steps
+        saved = len(steps)
+        namespace = self._parsed_arguments(parser, 0)
+        taken = steps[saved:]
+        del steps[saved:]
+        if not isinstance(namespace, Namespace):
+            return
+        self.follow(
+            node,
+            callee,
+            function,
+            given=({positional[0].arg: namespace}, {positional[0].arg: taken}),
+        )
 
     # -- functions followed from their call sites -------------------------------------
 
@@ -3750,16 +3796,23 @@ class Analyser:
         function: ast.FunctionDef,
         receiver: object = _NOT_YET,
         redirect: ast.AST | None = None,
+        given: tuple[dict[str, object], dict[str, list[tuple[Module, ast.AST, str]]]]
+        | None = None,
     ) -> bool | None:
         """Visit ``callee``'s ``function`` for the call ``node`` (see :meth:`_follow_call`);
         whether that found something (``None``: it could not be followed). With
         ``redirect`` (the app of ``app.run(...)``), what it finds is reported at
-        ``node``."""
+        ``node``. ``given``: the parameters' values and their chain steps, where
+        the caller worked them out (an argparse subcommand's handler)."""
         project = self.project
         if id(function) in project.calling or not callee.has_hot_lines(function):
             return None
         traces: dict[str, list[tuple[Module, ast.AST, str]]] = {}
-        bound = self._bind_arguments(node, callee, function, receiver, traces)
+        bound: dict[str, object] | None
+        if given is not None:
+            bound, traces = given  # the parameters' values, worked out by the caller
+        else:
+            bound = self._bind_arguments(node, callee, function, receiver, traces)
         if bound is None:
             return None
         site = (self.module, node, f"{function.name}() called here")
