@@ -1,0 +1,321 @@
+"""``flask prodguard scan``: how far the analysis reaches, against code built to bend it.
+
+The seventh session taught the analysis to follow a few more paths real projects
+take to their settings: directories put on ``sys.path``, modules imported by
+name with ``importlib``, the working directory, python-decouple's
+``settings.ini``, argparse subcommand handlers and the locals of ``main()``.
+Each is a way in for hostile input too: a path outside the checkout, a name
+made of dots, a settings file that does not parse, a handler that calls
+itself, a loop over thousands of items. Each case here must end quickly, read
+nothing outside the scanned tree, and keep the verdict of the code around it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from flask_prodguard.tools.scan import scan
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative name -> text) under ``root``."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def rules(root: Path) -> list[tuple[str, int]]:
+    """The (rule, line) of every finding of a scan of ``root``; it must analyse every file."""
+    report = scan([root])
+    assert not report.skipped, report.skipped
+    return sorted((f.rule, f.line) for f in report.findings)
+
+
+# -- directories on sys.path --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        '"/etc"',
+        '"/"',
+        'os.path.join(os.path.dirname(__file__), "..", "..", "..")',
+        '"not-an-identifier/x"',
+        '"\\udcff"',
+        '"a" * 100_000',
+        "12345",
+        "None",
+    ],
+)
+def test_sys_path_outside_the_tree_or_odd_changes_nothing(tmp_path: Path, added: str) -> None:
+    """A path outside the scanned tree, or one that names no package, resolves nothing."""
+    write(
+        tmp_path,
+        {
+            "svc/main.py": (
+                "import os, sys\n"
+                f"sys.path.insert(0, {added})\n"
+                "from shared.settings import DEBUG\n"
+                "from flask import Flask\n"
+                "app = Flask(__name__)\n"
+                "app.run(debug=DEBUG)\n"
+            ),
+            "other/shared/__init__.py": "",
+            "other/shared/settings.py": "DEBUG = True\n",
+        },
+    )
+    assert rules(tmp_path / "svc") == []
+
+
+def test_sys_path_inside_the_tree_resolves_the_package(tmp_path: Path) -> None:
+    """The same layout with the project's own libs/ on sys.path is found."""
+    write(
+        tmp_path,
+        {
+            "svc/main.py": (
+                "import os, sys\n"
+                'sys.path.append(os.path.join(os.path.dirname(__file__), "..", "libs"))\n'
+                "from shared.settings import DEBUG\n"
+                "from flask import Flask\n"
+                "app = Flask(__name__)\n"
+                "app.run(debug=DEBUG)\n"
+            ),
+            "libs/shared/__init__.py": "",
+            "libs/shared/settings.py": "DEBUG = True\n",
+        },
+    )
+    assert rules(tmp_path) == [("PGS101", 6)]
+
+
+# -- importlib ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'importlib.import_module("." * 5000)',
+        'importlib.import_module("")',
+        'importlib.import_module(".local")',  # relative, with no package
+        'importlib.import_module("..local", package="settings")',  # above the top
+        'importlib.import_module("os")',
+        "importlib.import_module(None)",
+        'importlib.import_module("settings.local" * 2000)',
+        'importlib.import_module("settings.\\u2028local")',
+    ],
+)
+def test_import_module_of_odd_names_is_unknown(tmp_path: Path, call: str) -> None:
+    """A name that is not a module of the project is an unknown value, not a crash."""
+    write(
+        tmp_path,
+        {
+            "app.py": (
+                "import importlib\n"
+                "from flask import Flask\n"
+                "app = Flask(__name__)\n"
+                f"app.config.from_object({call})\n"
+            ),
+            "settings/__init__.py": "",
+            "settings/local.py": "DEBUG = True\n",
+        },
+    )
+    assert rules(tmp_path) == []
+
+
+def test_import_module_relative_with_package_is_found(tmp_path: Path) -> None:
+    """``import_module(".local", package="settings")`` is settings.local, as Python does it."""
+    write(
+        tmp_path,
+        {
+            "app.py": (
+                "import importlib\n"
+                "from flask import Flask\n"
+                "app = Flask(__name__)\n"
+                'settings = importlib.import_module(".local", package="settings")\n'
+                "app.config.from_object(settings)\n"
+            ),
+            "settings/__init__.py": "",
+            "settings/local.py": "DEBUG = True\n",
+        },
+    )
+    assert rules(tmp_path) == [("PGS103", 5)]
+
+
+# -- the working directory ----------------------------------------------------------------
+
+
+def test_files_named_from_the_working_directory_stay_in_the_tree(tmp_path: Path) -> None:
+    """``os.getcwd()`` is the scanned directory: a name that climbs out of it is not read."""
+    outside = tmp_path / "settings.json"
+    outside.write_text('{"DEBUG": true}', encoding="utf-8")
+    write(
+        tmp_path,
+        {
+            "project/app.py": (
+                "import json, os\n"
+                "from flask import Flask\n"
+                "app = Flask(__name__)\n"
+                'with open(os.path.join(os.getcwd(), "..", "settings.json")) as f:\n'
+                "    app.config.update(json.load(f))\n"
+            ),
+        },
+    )
+    assert rules(tmp_path / "project") == []
+    # The same file inside the tree is read.
+    (tmp_path / "project" / "settings.json").write_text('{"DEBUG": true}', encoding="utf-8")
+    app = tmp_path / "project" / "app.py"
+    app.write_text(app.read_text().replace('"..", ', ""), encoding="utf-8")
+    assert rules(tmp_path / "project") == [("PGS103", 5)]
+
+
+# -- python-decouple ----------------------------------------------------------------------
+
+DECOUPLE_APP = (
+    "from decouple import config\n"
+    "from flask import Flask\n"
+    "app = Flask(__name__)\n"
+    'app.config["DEBUG"] = config("DEBUG", default={default}, cast=bool)\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("ini", "default", "expected"),
+    [
+        ("[settings]\nDEBUG=True\n", "False", [("PGS103", 4)]),
+        ("[settings]\ndebug = on\n", "False", [("PGS103", 4)]),  # names in any case
+        ("[settings]\nDEBUG=False\n", "True", []),  # the file wins over the default
+        ("[other]\nDEBUG=True\n", "False", []),  # only [settings] counts
+        ("DEBUG=True\n", "True", [("PGS103", 4)]),  # no section header: the default
+        ("[settings]\nDEBUG=%(x)s\n", "True", []),  # no truth value: the app fails to start
+        ("[settings]\n" + "X=1\n" * 50_000, "True", [("PGS103", 4)]),
+        ("\x00\xff[settings\n", "False", []),
+    ],
+)
+def test_decouple_settings_ini_is_read_safely(
+    tmp_path: Path, ini: str, default: str, expected: list[tuple[str, int]]
+) -> None:
+    """decouple reads settings.ini before its default; a broken file leaves the default."""
+    write(tmp_path, {"app.py": DECOUPLE_APP.format(default=default), "settings.ini": ini})
+    assert rules(tmp_path) == expected
+
+
+def test_decouple_settings_ini_through_a_symlink_out_of_the_tree_is_not_read(
+    tmp_path: Path,
+) -> None:
+    """A settings.ini that links outside the scanned tree is not followed."""
+    outside = tmp_path / "outside.ini"
+    outside.write_text("[settings]\nDEBUG=True\n", encoding="utf-8")
+    write(tmp_path, {"project/app.py": DECOUPLE_APP.format(default="False")})
+    os.symlink(outside, tmp_path / "project" / "settings.ini")
+    assert rules(tmp_path / "project") == []
+
+
+def test_decouple_env_file_is_read_when_there_is_no_ini(tmp_path: Path) -> None:
+    """Without settings.ini, decouple reads .env (names as written)."""
+    write(tmp_path, {"app.py": DECOUPLE_APP.format(default="False"), ".env": "DEBUG=yes\n"})
+    assert rules(tmp_path) == [("PGS103", 4)]
+
+
+# -- argparse subcommands -----------------------------------------------------------------
+
+SUBCOMMAND = (
+    "import argparse\n"
+    "from flask import Flask\n"
+    "app = Flask(__name__)\n"
+    "def serve(args):\n"
+    "    {body}\n"
+    "def build():\n"
+    "    top = argparse.ArgumentParser()\n"
+    "    sub = top.add_subparsers()\n"
+    '    runner = sub.add_parser("serve")\n'
+    "    runner.set_defaults({defaults})\n"
+    "    return top\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "defaults", "expected"),
+    [
+        ("app.run(debug=args.debug)", "func=serve, debug=True", [("PGS101", 5)]),
+        ("app.run(debug=args.debug)", "func=serve, debug=False", []),
+        ("app.run(debug=args.debug)", "func=serve", []),  # no such option: unknown
+        ("serve(args)", "func=serve, debug=True", []),  # calls itself
+        ("app.run(debug=args.debug)", "func=lambda a: a, debug=True", []),
+        ("app.run(debug=args.debug)", "func=print, debug=True", []),
+        ("app.run(debug=args.debug)", "**{'func': serve, 'debug': True}", []),
+    ],
+)
+def test_subcommand_handlers_are_followed_with_their_defaults(
+    tmp_path: Path, body: str, defaults: str, expected: list[tuple[str, int]]
+) -> None:
+    """A handler set with set_defaults(func=...) runs with that subparser's defaults."""
+    write(tmp_path, {"manage.py": SUBCOMMAND.format(body=body, defaults=defaults)})
+    assert rules(tmp_path) == expected
+
+
+def test_subcommand_handler_with_two_parameters_is_not_followed(tmp_path: Path) -> None:
+    """args.func(args) passes one argument: a handler that needs two is not followed."""
+    text = SUBCOMMAND.format(
+        body="app.run(debug=args.debug)", defaults="func=serve, debug=True"
+    )
+    text = text.replace("def serve(args):", "def serve(args, other):")
+    write(tmp_path, {"manage.py": text})
+    assert rules(tmp_path) == []
+
+
+# -- the locals of main() -----------------------------------------------------------------
+
+
+def test_a_loop_over_thousands_of_items_in_main_ends_quickly(tmp_path: Path) -> None:
+    """A launcher's loop over a huge mapping is followed only so far, and still ends."""
+    items = ", ".join(f'"K{i}": "{i}"' for i in range(20_000))
+    write(
+        tmp_path,
+        {
+            "start.py": (
+                "import os\n"
+                f"DEFAULTS = {{{items}}}\n"
+                "def main():\n"
+                "    env = dict(os.environ)\n"
+                "    for key, value in DEFAULTS.items():\n"
+                "        env.setdefault(key, value)\n"
+                '    os.execvpe("flask", ["flask", "run"], env)\n'
+                "main()\n"
+            ),
+        },
+    )
+    assert rules(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ('"1"', [("PGS104", 7)]),
+        ('"0"', []),
+    ],
+)
+def test_main_without_parameters_tracks_its_locals_in_order(
+    tmp_path: Path, setting: str, expected: list[tuple[str, int]]
+) -> None:
+    """env built in main() is what the exec call gets, in statement order."""
+    write(
+        tmp_path,
+        {
+            "start.py": (
+                "import os\n"
+                "def main():\n"
+                '    env = {"FLASK_DEBUG": "1"}\n'
+                "    env = dict(os.environ)\n"
+                f'    for key, value in {{"FLASK_DEBUG": {setting}}}.items():\n'
+                "        env.setdefault(key, value)\n"
+                '    os.execvpe("flask", ["flask", "run"], env)\n'
+                "main()\n"
+            ),
+        },
+    )
+    assert rules(tmp_path) == expected
