@@ -341,6 +341,14 @@ class IniFile:
         return IniFile(parser)
 
 
+@dataclasses.dataclass(frozen=True)
+class IniSection:
+    """A section of a ``configparser`` parser (``parser["development"]``), as a value."""
+
+    ini: IniFile
+    name: str
+
+
 class Namespace(dict[str, object]):
     """What ``argparse``'s ``parse_args()`` returns where no option is given: the defaults."""
 
@@ -1468,7 +1476,107 @@ class Analyser:
             return self.value(branch, depth + 1)
         if kind is ast.BinOp:
             return self._binop_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.JoinedStr:
+            return self._fstring_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.DictComp or kind is ast.ListComp or kind is ast.SetComp:
+            return self._comprehension_value(node, depth)  # type: ignore[arg-type]
         return _literal(node)
+
+    def _fstring_value(self, node: ast.JoinedStr, depth: int) -> object:
+        """``f"config.{ENV.capitalize()}Config"`` over known values."""
+        parts: list[str] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append(part.value)
+                continue
+            if not isinstance(part, ast.FormattedValue):
+                return UNKNOWN
+            inner = self.value(part.value, depth + 1)
+            if not isinstance(inner, str | int | float | bool) and inner is not None:
+                return UNKNOWN
+            spec = self.value(part.format_spec, depth + 1) if part.format_spec else ""
+            if not isinstance(spec, str):
+                return UNKNOWN
+            # !s, !r, !a (their code points), else the value itself.
+            conversions: dict[int, Callable[[object], object]] = {
+                115: str,
+                114: repr,
+                97: ascii,
+            }
+            convert = conversions.get(part.conversion)
+            try:
+                parts.append(format(convert(inner) if convert else inner, spec))
+            except (ValueError, TypeError):
+                return UNKNOWN
+        return "".join(parts)
+
+    def _comprehension_value(
+        self, node: ast.DictComp | ast.ListComp | ast.SetComp, depth: int
+    ) -> object:
+        """``{k: os.environ.get(k, v) for k, v in DEFAULTS.items()}`` over a known
+        dict or list: one ``for``, its ``if`` tests known."""
+        if len(node.generators) != 1 or node.generators[0].is_async:
+            return UNKNOWN
+        generator = node.generators[0]
+        items = self._iterated(generator.iter, depth)
+        targets = (
+            generator.target.elts
+            if isinstance(generator.target, ast.Tuple)
+            else [generator.target]
+        )
+        if items is None or not all(isinstance(t, ast.Name) for t in targets):
+            return UNKNOWN
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        saved = {name: self.bound[name] for name in names if name in self.bound}
+        made: list[object] = []
+        try:
+            for item in items[:_LOOP_ITEMS]:
+                values = (item,) if len(names) == 1 else item
+                if not isinstance(values, tuple | list) or len(values) != len(names):
+                    return UNKNOWN
+                self.bound.update(zip(names, values, strict=True))
+                tests = [self.value(test, depth + 1) for test in generator.ifs]
+                if any(test is UNKNOWN for test in tests):
+                    return UNKNOWN
+                if not all(tests):
+                    continue
+                if isinstance(node, ast.DictComp):
+                    made.append(
+                        (self.value(node.key, depth + 1), self.value(node.value, depth + 1))
+                    )
+                else:
+                    made.append(self.value(node.elt, depth + 1))
+        finally:
+            for name in names:
+                if name in saved:
+                    self.bound[name] = saved[name]
+                else:
+                    self.bound.pop(name, None)
+        try:
+            if isinstance(node, ast.DictComp):
+                return dict(made)  # type: ignore[arg-type]
+            return made if isinstance(node, ast.ListComp) else set(made)
+        except TypeError:  # an unhashable key
+            return UNKNOWN
+
+    def _iterated(self, node: ast.AST, depth: int) -> list[object] | None:
+        """What a ``for`` over ``node`` yields, where it is known: a dict's keys (or
+        its ``items()``, ``keys()``, ``values()``), a list or a tuple."""
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("items", "keys", "values")
+            and not node.args
+            and not node.keywords
+        ):
+            mapping = self.value(node.func.value, depth + 1)
+            if not isinstance(mapping, dict):
+                return None
+            return list(getattr(mapping, node.func.attr)())
+        known = self.value(node, depth + 1)
+        if isinstance(known, dict | list | tuple):
+            return list(known)
+        return None
 
     def _dict_value(self, node: ast.Dict, depth: int) -> object:
         mapping: dict[Any, object] = {}
@@ -1949,6 +2057,14 @@ class Analyser:
             and not self._shadowed("isinstance")
         ):
             return self._isinstance(node.args[0], node.args[1], depth)
+        if (
+            isinstance(func, ast.Name)
+            and func.id == "getattr"
+            and 2 <= len(node.args) <= 3
+            and not node.keywords
+            and not self._shadowed("getattr")
+        ):
+            return self._getattr_value(node, depth)
         if node.keywords or len(node.args) > 1:
             return UNKNOWN
         if isinstance(func, ast.Name) and func.id in self.bound and len(node.args) == 1:
@@ -1996,6 +2112,8 @@ class Analyser:
                 owner = self.value(func.value, depth + 1)
                 if isinstance(owner, IniFile) and method in _INI_GETTERS:
                     return self._ini_get(owner, node, method, depth)
+                if isinstance(owner, IniSection) and method in _INI_GETTERS:
+                    return self._section_get(owner, node, method, depth)
                 if isinstance(owner, PurePath) and method in _PATH_METHODS:
                     return self._path_method(owner, node, method, depth)
                 if isinstance(owner, IniFile) and method == "read" and len(node.args) == 1:
@@ -2155,6 +2273,38 @@ class Analyser:
             if not parser.has_option(section, option):  # type: ignore[arg-type]
                 return self.value(fallback, depth + 1) if fallback is not None else UNKNOWN
             return getattr(parser, method)(section, option)
+        except (configparser.Error, ValueError, TypeError):
+            return UNKNOWN
+
+    def _getattr_value(self, node: ast.Call, depth: int) -> object:
+        """``getattr(settings, "DEBUG", False)``: the attribute, or the default where
+        a scanned module does not define it."""
+        name = self.value(node.args[1], depth + 1)
+        if not isinstance(name, str):
+            return UNKNOWN
+        module = self._module_of(node.args[0])
+        owner: object = (
+            ModuleRef(module.analyser)
+            if module is not None and module.analyser is not None
+            else self.value(node.args[0], depth + 1)
+        )
+        if isinstance(owner, ModuleRef) and not owner.analyser.defines(name, depth + 1):
+            return self.value(node.args[2], depth + 1) if len(node.args) == 3 else UNKNOWN
+        return self.attribute_of(owner, name, depth + 1)
+
+    def _section_get(
+        self, section: IniSection, node: ast.Call, method: str, depth: int
+    ) -> object:
+        """``parser["server"].getboolean("debug", fallback=False)`` and the like."""
+        option = self.value(node.args[0], depth + 1) if node.args else UNKNOWN
+        if not isinstance(option, str) or len(node.args) > 2:
+            return UNKNOWN
+        fallback = node.args[1] if len(node.args) == 2 else self._argument(node, "fallback", 99)
+        parser = section.ini.parser
+        try:
+            if not parser.has_option(section.name, option):
+                return self.value(fallback, depth + 1) if fallback is not None else None
+            return getattr(parser, method)(section.name, option)
         except (configparser.Error, ValueError, TypeError):
             return UNKNOWN
 
@@ -2796,6 +2946,17 @@ class Analyser:
             return self._config_item(node, depth)
         container = self.value(node.value, depth + 1)
         key = self.value(node.slice, depth + 1)
+        if isinstance(container, IniFile | IniSection) and isinstance(key, str):
+            # parser["development"] is a section; section["debug"] its text.
+            parser = (
+                container.ini.parser if isinstance(container, IniSection) else container.parser
+            )
+            try:
+                if isinstance(container, IniFile):
+                    return IniSection(container, key) if parser.has_section(key) else UNKNOWN
+                return parser.get(container.name, key, raw=True)
+            except (configparser.Error, ValueError, TypeError):
+                return UNKNOWN
         if isinstance(container, dict | list | tuple | str) and key is not UNKNOWN:
             indexable: Any = container
             try:
