@@ -995,8 +995,17 @@ class Analyser:
                             self.mutations.setdefault(func.value.id, []).append(node)
                         elif func.attr in ("add_argument", "set_defaults"):
                             self.arguments.setdefault(func.value.id, []).append(call)
-                    elif func.attr in ("insert", "append", "addsitedir") and self.resolves_to(
-                        func, "sys.path.insert", "sys.path.append", "site.addsitedir"
+                    elif func.attr in (
+                        "insert",
+                        "append",
+                        "extend",
+                        "addsitedir",
+                    ) and self.resolves_to(
+                        func,
+                        "sys.path.insert",
+                        "sys.path.append",
+                        "sys.path.extend",
+                        "site.addsitedir",
                     ):
                         self._search_path(call)
             elif isinstance(node, ast.Import):
@@ -1050,6 +1059,11 @@ class Analyser:
         elif isinstance(target, ast.Subscript):
             if dotted(target.value) == "sys.argv":
                 self.argv.append(value)
+            elif dotted(target.value) == "sys.path":
+                # sys.path[:0] = [libs, services]: put first on the path.
+                added = self._quiet_value(value)
+                for path in added if isinstance(added, list | tuple) else ():
+                    self._add_search_path(path)
             elif isinstance(target.value, ast.Name):
                 self.mutations.setdefault(target.value.id, []).append(node)
             elif isinstance(target.value, ast.Attribute) and target.value.attr == "config":
@@ -1144,11 +1158,18 @@ class Analyser:
                 self.imports[local] = f"{origin}.{alias.name}"
 
     def _search_path(self, call: ast.Call) -> None:
-        """``sys.path.insert(0, str(HERE.parents[1] / "libs"))``: a directory of the
-        scanned tree whose modules are then imported by their own names."""
+        """``sys.path.insert(0, str(HERE.parents[1] / "libs"))``, ``sys.path.extend([...])``:
+        directories of the scanned tree whose modules are then imported by their
+        own names."""
         if not call.args:
             return
         path = self._quiet_value(call.args[-1])
+        extend = isinstance(call.func, ast.Attribute) and call.func.attr == "extend"
+        paths = path if extend else [path]
+        for each in paths if isinstance(paths, list | tuple) else ():
+            self._add_search_path(each)
+
+    def _add_search_path(self, path: object) -> None:
         if not isinstance(path, str | PurePath):
             return
         module = self.module
@@ -1262,7 +1283,17 @@ class Analyser:
             return None, ""
         if module is None or module.analyser is None:
             return None, ""
-        return module.analyser, attr
+        other = module.analyser
+        for _ in range(8):
+            # Re-exported (a package's __init__ doing ``from .app import ServiceApp``):
+            # where it is defined.
+            if attr in other.classes or attr in other.returning or attr in other.assigned:
+                break
+            further, further_attr = other._imported(attr)
+            if further is None or further.analyser is None:
+                break
+            other, attr = further.analyser, further_attr
+        return other, attr
 
     def _is_flask_class(self, node: ast.AST) -> bool:
         """``Flask`` itself or a class derived from it, here or in a scanned module."""
@@ -1476,6 +1507,8 @@ class Analyser:
             return self.value(branch, depth + 1)
         if kind is ast.BinOp:
             return self._binop_value(node, depth)  # type: ignore[arg-type]
+        if kind is ast.NamedExpr:  # (port := os.getenv("PORT")): what is assigned
+            return self.value(node.value, depth + 1)  # type: ignore[attr-defined]
         if kind is ast.JoinedStr:
             return self._fstring_value(node, depth)  # type: ignore[arg-type]
         if kind is ast.DictComp or kind is ast.ListComp or kind is ast.SetComp:
@@ -1965,6 +1998,15 @@ class Analyser:
                 called = self._class_method_value(cls, node, func.attr, depth)
                 if called is not _NOT_YET:
                     return called
+        if (isinstance(func, ast.Attribute) and func.attr == "_asdict" and not node.args) or (
+            self.resolves_to(func, "dataclasses.asdict") and len(node.args) == 1
+        ):
+            owner = self.value(
+                func.value if func.attr == "_asdict" else node.args[0],  # type: ignore[attr-defined]
+                depth + 1,
+            )
+            if isinstance(owner, Instance):
+                return self._fields_dict(owner, depth)
         if isinstance(func, ast.Attribute) and self._may_be_instance(func.value):
             # A method of an instance of a project class: what it returns.
             called = self._method_call_value(node, depth)
@@ -2091,6 +2133,19 @@ class Analyser:
         if isinstance(func, ast.Attribute) and func.attr in _STR_METHODS and not node.args:
             text = self.value(func.value, depth + 1)
             return getattr(text, func.attr)() if isinstance(text, str) else UNKNOWN
+        if len(node.args) == 1 and self.resolves_to(func, "shutil.which"):
+            # The program's path: its last part is the name (or None where it is
+            # not installed, which a launcher falls back from to the name).
+            name = self.value(node.args[0], depth + 1)
+            return name if isinstance(name, str) else UNKNOWN
+        if node.args and self.resolves_to(func, "ast.literal_eval"):
+            text = self.value(node.args[0], depth + 1)
+            if isinstance(text, str) and len(text) <= 10_000:
+                try:
+                    return ast.literal_eval(text)
+                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    return UNKNOWN
+            return UNKNOWN
         if node.args and self.resolves_to(func, "json.loads"):
             text = self.value(node.args[0], depth + 1)
             if isinstance(text, str | bytes):
@@ -2394,7 +2449,13 @@ class Analyser:
         found = cls.analyser.method_of(cls, "__init__")
         if found is None:
             if node.args:
-                return UNKNOWN  # positional arguments: which field each sets is unknown
+                # A dataclass or NamedTuple: positional arguments set its fields in order.
+                names = cls.analyser.field_names(cls.name)
+                if len(node.args) > len(names) or any(
+                    isinstance(a, ast.Starred) for a in node.args
+                ):
+                    return UNKNOWN
+                keywords.update(zip(names, node.args, strict=False))
             # The fields' values, worked out here, where the names they read are
             # bound (cls(debug=flag(cls.debug)) in a class method).
             fields: dict[str, ast.expr] = {}
@@ -2416,6 +2477,25 @@ class Analyser:
             init, bound, depth, method=True, attributes=instance.attributes, traces=traces
         )
         return instance
+
+    def field_names(self, cls: str) -> list[str]:
+        """The annotated fields a class of this module declares, in order."""
+        definition = self.classes.get(cls)
+        if definition is None:
+            return []
+        return [
+            item.target.id
+            for item in definition.body
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+        ]
+
+    def _fields_dict(self, instance: Instance, depth: int) -> object:
+        """``options._asdict()`` / ``dataclasses.asdict(options)``: field -> value."""
+        cls = instance.cls
+        names = cls.analyser.field_names(cls.name)
+        if not names:
+            return UNKNOWN
+        return {name: self.attribute_of(instance, name, depth + 1) for name in names}
 
     def _method_call_value(self, node: ast.Call, depth: int) -> object:
         """What a method of a project class returns for an instance and arguments;
@@ -2622,6 +2702,19 @@ class Analyser:
                 if result is not _NOT_YET:
                     return result
             elif kind is ast.Try or kind is ast.TryStar:
+                caught = self._key_error_caught(stmt)  # type: ignore[arg-type]
+                if caught is not None:
+                    # os.environ["APP_DEBUG"] raises where it is unset: only the
+                    # handler runs.
+                    if caught.name:
+                        self.bound[caught.name] = UNKNOWN
+                    result = self._execute(caught.body, attributes, receiver, depth)
+                    final = self._execute(stmt.finalbody, attributes, receiver, depth)  # type: ignore[attr-defined]
+                    if final is not _NOT_YET:
+                        return final
+                    if result is not _NOT_YET:
+                        return result
+                    continue
                 result = self._execute(stmt.body, attributes, receiver, depth)  # type: ignore[attr-defined]
                 if result is _NOT_YET:
                     result = self._execute(stmt.orelse, attributes, receiver, depth)  # type: ignore[attr-defined]
@@ -2659,6 +2752,11 @@ class Analyser:
                         self._effect(call, attributes, receiver, depth)
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
                 self.bound[stmt.name] = UNKNOWN  # type: ignore[attr-defined]
+            elif kind is ast.Match and (chosen := self._match_case(stmt, depth)) is not None:  # type: ignore[arg-type]
+                # match on a known subject: the first case that matches runs.
+                result = self._execute(chosen, attributes, receiver, depth)
+                if result is not _NOT_YET:
+                    return result
             elif kind in _COMPOUND or kind is ast.Delete:
                 # A loop (or a match) is not run: what it assigns is unknown
                 # after it, and a return inside it makes the result unknown.
@@ -2670,6 +2768,82 @@ class Analyser:
                     elif isinstance(inner, ast.Attribute) and isinstance(inner.ctx, ast.Store):
                         self._store(inner, UNKNOWN, [], attributes, receiver)
         return _NOT_YET
+
+    def _match_case(self, stmt: ast.Match, depth: int) -> list[ast.stmt] | None:
+        """The body of the case a ``match`` on a known subject runs (an empty list when
+        none matches); ``None`` where that cannot be told."""
+        subject = self._quiet_value(stmt.subject, depth)
+        if subject is UNKNOWN:
+            return None
+        for case in stmt.cases:
+            matched = self._pattern_matches(case.pattern, subject, depth)
+            if matched is None:
+                return None
+            if not matched:
+                continue
+            if case.guard is not None:
+                guard = self._quiet_value(case.guard, depth)
+                if guard is UNKNOWN:
+                    return None
+                if not guard:
+                    continue
+            return case.body
+        return []
+
+    def _pattern_matches(
+        self, pattern: ast.pattern, subject: object, depth: int
+    ) -> bool | None:
+        """Whether a literal, ``|`` or capture pattern matches ``subject`` (``None``:
+        a pattern of another kind); a capture binds its name."""
+        if isinstance(pattern, ast.MatchValue):
+            value = self._quiet_value(pattern.value, depth)
+            if value is UNKNOWN:
+                return None
+            return type(value) is type(subject) and value == subject
+        if isinstance(pattern, ast.MatchSingleton):
+            return subject is pattern.value
+        if isinstance(pattern, ast.MatchOr):
+            results = [self._pattern_matches(p, subject, depth) for p in pattern.patterns]
+            if any(results):
+                return True
+            return None if None in results else False
+        if isinstance(pattern, ast.MatchAs):
+            if pattern.pattern is not None:
+                inner = self._pattern_matches(pattern.pattern, subject, depth)
+                if not inner:
+                    return inner
+            if pattern.name is not None:
+                self.bound[pattern.name] = subject
+            return True
+        return None
+
+    def _key_error_caught(self, stmt: ast.Try | ast.TryStar) -> ast.ExceptHandler | None:
+        """The handler that runs when the ``try`` body reads an environment variable
+        that is unset (``os.environ["X"]``, a ``KeyError``) before it can return,
+        where one catches that; else ``None``."""
+        raises = False
+        for inner in stmt.body:
+            if isinstance(inner, ast.Return | ast.Raise) or type(inner) in _COMPOUND:
+                break  # what runs before the read is not followed
+            for node in ast.walk(inner):
+                if isinstance(node, ast.Subscript) and self._is_environ(node.value):
+                    name = self._quiet_value(node.slice)
+                    if isinstance(name, str) and name not in self.project.environment:
+                        raises = True
+            if raises:
+                break
+        if not raises:
+            return None
+        for handler in stmt.handlers:
+            kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            if handler.type is None or any(
+                isinstance(kind, ast.Name)
+                and kind.id in ("KeyError", "LookupError", "Exception", "BaseException")
+                and not self._shadowed(kind.id)
+                for kind in kinds
+            ):
+                return handler
+        return None
 
     def _local_value(self, node: ast.AST, depth: int) -> object:
         """The value of an expression of a function being run (an app is :data:`AN_APP`)."""
@@ -2750,6 +2924,22 @@ class Analyser:
         if isinstance(func.value, ast.Name):
             name = func.value.id
             current = self.bound.get(name)
+            if isinstance(current, list) and func.attr in ("append", "extend", "insert"):
+                # argv.append("--debug"): the list from here on.
+                added = [self._local_value(a, depth) for a in call.args]
+                changed: object = UNKNOWN
+                if func.attr == "append" and len(added) == 1:
+                    changed = [*current, added[0]]
+                elif func.attr == "extend" and len(added) == 1:
+                    extra = added[0]
+                    changed = [*current, *extra] if isinstance(extra, list | tuple) else UNKNOWN
+                elif func.attr == "insert" and len(added) == 2 and isinstance(added[0], int):
+                    changed = list(current)
+                    changed.insert(added[0], added[1])
+                self.bound[name] = changed if not call.keywords else UNKNOWN
+                steps = [*self._bound_steps.get(name, ()), (self.module, call, "")]
+                self._bound_steps[name] = steps
+                return
             if (
                 isinstance(current, dict)
                 and func.attr in ("update", "setdefault", "pop", "clear")
