@@ -1,0 +1,5 @@
+# expect: clean
+from flask import Flask
+
+app = Flask(__name__)
+app.config.from_object("settings")

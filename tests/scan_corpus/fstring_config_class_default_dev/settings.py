@@ -1,0 +1,7 @@
+# expect: clean
+class DevConfig:
+    DEBUG = True
+
+
+class ProdConfig:
+    DEBUG = False

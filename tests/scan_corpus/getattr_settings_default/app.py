@@ -1,0 +1,7 @@
+# expect: clean
+from flask import Flask
+
+import settings
+
+app = Flask(__name__)
+app.run(debug=getattr(settings, "DEBUG", False))

@@ -1,0 +1,4 @@
+# expect: clean
+from flask import Flask
+
+app = Flask(__name__)

@@ -1,0 +1,9 @@
+# expect: PGS101 line 9
+from flask import Flask
+
+from runopts import RunOptions
+
+app = Flask(__name__)
+
+if __name__ == "__main__":
+    app.run(**RunOptions(port=8000)._asdict())

@@ -1,0 +1,8 @@
+# expect: PGS101 line 8
+from core import ServiceApp
+
+app = ServiceApp(__name__)
+
+
+if __name__ == "__main__":
+    app.run()

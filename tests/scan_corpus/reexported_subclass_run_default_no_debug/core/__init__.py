@@ -1,0 +1,4 @@
+# expect: clean
+from .app import ServiceApp
+
+__all__ = ["ServiceApp"]

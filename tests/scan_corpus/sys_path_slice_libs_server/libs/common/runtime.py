@@ -1,0 +1,4 @@
+# expect: clean
+import os
+
+DEV_MODE = os.environ.get("DEPLOY_TARGET", "server") == "laptop"
