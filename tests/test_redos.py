@@ -167,6 +167,14 @@ REVIEWED_RE: dict[tuple[str, str, str], Reviewed] = {
         "methods_called",
         "f'\\\\.({names})\\\\s*\\\\('",
     ): Reviewed("scanned source; a dot, escaped method names, spaces, a parenthesis: linear"),
+    (
+        "tools/scan_analysis.py",
+        "_LOADS_SETTINGS",
+        "'\\\\.(?:from_\\\\w+|update|setdefault)\\\\(|config\\\\[[^\\\\]\\\\n]*\\\\] *=[^=]|TESTING *=[^=]'",
+    ): Reviewed(
+        "scanned source; literal alternatives, each with one bounded class run before"
+        " a literal: linear"
+    ),
     ("tools/scan_analysis.py", "_LINE_BREAKS", "'\\\\r\\\\n|\\\\r|\\\\n'"): Reviewed(
         "scanned source; fixed-width alternatives: linear"
     ),

@@ -157,8 +157,10 @@ _COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.NotEq: operator.ne,
     ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
-    ast.Is: operator.is_,
-    ast.IsNot: operator.is_not,
+    # Members of a project's enum are made afresh for each read: they are the
+    # same member when they are equal.
+    ast.Is: lambda a, b: a == b if isinstance(a, EnumMember) else a is b,
+    ast.IsNot: lambda a, b: a != b if isinstance(a, EnumMember) else a is not b,
     ast.Lt: operator.lt,
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
@@ -185,6 +187,12 @@ _PATH_METHODS = frozenset(
 )
 #: Getters of a ``configparser`` parser.
 _INI_GETTERS = frozenset({"get", "getboolean", "getint", "getfloat"})
+#: Words of a module that may load settings into an app's config.
+_LOADS_SETTINGS = re.compile(
+    r"\.(?:from_\w+|update|setdefault)\(|config\[[^\]\n]*\] *=[^=]|TESTING *=[^=]"
+)
+#: The bases of an enumeration.
+_ENUM_BASES = ("enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag")
 #: Parameter defaults that stand for a command-line option: their default.
 _OPTION_DEFAULTS = (
     "typer.Option",
@@ -286,6 +294,26 @@ class ClassRef:
 
     analyser: Analyser
     name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class EnumMember:
+    """A member of an ``enum.Enum`` of the project (``Env.DEVELOPMENT``), as a value."""
+
+    #: The module and class that define it.
+    owner: str
+    name: str
+    value: object = dataclasses.field(compare=False, hash=False)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Closure:
+    """A function a project function made and returned (``make_runner(debug=True)``),
+    with the names of the call that made it."""
+
+    analyser: Analyser
+    function: ast.FunctionDef
+    frame: dict[str, object]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -1835,7 +1863,11 @@ class Analyser:
     def attribute_of(self, owner: object, attr: str, depth: int) -> object:
         """The attribute ``attr`` of a value the analysis knows."""
         if isinstance(owner, ClassRef):
+            if owner.analyser.is_enum(owner.name, depth):
+                return owner.analyser.enum_member(owner.name, attr, depth)
             return owner.analyser.class_lookup(owner.name, attr, depth)
+        if isinstance(owner, EnumMember):
+            return {"value": owner.value, "name": owner.name}.get(attr, UNKNOWN)
         if isinstance(owner, Instance):
             cls = owner.cls
             if owner.attributes is not None:
@@ -1882,6 +1914,43 @@ class Analyser:
                         if isinstance(node.ctx, ast.Store):
                             return True
         return False
+
+    def is_enum(self, name: str, depth: int) -> bool:
+        """Whether this module's class ``name`` derives from ``enum.Enum`` (or its kin)."""
+        definition = self.classes.get(name)
+        if definition is None or depth > _MAX_DEPTH:
+            return False
+        for base in definition.bases:
+            if self.resolves_to(base, *_ENUM_BASES):
+                return True
+            ref = self._quiet_value(base, depth + 1)
+            if isinstance(ref, ClassRef) and ref.analyser.is_enum(ref.name, depth + 1):
+                return True
+        return False
+
+    def enum_member(self, name: str, attr: str, depth: int) -> object:
+        """The member ``attr`` of this module's enum ``name`` (its value worked out)."""
+        for item in self.classes[name].body:
+            if isinstance(item, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == attr for t in item.targets
+            ):
+                self._step(item)
+                return EnumMember(
+                    f"{self.module.name}:{name}", attr, self.value(item.value, depth + 1)
+                )
+        return UNKNOWN
+
+    def enum_members(self, name: str, depth: int) -> list[EnumMember]:
+        """Every member of this module's enum ``name``."""
+        members = []
+        for item in self.classes[name].body:
+            if isinstance(item, ast.Assign) and len(item.targets) == 1:
+                target = item.targets[0]
+                if isinstance(target, ast.Name) and not target.id.startswith("_"):
+                    member = self.enum_member(name, target.id, depth)
+                    if isinstance(member, EnumMember):
+                        members.append(member)
+        return members
 
     def class_lookup(self, name: str, attr: str, depth: int) -> object:
         """``attr`` of this module's class ``name``, or of its first base that has it."""
@@ -1985,6 +2054,17 @@ class Analyser:
         ):
             # Settings(...), or cls(...) in a class method.
             made = self.value(func, depth + 1)
+            if isinstance(made, ClassRef) and made.analyser.is_enum(made.name, depth):
+                # Env("development"): the member of that value (a ValueError if none).
+                if len(node.args) != 1 or node.keywords:
+                    return UNKNOWN
+                wanted = self.value(node.args[0], depth + 1)
+                if isinstance(wanted, EnumMember):
+                    return wanted
+                for member in made.analyser.enum_members(made.name, depth):
+                    if wanted is not UNKNOWN and member.value == wanted:
+                        return member
+                return UNKNOWN
             if isinstance(made, ClassRef):
                 return self._instance(made, node, depth)
         if (
@@ -2750,7 +2830,10 @@ class Analyser:
                     owner = call.func.value
                     if not isinstance(owner, ast.Name) or owner.id in self._needed:
                         self._effect(call, attributes, receiver, depth)
-            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            elif kind is ast.FunctionDef:
+                # A nested function: it sees this call's names when it is called.
+                self.bound[stmt.name] = Closure(self, stmt, self.bound)  # type: ignore[arg-type, attr-defined]
+            elif kind in (ast.AsyncFunctionDef, ast.ClassDef):
                 self.bound[stmt.name] = UNKNOWN  # type: ignore[attr-defined]
             elif kind is ast.Match and (chosen := self._match_case(stmt, depth)) is not None:  # type: ignore[arg-type]
                 # match on a known subject: the first case that matches runs.
@@ -3128,14 +3211,15 @@ class Analyser:
     def _subscript_value(self, node: ast.Subscript, depth: int) -> object:
         if self._is_environ(node.value):
             return UNKNOWN  # a KeyError where unset: never served
-        if (
-            isinstance(node.value, ast.Attribute)
-            and node.value.attr == "config"
-            and self.config_items
-        ):
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "config":
             return self._config_item(node, depth)
         container = self.value(node.value, depth + 1)
         key = self.value(node.slice, depth + 1)
+        if isinstance(container, ClassRef) and isinstance(key, str):
+            # Env["DEVELOPMENT"]: an enum's member by name.
+            if container.analyser.is_enum(container.name, depth):
+                return container.analyser.enum_member(container.name, key, depth)
+            return UNKNOWN
         if isinstance(container, IniFile | IniSection) and isinstance(key, str):
             # parser["development"] is a section; section["debug"] its text.
             parser = (
@@ -3156,7 +3240,8 @@ class Analyser:
         return UNKNOWN
 
     def _config_item(self, node: ast.Subscript, depth: int) -> object:
-        """``app.config["APP_ENV"]`` where the same scope wrote it before: that value."""
+        """``app.config["APP_ENV"]`` where the same scope wrote it before: that value;
+        ``TESTING`` where the module loads no settings: Flask's default (off)."""
         key = self.value(node.slice, depth + 1)
         if not isinstance(key, str) or not self._is_config(node.value):
             return UNKNOWN
@@ -3171,6 +3256,13 @@ class Analyser:
             if inside and statement.lineno < line:
                 written = statement
         if written is None:
+            if (
+                key == "TESTING"
+                and not self.config_items
+                and not _LOADS_SETTINGS.search(self.module.source)
+            ):
+                self._step(node, "Flask's default: False")
+                return False
             return UNKNOWN
         self._step(written)
         return self.value(written.value, depth + 1)
@@ -3518,6 +3610,14 @@ class Analyser:
             ):
                 words.append(name)
         followed = self.project.parametric
+        for name, assignments in self.assignments.items():
+            # run = make_runner(debug=True): a call of run(app) may serve.
+            if any(
+                isinstance(a.value, ast.Call)
+                and (dotted(a.value.func) or "").rpartition(".")[2] in followed
+                for a in assignments
+            ):
+                words.append(name)
         for local, full in self.imports.items():
             # Sinks imported under another name: DebuggedApplication as DbgApp;
             # and the project's functions with a sink on a parameter, which a
@@ -4125,6 +4225,17 @@ class Analyser:
         name = (
             node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
         )
+        if isinstance(node.func, ast.Name) and self._makes_closure(node.func.id):
+            made = self._quiet_value(node.func)
+            if isinstance(made, Closure):
+                traces: dict[str, list[tuple[Module, ast.AST, str]]] = {}
+                closure_bound = self._bind_arguments(
+                    node, made.analyser, made.function, traces=traces
+                )
+                if closure_bound is not None:
+                    given = ({**made.frame, **closure_bound}, traces)
+                    self.follow(node, made.analyser, made.function, given=given)
+            return
         if name not in project.parametric:
             return
         receiver: object = _NOT_YET
@@ -4139,6 +4250,20 @@ class Analyser:
                 return
             callee, function, receiver = method
         self.follow(node, callee, function, receiver)
+
+    def _makes_closure(self, name: str) -> bool:
+        """Whether ``name`` is assigned what a project function with a nested function
+        returns (``run = make_runner(debug=True)``), cheaply told."""
+        assigned = self.assigned.get(name)
+        if not isinstance(assigned, ast.Call) or name in self.returning:
+            return False
+        target = self._callee(assigned.func)
+        if target is None:
+            return False
+        callee, function = target
+        return callee.has_hot_lines(function) and any(
+            isinstance(item, ast.FunctionDef) for item in function.body
+        )
 
     def follow(
         self,
