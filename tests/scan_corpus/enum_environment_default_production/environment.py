@@ -1,0 +1,11 @@
+# expect: clean
+import enum
+import os
+
+
+class Env(enum.Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+CURRENT = Env(os.getenv("APP_ENV", "production"))
