@@ -319,3 +319,23 @@ def test_main_without_parameters_tracks_its_locals_in_order(
         },
     )
     assert rules(tmp_path) == expected
+
+
+def test_a_closure_made_in_the_same_module_is_followed(tmp_path: Path) -> None:
+    """run = make_runner(debug=True) then run(app), all in one module: found, not a loop."""
+    write(
+        tmp_path,
+        {
+            "app.py": (
+                "from flask import Flask\n"
+                "app = Flask(__name__)\n"
+                "def make_runner(*, debug, port=5000):\n"
+                "    def run(app):\n"
+                "        app.run(port=port, debug=debug)\n"
+                "    return run\n"
+                "run = make_runner(debug=True, port=5070)\n"
+                "run(app)\n"
+            ),
+        },
+    )
+    assert rules(tmp_path) == [("PGS101", 5)]

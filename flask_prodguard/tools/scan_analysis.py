@@ -191,6 +191,8 @@ _INI_GETTERS = frozenset({"get", "getboolean", "getint", "getfloat"})
 _LOADS_SETTINGS = re.compile(
     r"\.(?:from_\w+|update|setdefault)\(|config\[[^\]\n]*\] *=[^=]|TESTING *=[^=]"
 )
+#: The last names of the library calls :meth:`Analyser._library_call` knows.
+_LIBRARY_CALLS = frozenset({"getcwd", "cwd", "import_module", "which", "literal_eval"})
 #: The bases of an enumeration.
 _ENUM_BASES = ("enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag")
 #: Parameter defaults that stand for a command-line option: their default.
@@ -924,6 +926,7 @@ class Analyser:
         self._apps: dict[str, ast.Assign | None] = {}
         self._factories: dict[str, bool] = {}
         self._flask_classes: dict[str, bool] = {}
+        self._enums: dict[str, bool] = {}
         #: The last value assigned to a name anywhere in the module (source order).
         self.assigned: dict[str, ast.AST] = {}
         #: The last value assigned to a name by a statement of the module scope.
@@ -1917,16 +1920,24 @@ class Analyser:
 
     def is_enum(self, name: str, depth: int) -> bool:
         """Whether this module's class ``name`` derives from ``enum.Enum`` (or its kin)."""
+        found = self._enums.get(name)
+        if found is not None:
+            return found
         definition = self.classes.get(name)
         if definition is None or depth > _MAX_DEPTH:
             return False
+        self._enums[name] = False  # a cycle of bases is no enum
+        found = False
         for base in definition.bases:
             if self.resolves_to(base, *_ENUM_BASES):
-                return True
+                found = True
+                break
             ref = self._quiet_value(base, depth + 1)
             if isinstance(ref, ClassRef) and ref.analyser.is_enum(ref.name, depth + 1):
-                return True
-        return False
+                found = True
+                break
+        self._enums[name] = found
+        return found
 
     def enum_member(self, name: str, attr: str, depth: int) -> object:
         """The member ``attr`` of this module's enum ``name`` (its value worked out)."""
@@ -1977,6 +1988,31 @@ class Analyser:
             if inherited is not UNKNOWN:
                 return inherited
         return UNKNOWN
+
+    def _library_call(self, node: ast.Call, depth: int) -> object:
+        """``os.getcwd()``, ``importlib.import_module(...)``, ``shutil.which(...)``,
+        ``ast.literal_eval(...)`` over known values; ``_NOT_YET`` for another call."""
+        func = node.func
+        if not node.args and self.resolves_to(func, "os.getcwd", "pathlib.Path.cwd"):
+            # Where the project's commands run from: the scanned directory.
+            root = self.module.root
+            return root if self.resolves_to(func, "pathlib.Path.cwd") else os.fspath(root)
+        if node.args and self.resolves_to(func, "importlib.import_module"):
+            return self._imported_module(node, depth)
+        if len(node.args) == 1 and self.resolves_to(func, "shutil.which"):
+            # The program's path: its last part is the name (or None where it is
+            # not installed, which a launcher falls back from to the name).
+            name = self.value(node.args[0], depth + 1)
+            return name if isinstance(name, str) else UNKNOWN
+        if node.args and self.resolves_to(func, "ast.literal_eval"):
+            text = self.value(node.args[0], depth + 1)
+            if isinstance(text, str) and len(text) <= 10_000:
+                try:
+                    return ast.literal_eval(text)
+                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    return UNKNOWN
+            return UNKNOWN
+        return _NOT_YET
 
     def _imported_module(self, node: ast.Call, depth: int) -> object:
         """``importlib.import_module(name, package)``: the scanned module it names."""
@@ -2035,12 +2071,11 @@ class Analyser:
                 self._step(node, f"unset: {shown}")
             return default
         func = node.func
-        if not node.args and self.resolves_to(func, "os.getcwd", "pathlib.Path.cwd"):
-            # Where the project's commands run from: the scanned directory.
-            root = self.module.root
-            return root if self.resolves_to(func, "pathlib.Path.cwd") else os.fspath(root)
-        if self.resolves_to(func, "importlib.import_module") and node.args:
-            return self._imported_module(node, depth)
+        last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if last in _LIBRARY_CALLS:
+            known = self._library_call(node, depth)
+            if known is not _NOT_YET:
+                return known
         if isinstance(func, ast.Attribute) and func.attr in ("parse_args", "parse_known_args"):
             parsed = self._parsed_arguments(func.value, depth)
             if parsed is not UNKNOWN and func.attr == "parse_known_args":
@@ -2079,7 +2114,9 @@ class Analyser:
                 if called is not _NOT_YET:
                     return called
         if (isinstance(func, ast.Attribute) and func.attr == "_asdict" and not node.args) or (
-            self.resolves_to(func, "dataclasses.asdict") and len(node.args) == 1
+            last == "asdict"
+            and len(node.args) == 1
+            and self.resolves_to(func, "dataclasses.asdict")
         ):
             owner = self.value(
                 func.value if func.attr == "_asdict" else node.args[0],  # type: ignore[attr-defined]
@@ -2213,19 +2250,6 @@ class Analyser:
         if isinstance(func, ast.Attribute) and func.attr in _STR_METHODS and not node.args:
             text = self.value(func.value, depth + 1)
             return getattr(text, func.attr)() if isinstance(text, str) else UNKNOWN
-        if len(node.args) == 1 and self.resolves_to(func, "shutil.which"):
-            # The program's path: its last part is the name (or None where it is
-            # not installed, which a launcher falls back from to the name).
-            name = self.value(node.args[0], depth + 1)
-            return name if isinstance(name, str) else UNKNOWN
-        if node.args and self.resolves_to(func, "ast.literal_eval"):
-            text = self.value(node.args[0], depth + 1)
-            if isinstance(text, str) and len(text) <= 10_000:
-                try:
-                    return ast.literal_eval(text)
-                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                    return UNKNOWN
-            return UNKNOWN
         if node.args and self.resolves_to(func, "json.loads"):
             text = self.value(node.args[0], depth + 1)
             if isinstance(text, str | bytes):
@@ -3611,10 +3635,12 @@ class Analyser:
                 words.append(name)
         followed = self.project.parametric
         for name, assignments in self.assignments.items():
-            # run = make_runner(debug=True): a call of run(app) may serve.
+            # run = make_runner(debug=True), where make_runner returns a nested
+            # function: a call of run(app) may serve.
             if any(
                 isinstance(a.value, ast.Call)
                 and (dotted(a.value.func) or "").rpartition(".")[2] in followed
+                and self._makes_closure(name, hot=False)
                 for a in assignments
             ):
                 words.append(name)
@@ -4251,9 +4277,10 @@ class Analyser:
             callee, function, receiver = method
         self.follow(node, callee, function, receiver)
 
-    def _makes_closure(self, name: str) -> bool:
+    def _makes_closure(self, name: str, hot: bool = True) -> bool:
         """Whether ``name`` is assigned what a project function with a nested function
-        returns (``run = make_runner(debug=True)``), cheaply told."""
+        returns (``run = make_runner(debug=True)``), cheaply told; with ``hot``, one
+        with a line a sink needs (not asked while those lines are worked out)."""
         assigned = self.assigned.get(name)
         if not isinstance(assigned, ast.Call) or name in self.returning:
             return False
@@ -4261,7 +4288,7 @@ class Analyser:
         if target is None:
             return False
         callee, function = target
-        return callee.has_hot_lines(function) and any(
+        return (not hot or callee.has_hot_lines(function)) and any(
             isinstance(item, ast.FunctionDef) for item in function.body
         )
 
