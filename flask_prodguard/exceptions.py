@@ -37,9 +37,10 @@ class ConfigurationError(ProdGuardError, ValueError):
     unknown or invalid key in ``app.config`` or the process environment (a
     misspelt ``PRODGUARD_STRICTNES`` must not leave the guard off unnoticed),
     and by :func:`~flask_prodguard.serve` for a server that is unknown or not
-    installed. The message names the key, the value, where the value came
-    from, the allowed values and, when there is one, the closest valid key or
-    value; the same facts are attributes, for tools.
+    installed, a port outside 1-65535, or an address it cannot listen on. The
+    message names the key, the value, where the value came from, the allowed
+    values and, when there is one, the closest valid key or value; the same
+    facts are attributes, for tools.
 
     :param message: The message shown to the user.
     :param key: The offending key, as :attr:`key`.

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
@@ -141,6 +142,12 @@ EXPECTED_NAMES = {
 def test_output_writes_the_usual_file_name(tmp_path: Path, target: str) -> None:
     """--output DIR writes the file under its usual name and says where."""
     out = tmp_path / "deploy"
+    # The module is read (never imported) for gunicorn: it must be there.
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "shop" / "wsgi.py").write_text(
+        "from flask import Flask\napp = Flask(__name__)\n"
+    )
     args = ["--target", target, "--app", "shop.wsgi:app", "--directory", str(tmp_path)]
     result = deploy_config(*args, "--output", str(out))
     assert result.exit_code == 0, result.output + result.stderr
@@ -151,13 +158,14 @@ def test_output_writes_the_usual_file_name(tmp_path: Path, target: str) -> None:
 
 
 def test_output_does_not_replace_a_file_without_force(tmp_path: Path) -> None:
-    """An existing file is kept unless --force is given."""
+    """An existing file is kept unless --force is given: refused, exit 2, naming it."""
     path = tmp_path / "shop.service"
     path.write_text("hand-edited\n")
     args = ["--target", "systemd", "--app", "shop:app", "--output", str(tmp_path)]
     result = deploy_config(*args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "--force" in result.stderr
+    assert str(path) in result.stderr
     assert path.read_text() == "hand-edited\n"
     assert deploy_config(*args, "--force").exit_code == 0
     assert "[Service]" in path.read_text()
@@ -276,7 +284,9 @@ def test_behind_proxy_sets_trusted_proxies() -> None:
     assert "Environment=PRODGUARD_ENV=production\n" in systemd
     assert 'environment=PRODGUARD_ENV="production",PRODGUARD_TRUSTED_PROXIES="1"' in supervisor
     for target in ("systemd", "supervisor", "gunicorn"):
-        text = generate("--target", target, *base, "--no-behind-proxy")
+        # No module shop here to read: --no-factory says shop:app is the app.
+        said = ["--no-factory"] if target == "gunicorn" else []
+        text = generate("--target", target, *base, "--no-behind-proxy", *said)
         assert "PRODGUARD_TRUSTED_PROXIES" not in text
         assert "PRODGUARD_ENV" in text
 
@@ -746,10 +756,16 @@ def test_gunicorn_config_calls_a_factory(tmp_path: Path) -> None:
         "from flask import Flask\n\ndef create_app():\n    return Flask('made')\n"
     )
     assert gunicorn_app("only_factory", tmp_path) == "only_factory:create_app()"
-    assert gunicorn_app("not_importable_here", tmp_path) == "not_importable_here:app"
-    # A module that cannot be imported here: Flask's factory names decide.
+    # A module that is not here cannot be read: no guess from the name, the
+    # user says (--factory, --no-factory, or the call written out).
+    for app in ("not_importable_here", "not_importable_here:create_app"):
+        with pytest.raises(click.BadParameter, match="cannot tell"):
+            gunicorn_app(app, tmp_path)
     assert (
-        gunicorn_app("not_importable_here:create_app", tmp_path)
+        gunicorn_app("not_importable_here:create_app", tmp_path, factory=True)
         == "not_importable_here:create_app()"
     )
-    assert gunicorn_app("not_importable_here:wsgi", tmp_path) == "not_importable_here:wsgi"
+    assert (
+        gunicorn_app("not_importable_here:wsgi", tmp_path, factory=False)
+        == "not_importable_here:wsgi"
+    )

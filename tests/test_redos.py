@@ -108,7 +108,7 @@ REVIEWED_RE: dict[tuple[str, str, str], Reviewed] = {
     (
         "tools/deploy.py",
         "_SERVER_NAME",
-        "'[A-Za-z0-9_.*~^$:\\\\[\\\\]-]+(?: [A-Za-z0-9_.*~^$:\\\\[\\\\]-]+)*'",
+        "'[A-Za-z0-9_.*:\\\\[\\\\]-]+(?: [A-Za-z0-9_.*:\\\\[\\\\]-]+)*'",
     ): Reviewed("the operator's `deploy` arguments, never request text"),
     (
         "tools/deploy.py",
@@ -170,7 +170,8 @@ REVIEWED_RE: dict[tuple[str, str, str], Reviewed] = {
     (
         "tools/scan_analysis.py",
         "_LOADS_SETTINGS",
-        "'\\\\.(?:from_\\\\w+|update|setdefault)\\\\(|config\\\\[[^\\\\]\\\\n]*\\\\] *=[^=]|TESTING *=[^=]'",
+        "'\\\\.(?:from_\\\\w+|update|setdefault)\\\\(|config\\\\[[^\\\\]\\\\n]*\\\\]"
+        " *=[^=]|TESTING *=[^=]'",
     ): Reviewed(
         "scanned source; literal alternatives, each with one bounded class run before"
         " a literal: linear"

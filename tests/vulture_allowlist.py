@@ -53,4 +53,6 @@ _used = [
     _.ALERT_LEVEL,
     _.checks_reference,  # checks.py: docs/_ext/prodguard_docs.py builds the checks page from it
     _.tracked_keys,  # events/flood.py: FloodControl property, read by benchmarks/events.py
+    _.handle_int,  # tools/serving.py: gunicorn's arbiter reads it
+    _.LISTENERS,  # tools/serving.py: gunicorn's arbiter reads it
 ]

@@ -7,7 +7,11 @@
   analysis is :mod:`.scan_analysis`).
 - :mod:`.probe`: ``probe``, a deployment checked from the outside over HTTP.
 - :mod:`.serving`: ``serve()`` on gunicorn or waitress.
+- :mod:`.proxies`: when trusting proxy hops lets a client forge its address
+  (``serve`` and ``deploy-config`` warn alike).
 - :mod:`.deploy`: generated deployment files.
+- :mod:`.output`: the one writer of ``--output`` files (atomic, no links,
+  ``--force``).
 - :mod:`.alert_rules`: alert rules generated from the event catalogue.
 
 The rule: nothing outside this package imports it (``flask_prodguard.serve``

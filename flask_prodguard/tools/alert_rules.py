@@ -16,6 +16,7 @@ from typing import Any
 
 from ..events.catalogue import CATALOGUE
 from ..events.catalogue import EventSpec
+from ..exceptions import ConfigurationError
 
 #: Events that alert on a rate (a client can send them at will: the catalogue's
 #: rate-limited ones); the others alert on any occurrence.
@@ -26,12 +27,54 @@ RATE_EVENTS = frozenset(
 DOCS = "https://flask-prodguard.readthedocs.io/en/latest/alerting.html"
 
 
+#: The largest threshold: the largest whole number every target holds exactly
+#: (numbers in PromQL, LogQL, CloudWatch, Datadog and Kibana are 64-bit
+#: floats). One more, and the generated promtool unit tests fail: 2**53 + 1
+#: events read as 2**53, which is not above a threshold of 2**53.
+MAX_THRESHOLD = 2**53 - 1
+
+#: The longest window a Go duration holds, in minutes (2**63 - 1 nanoseconds):
+#: Prometheus and Loki refuse a longer range as "duration out of range".
+MAX_DURATION_MINUTES = (2**63 - 1) // 60_000_000_000
+
+#: The longest ``--window`` each target accepts, in minutes, and why.
+MAX_WINDOW: dict[str, tuple[int, str]] = {
+    "prometheus": (
+        MAX_DURATION_MINUTES,
+        "the longest range PromQL parses: 2**63 - 1 nanoseconds, about 292 years",
+    ),
+    "loki": (43260, "Loki refuses longer queries with its default max_query_length, 721h"),
+    "cloudwatch": (
+        10080,
+        "an alarm's Period times EvaluationPeriods is at most 604800 seconds, 7 days",
+    ),
+    "datadog": (2880, "a log monitor's time window is at most 2880 minutes, 2 days"),
+    # No documented limit: the same bound as the duration parsers above.
+    "elastic": (MAX_DURATION_MINUTES, "the longest window any target's durations hold"),
+    "gcp": (MAX_DURATION_MINUTES, "the longest window any target's durations hold"),
+}
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclasses.dataclass(frozen=True)
 class Thresholds:
     """When the rate events alert: on more than a count in ``window_minutes``.
 
     The other alerting events (start-up, configuration) fire on any
-    occurrence, whatever these say.
+    occurrence, whatever these say. Each target takes a window of its own
+    length at most (:data:`MAX_WINDOW`, checked by :func:`check_thresholds`);
+    what no target takes is refused here.
+
+    :raises ConfigurationError: A threshold is not a whole number from 0 to
+        :data:`MAX_THRESHOLD`, or the window not one from 1 to
+        :data:`MAX_DURATION_MINUTES`; ``key`` names the option
+        (``--probe-threshold``, ``--error-threshold``, ``--window``).
+
+    .. versionchanged:: 0.1
+        Values no target accepts are refused.
     """
 
     #: Debugger probes (``prodguard.debugger.probe``) per window.
@@ -39,6 +82,29 @@ class Thresholds:
     #: The other rate events (unhandled errors, scrubbed error pages) per window.
     errors: int = 20
     window_minutes: int = 5
+
+    def __post_init__(self) -> None:
+        for option, value in (
+            ("--probe-threshold", self.probes),
+            ("--error-threshold", self.errors),
+        ):
+            if not _count(value) or not 0 <= value <= MAX_THRESHOLD:
+                raise ConfigurationError(
+                    f"{value!r} is out of range: a count from 0 to {MAX_THRESHOLD}, the"
+                    " largest whole number every target holds exactly.",
+                    key=option,
+                    value=value,
+                    allowed=(f"0-{MAX_THRESHOLD}",),
+                )
+        window = self.window_minutes
+        if not _count(window) or not 1 <= window <= MAX_DURATION_MINUTES:
+            raise ConfigurationError(
+                f"{window!r} minutes is out of range: 1 to {MAX_DURATION_MINUTES}, the"
+                " longest duration Prometheus and Loki parse (and less for some targets).",
+                key="--window",
+                value=window,
+                allowed=(f"1-{MAX_DURATION_MINUTES}",),
+            )
 
     def for_event(self, name: str) -> int:
         """The count above which a rate event alerts (0 for the others).
@@ -66,6 +132,27 @@ class Alert:
     def runbook(self) -> str:
         """The event's section of the alerting documentation."""
         return f"{DOCS}#{self.event.replace('.', '-').replace('_', '-')}"
+
+
+def check_thresholds(target: str, thresholds: Thresholds) -> Thresholds:
+    """``thresholds``, if ``target`` accepts its window; :data:`MAX_WINDOW` says
+    how long a window each target takes.
+
+    :param target: A key of :data:`TARGETS`.
+    :param thresholds: The thresholds to write into the target's files.
+    :raises ConfigurationError: The window is longer than ``target`` takes;
+        ``key`` is ``"--window"``, the message gives the range and why.
+    """
+    most, why = MAX_WINDOW[target]
+    window = thresholds.window_minutes
+    if window > most:
+        raise ConfigurationError(
+            f"{window} minutes is out of range for target {target!r}: 1 to {most} ({why}).",
+            key="--window",
+            value=window,
+            allowed=(f"1-{most}",),
+        )
+    return thresholds
 
 
 def _alert_name(spec: EventSpec) -> str:
@@ -411,7 +498,10 @@ def render(
     :param target: A key of :data:`TARGETS`.
     :param thresholds: The rate thresholds (defaults when ``None``).
     :param connector_id: for ``elastic``, the Kibana connector the rules notify.
+    :raises ConfigurationError: The window is longer than ``target`` takes
+        (see :func:`check_thresholds`).
     """
+    check_thresholds(target, thresholds or Thresholds())
     if target == "elastic" and connector_id:
         return {"prodguard.elastic.json": elastic_rules(thresholds, connector_id=connector_id)}
     return {name: function(thresholds) for name, function in TARGETS[target].items()}

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
@@ -39,11 +38,16 @@ from ..exceptions import ConfigurationError
 from ..exceptions import ProdGuardError
 from . import deploy
 from . import sarif
+from .alert_rules import MAX_DURATION_MINUTES
+from .alert_rules import MAX_THRESHOLD
 from .alert_rules import TARGETS as ALERT_TARGETS
 from .alert_rules import Thresholds
+from .alert_rules import check_thresholds
+from .output import write_files
 from .serving import HeldOutput
 from .serving import check_before_serving
 from .serving import findings_text
+from .serving import parse_bind
 from .serving import run_server
 from .serving import start_up_notice
 
@@ -622,7 +626,8 @@ def probe_command(
     "--bind",
     default="127.0.0.1:8000",
     show_default=True,
-    help="HOST:PORT to listen on (loopback unless you say otherwise).",
+    help="HOST:PORT, [IPV6]:PORT or unix:PATH to listen on (loopback unless you say"
+    " otherwise); PORT is 1 to 65535.",
 )
 @click.option(
     "--workers",
@@ -639,10 +644,15 @@ def serve_command(
     workers: int | None,
     threads: int | None,
 ) -> None:
-    """Serve the app on gunicorn or waitress with safe defaults (never the dev server)."""
-    host, _, port_text = bind.rpartition(":")
-    if not host or not port_text.isdigit():
-        raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind")
+    """Serve the app on gunicorn or waitress with safe defaults (never the dev server).
+
+    SIGTERM or SIGINT (Ctrl+C) stops it gracefully on either server: no new
+    connections, up to 30 seconds for the requests in flight, exit status 0.
+    """
+    try:
+        where = parse_bind(bind)
+    except ConfigurationError as error:
+        raise click.BadParameter(str(error), param_hint="--bind") from None
     # What is written to stderr while the app loads and the checks run (the
     # guard's JSON event lines) waits until the message in plain words is out.
     # Without a stderr (closed by whoever started us) there is nothing to order.
@@ -665,11 +675,11 @@ def serve_command(
                 message = _load_error(error)
             else:
                 try:
-                    chosen = check_before_serving(app, server)
+                    chosen = check_before_serving(app, server, bind=where)
                 except ProdGuardError as error:
                     app, message = None, f"Error: {error}"
                 else:
-                    message = start_up_notice(app)
+                    message = start_up_notice(app, where)
         if message is not None:
             click.echo(message, err=True)
     finally:
@@ -677,14 +687,20 @@ def serve_command(
             held.release()
     if app is None:
         ctx.exit(2)
-    run_server(
-        app,
-        chosen,
-        host=host.strip("[]"),
-        port=int(port_text),
-        workers=workers,
-        threads=threads,
-    )
+    try:
+        run_server(
+            app,
+            chosen,
+            host=where.host,
+            port=where.port,
+            workers=workers,
+            threads=threads,
+            unix_socket=where.unix_socket,
+        )
+    except ConfigurationError as error:
+        # Cannot listen (in use, permission denied...): one line, exit 2.
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
 
 
 def _app_from_context(ctx: click.Context) -> str | None:
@@ -762,6 +778,12 @@ def _app_from_context(ctx: click.Context) -> str | None:
     help="A reverse proxy (the nginx or Apache file) is in front: the app trusts one hop of"
     " X-Forwarded-* (PRODGUARD_TRUSTED_PROXIES=1).",
 )
+@click.option(
+    "--factory/--no-factory",
+    default=None,
+    help="gunicorn only, when the module's source cannot tell: the name after --app's colon"
+    " is a factory gunicorn must call (--factory), or the app itself (--no-factory).",
+)
 @click.pass_context
 def deploy_config_command(
     ctx: click.Context,
@@ -780,13 +802,15 @@ def deploy_config_command(
     venv: str | None,
     log_dir: str,
     behind_proxy: bool,
+    factory: bool | None,
 ) -> None:
     """Generate a deployment file: gunicorn, supervisor, systemd, nginx or Apache.
 
     The file runs the app as `flask prodguard serve` does: on gunicorn, never
     the development server, no reloader, proxy headers trusted only by the
     guard (one hop with --behind-proxy), JSON server logs. It is printed, or
-    written into --output DIR under its usual name.
+    written into --output DIR under its usual name. The app is not loaded: a
+    value the file's reader would cut or change is refused (exit 2).
     """
     settings = deploy.settings_from_options(
         target,
@@ -802,6 +826,7 @@ def deploy_config_command(
         venv=venv,
         log_dir=log_dir,
         behind_proxy=behind_proxy,
+        factory=factory,
     )
     for warning in deploy.deployment_warnings(target, settings):
         click.secho(warning, err=True, fg="yellow")
@@ -809,16 +834,24 @@ def deploy_config_command(
     if output is None:
         click.echo(text, nl=False)
         return
-    out_dir = Path(output)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / deploy.file_name(target, settings)
-    if path.exists() and not force:
-        raise click.ClickException(f"{path} exists; pass --force to replace it.")
-    path.write_text(text, encoding="utf-8")
+    [path] = write_files(output, {deploy.file_name(target, settings): text}, force=force)
     click.echo(f"Wrote {path.resolve()}; {deploy.install_hint(target, settings)}")
 
 
 _DEFAULT_THRESHOLDS = Thresholds()
+
+
+def _thresholds_for(target: str, probes: int, errors: int, window: int) -> Thresholds:
+    """The thresholds options, checked against what ``--target`` accepts: a
+    value out of range is a usage error (exit 2) naming the option and the range."""
+    try:
+        return check_thresholds(target, Thresholds(probes, errors, window))
+    except ConfigurationError as error:
+        ctx = click.get_current_context()
+        option = next((p for p in ctx.command.params if error.key in p.opts), None)
+        raise click.BadParameter(
+            str(error), ctx=ctx, param=option, param_hint=f"'{error.key}'"
+        ) from None
 
 
 @prodguard.command("alert-rules")
@@ -828,26 +861,28 @@ _DEFAULT_THRESHOLDS = Thresholds()
     type=click.Choice(list(ALERT_TARGETS)),
 )
 @click.option("--output", type=click.Path(file_okay=False), help="Write the files into DIR.")
+@click.option("--force", is_flag=True, help="With --output: replace existing files.")
 @click.option(
     "--probe-threshold",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_THRESHOLD),
     default=_DEFAULT_THRESHOLDS.probes,
     show_default=True,
-    help="Debugger probes per window above which to alert.",
+    help="Debugger probes per window above which to alert (0 to 2**53 - 1).",
 )
 @click.option(
     "--error-threshold",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_THRESHOLD),
     default=_DEFAULT_THRESHOLDS.errors,
     show_default=True,
-    help="Unhandled errors per window above which to alert.",
+    help="Unhandled errors per window above which to alert (0 to 2**53 - 1).",
 )
 @click.option(
     "--window",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_DURATION_MINUTES),
     default=_DEFAULT_THRESHOLDS.window_minutes,
     show_default=True,
-    help="Window in minutes.",
+    help="Window in minutes; at most 2880 for datadog, 10080 for cloudwatch, 43260 for"
+    " loki, 153722867 for the others.",
 )
 @click.option(
     "--connector-id",
@@ -857,6 +892,7 @@ _DEFAULT_THRESHOLDS = Thresholds()
 def alert_rules_command(
     target: str,
     output: str | None,
+    force: bool,
     probe_threshold: int,
     error_threshold: int,
     window: int,
@@ -867,7 +903,7 @@ def alert_rules_command(
 
     if connector_id is not None and target != "elastic":
         raise click.UsageError("--connector-id applies to --target elastic only.")
-    thresholds = Thresholds(probe_threshold, error_threshold, window)
+    thresholds = _thresholds_for(target, probe_threshold, error_threshold, window)
     files = render(target, thresholds, connector_id)
     if output is None:
         for name, content in files.items():
@@ -875,11 +911,7 @@ def alert_rules_command(
                 click.echo(f"# ---- {name}")
             click.echo(content, nl=False)
         return
-    os.makedirs(output, exist_ok=True)
-    for name, content in files.items():
-        path = os.path.join(output, name)
-        with open(path, "w", encoding="utf-8") as stream:
-            stream.write(content)
+    for path in write_files(output, files, force=force):
         click.echo(f"wrote {path}", err=True)
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import inspect
 import ipaddress
 import json
 import os
@@ -40,11 +39,14 @@ import re
 import shlex
 import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 import click
 
+from .proxies import forgeable_forwarding_warning
+from .proxies import listens_on_loopback_only
 from .serving import gunicorn_options
 from .serving import host_port
 
@@ -64,7 +66,7 @@ STOP_MARGIN = 10
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 _IMPORT = re.compile(r"[A-Za-z_][\w.]*(?::[A-Za-z_]\w*(?:\(.*\))?)?")
-_SERVER_NAME = re.compile(r"[A-Za-z0-9_.*~^$:\[\]-]+(?: [A-Za-z0-9_.*~^$:\[\]-]+)*")
+_SERVER_NAME = re.compile(r"[A-Za-z0-9_.*:\[\]-]+(?: [A-Za-z0-9_.*:\[\]-]+)*")
 _LISTEN = re.compile(r"(?:(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9]{1,5}")
 _USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]+")
 # Words that need no quoting in a shell, supervisor or systemd command line.
@@ -119,6 +121,10 @@ class DeploySettings:
     behind_proxy: bool
     #: supervisor: where the program's stdout and stderr go.
     log_dir: Path
+    #: gunicorn: whether the name after ``--app``'s colon is a factory to
+    #: call, when the module's source cannot tell (see :func:`gunicorn_app`);
+    #: ``None``: not said.
+    factory: bool | None = None
 
     @property
     def bind(self) -> str:
@@ -134,12 +140,7 @@ class DeploySettings:
     @property
     def loopback(self) -> bool:
         """Whether the app listens on loopback only."""
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        return listens_on_loopback_only(self.host)
 
     @property
     def environment(self) -> dict[str, str]:
@@ -439,89 +440,506 @@ def parse_app(value: str, directory: Path) -> AppSpec:
     return AppSpec(flask=flask, module=dotted, name=name, path=path, root=root)
 
 
-def gunicorn_app(app: str, directory: Path | None = None) -> str:
-    """``app`` as gunicorn's ``wsgi_app`` takes it.
+def gunicorn_app(app: str, directory: Path | None = None, factory: bool | None = None) -> str:
+    """``app`` as gunicorn's ``wsgi_app`` takes it, found without running the app.
 
     ``flask --app`` finds an app by itself, gunicorn does not, and takes no
     file path. A path becomes its module, imported from :attr:`AppSpec.root`
     (the gunicorn file puts it on ``pythonpath``). A bare module gets the
-    name Flask would use: an ``app`` or ``application`` attribute, else the
-    one Flask app in the module, else a ``create_app`` or ``make_app``
-    factory. A name that holds a function (or, when the module cannot be
-    imported here, is one of those factory names) gets the ``()`` gunicorn
-    needs to call it.
+    name Flask would use: an ``app`` or ``application`` at module level, else
+    the one Flask app in the module, else a ``create_app`` or ``make_app``
+    factory. A name bound to a function (a factory, which Flask calls) gets
+    the ``()`` gunicorn needs to call it.
+
+    The module's source is read, never imported: importing runs the app's
+    code (its prints, an ``app.run()`` at module level). When the source
+    cannot say (the module is not found here, the name comes from an import
+    that cannot be followed, a decorated function), ``factory`` must: the
+    command asks for it rather than guess.
 
     :param app: The app as ``flask --app`` takes it.
     :param directory: The app's working directory: a relative path is taken
-        from there, and a module name imported from there to look (added to
-        ``sys.path`` as gunicorn's ``chdir`` will); the current directory if
-        not given.
-    :raises click.BadParameter: ``app`` is not a form :func:`parse_app` takes.
+        from there, and a module name looked for there first (gunicorn's
+        ``chdir`` puts it first on ``sys.path``), then in the current
+        directory (as ``flask --app`` imports it), then on this Python's
+        path; the current directory if not given.
+    :param factory: What the name after the colon is when the source cannot
+        tell: ``True`` a factory gunicorn must call (``--factory``), ``False``
+        the app itself (``--no-factory``), ``None`` not said.
+    :raises click.BadParameter: ``app`` is not a form :func:`parse_app`
+        takes; the source cannot tell and ``factory`` is ``None``; or
+        ``factory`` contradicts the source or a call written out.
     :raises click.UsageError: The module holds several Flask apps and
         ``app`` does not say which.
+
+    .. versionchanged:: 0.1
+        The module is read, not imported; ``factory`` added.
     """
-    spec = parse_app(app, directory or Path.cwd())
-    where = spec.root or directory
+    where = directory or Path.cwd()
+    spec = parse_app(app, where)
     module, name = spec.module, spec.name
+    if spec.root is not None:
+        search = [str(spec.root)]
+    else:
+        # --directory is where the server runs it; the module may only be
+        # here, where flask --app would import it from the working directory.
+        try:
+            here = [os.getcwd()]
+        except OSError:
+            here = []
+        search = list(dict.fromkeys([str(where), *here, *sys.path]))
+    reader = _SourceReader(search)
     if not name:
-        return f"{module}:{_find_app_name(module, where)}"
+        if factory is not None:
+            raise click.BadParameter(
+                "--factory and --no-factory say what the name after the colon is: give"
+                f" one, e.g. --app {module}:app",
+                param_hint="--app",
+            )
+        return f"{module}:{_find_app_name(reader, module)}"
     if not name.isidentifier():
+        if factory is False:
+            raise click.BadParameter(
+                f"{_shown(app)} writes a call, and --no-factory says it is the app itself:"
+                " drop one of them",
+                param_hint="--app",
+            )
         return f"{module}:{name}"
-    return f"{module}:{name}()" if _is_factory(module, name, where) else f"{module}:{name}"
+    kind, why = reader.kind_of(module, name)
+    found = {"function": True, "unknown": None}.get(kind, False)
+    if found is None:
+        if factory is None:
+            raise click.BadParameter(
+                f"cannot tell whether {module}:{name} is the app or a factory that gunicorn"
+                f" must call, without running the app: {why}. Say which: --no-factory (the"
+                f" app itself) or --factory (gunicorn calls it), or write the call: --app"
+                f" '{module}:{name}()'",
+                param_hint="--app",
+            )
+        found = factory
+    elif factory is not None and factory != found:
+        what = "a function" if found else "no function"
+        raise click.BadParameter(
+            f"{module}:{name} is {what} in the module's source ({why}), but"
+            f" {'--factory' if factory else '--no-factory'} says otherwise: drop the option",
+            param_hint="--app",
+        )
+    return f"{module}:{name}()" if found else f"{module}:{name}"
 
 
-def _import(module: str, directory: Path | None) -> ModuleType:
-    import importlib
+def _find_app_name(reader: _SourceReader, module: str) -> str:
+    """The name after the colon that Flask would find in ``module``, read from
+    its source in the order of :func:`flask.cli.find_best_app`."""
 
-    from ..extension import _inspecting
+    def ask(why: str) -> click.BadParameter:
+        return click.BadParameter(
+            f"cannot tell which app of module {module!r} Flask would load, without running"
+            f" it: {why}. Name it: --app {module}:app, or --app '{module}:create_app()' for"
+            " a factory",
+            param_hint="--app",
+        )
 
-    if directory is not None and str(directory) not in sys.path:
-        sys.path.insert(0, str(directory))  # as gunicorn's chdir will
-    # As `check` loads an app: its guard neither acts nor logs (no event
-    # lines, no refusal) while it is only looked at.
-    token = _inspecting.set(True)
-    try:
-        return importlib.import_module(module)
-    finally:
-        _inspecting.reset(token)
-
-
-def _find_app_name(module: str, directory: Path | None) -> str:
-    # The order of flask.cli.find_best_app, without calling a factory here.
-    from flask import Flask
-
-    try:
-        found = vars(_import(module, directory))
-    except Exception:  # noqa: BLE001 - cannot look: Flask's first guess
-        return "app"
+    found = reader.module(module)
+    if isinstance(found, str):
+        raise ask(found)
     for name in ("app", "application"):
-        if isinstance(found.get(name), Flask):
+        if name not in found.bindings:
+            continue
+        kind, why = reader.kind_of(module, name)
+        if kind in ("flask", "call"):
             return name
-    apps = [name for name, value in found.items() if isinstance(value, Flask)]
+        if kind == "unknown":
+            raise ask(why)
+        # A function or a class: not a Flask app, Flask looks further.
+    apps = sorted(n for n in found.bindings if reader.kind_of(module, n)[0] == "flask")
     if len(apps) > 1:
         raise click.UsageError(
-            f"Module {module!r} holds several Flask apps ({', '.join(sorted(apps))}):"
-            f" say which, e.g. --app {module}:{sorted(apps)[0]}"
+            f"Module {module!r} holds several Flask apps ({', '.join(apps)}):"
+            f" say which, e.g. --app {module}:{apps[0]}"
         )
-    if apps and apps[0].isidentifier():
+    if apps:
         return apps[0]
     for name in ("create_app", "make_app"):
-        if inspect.isfunction(found.get(name)):
-            return f"{name}()"
-    return "app"
+        if name in found.bindings:
+            kind, why = reader.kind_of(module, name)
+            if kind == "function":
+                return f"{name}()"
+            if kind == "unknown":
+                raise ask(why)
+    raise ask(
+        "its source binds no app, application or Flask app, and no create_app or make_app"
+    )
 
 
-def _is_factory(module: str, name: str, directory: Path | None) -> bool:
-    try:
-        value = getattr(_import(module, directory), name)
-    except Exception:  # noqa: BLE001 - any import failure: go by the name
-        return name in ("create_app", "make_app")
-    return inspect.isfunction(value)
+# -- reading an app's module without running it ----------------------------------------
+#
+# What gunicorn needs to know (is the name a function?) is read from the
+# module's source with ast: the bindings at module level, followed through
+# plain assignments and "from ... import" into the modules found on the same
+# path. Whatever only running the code would say is "unknown", and the
+# command asks.
+
+#: How many assignments and imports are followed, and how many modules read,
+#: before the answer is "unknown".
+_FOLLOW_DEPTH = 8
+_MODULES_READ = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class _Module:
+    """A module's source, read: what its top level binds, and to what."""
+
+    name: str
+    path: Path
+    package: bool
+    #: Name -> its bindings, in source order: ``("def", FunctionDef)``,
+    #: ``("class", ClassDef)``, ``("value", expr)``, ``("from", module,
+    #: name)``, ``("module",)`` or ``("unknown", why)``.
+    bindings: dict[str, list[tuple[Any, ...]]]
+
+
+def _module_file(dotted: str, search: list[str]) -> tuple[Path, bool] | str:
+    """The source file of module ``dotted`` and whether it is a package's
+    ``__init__.py``, found as Python's path finder would; or why not."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    locations = search
+    parts = dotted.split(".")
+    for index, part in enumerate(parts):
+        found: tuple[Path, bool] | None = None
+        portions = []
+        try:
+            for entry in locations:
+                base = Path(entry or ".")
+                if (base / part / "__init__.py").is_file():
+                    found = (base / part / "__init__.py", True)
+                    break
+                if any((base / f"{part}{suffix}").exists() for suffix in EXTENSION_SUFFIXES):
+                    return f"module {'.'.join(parts[: index + 1])!r} is compiled, not source"
+                source = base / f"{part}.py"
+                if source.is_file():
+                    found = (source, False)
+                    break
+                if source.exists():
+                    # A FIFO would hang the read, /dev/zero never end it.
+                    return f"{source} is not a regular file"
+                if (base / part).is_dir():
+                    portions.append(str(base / part))  # a namespace package's part
+        except (OSError, ValueError) as error:
+            return f"its path cannot be searched ({getattr(error, 'strerror', None) or error})"
+        last = index == len(parts) - 1
+        if found is None and portions and not last:
+            locations = portions
+            continue
+        if found is None:
+            where = " or ".join(locations[:2]) if locations else "."
+            where += " or on this Python's path" if len(locations) > 2 else ""
+            return f"module {'.'.join(parts[: index + 1])!r} is not found in {where}"
+        if last:
+            return found
+        if not found[1]:
+            return f"module {'.'.join(parts[: index + 1])!r} is no package"
+        locations = [str(found[0].parent)]
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns
+
+
+def _decorated(node: ast.AST) -> bool:
+    return bool(getattr(node, "decorator_list", None))
+
+
+def _module_bindings(tree: ast.Module) -> dict[str, list[tuple[Any, ...]]]:
+    """What the top level of ``tree`` binds, statement by statement."""
+    bindings: dict[str, list[tuple[Any, ...]]] = {}
+
+    def bind(name: str, binding: tuple[Any, ...]) -> None:
+        bindings.setdefault(name, []).append(binding)
+
+    def stored(node: ast.AST, why: str) -> None:
+        # Every name a statement stores, outside the scopes it opens.
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, ast.Name) and isinstance(current.ctx, (ast.Store, ast.Del)):
+                bind(current.id, ("unknown", why))
+            elif isinstance(current, (ast.MatchAs, ast.MatchStar)) and current.name:
+                bind(current.name, ("unknown", why))
+            elif isinstance(current, ast.MatchMapping) and current.rest:
+                bind(current.rest, ("unknown", why))
+            if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                stack.extend(ast.iter_child_nodes(current))
+
+    def visit(body: list[ast.stmt]) -> None:
+        for statement in body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                bind(statement.name, ("def", statement))
+                for default in [*statement.args.defaults, *statement.args.kw_defaults]:
+                    if default is not None:
+                        stored(default, "bound inside an expression")
+            elif isinstance(statement, ast.ClassDef):
+                bind(statement.name, ("class", statement))
+            elif isinstance(statement, ast.Assign):
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        bind(target.id, ("value", statement.value))
+                    else:
+                        stored(target, "bound by unpacking")
+                stored(statement.value, "bound inside an expression")
+            elif isinstance(statement, ast.AnnAssign):
+                if isinstance(statement.target, ast.Name) and statement.value is not None:
+                    bind(statement.target.id, ("value", statement.value))
+                elif statement.value is not None:
+                    stored(statement, "bound inside an expression")
+            elif isinstance(statement, ast.Import):
+                for alias in statement.names:
+                    bind(alias.asname or alias.name.partition(".")[0], ("module",))
+            elif isinstance(statement, ast.ImportFrom):
+                for alias in statement.names:
+                    if alias.name == "*":
+                        # Binds what the other module holds: see _SourceReader.kind_of.
+                        bind(
+                            "*",
+                            ("unknown", f"it may come from 'from {statement.module} import *'"),
+                        )
+                        continue
+                    bind(
+                        alias.asname or alias.name,
+                        ("from", statement.module or "", statement.level, alias.name),
+                    )
+            elif isinstance(statement, (ast.If, ast.While)):
+                stored(statement.test, "bound inside an expression")
+                visit(statement.body)
+                visit(statement.orelse)
+            elif isinstance(statement, (ast.For, ast.AsyncFor)):
+                stored(statement.target, "bound by a for loop")
+                stored(statement.iter, "bound inside an expression")
+                visit(statement.body)
+                visit(statement.orelse)
+            elif isinstance(statement, (ast.With, ast.AsyncWith)):
+                for item in statement.items:
+                    stored(item, "bound by a with statement")
+                visit(statement.body)
+            elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+                visit(statement.body)  # type: ignore[attr-defined]
+                for handler in statement.handlers:  # type: ignore[attr-defined]
+                    if handler.name:
+                        bind(handler.name, ("unknown", "bound by an except clause"))
+                    visit(handler.body)
+                visit(statement.orelse)  # type: ignore[attr-defined]
+                visit(statement.finalbody)  # type: ignore[attr-defined]
+            else:
+                # del, augmented assignment, match, global, an expression...:
+                # whatever it stores is unknown.
+                stored(statement, "bound by a statement whose value only running tells")
+
+    visit(tree.body)
+    return bindings
+
+
+class _SourceReader:
+    """Modules read from source on one search path, and what their names are.
+
+    :meth:`kind_of` says what a name at a module's top level holds:
+    ``"function"`` (a ``def`` or a lambda: Flask calls it, gunicorn needs the
+    ``()``), ``"flask"`` (a Flask app: ``Flask(...)``, or what a function
+    returns that returns one), ``"call"`` (what another call returns),
+    ``"other"`` (a class, a module, a literal) or ``"unknown"``, with why.
+    """
+
+    def __init__(self, search: list[str]) -> None:
+        self.search = search
+        self.modules: dict[str, _Module | str] = {}
+
+    def module(self, dotted: str) -> _Module | str:
+        """Module ``dotted``, read and parsed, or why it cannot be."""
+        from .scan import read_source
+
+        if dotted in self.modules:
+            return self.modules[dotted]
+        if len(self.modules) >= _MODULES_READ:
+            return f"more than {_MODULES_READ} modules would have to be read"
+        found = _module_file(dotted, self.search)
+        if isinstance(found, str):
+            self.modules[dotted] = found
+            return found
+        path, package = found
+        text, why = read_source(path)
+        result: _Module | str
+        if text is None:
+            result = f"{path} {why}"
+        else:
+            try:
+                tree = ast.parse(text, str(path))
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+                reason = getattr(error, "msg", None) or type(error).__name__
+                result = f"{path} cannot be parsed by this Python ({reason})"
+            else:
+                result = _Module(dotted, path, package, _module_bindings(tree))
+        self.modules[dotted] = result
+        return result
+
+    def kind_of(self, dotted: str, name: str, depth: int = 0) -> tuple[str, str]:
+        """What ``name`` at the top level of module ``dotted`` holds, and why.
+
+        :param dotted: The module.
+        :param name: A name bound at its top level.
+        :param depth: How many bindings were followed to get here.
+        """
+        found = self.module(dotted)
+        if isinstance(found, str):
+            return "unknown", found
+        if depth > _FOLLOW_DEPTH:
+            return "unknown", f"more than {_FOLLOW_DEPTH} assignments or imports to follow"
+        bindings = found.bindings.get(name)
+        if not bindings:
+            if "*" in found.bindings:
+                return "unknown", found.bindings["*"][0][1]
+            if "__getattr__" in found.bindings:
+                return "unknown", f"{found.path} has a module __getattr__"
+            return "unknown", f"{found.path} binds no {name!r} at its top level"
+        kinds = [self._binding_kind(found, name, binding, depth) for binding in bindings]
+        for kind, why in kinds:
+            if kind == "unknown":
+                return kind, why
+        names = {kind for kind, _ in kinds}
+        if "function" in names and len(names) > 1:
+            return "unknown", f"{found.path} binds {name!r} to a function and to something else"
+        for kind in ("function", "flask", "call", "other"):
+            if kind in names:
+                return kind, next(why for k, why in kinds if k == kind)
+        raise AssertionError(names)  # pragma: no cover - every kind is listed
+
+    def _binding_kind(
+        self, module: _Module, name: str, binding: tuple[Any, ...], depth: int
+    ) -> tuple[str, str]:
+        where = f"{module.path}"
+        what = binding[0]
+        if what == "def":
+            if _decorated(binding[1]):
+                return "unknown", f"{where} defines {name!r} with a decorator"
+            return "function", f"{where} defines {name!r} as a function"
+        if what == "class":
+            return "other", f"{where} defines {name!r} as a class"
+        if what == "module":
+            return "other", f"{where} imports {name!r} as a module"
+        if what == "from":
+            target = self._absolute(module, binding[1], binding[2])
+            if target is None:
+                return "unknown", f"{where} imports {name!r} from beyond its top package"
+            imported = self.module(target)
+            if isinstance(imported, str):
+                return "unknown", f"{where} imports {name!r} from {target!r}: {imported}"
+            if binding[3] in imported.bindings or "*" in imported.bindings:
+                return self.kind_of(target, binding[3], depth + 1)
+            if not isinstance(self.module(f"{target}.{binding[3]}"), str):
+                return "other", f"{where} imports {name!r} as a module"
+            return self.kind_of(target, binding[3], depth + 1)
+        if what == "value":
+            return self._value_kind(module, name, binding[1], depth)
+        return "unknown", f"{where}: {name!r} is {binding[1]}"
+
+    def _value_kind(
+        self, module: _Module, name: str, value: ast.expr, depth: int
+    ) -> tuple[str, str]:
+        where = f"{module.path}"
+        if isinstance(value, ast.Lambda):
+            return "function", f"{where} binds {name!r} to a lambda"
+        if isinstance(value, ast.Name):
+            return self.kind_of(module.name, value.id, depth + 1)
+        if isinstance(value, ast.Call):
+            if self._makes_flask(module, value.func, depth + 1):
+                return "flask", f"{where} binds {name!r} to a Flask app"
+            return "call", f"{where} binds {name!r} to what a call returns"
+        literals = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr)
+        if isinstance(value, literals):
+            return "other", f"{where} binds {name!r} to a literal"
+        return "unknown", f"{where} binds {name!r} to an expression only running it tells"
+
+    def _absolute(self, module: _Module, target: str, level: int) -> str | None:
+        """The module a ``from`` import in ``module`` names, made absolute."""
+        if not level:
+            return target
+        parts = module.name.split(".")
+        if not module.package:
+            parts = parts[:-1]
+        if level - 1 > len(parts) - 1 or not parts:
+            return None
+        base = parts[: len(parts) - (level - 1)]
+        return ".".join([*base, target] if target else base)
+
+    def _makes_flask(self, module: _Module, callee: ast.expr, depth: int) -> bool:
+        """Whether calling ``callee`` (in ``module``) gives a Flask app: the
+        ``Flask`` class or a subclass, or a function that returns one."""
+        if isinstance(callee, ast.Attribute):
+            return callee.attr == "Flask"
+        if not isinstance(callee, ast.Name) or depth > _FOLLOW_DEPTH:
+            return False
+        if callee.id == "Flask":
+            return True
+        found = self._definition(module, callee.id, depth)
+        if found is None:
+            return False
+        where, node = found
+        if isinstance(node, ast.ClassDef):
+            return any(
+                (isinstance(base, ast.Name) and base.id == "Flask")
+                or (isinstance(base, ast.Attribute) and base.attr == "Flask")
+                for base in node.bases
+            )
+        return self._returns_flask(where, node, depth + 1)
+
+    def _definition(
+        self, module: _Module, name: str, depth: int
+    ) -> tuple[_Module, ast.AST] | None:
+        """The one ``def`` or ``class`` that ``name`` is in ``module``, followed
+        through ``from`` imports; ``None`` when it is anything else."""
+        bindings = module.bindings.get(name, [])
+        if len(bindings) != 1 or depth > _FOLLOW_DEPTH:
+            return None
+        binding = bindings[0]
+        if binding[0] in ("def", "class"):
+            return module, binding[1]
+        if binding[0] == "from":
+            target = self._absolute(module, binding[1], binding[2])
+            imported = self.module(target) if target is not None else None
+            if isinstance(imported, _Module):
+                return self._definition(imported, binding[3], depth + 1)
+        return None
+
+    def _returns_flask(self, module: _Module, function: ast.AST, depth: int) -> bool:
+        """Whether ``function`` returns a Flask app: ``return Flask(...)``, or
+        ``return app`` where ``app = Flask(...)`` in its body."""
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        local: dict[str, ast.expr] = {}
+        returned: list[ast.expr] = []
+        stack: list[ast.AST] = list(function.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(
+                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+            ):
+                continue  # another scope
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    local[target.id] = node.value
+            elif isinstance(node, ast.Return) and node.value is not None:
+                returned.append(node.value)
+            stack.extend(ast.iter_child_nodes(node))
+        for value in returned:
+            if isinstance(value, ast.Name):
+                value = local.get(value.id, value)
+            if isinstance(value, ast.Call) and self._makes_flask(module, value.func, depth + 1):
+                return True
+        return False
 
 
 def _py(text: str) -> str:
     # A Python string literal, double-quoted as ruff and black write them.
-    return json.dumps(text)
+    # JSON's escapes mean the same in Python, but for a character beyond the
+    # BMP, which JSON writes as a surrogate pair that Python reads as two
+    # lone surrogates: such characters are written as they are (UTF-8).
+    return json.dumps(text, ensure_ascii=False)
 
 
 def render_gunicorn(settings: DeploySettings) -> str:
@@ -547,7 +965,7 @@ def render_gunicorn(settings: DeploySettings) -> str:
     lines += [
         f"from flask_prodguard.tools.serving import {names}",
         "",
-        f"wsgi_app = {_py(gunicorn_app(settings.app, settings.directory))}",
+        f"wsgi_app = {_py(gunicorn_app(settings.app, settings.directory, settings.factory))}",
         f"chdir = {_py(str(settings.directory))}",
     ]
     if spec.root is not None and spec.root != settings.directory:
@@ -583,9 +1001,28 @@ def _supervisor_value(text: str) -> str:
     return text.replace("%", "%%")
 
 
+def _supervisor_word(word: str) -> str:
+    """``word`` for supervisor's ``command=``, which shlex splits into the argv.
+
+    Before shlex, supervisor's ConfigParser ends the value at a ``;`` or ``#``
+    after whitespace (an inline comment), and replaces ``%(here)s`` before it
+    reads ``%%``. The word is cut there, between the whitespace and the ``;``
+    or ``#`` and between ``%`` and ``(``, and each piece quoted on its own:
+    shlex joins adjacent pieces back into the one word, and neither reading
+    finds what it looks for.
+    """
+    pieces, start = [], 0
+    for at in range(1, len(word)):
+        if (word[at] in ";#" and word[at - 1].isspace()) or word[at - 1 : at + 1] == "%(":
+            pieces.append(word[start:at])
+            start = at
+    pieces.append(word[start:])
+    return "".join(shlex.quote(piece) for piece in pieces)
+
+
 def render_supervisor(settings: DeploySettings) -> str:
     """A supervisor ``[program:NAME]`` section running ``flask prodguard serve``."""
-    command = " ".join(shlex.quote(word) for word in settings.serve_argv)
+    command = " ".join(_supervisor_word(word) for word in settings.serve_argv)
     environment = ",".join(f'{key}="{value}"' for key, value in settings.environment.items())
     log = settings.log_dir / settings.name
     lines = _header("supervisor", settings, ";")
@@ -617,9 +1054,13 @@ def render_supervisor(settings: DeploySettings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _systemd_word(word: str) -> str:
-    # % starts a specifier and $ a variable in ExecStart, even inside quotes.
-    escaped = word.replace("%", "%%").replace("$", "$$")
+def _systemd_word(word: str, executable: bool = False) -> str:
+    # % starts a specifier in ExecStart, even inside quotes, and $ a variable
+    # in an argument; systemd expands no variable in the executable, where it
+    # would keep "$$" as it is.
+    escaped = word.replace("%", "%%")
+    if not executable:
+        escaped = escaped.replace("$", "$$")
     if _PLAIN_WORD.fullmatch(word):
         return escaped
     return '"' + escaped.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -636,7 +1077,10 @@ def _under(path: Path, *roots: str) -> bool:
 
 def render_systemd(settings: DeploySettings) -> str:
     """A systemd service unit running ``flask prodguard serve``, sandboxed."""
-    exec_start = " ".join(_systemd_word(word) for word in settings.serve_argv)
+    executable, *arguments = settings.serve_argv
+    exec_start = " ".join(
+        [_systemd_word(executable, executable=True), *map(_systemd_word, arguments)]
+    )
     home = _under(settings.directory, "/home", "/root", "/run/user") or _under(
         settings.venv, "/home", "/root", "/run/user"
     )
@@ -904,11 +1348,25 @@ def _check(pattern: re.Pattern[str], value: str, option: str, example: str) -> s
 
 def _check_server_name(target: str, value: str) -> str:
     if not _SERVER_NAME.fullmatch(value):
+        # Not ~ (nginx reads a regular expression), $ (a variable, $hostname)
+        # or ^: a name means the host it names, for every target.
         raise click.BadParameter(
-            f"{value!r} is not valid: host names (letters, digits and . - _ * :)"
-            " separated by single spaces; e.g. example.com www.example.com",
+            f"{_shown(value)} is not valid: host names (letters, digits and . - _ * :)"
+            " separated by single spaces, no regular expression (~...) or variable"
+            " ($...); e.g. example.com www.example.com",
             param_hint="--server-name",
         )
+    if target == "nginx":
+        for name in value.split(" "):
+            why = _nginx_name_problem(name)
+            if why is not None:
+                raise click.BadParameter(
+                    f"{_shown(name)} is not a name nginx's server_name matches as given:"
+                    f" {why}. Give host names, *.example.com, www.example.* or .example.com"
+                    " (both example.com and its subdomains), an IPv6 address in brackets,"
+                    " or _ for none; e.g. example.com www.example.com",
+                    param_hint="--server-name",
+                )
     if target == "apache" and value != "_":
         server_name, _ = _apache_names(value)
         for name in value.split(" "):
@@ -946,6 +1404,38 @@ def _apache_name_problem(name: str, server_name: str | None) -> str | None:
     if colon and name != server_name:
         return "Apache matches a ServerAlias without the request's port"
     return _name_problem(host)
+
+
+def _nginx_name_problem(name: str) -> str | None:
+    """Why nginx would refuse ``name`` of ``--server-name``, or match another
+    host than it names; ``None`` when it would not.
+
+    nginx takes a name as it is, ``*`` as the whole first or last label
+    (``*.example.com``, ``www.example.*``) and ``.example.com`` for the name
+    and its subdomains; it refuses ``*`` elsewhere and ``.``, and matches the
+    host of a request without its port.
+    """
+    if name == "_":
+        return None
+    if name.startswith("[") or name.endswith("]"):
+        try:
+            ipaddress.IPv6Address(name[1:-1] if name[:1] + name[-1:] == "[]" else "")
+        except ValueError:
+            return "brackets hold an IPv6 address"
+        return None
+    if ":" in name:
+        return "a request's host is matched without its port"
+    if name.startswith("*."):
+        core = name[2:]
+    elif name.endswith(".*"):
+        core = name[:-2]
+    elif name.startswith("."):
+        core = name[1:]
+    else:
+        core = name
+    if "*" in core:
+        return "* is only a whole first or last label"
+    return _name_problem(core)
 
 
 #: The longest host name DNS takes, and its longest label (RFC 1035); Apache
@@ -1040,18 +1530,136 @@ def _has_control_characters(text: str) -> bool:
 
 
 def _check_path(value: str, option: str) -> Path:
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = Path.cwd() / path
+    try:
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = Path.cwd() / path
+    except (OSError, RuntimeError) as error:  # no home for ~user, a working directory gone
+        raise click.BadParameter(
+            f"{_shown(value)} cannot be made absolute: {error}", param_hint=option
+        ) from None
     if _has_control_characters(str(path)) or '"' in str(path):
         raise click.BadParameter(
-            f"{value!r} contains control characters or quotes", param_hint=option
+            f"{_shown(value)} contains control characters or quotes", param_hint=option
         )
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        # A name of bytes that are no UTF-8, as the file system gave them
+        # (held as lone surrogates): the generated files are UTF-8.
+        raise click.BadParameter(
+            f"{_shown(value)} is not valid UTF-8 (the file system holds its name as bytes"
+            " no UTF-8 file can say); rename it, or give another path",
+            param_hint=option,
+        ) from None
     path = Path(os.path.normpath(path))
     too_long = _too_long(str(path))
     if too_long is not None:
         raise click.BadParameter(f"{value!r} {too_long}", param_hint=option)
     return path
+
+
+#: The paths a target's file cannot hold, by target and option: (test, why
+#: not). The paths are absolute, normalised, UTF-8 and free of control
+#: characters and quotes already (:func:`_check_path`).
+_PATH_LIMITS: dict[tuple[str, str], list[tuple[Callable[[str], bool], str]]] = {
+    ("systemd", "--directory"): [
+        (
+            lambda path: "\\" in path,
+            "systemd reads a backslash in WorkingDirectory= as it is, but at its end as a"
+            " line continuation that swallows the next line",
+        ),
+        (
+            lambda path: path != path.rstrip(" \t"),
+            "systemd drops the blanks at the end of WorkingDirectory=",
+        ),
+    ],
+    ("gunicorn", "--directory"): [
+        (
+            lambda path: path != path.strip(),
+            "gunicorn strips the whitespace at the ends of chdir",
+        ),
+    ],
+    ("systemd", "--venv"): [
+        (
+            lambda path: "\\" in path or "'" in path,
+            "systemd refuses a backslash or a quote in the executable's path",
+        ),
+    ],
+}
+# supervisor writes --directory and --log-dir as they are: its ConfigParser
+# ends a value at a ; or # after whitespace and strips it, and supervisor
+# replaces %(here)s in it before anything else.
+_SUPERVISOR_VALUE_LIMITS: list[tuple[Callable[[str], bool], str]] = [
+    (
+        lambda path: "%(here)s" in path,
+        "supervisor replaces %(here)s with its configuration file's directory",
+    ),
+    (
+        lambda path: any(
+            c in ";#" and path[at - 1].isspace() for at, c in enumerate(path) if at
+        ),
+        "supervisor reads ';' or '#' after whitespace as a comment and cuts the value there",
+    ),
+    (
+        lambda path: path[-1:].isspace(),
+        "supervisor drops the whitespace at the end of a value",
+    ),
+]
+_PATH_LIMITS["supervisor", "--directory"] = _SUPERVISOR_VALUE_LIMITS
+_PATH_LIMITS["supervisor", "--log-dir"] = [
+    *_SUPERVISOR_VALUE_LIMITS,
+    (
+        lambda path: "%" in path,
+        "supervisor expands % in a log file's name, twice in supervisor 4 (no escape"
+        " holds in every version)",
+    ),
+]
+
+
+def _check_target_path(target: str, option: str, path: Path) -> Path:
+    """``path`` of ``option``, refused when the file of ``target`` cannot say it."""
+    for test, why in _PATH_LIMITS.get((target, option), []):
+        if test(str(path)):
+            raise click.BadParameter(
+                f"{_shown(str(path))} cannot be written in the {target} file: {why}."
+                " Give a path without it.",
+                param_hint=option,
+            )
+    return path
+
+
+#: The largest numeric user id: systemd refuses 2**32 - 1 (and 65535, the
+#: 16-bit -1), as most tools.
+_UID_MAX = 4294967294
+_UID_16BIT_INVALID = 65535
+
+
+def _check_user(target: str, user: str | None, name: str) -> str:
+    """``--user``, or the ``--name`` it defaults to, as the account to run as."""
+    value = _check(_USER, user or name, "--user", "www-data")
+    if target not in ("supervisor", "systemd"):
+        return value  # written nowhere
+    if value.isdigit() and (
+        (len(value) > 1 and value.startswith("0"))
+        or int(value) > _UID_MAX
+        or int(value) == _UID_16BIT_INVALID
+    ):
+        raise click.BadParameter(
+            f"{_shown(value)} is no user id systemd takes: 0 to {_UID_MAX} without"
+            f" leading zeros, not {_UID_16BIT_INVALID}; or give an account name",
+            param_hint="--user",
+        )
+    if user is None and (value == "root" or value.isdigit()):
+        # --app root:app would run the app as root without anyone saying so.
+        account = "root" if value in ("root", "0") else f"user id {value}"
+        raise click.BadParameter(
+            f"--user defaults to the --name, {value!r}, which would run the app as"
+            f" {account}. Give the account with --user (one of its own, e.g."
+            " --user www-data)",
+            param_hint="--user",
+        )
+    return value
 
 
 def _default_name(app: str | None) -> str:
@@ -1077,8 +1685,14 @@ def settings_from_options(
     venv: str | None,
     log_dir: str,
     behind_proxy: bool,
+    factory: bool | None = None,
 ) -> DeploySettings:
     """Validated settings from the ``deploy-config`` options, defaults filled in.
+
+    Each value is checked against the syntax of the file of ``target``, as
+    its own parser reads it (supervisor's ConfigParser, systemd's unit
+    parser, nginx's ``server_name``...): a value it would cut, expand or
+    read as something else is refused, never written.
 
     :param target: One of :data:`TARGETS`; only the proxies (:data:`PROXY_TARGETS`)
         can do without an app.
@@ -1097,13 +1711,38 @@ def settings_from_options(
     :param venv: The virtual environment; default: this Python's.
     :param log_dir: supervisor's log directory.
     :param behind_proxy: Whether the app trusts one proxy hop.
-    :raises click.UsageError: No app for a target that runs one.
+    :param factory: gunicorn only: whether the name after ``--app``'s colon
+        is a factory, when the module's source cannot tell (see
+        :func:`gunicorn_app`); ``None`` when not said.
+    :raises click.UsageError: No app for a target that runs one; ``factory``
+        for another target than gunicorn.
     :raises click.BadParameter: A value that could break out of the file it
-        goes into, or an ``--app`` Flask does not take; the message names the
-        option and gives an example (the forms ``--app`` takes).
+        goes into or that its reader would change, an ``--app`` Flask does
+        not take, a default ``--user`` that is root, or a gunicorn app whose
+        source does not say whether it is a factory; the message names the
+        option and what it takes.
+
+    .. versionchanged:: 0.1
+        Values are checked against each target's syntax; ``factory`` added.
     """
     if app is None and target not in PROXY_TARGETS:
         raise click.UsageError("Say which app to run: --app module:app (or flask --app ...).")
+    if factory is not None and target != "gunicorn":
+        raise click.UsageError("--factory and --no-factory apply to --target gunicorn only.")
+    given_values = {
+        "--name": name,
+        "--user": user,
+        "--directory": directory,
+        "--venv": venv,
+        "--log-dir": log_dir,
+    }
+    for option, value in given_values.items():
+        if value == "":
+            # "--directory $DIR" with DIR unset: not the default, silently.
+            raise click.BadParameter(
+                "is empty: give a value, or leave the option out for its default",
+                param_hint=option,
+            )
     given = _check_path(directory, "--directory") if directory else None
     spec, absolute = None, False
     if app is not None:
@@ -1116,11 +1755,19 @@ def settings_from_options(
         # wherever this command ran.
         where = spec.root
     else:
-        where = _check_path(os.getcwd(), "--directory")
+        try:
+            where = _check_path(os.getcwd(), "--directory")
+        except (OSError, click.BadParameter) as error:
+            raise click.BadParameter(
+                f"the current directory cannot be the app's: {getattr(error, 'message', error)}"
+                " Give --directory.",
+                param_hint="--directory",
+            ) from None
+    where = _check_target_path(target, "--directory", where)
     host, port = _check_bind(bind)
     default_name = _default_name(spec.module if spec is not None else None)
     name = _check(_NAME, name or default_name, "--name", "myapp")
-    return DeploySettings(
+    settings = DeploySettings(
         app=spec.flask if spec is not None else "app",
         name=name,
         host=host,
@@ -1129,12 +1776,29 @@ def settings_from_options(
         threads=threads,
         server_name=_check_server_name(target, server_name),
         listen=_check_listen(listen),
-        user=_check(_USER, user or name, "--user", "www-data"),
+        user=_check_user(target, user, name),
         directory=where,
-        venv=_check_path(venv or sys.prefix, "--venv"),
+        venv=_check_target_path(target, "--venv", _check_path(venv or sys.prefix, "--venv")),
         behind_proxy=behind_proxy,
-        log_dir=_check_path(log_dir, "--log-dir"),
+        log_dir=_check_target_path(target, "--log-dir", _check_path(log_dir, "--log-dir")),
+        factory=factory,
     )
+    if target == "gunicorn":
+        if (
+            spec is not None
+            and spec.root is not None
+            and str(spec.root).strip() != str(spec.root)
+        ):
+            raise click.BadParameter(
+                f"{_shown(app or '')} is imported from {_shown(str(spec.root))}, which gunicorn"
+                " would strip of the whitespace at its ends (pythonpath). Give a path"
+                " without it.",
+                param_hint="--app",
+            )
+        # What the module's source says of the app, asked now: a file that
+        # cannot be written is refused before anything else is said.
+        gunicorn_app(settings.app, settings.directory, factory)
+    return settings
 
 
 def deployment_warnings(target: str, settings: DeploySettings) -> list[str]:
@@ -1147,11 +1811,7 @@ def deployment_warnings(target: str, settings: DeploySettings) -> list[str]:
     """
     found = []
     if settings.behind_proxy and target not in PROXY_TARGETS and not settings.loopback:
-        found.append(
-            f"Warning: the app listens on {settings.bind} and trusts one proxy hop: a client"
-            " that reaches it directly can forge X-Forwarded-For. Bind it to 127.0.0.1 (or"
-            " firewall the port), or pass --no-behind-proxy."
-        )
+        found.append(forgeable_forwarding_warning(settings.bind, 1, "pass --no-behind-proxy"))
     spec = parse_app(settings.app, settings.directory)
     if target == "gunicorn" and spec.path is not None and not spec.path.exists():
         found.append(
@@ -1163,6 +1823,22 @@ def deployment_warnings(target: str, settings: DeploySettings) -> list[str]:
     if target == "systemd" and _under(settings.directory, *temporary):
         found.append(
             f"Warning: {settings.directory} is under a temporary directory, which the unit's"
+            " PrivateTmp=yes hides from the app."
+        )
+    if target == "systemd" and _under(settings.venv, *temporary):
+        found.append(
+            f"Warning: the virtual environment {settings.venv} is under a temporary"
+            " directory, which the unit's PrivateTmp=yes hides from the app: systemd"
+            " would not find its flask. Install it elsewhere, e.g. under /srv or /opt."
+        )
+    if (
+        target == "systemd"
+        and spec.path is not None
+        and _under(spec.path, *temporary)
+        and not _under(settings.directory, *temporary)
+    ):
+        found.append(
+            f"Warning: the app {spec.path} is under a temporary directory, which the unit's"
             " PrivateTmp=yes hides from the app."
         )
     return found
