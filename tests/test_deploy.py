@@ -293,8 +293,9 @@ def test_behind_proxy_sets_trusted_proxies() -> None:
 
 def test_behind_proxy_on_a_public_address_warns() -> None:
     """Trusting a proxy hop while listening beyond loopback earns a warning."""
-    # A fixed directory: the checkout may live under /tmp, which earns its own warning.
-    where = ("--directory", "/srv/shop")
+    # A fixed directory and venv: the checkout (and its venv) may live under /tmp,
+    # which earns its own warning with the unit's PrivateTmp=yes.
+    where = ("--directory", "/srv/shop", "--venv", "/opt/shop/venv")
     result = deploy_config(
         "--target", "systemd", "--app", "shop:app", "--bind", "0.0.0.0:80", *where
     )
