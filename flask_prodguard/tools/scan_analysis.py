@@ -2427,10 +2427,24 @@ class Analyser:
             return UNKNOWN
         section, option = arguments
         fallback = self._argument(node, "fallback", 99)
+        return self._ini_option(ini, section, option, method, fallback, UNKNOWN, depth)  # type: ignore[arg-type]
+
+    def _ini_option(
+        self,
+        ini: IniFile,
+        section: str,
+        option: str,
+        method: str,
+        fallback: ast.AST | None,
+        missing: object,
+        depth: int,
+    ) -> object:
+        """``getattr(parser, method)(section, option)``; where the option is not
+        there, the ``fallback`` expression's value, else ``missing``."""
         parser = ini.parser
         try:
-            if not parser.has_option(section, option):  # type: ignore[arg-type]
-                return self.value(fallback, depth + 1) if fallback is not None else UNKNOWN
+            if not parser.has_option(section, option):
+                return self.value(fallback, depth + 1) if fallback is not None else missing
             return getattr(parser, method)(section, option)
         except (configparser.Error, ValueError, TypeError):
             return UNKNOWN
@@ -2459,13 +2473,10 @@ class Analyser:
         if not isinstance(option, str) or len(node.args) > 2:
             return UNKNOWN
         fallback = node.args[1] if len(node.args) == 2 else self._argument(node, "fallback", 99)
-        parser = section.ini.parser
-        try:
-            if not parser.has_option(section.name, option):
-                return self.value(fallback, depth + 1) if fallback is not None else None
-            return getattr(parser, method)(section.name, option)
-        except (configparser.Error, ValueError, TypeError):
-            return UNKNOWN
+        # A section's getters give None for a missing option, where the parser's raise.
+        return self._ini_option(
+            section.ini, section.name, option, method, fallback, None, depth
+        )
 
     def _isinstance(self, value_node: ast.AST, types_node: ast.AST, depth: int) -> object:
         """``isinstance(value, cls)`` for a value the analysis knows: a builtin type,
@@ -3439,7 +3450,7 @@ class Analyser:
 
         for stmt in self.module.tree.body:
             if isinstance(stmt, ast.For):
-                items = self._loop_items(stmt.iter)
+                items = self._iterated(stmt.iter, 0)
                 targets = (
                     stmt.target.elts if isinstance(stmt.target, ast.Tuple) else [stmt.target]
                 )
@@ -3971,7 +3982,7 @@ class Analyser:
             None
             if self._unrolling
             or not (self._is_hot(node) or self._tracks(_stored_names(node.target)))
-            else self._loop_items(node.iter)
+            else self._iterated(node.iter, 0)
         )
         targets = node.target.elts if isinstance(node.target, ast.Tuple) else [node.target]
         names = [target for target in targets if isinstance(target, ast.Name)]
@@ -3997,39 +4008,6 @@ class Analyser:
             else:
                 self.bound.pop(name.id, None)
         self._visit_block(node.orelse)
-
-    def _loop_items(self, node: ast.AST) -> list[object] | None:
-        """What a loop over ``MAPPING.items()`` (pairs) or ``MAPPING`` (keys) yields."""
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "items"
-            and not node.args
-        ):
-            mapping = self._mapping(node.func.value)
-            return None if mapping is None else list(mapping.items())
-        mapping = self._mapping(node)
-        return None if mapping is None else list(mapping)
-
-    def _mapping(self, node: ast.AST) -> dict[object, object] | None:
-        """A dict known statically (values unknown where they cannot be computed)."""
-        if isinstance(node, ast.Name) and node.id in self.dicts:
-            node = self.dicts[node.id]
-        if isinstance(node, ast.Dict):
-            mapping: dict[object, object] = {}
-            for key, value in zip(node.keys, node.values, strict=True):
-                known = _literal(key) if key is not None else UNKNOWN
-                if known is UNKNOWN:
-                    return None
-                try:
-                    mapping[known] = self.value(value)
-                except TypeError:  # an unhashable key
-                    return None
-            return mapping
-        if isinstance(node, ast.Call) and dotted(node.func) == "dict" and not node.args:
-            return {k.arg: self.value(k.value) for k in node.keywords if k.arg is not None}
-        known_value = self.value(node)
-        return known_value if isinstance(known_value, dict) else None
 
     def _visit_if(self, node: ast.If) -> None:
         if not self._is_hot(node) and not (self._tracking and self._tracked is None):
