@@ -6,6 +6,9 @@
 - ``DIR`` is created when it does not exist; one that is a symbolic link
   (dangling or not) or no directory is refused. A link in a shared directory
   would send the file, a unit or a rules file, wherever its owner chose.
+  Only ``DIR``'s last part is checked: links among its parent directories
+  are followed, as for any path the user types (``--output linkdir/sub``
+  writes under the link's target).
 - A file that exists is replaced only with ``--force``, and never when it is
   a symbolic link or no regular file. Without ``--force`` nothing is written
   when any of the files exists: a set of rules is not left half old, half new.
