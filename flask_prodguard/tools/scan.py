@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from . import sarif
+from . import scan_workers
 from .scan_analysis import IGNORE_COMMENT
 from .scan_analysis import MAX_WORK
 from .scan_analysis import RULES
@@ -53,6 +54,7 @@ from .scan_analysis import Project
 from .scan_analysis import TooCostly
 from .scan_analysis import flask_debug_on
 from .scan_analysis import parse_dotenv
+from .scan_workers import Exchange
 
 #: The largest file the scan reads (a generated or vendored file beyond it is
 #: reported, not read).
@@ -241,6 +243,8 @@ class _Loader:
         #: Module name -> (file, text or None, why not).
         self.files: dict[str, tuple[Path, str | None, str]] = {}
         self.parsed: dict[Path, Module | None] = {}
+        #: The files it could not analyse, in the order found.
+        self.skipped: list[SkippedFile] = []
         self.order: list[str] = []
         stems: dict[str, list[str]] = {}
         self._stems = stems
@@ -292,12 +296,11 @@ class _Loader:
         module = Module(
             name, file, tree, source, _is_test_path(file.relative_to(self.root)), package
         )
-        self.report.analysed += 1
         self.parsed[file] = module
         return module
 
     def skip(self, file: Path, reason: str) -> None:
-        self.report.skipped.append(SkippedFile(str(file), reason))
+        self.skipped.append(SkippedFile(str(file), reason))
 
     def read_data(self, path: Path) -> str | None:
         """The text of a data file a module loads (``settings.cfg``, ``config.json``):
@@ -322,11 +325,16 @@ class _Loader:
         return text
 
 
+#: ``os.environ[...] =``, ``os.environ.update(`` or ``.setdefault(``: a write
+#: of the environment, told from its text (spaces allowed where Python allows them).
+_ENVIRON_WRITE = re.compile(r"environ\s*(?:\[|\.\s*(?:update|setdefault)\b)")
+
+
 def _may_hold_a_finding(source: str) -> bool:
     return any(word in source for word in SINK_WORDS)
 
 
-def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
+def scan(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None = None) -> ScanReport:
     """Scan files and directories: findings sorted by path, line, column and rule,
     and the files that could not be analysed.
 
@@ -337,8 +345,15 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
     Hidden directories, ``venv``, ``.venv``, ``node_modules`` and
     ``site-packages`` are not entered; symlinked directories are not followed.
 
+    A large tree is shared among processes, one per CPU (see
+    :mod:`.scan_workers`); the report is the same as from one process.
+
     :param paths: Python files and directories.
+    :param jobs: How many processes may share a large tree: ``None`` for one
+        per CPU this process may use (at most
+        :data:`~.scan_workers.MAX_JOBS`), ``1`` for this process alone.
     :raises FileNotFoundError: A path does not exist.
+    :raises ValueError: ``jobs`` is below 1.
 
     .. code-block:: python
 
@@ -349,7 +364,13 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
             print(f"not analysed: {skipped.path}: {skipped.reason}")
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.2
+       ``jobs``.
     """
+    if jobs is None:
+        jobs = scan_workers.default_jobs()
+    elif jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
     started = time.perf_counter()
     # The syntax trees stay alive until the scan ends (other modules may ask
     # about them): millions of objects the cyclic collector would walk again
@@ -357,7 +378,7 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        report = _scan(paths)
+        report = _scan(paths, jobs)
     finally:
         if collecting:
             gc.enable()
@@ -365,7 +386,7 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
     return report
 
 
-def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
+def _scan(paths: Iterable[str | os.PathLike[str]], jobs: int) -> ScanReport:
     report = ScanReport(findings=[], skipped=[])
     loaders: dict[Path, _Loader] = {}
     dotenv: list[tuple[Path, Path]] = []
@@ -379,55 +400,88 @@ def _scan(paths: Iterable[str | os.PathLike[str]]) -> ScanReport:
         loader.add(file)
     findings: list[ScanFinding] = []
     for loader in loaders.values():
-        project = Project(loader.load, loader.knows, loader.read_data)
-        analysers: list[Analyser] = []
-        # First the modules that can hold a sink: collected, then asked for
-        # their functions with a sink on a parameter; then every module runs,
-        # with the files that only call such a function.
-        ready: list[str] = []
-        pending: list[str] = []
-        for name in loader.order:
-            source = loader.files[name][1]
-            if source is not None and not _may_hold_a_finding(source):
-                pending.append(name)
-            elif _collect(loader, project, name):
-                ready.append(name)
-        functions, methods = _parametric_sinks(project.analysers)
-        project.parametric = frozenset(functions | methods.keys())
-        project.methods = methods
-        for analyser in list(project.analysers):
-            if not analyser.module.is_test:
-                project.work = 0
-                with _failing_closed(loader, analyser.module.path) as touched:
-                    touched.append(analyser)
-                    for key, value in analyser.environment_writes().items():
-                        project.environment.setdefault(key, value)
-        # A file that calls such a function, or makes an instance of a class
-        # with such a method, is analysed too.
-        callers = _calls_of(functions.union(*methods.values()))
-        if callers is not None:
-            for name in pending:
-                source = loader.files[name][1]
-                if source is not None and callers.search(source):
-                    if _collect(loader, project, name):
-                        ready.append(name)
-        for name in ready:
-            _run(loader, project, name, analysers)
-        seen: set[int] = set()
-        for analyser in project.analysers + analysers:
-            if id(analyser) in seen:
-                continue
-            seen.add(id(analyser))
-            file = analyser.module.path
-            findings.extend(
-                ScanFinding(str(file), f.line, f.column, f.rule, *RULES[f.rule], f.chain)
-                for f in analyser.findings
-            )
+        found, skipped, analysed = scan_workers.analyse_tree(loader, jobs, _analyse)
+        findings.extend(found)
+        report.skipped.extend(skipped)
+        report.analysed += analysed
     readers = {root: loaders.get(root) or _Loader(root, report) for root, _ in dotenv}
     findings.extend(_dotenv_findings([(readers[root], file) for root, file in dotenv]))
     report.findings = sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule))
     report.skipped.sort(key=lambda s: s.path)
     return report
+
+
+def _analyse(
+    loader: _Loader, share: frozenset[str] | None, exchange: Exchange
+) -> list[ScanFinding]:
+    """The findings of the modules of ``share`` (every module when ``None``).
+
+    First the modules that can hold a sink are collected and asked for their
+    functions with a sink on a parameter, which ``exchange`` merges with the
+    other shares' (see :mod:`.scan_workers`); then the modules that write
+    ``os.environ`` give the project's environment; then every module runs,
+    with the files that only call such a function.
+    """
+    project = Project(loader.load, loader.knows, loader.read_data)
+    analysers: list[Analyser] = []
+    ready: list[str] = []
+    pending: list[str] = []
+    for name in loader.order:
+        if share is not None and name not in share:
+            continue
+        source = loader.files[name][1]
+        if source is not None and not _may_hold_a_finding(source):
+            pending.append(name)
+        elif _collect(loader, project, name):
+            ready.append(name)
+    functions, methods = exchange(_parametric_sinks(project.analysers))
+    project.parametric = frozenset(functions | methods.keys())
+    project.methods = methods
+    # Every module of the tree that writes os.environ at import, in the tree's
+    # order (whichever share runs it): the first write of a variable wins.
+    for name in loader.order:
+        file, source, _ = loader.files[name]
+        if source is None or not _writes_environment(source):
+            continue
+        project.work = 0
+        with _failing_closed(loader, file) as touched:
+            module = project.lookup(name)
+            if module is None or module.analyser is None or module.is_test:
+                continue
+            touched.append(module.analyser)
+            for key, value in module.analyser.environment_writes().items():
+                project.environment.setdefault(key, value)
+    # A file that calls such a function, or makes an instance of a class
+    # with such a method, is analysed too.
+    callers = _calls_of(functions.union(*methods.values()))
+    if callers is not None:
+        for name in pending:
+            source = loader.files[name][1]
+            if source is not None and callers.search(source):
+                if _collect(loader, project, name):
+                    ready.append(name)
+    for name in ready:
+        _run(loader, project, name, analysers)
+    findings: list[ScanFinding] = []
+    seen: set[int] = set()
+    for analyser in project.analysers + analysers:
+        if id(analyser) in seen:
+            continue
+        seen.add(id(analyser))
+        file = analyser.module.path
+        findings.extend(
+            ScanFinding(str(file), f.line, f.column, f.rule, *RULES[f.rule], f.chain)
+            for f in analyser.findings
+        )
+    return findings
+
+
+def _writes_environment(source: str) -> bool:
+    """Whether a module may put variables in ``os.environ`` (see
+    :meth:`~.scan_analysis.Analyser.environment_writes`)."""
+    if "load_dotenv" in source:
+        return True
+    return "environ" in source and _ENVIRON_WRITE.search(source) is not None
 
 
 @contextlib.contextmanager
