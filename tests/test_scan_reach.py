@@ -339,3 +339,103 @@ def test_a_closure_made_in_the_same_module_is_followed(tmp_path: Path) -> None:
         },
     )
     assert rules(tmp_path) == [("PGS101", 5)]
+
+
+# -- decorators that return a wrapper -------------------------------------------------------
+
+WRAPPING = """\
+import functools
+
+
+def loud(build):
+    @functools.wraps(build)
+    def inner(*args, **kwargs):
+        made = build(*args, **kwargs)
+        made.debug = {on}
+        return made
+
+    return inner
+"""
+
+
+def factory_module(decorators: str) -> str:
+    """A package whose factory carries ``decorators`` (one per line)."""
+    return (
+        "from flask import Flask\nfrom tools import loud\n\n"
+        f"{decorators}\ndef create_app():\n    return Flask(__name__)\n"
+    )
+
+
+@pytest.mark.parametrize(("on", "expected"), [("True", [("PGS102", 8)]), ("False", [])])
+def test_a_wrapper_that_configures_the_apps_of_a_factory(
+    tmp_path: Path, on: str, expected: list[tuple[str, int]]
+) -> None:
+    """debug set in the wrapper on what the decorated factory makes: found; off: clean."""
+    write(
+        tmp_path,
+        {
+            "tools.py": WRAPPING.format(on=on),
+            "shop/__init__.py": factory_module("@loud"),
+            "wsgi.py": "from shop import create_app\napp = create_app()\n",
+        },
+    )
+    assert rules(tmp_path) == expected
+
+
+def test_two_hundred_stacked_decorators_end_quickly(tmp_path: Path) -> None:
+    """@loud 200 times over one factory: one finding, in seconds."""
+    write(
+        tmp_path,
+        {
+            "tools.py": WRAPPING.format(on="True"),
+            "shop/__init__.py": factory_module("@loud\n" * 200),
+        },
+    )
+    assert rules(tmp_path) == [("PGS102", 8)]
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "expected"),
+    [
+        # The wrapper calls itself, not the function it wraps.
+        (
+            "def inner(*args, **kwargs):\n        inner(*args, **kwargs)\n"
+            "        app = build()\n        app.debug = True\n        return app",
+            [("PGS102", 9)],
+        ),
+        # The decorator decorates itself and its own wrapper.
+        (
+            "@wrap\n    def inner(*args, **kwargs):\n        app = build(*args)\n"
+            "        app.debug = True\n        return app",
+            [("PGS102", 9)],
+        ),
+        # The wrapper spreads a 100,000-item tuple into a call that takes none (it
+        # would raise TypeError: no app, no finding).
+        (
+            "def inner(*args, **kwargs):\n        app = build(*BIG)\n        app.debug = True\n"
+            "        return app",
+            [],
+        ),
+    ],
+    ids=["calls-itself", "decorates-itself", "huge-spread"],
+)
+def test_hostile_wrappers_end_quickly(
+    tmp_path: Path, wrapper: str, expected: list[tuple[str, int]]
+) -> None:
+    """A wrapper that recurses, a decorator on itself, a huge spread: the scan ends
+    with the verdict of running it."""
+    tools = (
+        "BIG = ("
+        + "1, " * 100_000
+        + ")\n\n\n@wrap\ndef wrap(build):\n    "
+        + wrapper
+        + "\n\n    return inner\n"
+    )
+    write(
+        tmp_path,
+        {
+            "tools.py": tools,
+            "shop/__init__.py": factory_module("@wrap").replace("import loud", "import wrap"),
+        },
+    )
+    assert rules(tmp_path) == expected

@@ -591,9 +591,11 @@ def _parametric_sinks(analysers: list[Analyser]) -> tuple[set[str], dict[str, se
 
 
 def _calls_of(names: set[str]) -> re.Pattern[str] | None:
+    """A call of one of ``names``, or one used as a decorator (``@dev_mode``)."""
     if not names:
         return None
-    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\s*\(")
+    alternatives = "|".join(sorted(map(re.escape, names)))
+    return re.compile(rf"\b(?:{alternatives})\s*\(|@[\w. \t]*\b(?:{alternatives})\b")
 
 
 def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> list[ScanFinding]:

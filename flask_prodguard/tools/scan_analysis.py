@@ -250,6 +250,10 @@ _TEST_CASES = frozenset(
         "flask_testing.LiveServerTestCase",
     }
 )
+#: Methods of a Flask app that make requests in this process (nothing is served).
+_IN_PROCESS = frozenset(
+    {"test_client", "test_request_context", "app_context", "test_cli_runner"}
+)
 #: Statements that cannot serve an app: between two writes of a debug setting
 #: they leave "the last write wins" intact.
 _INERT_STATEMENTS = (
@@ -316,6 +320,13 @@ class Closure:
     analyser: Analyser
     function: ast.FunctionDef
     frame: dict[str, object]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Known:
+    """An argument whose value is known already (spread from ``*args``)."""
+
+    value: object
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -976,6 +987,9 @@ class Analyser:
         self._tracked: frozenset[str] | None = None
         #: The locals the result of the function being run can depend on.
         self._needed: frozenset[str] = frozenset()
+        #: A decorator's wrapper, by id of the decorator (see :meth:`returned_wrapper`).
+        self._wrappers: dict[int, ast.FunctionDef | None] = {}
+        self._sink_lines: list[int] | None = None
         self._reported: set[tuple[int, int, str]] = set()
         self._ignores: dict[int, str | None] | None = None
         #: The steps of the last value that decided a finding.
@@ -3679,10 +3693,18 @@ class Analyser:
         """This module's functions with a parameter on a line that holds a word a sink
         needs (``debug``, ``DEBUG``, ``.run(``, ...): a call from elsewhere may
         decide a sink inside them (``serve(app, port=8001)``)."""
-        sink_lines = _lines_matching(self.module.source, _PARAMETRIC_WORDS)
-        if not sink_lines:
-            return []
         names: list[tuple[str, str]] = []
+        for name in self.defined:
+            defined = self.returning.get(name)
+            if defined is None:
+                continue
+            if self.wrapper_sinks(defined):
+                names.append(("", name))  # a decorator whose wrapper has a sink
+            elif defined.decorator_list and self._decorated_by_sinks(defined):
+                names.append(("", name))  # decorated by one (followed into it)
+        sink_lines = self.sink_lines()
+        if not sink_lines:
+            return names
         lines = _LINE_BREAKS.split(self.module.source)
         functions: list[tuple[str, str, ast.FunctionDef | ast.AsyncFunctionDef]] = [
             ("", name, self.returning[name]) for name in self.defined if name in self.returning
@@ -3736,6 +3758,39 @@ class Analyser:
             if any(pattern.search(line) for line in sinks):
                 names.append((cls, name))
         return names
+
+    def sink_lines(self) -> list[int]:
+        """The lines of this module with a word a sink on a parameter needs (cached)."""
+        if self._sink_lines is None:
+            self._sink_lines = _lines_matching(self.module.source, _PARAMETRIC_WORDS)
+        return self._sink_lines
+
+    def wrapper_sinks(self, function: ast.FunctionDef) -> bool:
+        """Whether ``function`` is a decorator whose wrapper (see
+        :meth:`returned_wrapper`) has a line a sink needs, logging aside."""
+        wrapper = self.returned_wrapper(function)
+        if wrapper is None:
+            return False
+        sink_lines = self.sink_lines()
+        first, last = wrapper.lineno, wrapper.end_lineno or wrapper.lineno
+        lines = _LINE_BREAKS.split(self.module.source)
+        return any(
+            any(word in lines[number - 1].replace(".debug(", "(") for word in _PARAMETRIC_WORDS)
+            for number in sink_lines[
+                bisect.bisect_left(sink_lines, first) : bisect.bisect_right(sink_lines, last)
+            ]
+            if number <= len(lines)
+        )
+
+    def _decorated_by_sinks(self, function: ast.FunctionDef) -> bool:
+        """Whether a decorator of ``function`` is such a decorator of the project."""
+        for decorator in function.decorator_list:
+            if dotted(decorator) is None:
+                continue
+            target = self._callee(decorator)
+            if target is not None and target[0].wrapper_sinks(target[1]):
+                return True
+        return False
 
     def _is_hot(self, node: ast.stmt) -> bool:
         if self._hot is _NOT_YET:
@@ -3813,6 +3868,8 @@ class Analyser:
             self.parameters, self._function = saved
             self._tracking, self._tracked = tracking, tracked
             self.bound, self._bound_steps = bound, steps
+        if node.decorator_list and isinstance(node, ast.FunctionDef):
+            self._follow_wrapper(node)
 
     def _hot_reads(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
         """The names read by a function's statements on a line a sink needs, and by
@@ -3891,6 +3948,13 @@ class Analyser:
             if isinstance(stmt, ast.Return | ast.Raise | ast.Continue | ast.Break):
                 break  # what follows in this block never runs
             writes = self._debug_writes(stmt) if self._is_hot(stmt) else []
+            if isinstance(stmt, ast.Try) and stmt.finalbody and self._serves_nothing(stmt):
+                # try: a warm-up request through the test client, finally:
+                # app.debug = False: what the finally block writes holds after it.
+                for inner in stmt.finalbody:
+                    if isinstance(inner, ast.Assign | ast.Expr | ast.If):
+                        if self._is_hot(inner):
+                            writes.extend(self._debug_writes(inner))
             if not writes and not isinstance(stmt, _INERT_STATEMENTS):
                 if not self._is_config_call(stmt):
                     live.clear()  # control flow or a call: it may serve what is set
@@ -3904,6 +3968,46 @@ class Analyser:
                     live[slot] = [f for f in self.findings[start:] if f.rule == slot[0]]
                 else:
                     live.pop(slot, None)
+
+    def _serves_nothing(self, stmt: ast.Try) -> bool:
+        """Whether a ``try`` statement's blocks (its ``finally`` aside) call nothing but
+        an app's in-process helpers (``app.test_client()``) and the clients they
+        make (``client.get("/healthz")``): nothing there can serve."""
+        blocks = [*stmt.body, *stmt.orelse]
+        for handler in stmt.handlers:
+            blocks.extend(handler.body)
+        nodes = [node for block in blocks for node in ast.walk(block)]
+        clients: set[str] = set()
+        for node in nodes:
+            if isinstance(node, ast.withitem):
+                made, named = node.context_expr, node.optional_vars
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                made, named = node.value, node.targets[0]
+            else:
+                continue
+            if isinstance(named, ast.Name) and self._in_process(made):
+                clients.add(named.id)
+        for node in nodes:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                return False
+            if isinstance(node, ast.Call) and not self._in_process(node):
+                func = node.func
+                if not (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and func.value.id in clients
+                ):
+                    return False
+        return True
+
+    def _in_process(self, node: ast.AST) -> bool:
+        """``app.test_client()`` and the like (see :data:`_IN_PROCESS`)."""
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _IN_PROCESS
+            and self._is_app(node.func.value)
+        )
 
     def _is_config_call(self, stmt: ast.stmt) -> bool:
         """``app.config.<method>(...)`` as a statement: it loads settings, serves nothing."""
@@ -4207,6 +4311,10 @@ class Analyser:
     def _callee(self, func: ast.AST) -> tuple[Analyser, ast.FunctionDef] | None:
         """The project function a call reaches (of this module or imported from one)."""
         if isinstance(func, ast.Name):
+            made = self.bound.get(func.id)
+            if isinstance(made, Closure):
+                # fn(...) in a decorator's wrapper: the function it decorates.
+                return made.analyser, made.function
             if func.id in self.returning:
                 return self, self.returning[func.id]
             other, attr = self._elsewhere(func) if self._may_be_class(func) else (None, "")
@@ -4240,7 +4348,8 @@ class Analyser:
                     given = ({**made.frame, **closure_bound}, traces)
                     self.follow(node, made.analyser, made.function, given=given)
             return
-        if name not in project.parametric:
+        called = self.bound.get(name) if isinstance(node.func, ast.Name) else None
+        if name not in project.parametric and not isinstance(called, Closure):
             return
         receiver: object = _NOT_YET
         target = self._callee(node.func)
@@ -4248,6 +4357,21 @@ class Analyser:
             callee, function = target
             if not (node.args or node.keywords):
                 return  # its own visit saw it with its defaults
+            wrapped = callee.wrapper_of(function)
+            if wrapped is not None:
+                # A decorated function: its decorator's wrapper runs first, given
+                # this call's arguments (and then, as a rule, the function).
+                owner, wrapper, frame = wrapped
+                steps: dict[str, list[tuple[Module, ast.AST, str]]] = {}
+                bound = self._bind_arguments(node, owner, wrapper, traces=steps)
+                if bound is not None:
+                    self.follow(
+                        node,
+                        owner,
+                        wrapper,
+                        given=({**frame, **bound}, steps),
+                        note=f"{function.name}() called here, through its decorator",
+                    )
         else:
             method = self._method_target(node.func)
             if method is None:
@@ -4270,21 +4394,84 @@ class Analyser:
             isinstance(item, ast.FunctionDef) for item in function.body
         )
 
+    def returned_wrapper(self, function: ast.FunctionDef) -> ast.FunctionDef | None:
+        """The function a decorator of this module defines and returns in place of
+        the one it is given (``def dev_mode(fn): def wrapper(...): ...; return
+        wrapper``), or ``None`` (cached)."""
+        key = id(function)
+        if key not in self._wrappers:
+            nested = {
+                item.name: item for item in function.body if isinstance(item, ast.FunctionDef)
+            }
+            returned = [
+                item.value.id
+                for item in function.body
+                if isinstance(item, ast.Return) and isinstance(item.value, ast.Name)
+            ]
+            positional = [*function.args.posonlyargs, *function.args.args]
+            found = nested.get(returned[-1]) if returned and positional else None
+            self._wrappers[key] = found
+        return self._wrappers[key]
+
+    def wrapper_of(
+        self, function: ast.FunctionDef
+    ) -> tuple[Analyser, ast.FunctionDef, dict[str, object]] | None:
+        """For a function of this module decorated by a project decorator that
+        returns a wrapper (see :meth:`returned_wrapper`): the decorator's module,
+        the wrapper, and the decorator's names (its parameter is the function)."""
+        followed = self.project.parametric
+        for decorator in function.decorator_list:
+            name = dotted(decorator)
+            if name is None or name.rpartition(".")[2] not in followed:
+                continue
+            target = self._callee(decorator)
+            if target is None:
+                continue
+            owner, made_by = target
+            wrapper = owner.returned_wrapper(made_by)
+            if wrapper is not None:
+                parameter = [*made_by.args.posonlyargs, *made_by.args.args][0].arg
+                return owner, wrapper, {parameter: Closure(self, function, {})}
+        return None
+
+    def _follow_wrapper(self, node: ast.FunctionDef) -> None:
+        """A function decorated by a wrapper that can serve or configure (a
+        decorator of the project): the wrapper is visited as the decorated
+        function, called without arguments (a call with arguments is followed
+        where it is made): ``app = factory(); app.debug = True`` in it sets debug
+        on the app that function makes."""
+        wrapped = self.wrapper_of(node)
+        if wrapped is None:
+            return
+        owner, wrapper, frame = wrapped
+        given: dict[str, object] = dict(frame)
+        for name, default in _parameters(wrapper.args).items():
+            given[name] = UNKNOWN if default is None else owner._quiet_value(default)
+        if wrapper.args.vararg is not None:
+            given[wrapper.args.vararg.arg] = ()
+        if wrapper.args.kwarg is not None:
+            given[wrapper.args.kwarg.arg] = {}
+        self.follow(
+            node.decorator_list[0], owner, wrapper, given=(given, {}), note="decorated here"
+        )
+
     def follow(
         self,
-        node: ast.Call,
+        node: ast.AST,
         callee: Analyser,
         function: ast.FunctionDef,
         receiver: object = _NOT_YET,
         redirect: ast.AST | None = None,
         given: tuple[dict[str, object], dict[str, list[tuple[Module, ast.AST, str]]]]
         | None = None,
+        note: str = "",
     ) -> bool | None:
         """Visit ``callee``'s ``function`` for the call ``node`` (see :meth:`_follow_call`);
         whether that found something (``None``: it could not be followed). With
         ``redirect`` (the app of ``app.run(...)``), what it finds is reported at
         ``node``. ``given``: the parameters' values and their chain steps, where
-        the caller worked them out (an argparse subcommand's handler)."""
+        the caller worked them out (an argparse subcommand's handler); ``note``
+        says what ``node`` is, where it is no call."""
         project = self.project
         if id(function) in project.calling or not callee.has_hot_lines(function):
             return None
@@ -4292,11 +4479,13 @@ class Analyser:
         bound: dict[str, object] | None
         if given is not None:
             bound, traces = given  # the parameters' values, worked out by the caller
-        else:
+        elif isinstance(node, ast.Call):
             bound = self._bind_arguments(node, callee, function, receiver, traces)
+        else:
+            bound = None
         if bound is None:
             return None
-        site = (self.module, node, f"{function.name}() called here")
+        site = (self.module, node, note or f"{function.name}() called here")
         saved_redirect = project.report_at
         if redirect is not None:
             project.report_at = (self, node, redirect, site)
@@ -4338,8 +4527,25 @@ class Analyser:
         not given take their defaults; a method's first parameter is ``receiver``.
         ``None`` when the call cannot be matched. ``traces`` gets each parameter's
         chain steps."""
-        if any(isinstance(a, ast.Starred) for a in node.args):
-            return None
+        # fn(*args, **kwargs) in a wrapper: the values its own call gave them.
+        arguments: list[ast.expr | _Known] = []
+        for written in node.args:
+            if isinstance(written, ast.Starred):
+                spread = self._quiet_value(written.value)
+                if not isinstance(spread, tuple | list):
+                    return None
+                arguments.extend(_Known(item) for item in spread)
+            else:
+                arguments.append(written)
+        given: dict[str, ast.expr | _Known] = {}
+        for keyword in node.keywords:
+            if keyword.arg is not None:
+                given[keyword.arg] = keyword.value
+                continue
+            spread = self._quiet_value(keyword.value)
+            if not isinstance(spread, dict) or not all(isinstance(k, str) for k in spread):
+                return None  # **kwargs at the call: which parameters is unknown
+            given.update((key, _Known(item)) for key, item in spread.items())
         args = function.args
         positional = [*args.posonlyargs, *args.args]
         bound: dict[str, object] = {}
@@ -4348,7 +4554,8 @@ class Analyser:
                 return None
             bound[positional[0].arg] = receiver
             positional = positional[1:]
-        if len(node.args) > len(positional):
+        extra = arguments[len(positional) :]
+        if extra and args.vararg is None:
             return None
         defaults = dict(
             zip(
@@ -4357,24 +4564,26 @@ class Analyser:
                 strict=True,
             )
         )
-        for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            if default is not None:
-                defaults[arg.arg] = default
-        given: dict[str, ast.expr] = {}
-        for parameter, argument in zip(positional, node.args, strict=False):
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            if kw_default is not None:
+                defaults[arg.arg] = kw_default
+        for parameter, argument in zip(positional, arguments, strict=False):
             given[parameter.arg] = argument
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                return None  # **kwargs at the call: which parameters is unknown
-            given[keyword.arg] = keyword.value
         names = [a.arg for a in positional] + [a.arg for a in args.kwonlyargs]
         if args.vararg is not None:
-            bound[args.vararg.arg] = ()
+            bound[args.vararg.arg] = tuple(
+                item.value if isinstance(item, _Known) else self._quiet_value(item)
+                for item in extra
+            )
         for name in names:
+            steps: list[tuple[Module, ast.AST, str]]
             if name in given:
                 argument = given[name]
-                bound[name], steps = self._traced(argument, 0, local=True)
-                steps.insert(0, (self.module, argument, f"{name}="))
+                if isinstance(argument, _Known):
+                    bound[name], steps = argument.value, []
+                else:
+                    bound[name], steps = self._traced(argument, 0, local=True)
+                    steps.insert(0, (self.module, argument, f"{name}="))
             elif name in defaults:
                 bound[name], steps = callee._traced(defaults[name], 0)
                 steps.insert(0, (callee.module, defaults[name], f"the default of {name}"))
@@ -4385,7 +4594,7 @@ class Analyser:
         if args.kwarg is not None:
             # start(app, debug=True) into def start(app, **options): options is a dict.
             bound[args.kwarg.arg] = {
-                key: self._quiet_value(value)
+                key: value.value if isinstance(value, _Known) else self._quiet_value(value)
                 for key, value in given.items()
                 if key not in names
             }

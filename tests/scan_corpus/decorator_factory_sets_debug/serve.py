@@ -1,0 +1,4 @@
+# expect: clean
+from shop import make_app
+
+application = make_app()
