@@ -12,11 +12,16 @@ nothing outside the scanned tree, and keep the verdict of the code around it.
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
 import pytest
 from flask_prodguard.tools.scan import scan
+from flask_prodguard.tools.scan_analysis import UNKNOWN
+from flask_prodguard.tools.scan_analysis import Analyser
+from flask_prodguard.tools.scan_analysis import Module
+from flask_prodguard.tools.scan_analysis import Project
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -439,3 +444,19 @@ def test_hostile_wrappers_end_quickly(
         },
     )
     assert rules(tmp_path) == expected
+
+
+@pytest.mark.parametrize(
+    "call", ["asdict(thing)", "dataclasses.asdict(thing)", "thing._asdict()"]
+)
+def test_asdict_of_an_unknown_value_is_unknown(call: str) -> None:
+    """``asdict(x)`` by its bare name, of a value the analysis does not know, is
+    unknown (it raised AttributeError once, and a real file went unanalysed)."""
+    source = f"import dataclasses\nfrom dataclasses import asdict\nx = {call}\n"
+    tree = ast.parse(source)
+    module = Module("m", Path("m.py"), tree, source, False, False)
+    project = Project(lambda name: None, lambda name: False, lambda path: None)
+    analyser = Analyser(module, project)
+    module.analyser = analyser
+    analyser.collect()
+    assert analyser.value(tree.body[-1].value) is UNKNOWN  # type: ignore[attr-defined]

@@ -2132,10 +2132,8 @@ class Analyser:
             and len(node.args) == 1
             and self.resolves_to(func, "dataclasses.asdict")
         ):
-            owner = self.value(
-                func.value if func.attr == "_asdict" else node.args[0],  # type: ignore[attr-defined]
-                depth + 1,
-            )
+            method = isinstance(func, ast.Attribute) and func.attr == "_asdict"
+            owner = self.value(func.value if method else node.args[0], depth + 1)  # type: ignore[attr-defined]
             if isinstance(owner, Instance):
                 return self._fields_dict(owner, depth)
         if isinstance(func, ast.Attribute) and self._may_be_instance(func.value):
