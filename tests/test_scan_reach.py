@@ -460,3 +460,93 @@ def test_asdict_of_an_unknown_value_is_unknown(call: str) -> None:
     module.analyser = analyser
     analyser.collect()
     assert analyser.value(tree.body[-1].value) is UNKNOWN  # type: ignore[attr-defined]
+
+
+# -- str methods with arguments ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ('"debug,metrics".split(",")', [("PGS101", 4)]),
+        ('"debug; metrics".replace(" ", "").split(";")', [("PGS101", 4)]),
+        ('",".join(["x", "debug"]).split(",")', [("PGS101", 4)]),
+        # 200,000 characters, each replaced by 1,000: not worked out (unknown).
+        ('("a" + "b" * 200_000).replace("b", "debug" * 200)', []),
+        ('("ab" * 100_000).replace("", "debug" * 10)', []),
+        ('"x".split(None, "not a number")', []),
+    ],
+    ids=["split", "replace-split", "join-split", "huge-replace", "empty-replace", "bad-args"],
+)
+def test_str_methods_over_known_text(
+    tmp_path: Path, flags: str, expected: list[tuple[str, int]]
+) -> None:
+    """``"debug" in FLAGS`` over split/replace/join of constants; a result that
+    would grow past the bound, or arguments str refuses, is unknown, at once."""
+    write(
+        tmp_path,
+        {
+            "app.py": f"from flask import Flask\napp = Flask(__name__)\nFLAGS = {flags}\n"
+            'app.run(debug="debug" in FLAGS)\n'
+        },
+    )
+    assert rules(tmp_path) == expected
+
+
+# -- config.get of a key nothing names ------------------------------------------------------
+
+SUBCLASS = """\
+from flask import Flask
+
+
+class Portal(Flask):
+    def run(self, host=None, port=None, debug=None, **options):
+        if debug is None:
+            debug = self.config.get("PORTAL_DEV", True)
+        super().run(host=host, port=port, debug=debug, **options)
+
+
+app = Portal(__name__)
+app.run()
+"""
+
+
+def test_a_config_key_named_only_where_read_takes_its_default(tmp_path: Path) -> None:
+    """Nothing in the tree names PORTAL_DEV but its read: its default (True) decides."""
+    write(tmp_path, {"app.py": SUBCLASS, "README.md": "PORTAL_DEV=0 in production"})
+    assert rules(tmp_path) == [("PGS101", 12)]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"settings.cfg": "PORTAL_DEV = False\n"},
+        {"deploy/docker-compose.yml": "environment:\n  - FLASK_PORTAL_DEV=false\n"},
+        {"Makefile": "run:\n\tFLASK_PORTAL_DEV=0 flask run\n"},
+        {"config.py": "PORTAL_DEV = False\n"},
+    ],
+    ids=["cfg", "compose", "makefile", "module"],
+)
+def test_a_config_key_named_elsewhere_is_unknown(tmp_path: Path, other: dict[str, str]) -> None:
+    """The key in a settings file, a compose file, a Makefile or a module: unknown."""
+    write(tmp_path, {"app.py": SUBCLASS, **other})
+    assert rules(tmp_path) == []
+
+
+def test_too_many_other_files_leave_the_key_unknown(tmp_path: Path) -> None:
+    """Past 5,000 other files the scan does not read them all: unknown, not a guess."""
+    write(tmp_path, {"app.py": SUBCLASS})
+    data = tmp_path / "data"
+    data.mkdir()
+    for number in range(5_001):
+        (data / f"{number}.csv").write_text("x\n", encoding="utf-8")
+    assert rules(tmp_path) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_or_a_link_to_dev_zero_among_other_files_is_not_read(tmp_path: Path) -> None:
+    """A FIFO named settings.cfg and a link to /dev/zero: skipped, the scan ends."""
+    write(tmp_path, {"app.py": SUBCLASS})
+    os.mkfifo(tmp_path / "settings.cfg")
+    (tmp_path / "zero.cfg").symlink_to("/dev/zero")
+    assert rules(tmp_path) == [("PGS101", 12)]

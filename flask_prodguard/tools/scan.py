@@ -64,6 +64,30 @@ MAX_DATA_BYTES = 1024 * 1024
 #: The files python-dotenv loads for ``flask run`` and ``app.run()``, ``.env``
 #: over ``.flaskenv`` (a variable already set stays as it is).
 DOTENV_FILES = (".env", ".flaskenv")
+#: The most files other than modules the scan reads to tell whether a
+#: setting of the project is named anywhere (see ``_Loader.mentions``).
+_MAX_OTHER_FILES = 5_000
+#: Files that set no setting of an app: documents, web assets, images.
+_NOT_SETTINGS = (
+    ".md",
+    ".rst",
+    ".txt",
+    ".html",
+    ".htm",
+    ".css",
+    ".js",
+    ".ts",
+    ".map",
+    ".svg",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".ico",
+    ".woff",
+    ".woff2",
+    ".pdf",
+)
 #: Directories never entered.
 _SKIPPED_DIRECTORIES = frozenset(
     {"venv", ".venv", "node_modules", "__pycache__", "site-packages"}
@@ -174,6 +198,30 @@ def _python_files(
             raise FileNotFoundError(f"no such file or directory: {raw}")
 
 
+def _other_files(root: Path) -> list[bytes] | None:
+    """The bytes of the files under ``root`` that are neither Python modules (where
+    :func:`_python_files` looks) nor documents or web assets (which set nothing,
+    see :data:`_NOT_SETTINGS`), or ``None`` where there are more than
+    :data:`_MAX_OTHER_FILES` or one could not be read (a file of more than
+    :data:`MAX_DATA_BYTES` is left out: it is no settings file)."""
+    found: list[bytes] = []
+    for directory, subdirectories, names in os.walk(root):
+        subdirectories[:] = [
+            d for d in subdirectories if not d.startswith(".") and d not in _SKIPPED_DIRECTORIES
+        ]
+        for name in names:
+            if name.endswith(".py") or name.lower().endswith(_NOT_SETTINGS):
+                continue
+            if len(found) >= _MAX_OTHER_FILES:
+                return None
+            data, why = _read_regular(Path(directory, name), MAX_DATA_BYTES)
+            if data is not None:
+                found.append(data)
+            elif why.startswith("cannot"):
+                return None
+    return found
+
+
 def _read_regular(path: Path, limit: int) -> tuple[bytes | None, str]:
     """The bytes of a regular file of at most ``limit`` bytes, or ``None`` and why
     not (a FIFO would hang the scan, ``/dev/zero`` never ends)."""
@@ -250,6 +298,9 @@ class _Loader:
         self._stems = stems
         self._data: dict[Path, str | None] = {}
         self._real_root: Path | None = None
+        self._others: list[bytes] | None = None
+        self._others_read = False
+        self._mentions: dict[str, int] = {}
 
     def add(self, file: Path) -> None:
         source, why = read_source(file)
@@ -298,6 +349,24 @@ class _Loader:
         )
         self.parsed[file] = module
         return module
+
+    def mentions(self, text: str) -> int:
+        """How many times the tree's files hold ``text``: its Python modules, and
+        every other file of at most :data:`MAX_DATA_BYTES` (settings, a
+        Makefile, a compose file) where the tree has at most
+        :data:`_MAX_OTHER_FILES` of them (else as many as can be)."""
+        if text in self._mentions:
+            return self._mentions[text]
+        if not self._others_read:
+            self._others, self._others_read = _other_files(self.root), True
+        if self._others is None:
+            count = 2**31
+        else:
+            wanted = text.encode("utf-8", "surrogatepass")
+            count = sum(source.count(text) for _, source, _ in self.files.values() if source)
+            count += sum(data.count(wanted) for data in self._others)
+        self._mentions[text] = count
+        return count
 
     def skip(self, file: Path, reason: str) -> None:
         self.skipped.append(SkippedFile(str(file), reason))
@@ -422,7 +491,7 @@ def _analyse(
     ``os.environ`` give the project's environment; then every module runs,
     with the files that only call such a function.
     """
-    project = Project(loader.load, loader.knows, loader.read_data)
+    project = Project(loader.load, loader.knows, loader.read_data, loader.mentions)
     analysers: list[Analyser] = []
     ready: list[str] = []
     pending: list[str] = []

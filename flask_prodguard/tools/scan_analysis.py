@@ -152,6 +152,29 @@ _BUILTINS: dict[str, Callable[[Any], object]] = {
 }
 #: String methods without arguments it computes (``.lower() == "true"``).
 _STR_METHODS = frozenset({"lower", "upper", "strip", "casefold", "title", "capitalize"})
+#: Methods of ``str`` that take arguments, worked out over known values
+#: (``os.environ.get("APP_FLAGS", "debug,reloader").split(",")``).
+_STR_CALLS = frozenset(
+    {
+        "split",
+        "rsplit",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "startswith",
+        "endswith",
+        "replace",
+        "removeprefix",
+        "removesuffix",
+        "partition",
+        "rpartition",
+        "splitlines",
+        "join",
+    }
+)
+#: The longest text a ``str`` method may make (``replace`` and ``join`` can
+#: multiply a constant's length).
+_MAX_TEXT = 100_000
 _COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -248,6 +271,41 @@ _TEST_CASES = frozenset(
         "unittest.IsolatedAsyncioTestCase",
         "flask_testing.TestCase",
         "flask_testing.LiveServerTestCase",
+    }
+)
+#: The keys Flask's own configuration has from the start (a default of a
+#: ``config.get`` of one of them is not what it reads).
+_FLASK_CONFIG_KEYS = frozenset(
+    {
+        "DEBUG",
+        "TESTING",
+        "PROPAGATE_EXCEPTIONS",
+        "SECRET_KEY",
+        "SECRET_KEY_FALLBACKS",
+        "PERMANENT_SESSION_LIFETIME",
+        "USE_X_SENDFILE",
+        "TRUSTED_HOSTS",
+        "SERVER_NAME",
+        "APPLICATION_ROOT",
+        "SESSION_COOKIE_NAME",
+        "SESSION_COOKIE_DOMAIN",
+        "SESSION_COOKIE_PATH",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_PARTITIONED",
+        "SESSION_COOKIE_SAMESITE",
+        "SESSION_REFRESH_EACH_REQUEST",
+        "MAX_CONTENT_LENGTH",
+        "MAX_FORM_MEMORY_SIZE",
+        "MAX_FORM_PARTS",
+        "SEND_FILE_MAX_AGE_DEFAULT",
+        "TRAP_BAD_REQUEST_ERRORS",
+        "TRAP_HTTP_EXCEPTIONS",
+        "EXPLAIN_TEMPLATE_LOADING",
+        "PREFERRED_URL_SCHEME",
+        "TEMPLATES_AUTO_RELOAD",
+        "MAX_COOKIE_SIZE",
+        "PROVIDE_AUTOMATIC_OPTIONS",
     }
 )
 #: Methods of a Flask app that make requests in this process (nothing is served).
@@ -725,6 +783,38 @@ def _lines_matching(source: str, words: Iterable[str]) -> list[int]:
     return lines
 
 
+def _str_call(text: str, method: str, arguments: list[object]) -> object:
+    """``text.method(*arguments)`` for a method of :data:`_STR_CALLS` over known
+    arguments of the types ``str`` takes; :data:`UNKNOWN` for anything else or a
+    result longer than :data:`_MAX_TEXT`."""
+    if any(a is UNKNOWN for a in arguments):
+        return UNKNOWN
+    if method == "join":
+        if len(arguments) != 1 or not isinstance(arguments[0], list | tuple | set):
+            return UNKNOWN
+        items = list(arguments[0])
+        if not all(isinstance(item, str) for item in items):
+            return UNKNOWN
+        size = sum(map(len, items)) + len(text) * max(len(items) - 1, 0)
+        return text.join(items) if size <= _MAX_TEXT else UNKNOWN
+    if not all(a is None or isinstance(a, str | int | tuple) for a in arguments):
+        return UNKNOWN
+    if method == "replace" and len(arguments) >= 2:
+        old, new = arguments[0], arguments[1]
+        if not isinstance(old, str) or not isinstance(new, str):
+            return UNKNOWN
+        # Each match grows the text by the difference; an empty old matches
+        # between every two characters.
+        count = text.count(old) if old else len(text) + 1
+        if len(text) + count * max(len(new) - len(old), 0) > _MAX_TEXT:
+            return UNKNOWN
+    try:
+        result = getattr(text, method)(*arguments)
+    except (TypeError, ValueError):
+        return UNKNOWN
+    return list(result) if isinstance(result, list) else result
+
+
 def _parameters(args: ast.arguments) -> dict[str, ast.expr | None]:
     """A function's parameters and their defaults (``None``: no default)."""
     positional = [*args.posonlyargs, *args.args]
@@ -819,12 +909,16 @@ class Project:
         load: Callable[[str], Module | None],
         knows: Callable[[str], bool],
         read: Callable[[Path], str | None] | None = None,
+        mentions: Callable[[str], int] | None = None,
     ) -> None:
         self._load = load
         #: Whether a module of that name is scanned (without parsing it).
         self.knows = knows
         #: The text of a data file of the project (``None``: not read).
         self.read: Callable[[Path], str | None] = read or (lambda path: None)
+        #: How many times the project's files (Python and settings) hold a text
+        #: (unknown, as many as can be, where the scan cannot tell).
+        self.mentions: Callable[[str], int] = mentions or (lambda text: 2**31)
         self._modules: dict[str, Module | None] = {}
         self._collecting: set[str] = set()
         #: The chain of the value being decided: (module, node, note) steps; a
@@ -990,6 +1084,8 @@ class Analyser:
         #: A decorator's wrapper, by id of the decorator (see :meth:`returned_wrapper`).
         self._wrappers: dict[int, ast.FunctionDef | None] = {}
         self._sink_lines: list[int] | None = None
+        #: The expression :meth:`decide` is deciding (see :meth:`_gate`).
+        self._deciding: ast.AST | None = None
         self._reported: set[tuple[int, int, str]] = set()
         self._ignores: dict[int, str | None] | None = None
         #: The steps of the last value that decided a finding.
@@ -1500,7 +1596,11 @@ class Analyser:
         steps.clear()
         if node is not None:
             self._step(node, label)
-        result = self.value(node)
+        deciding, self._deciding = self._deciding, node
+        try:
+            result = self.value(node)
+        finally:
+            self._deciding = deciding
         if node is not None and id(node) in self._carried:
             steps.extend(self._carried[id(node)])  # a value taken out of a mapping
         self._decided = list(steps)
@@ -1527,7 +1627,10 @@ class Analyser:
         if kind is ast.Call:
             return self._call_value(node, depth)  # type: ignore[arg-type]
         if kind is ast.Compare:
-            gate = self._gate(node)  # type: ignore[arg-type]
+            # A gate on the deployment read as such only where it decides a sink
+            # or a branch itself; inside an expression (not, or, a guard) it is
+            # the comparison of the values where nothing is set.
+            gate = self._gate(node) if node is self._deciding else None  # type: ignore[arg-type]
             return gate if gate is not None else self._compare_value(node, depth)  # type: ignore[arg-type]
         if kind is ast.UnaryOp and isinstance(node.op, ast.Not):  # type: ignore[attr-defined]
             inner = self.value(node.operand, depth + 1)  # type: ignore[attr-defined]
@@ -2144,6 +2247,14 @@ class Analyser:
         if (
             isinstance(func, ast.Attribute)
             and func.attr == "get"
+            and len(node.args) == 2
+            and not node.keywords
+            and self._is_config(func.value)
+        ):
+            return self._config_default(node, depth)
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "get"
             and 1 <= len(node.args) <= 2
             and not node.keywords
             and not self._is_environ(func.value)
@@ -2236,6 +2347,12 @@ class Analyser:
             and not self._shadowed("getattr")
         ):
             return self._getattr_value(node, depth)
+        if isinstance(func, ast.Attribute) and func.attr in _STR_CALLS and not node.keywords:
+            # "debug; metrics".replace(" ", "").split(";")
+            text = self.value(func.value, depth + 1)
+            if isinstance(text, str):
+                arguments = [self.value(argument, depth + 1) for argument in node.args]
+                return _str_call(text, func.attr, arguments)
         if node.keywords or len(node.args) > 1:
             return UNKNOWN
         if isinstance(func, ast.Name) and func.id in self.bound and len(node.args) == 1:
@@ -3286,6 +3403,20 @@ class Analyser:
                 return UNKNOWN
         return UNKNOWN
 
+    def _config_default(self, node: ast.Call, depth: int) -> object:
+        """``app.config.get("DEV_SERVER_DEBUG", True)`` of a key of the project's own
+        that no file of the project names anywhere else (nothing can set it, but
+        the environment, unset here): the default, where it is truthy."""
+        key = self.value(node.args[0], depth + 1)
+        if not isinstance(key, str) or not key.isidentifier() or key in _FLASK_CONFIG_KEYS:
+            return UNKNOWN
+        default = self.value(node.args[1], depth + 1)
+        # Only a default that turns something on is worth reading the tree for.
+        if default is UNKNOWN or not default or self.project.mentions(key) != 1:
+            return UNKNOWN
+        self._step(node, f"{key} is set nowhere in the project: the default")
+        return default
+
     def _config_item(self, node: ast.Subscript, depth: int) -> object:
         """``app.config["APP_ENV"]`` where the same scope wrote it before: that value;
         ``TESTING`` where the module loads no settings: Flask's default (off)."""
@@ -3698,8 +3829,6 @@ class Analyser:
                 continue
             if self.wrapper_sinks(defined):
                 names.append(("", name))  # a decorator whose wrapper has a sink
-            elif defined.decorator_list and self._decorated_by_sinks(defined):
-                names.append(("", name))  # decorated by one (followed into it)
         sink_lines = self.sink_lines()
         if not sink_lines:
             return names
@@ -3779,16 +3908,6 @@ class Analyser:
             ]
             if number <= len(lines)
         )
-
-    def _decorated_by_sinks(self, function: ast.FunctionDef) -> bool:
-        """Whether a decorator of ``function`` is such a decorator of the project."""
-        for decorator in function.decorator_list:
-            if dotted(decorator) is None:
-                continue
-            target = self._callee(decorator)
-            if target is not None and target[0].wrapper_sinks(target[1]):
-                return True
-        return False
 
     def _is_hot(self, node: ast.stmt) -> bool:
         if self._hot is _NOT_YET:
