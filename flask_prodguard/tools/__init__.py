@@ -2,9 +2,12 @@
 
 - :mod:`.cli`: the ``flask prodguard`` command group; every command is
   declared there, ``deploy-config`` included.
+- :mod:`.check_child`: where ``check`` runs the app's code (a child process,
+  so that the app cannot end the gate green or write into its report).
 - :mod:`.sarif`: the one SARIF 2.1.0 writer (``check`` and ``scan``).
 - :mod:`.scan`: the static scan for debug-enabling code (the files; the
-  analysis is :mod:`.scan_analysis`).
+  analysis is :mod:`.scan_analysis`; a large tree is shared among processes
+  by :mod:`.scan_workers`).
 - :mod:`.probe`: ``probe``, a deployment checked from the outside over HTTP.
 - :mod:`.serving`: ``serve()`` on gunicorn or waitress.
 - :mod:`.proxies`: when trusting proxy hops lets a client forge its address

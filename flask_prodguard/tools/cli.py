@@ -8,10 +8,13 @@ need no app (``events``) never load it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import itertools
 import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
@@ -32,10 +35,14 @@ from ..events.catalogue import FIELDS
 from ..events.catalogue import REQUEST_FIELDS
 from ..events.catalogue import SCHEMA_VERSION
 from ..events.catalogue import event_schema
+from ..events.failures import capped_text
 from ..events.failures import exception_message
 from ..events.failures import qualified_name
+from ..events.failures import safe_text
 from ..exceptions import ConfigurationError
 from ..exceptions import ProdGuardError
+from ..policy import Condition
+from . import check_child
 from . import deploy
 from . import sarif
 from .alert_rules import MAX_DURATION_MINUTES
@@ -54,8 +61,6 @@ from .serving import start_up_notice
 if TYPE_CHECKING:
     from flask import Flask
     from flask.cli import ScriptInfo
-
-    from ..config import Settings
 
 
 @click.group("prodguard")
@@ -268,24 +273,48 @@ def load_for_inspection(info: ScriptInfo | None, app_import_path: str | None) ->
 
 
 def _location(app: Flask, import_path: str | None = None) -> str:
-    """The source file that defines the app, relative to the working directory."""
-    candidates = []
-    if import_path:
-        candidates.append(sys.modules.get(import_path.split(":", 1)[0]))
-    candidates.append(sys.modules.get(app.import_name))
-    candidates += [
-        module
-        for module in list(sys.modules.values())
-        if any(value is app for value in getattr(module, "__dict__", {}).values())
-    ]
-    for module in candidates:
-        path = str(getattr(module, "__file__", None) or "")
-        if path and os.path.exists(path):
+    """The source file that defines the app, relative to the working directory.
+
+    Read in the process that loaded the app, from modules the app's code may
+    have put in ``sys.modules``: one whose ``__dict__`` or ``__file__`` raises
+    (even ``SystemExit``) is passed over.
+    """
+    names = [import_path.split(":", 1)[0]] if import_path else []
+    names.append(app.import_name)
+    named = (sys.modules.get(name) for name in names)
+    for module in itertools.chain(named, _modules_holding(app)):
+        path = _module_file(module)
+        if path:
             try:
                 return os.path.relpath(path)
             except ValueError:
-                return str(path)
+                return path
     return f"{app.import_name.replace('.', '/')}.py"
+
+
+def _modules_holding(app: Flask) -> Iterator[object]:
+    """The modules with ``app`` among their globals (looked at only when the
+    import path and the app's import name did not give a file)."""
+    for module in list(sys.modules.values()):
+        try:
+            found = any(value is app for value in getattr(module, "__dict__", {}).values())
+        except BaseException:  # noqa: BLE001, S112 - the app's module object: passed over
+            continue
+        if found:
+            yield module
+
+
+def _module_file(module: object) -> str | None:
+    """The existing file a module was loaded from, or ``None``."""
+    try:
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str):
+            path = str.__str__(path)  # a plain str: a subclass's methods are the app's
+            if path and os.path.exists(path):
+                return path
+    except BaseException:  # noqa: BLE001, S110 - the app's module object: passed over
+        pass
+    return None
 
 
 def _rule_name(title: str) -> str:
@@ -293,21 +322,19 @@ def _rule_name(title: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in re.findall(r"[A-Za-z0-9]+", title))
 
 
-def render_sarif(
-    app: Flask, findings: list[Finding], import_path: str | None = None
-) -> dict[str, Any]:
+def render_sarif(findings: list[Finding], location: str) -> dict[str, Any]:
     """The check's findings as a SARIF 2.1.0 log that code-scanning tools accept.
 
     Every check of the registry is a rule; every finding is a result at the
     file that defines the app (line 1: settings have no one line).
 
-    :param app: The app that was checked.
     :param findings: What :func:`~flask_prodguard.checks.run_checks` found.
-    :param import_path: The ``--app`` value, to find the app's file by.
+    :param location: The file that defines the app, relative to the working
+        directory, as the process that loaded the app found it.
     """
     from .. import __version__
 
-    uri = _location(app, import_path).replace(os.sep, "/")
+    uri = location.replace(os.sep, "/")
     results = [
         sarif.Result(
             rule_id=f.check_id,
@@ -373,27 +400,17 @@ def _check_failed(
     ctx.exit(2)
 
 
-def _print_text(
-    app: Flask,
-    settings: Settings | None,
-    findings: list[Finding],
-    fail_level: str,
-    ctx: CheckContext,
-    env_option: bool = False,
-) -> None:
-    if settings is not None:
-        source = settings.sources["PRODGUARD_ENV"]
-        if env_option:
-            source = "--env"
-        elif source.startswith("environment variable"):
-            source = ctx.env_source("PRODGUARD_ENV")  # perhaps loaded from a dotenv file
+def _print_text(report: _Report, fail_level: str, env_option: bool = False) -> None:
+    if report.env is not None:
+        source = "--env" if env_option else report.env_source
         click.echo(
-            f"Flask-ProdGuard check of app {app.name!r}: PRODGUARD_ENV={settings.env}"
+            f"Flask-ProdGuard check of app {report.app!r}: PRODGUARD_ENV={report.env}"
             f" ({source}),"
-            f" PRODGUARD_STRICTNESS={settings.strictness}"
+            f" PRODGUARD_STRICTNESS={report.strictness}"
         )
     else:
-        click.echo(f"Flask-ProdGuard check of app {app.name!r} (not guarded)")
+        click.echo(f"Flask-ProdGuard check of app {report.app!r} (not guarded)")
+    findings = report.findings
     for line in findings_text(findings):
         click.echo(line)
     counts = {s: sum(1 for f in findings if str(f.severity) == s) for s in _SEVERITIES}
@@ -403,6 +420,182 @@ def _print_text(
     )
     click.echo("")
     click.echo(f"{len(findings)} finding(s): {summary}; fail level {fail_level}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Report:
+    """What the check's report needs, read back from the process that loaded
+    the app (see :func:`_inspect`): plain values, no object of the app."""
+
+    #: The app's name (text, at most a few kilobytes).
+    app: str
+    #: The guard's PRODGUARD_ENV and PRODGUARD_STRICTNESS; None when unguarded.
+    env: str | None
+    strictness: str | None
+    #: Where PRODGUARD_ENV came from ("environment variable PRODGUARD_ENV", ".env ...").
+    env_source: str | None
+    #: The file that defines the app, for SARIF.
+    location: str
+    findings: list[Finding]
+
+
+class _CheckStopped(Exception):
+    """The app could not be loaded or checked; ``reason`` is one redacted line
+    for standard error, ``hint`` what follows it."""
+
+    def __init__(self, reason: str, hint: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+
+
+def _inspect(request: dict[str, Any], info: ScriptInfo | None = None) -> dict[str, Any]:
+    """Load and check the app; what the report needs, as JSON data.
+
+    Runs where the app's code runs: in the child process of
+    :mod:`.check_child` (or, for a factory no child can import, in this one).
+    Everything the app could make fail or exit (loading it, the checks
+    reading its configuration, its name and modules read for the report) is
+    caught here and handed back as ``{"failed": reason}``, with ``"no_app"``
+    when Flask found no app (the forms ``--app`` takes are shown then).
+
+    :param request: ``app``, the import path to load (``None``: the
+        factory of ``info``, or Flask's ``wsgi.py``/``app.py``), and
+        ``location``, the import path to find the app's file by.
+    :param info: The ``flask`` command's ScriptInfo, only in this process.
+    """
+    try:
+        app = load_for_inspection(info, request["app"])
+    except Exception as error:  # noqa: BLE001 - any load failure is reported
+        return {"failed": _load_reason(error), "no_app": bool(_load_hint(error))}
+    try:
+        settings = app_settings(app)
+        check_ctx = CheckContext(
+            app, os.environ, dotenv=read_dotenv(), settings=settings, cli=True
+        )
+        findings = run_checks(check_ctx, check_ctx.silenced)
+    except BaseException as error:  # noqa: BLE001 - the app's code stopped the checks
+        # The checks read the app's objects (a config value's __str__): a
+        # sys.exit(0) there must not end the gate with status 0.
+        return {"failed": f"the checks were stopped: {_error_text(error)}"}
+    try:
+        env_source = None
+        if settings is not None:
+            env_source = settings.sources["PRODGUARD_ENV"]
+            if env_source.startswith("environment variable"):
+                env_source = check_ctx.env_source("PRODGUARD_ENV")  # perhaps a dotenv file
+        name = app.name
+        return {
+            # The name as text, read without its own methods: they are the app's.
+            "app": capped_text(name) if isinstance(name, str) else safe_text(name),
+            "env": str(settings.env) if settings else None,
+            "strictness": str(settings.strictness) if settings else None,
+            "env_source": env_source,
+            "location": _location(app, request["location"]),
+            "findings": [{**f.as_dict(), "condition": str(f.condition)} for f in findings],
+        }
+    except BaseException as error:  # noqa: BLE001 - the report reads the app's objects too
+        return {"failed": f"the report could not be written: {_error_text(error)}"}
+
+
+def _app_to_load(info: ScriptInfo | None, app_import_path: str | None) -> str | None:
+    """What the child loads: ``--app``, else the flask command's import path
+    (``FLASK_APP``), else a custom FlaskGroup's factory by name.
+
+    :raises LookupError: The group's factory cannot be imported by name (a
+        lambda, a closure, a function of the script being run).
+    """
+    create_app = None if app_import_path else getattr(info, "create_app", None)
+    if create_app is None:
+        return app_import_path or getattr(info, "app_import_path", None)
+    module_name = getattr(create_app, "__module__", None)
+    name = getattr(create_app, "__qualname__", None)
+    if (
+        isinstance(module_name, str)
+        and module_name != "__main__"
+        and all(part.isidentifier() for part in module_name.split("."))
+        and isinstance(name, str)
+        and name.isidentifier()
+        and getattr(sys.modules.get(module_name), name, None) is create_app
+    ):
+        # Flask calls a "module:factory()" import path as it calls the group's create_app.
+        return f"{module_name}:{name}()"
+    raise LookupError(create_app)
+
+
+def _inspection(
+    info: ScriptInfo | None, app_import_path: str | None, timeout: float
+) -> _Report:
+    """Load and check the app in a child process (see :mod:`.check_child`);
+    a custom group's factory that no child can import, in this one.
+
+    :raises _CheckStopped: The app could not be loaded or checked, or the
+        child did not hand back a complete report.
+    """
+    request = {"location": app_import_path or getattr(info, "app_import_path", None)}
+    try:
+        request["app"] = _app_to_load(info, app_import_path)
+    except LookupError:
+        # A callable cannot be handed to another process: this one loads it,
+        # as before the child existed (documented in docs/cli.rst).
+        data = check_child.run_here(lambda: _inspect({**request, "app": None}, info))
+    else:
+        try:
+            data = check_child.run_in_child(_inspect, request, timeout)
+        except check_child.ChildFailed as failure:
+            raise _CheckStopped(_redacted(failure.reason)) from None
+    return _report_from(data)
+
+
+def _report_from(data: dict[str, Any]) -> _Report:
+    """The report in ``data`` (from :func:`_inspect`), every value checked.
+
+    :raises _CheckStopped: ``data`` says the check failed, or is no report.
+    """
+    unreadable = _CheckStopped(
+        "the process that loaded the app handed back an unreadable report"
+    )
+    if "failed" in data:
+        failed = data["failed"]
+        if not isinstance(failed, str):
+            raise unreadable
+        # Redacted where it was written; again here, where it is printed.
+        hint = f"\n{deploy.APP_FORMS}" if data.get("no_app") is True else ""
+        raise _CheckStopped(_redacted(failed), hint)
+    try:
+        report = _Report(
+            app=data["app"],
+            env=data["env"],
+            strictness=data["strictness"],
+            env_source=data["env_source"],
+            location=data["location"],
+            findings=[_finding_from(item) for item in data["findings"]],
+        )
+    except (KeyError, TypeError, ValueError):
+        raise unreadable from None
+    texts = (report.app, report.location)
+    optional = (report.env, report.strictness, report.env_source)
+    if all(type(v) is str for v in texts) and all(
+        v is None or type(v) is str for v in optional
+    ):
+        return report
+    raise unreadable
+
+
+def _finding_from(item: dict[str, Any]) -> Finding:
+    """A finding read back from JSON (:meth:`Finding.as_dict` and its condition).
+
+    :raises KeyError, TypeError, ValueError: ``item`` is no such finding.
+    """
+    texts = [item[key] for key in ("id", "severity", "message", "hint", "source", "condition")]
+    if not all(type(text) is str for text in texts):
+        raise TypeError(item)
+    check_id, severity, message, hint, source, condition = texts
+    if check_id not in REGISTRY:
+        raise ValueError(check_id)
+    return Finding(
+        check_id, Severity[severity.upper()], message, hint, source, Condition(condition)
+    )
 
 
 #: The options every gate (check, probe, scan) shares.
@@ -438,6 +631,14 @@ _APP_HELP = (
 )
 @_FAIL_LEVEL
 @_REPORT_FORMAT
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True, max=86400),
+    callback=lambda ctx, param, value: _finite(param, value),
+    default=check_child.DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds to load and check the app; a slower app fails the check (exit 2).",
+)
 @click.option("--list", "list_checks", is_flag=True, help="List every check and exit.")
 @click.pass_context
 def check_command(
@@ -446,9 +647,14 @@ def check_command(
     env: str | None,
     fail_level: str,
     output_format: str,
+    timeout: float,
     list_checks: bool,
 ) -> None:
     """Run the deployment checklist against the app; exit 1 on findings.
+
+    The app is loaded and checked in a separate process: what its code does
+    there (print, exit, close its output) cannot change the report or the
+    exit status.
 
     Exit status: 0 nothing at or above --fail-level, 1 findings at or above
     it, 2 usage error, or an app that cannot be loaded or checked.
@@ -458,51 +664,33 @@ def check_command(
             click.echo(f"{check_id}  {str(info.severity):8}  {info.title}")
         return
     if env is not None:
-        os.environ["PRODGUARD_ENV"] = env
+        os.environ["PRODGUARD_ENV"] = env  # the child inherits the environment
     try:
-        app = load_for_inspection(ctx.obj, app_import_path)
-    except Exception as error:  # noqa: BLE001 - any load failure is reported
-        _check_failed(ctx, output_format, _load_reason(error), _load_hint(error))
-    settings = app_settings(app)
-    check_ctx = CheckContext(app, os.environ, dotenv=read_dotenv(), settings=settings, cli=True)
-    try:
-        findings = run_checks(check_ctx, check_ctx.silenced)
-    except Exception:
-        raise
-    except BaseException as error:  # noqa: BLE001 - the app's code stopped the checks
-        # The checks read the app's objects (a config value's __str__): a
-        # sys.exit(0) there must not end the gate with status 0.
-        _check_failed(ctx, output_format, f"the checks were stopped: {_error_text(error)}")
+        report = _inspection(ctx.obj, app_import_path, timeout)
+    except _CheckStopped as stopped:
+        _check_failed(ctx, output_format, stopped.reason, stopped.hint)
+    findings = report.findings
     threshold = Severity[fail_level.upper()]
     failing = [f for f in findings if f.severity >= threshold]
     code = 1 if failing else 0
-    try:
-        if output_format == "json":
-            click.echo(
-                json.dumps(
-                    {
-                        "app": app.name,
-                        "env": str(settings.env) if settings else None,
-                        "strictness": str(settings.strictness) if settings else None,
-                        "fail_level": fail_level,
-                        "findings": [f.as_dict() for f in findings],
-                        "exit_code": code,
-                    },
-                    indent=2,
-                )
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "app": report.app,
+                    "env": report.env,
+                    "strictness": report.strictness,
+                    "fail_level": fail_level,
+                    "findings": [f.as_dict() for f in findings],
+                    "exit_code": code,
+                },
+                indent=2,
             )
-        elif output_format == "sarif":
-            import_path = app_import_path or getattr(ctx.obj, "app_import_path", None)
-            click.echo(json.dumps(render_sarif(app, findings, import_path), indent=2))
-        else:
-            _print_text(
-                app, settings, findings, fail_level, check_ctx, env_option=env is not None
-            )
-    except BaseException as error:  # noqa: BLE001 - the report reads the app's objects too
-        # (its name's __repr__ may raise or call sys.exit(0)): never status 0.
-        _check_failed(
-            ctx, output_format, f"the report could not be written: {_error_text(error)}"
         )
+    elif output_format == "sarif":
+        click.echo(json.dumps(render_sarif(findings, report.location), indent=2))
+    else:
+        _print_text(report, fail_level, env_option=env is not None)
     ctx.exit(code)
 
 
