@@ -177,3 +177,19 @@ def test_a_failed_share_is_scanned_again_alone(
     assert shares[-1] is None and len(shares) == 2  # its own share, then the whole tree
     assert report_of(shared) == report_of(alone)
     assert no_children_left()
+
+
+def test_the_command_line_jobs_option(tree: Path, forks: list[int]) -> None:
+    """``scan --jobs 3`` shares the tree (two forks) and prints what ``--jobs 1`` does."""
+    from click.testing import CliRunner
+    from flask_prodguard.tools.cli import scan_command
+
+    runner = CliRunner()
+    shared = runner.invoke(scan_command, ["--jobs", "3", "--format", "json", str(tree)])
+    assert len(forks) == 2
+    alone = runner.invoke(scan_command, ["--jobs", "1", "--format", "json", str(tree)])
+    assert len(forks) == 2
+    assert shared.exit_code == alone.exit_code == 2  # findings, and files not analysed
+    assert shared.output == alone.output
+    refused = runner.invoke(scan_command, ["--jobs", "0", str(tree)])
+    assert refused.exit_code == 2 and "--jobs" in refused.output

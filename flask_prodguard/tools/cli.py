@@ -1118,9 +1118,21 @@ def _finite(param: click.Parameter, value: float) -> float:
     is_flag=True,
     help="Files that cannot be analysed are reported but do not fail the scan.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1, max=64),
+    default=None,
+    help="Processes a large tree (50,000 lines or more) is shared among, this one"
+    " included [one per CPU, at most 8; 1 on systems other than Linux]. The"
+    " report is the same for any number.",
+)
 @click.pass_context
 def scan_command(
-    ctx: click.Context, paths: tuple[str, ...], output_format: str, allow_skipped: bool
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    output_format: str,
+    allow_skipped: bool,
+    jobs: int | None,
 ) -> None:
     """Find code that enables debug mode or the Werkzeug debugger (no app needed).
 
@@ -1132,7 +1144,7 @@ def scan_command(
     from .scan import scan
 
     try:
-        report = scan(paths)
+        report = scan(paths, jobs=jobs)
     except FileNotFoundError as error:
         # A path removed since click checked it.
         click.echo(f"Error: {error}", err=True)
