@@ -79,6 +79,8 @@ SINK_WORDS = (
 )
 #: The words of a line where a function's parameter can decide a sink.
 _PARAMETRIC_WORDS = ("ebug", "EBUG", ".run(", "run_simple", "from_object", "from_mapping")
+#: The same for a decorator's wrapper, which may also load settings it was given.
+_WRAPPER_WORDS = (*_PARAMETRIC_WORDS, ".update(", "config[", ".from_")
 #: The same for a method: words of a line that writes a setting or starts a server.
 _METHOD_SINK_WORDS = (
     "debug=",
@@ -3893,20 +3895,18 @@ class Analyser:
         return self._sink_lines
 
     def wrapper_sinks(self, function: ast.FunctionDef) -> bool:
-        """Whether ``function`` is a decorator whose wrapper (see
-        :meth:`returned_wrapper`) has a line a sink needs, logging aside."""
+        """Whether ``function`` is a decorator (or a decorator factory) whose
+        wrapper (see :meth:`returned_wrapper`) has a line a sink needs, logging
+        aside: a word of :data:`_WRAPPER_WORDS` (``app.config.update(overrides)``
+        takes its settings from the decorator's names)."""
         wrapper = self.returned_wrapper(function)
         if wrapper is None:
             return False
-        sink_lines = self.sink_lines()
         first, last = wrapper.lineno, wrapper.end_lineno or wrapper.lineno
-        lines = _LINE_BREAKS.split(self.module.source)
+        lines = _LINE_BREAKS.split(self.module.source)[first - 1 : last]
         return any(
-            any(word in lines[number - 1].replace(".debug(", "(") for word in _PARAMETRIC_WORDS)
-            for number in sink_lines[
-                bisect.bisect_left(sink_lines, first) : bisect.bisect_right(sink_lines, last)
-            ]
-            if number <= len(lines)
+            any(word in line.replace(".debug(", "(") for word in _WRAPPER_WORDS)
+            for line in lines
         )
 
     def _is_hot(self, node: ast.stmt) -> bool:
@@ -4512,9 +4512,10 @@ class Analyser:
         )
 
     def returned_wrapper(self, function: ast.FunctionDef) -> ast.FunctionDef | None:
-        """The function a decorator of this module defines and returns in place of
-        the one it is given (``def dev_mode(fn): def wrapper(...): ...; return
-        wrapper``), or ``None`` (cached)."""
+        """The function a function of this module defines and returns: a
+        decorator's wrapper, returned in place of the function it is given
+        (``def dev_mode(fn): def wrapper(...): ...; return wrapper``), or a
+        decorator a decorator factory makes; ``None`` for none (cached)."""
         key = id(function)
         if key not in self._wrappers:
             nested = {
@@ -4525,8 +4526,7 @@ class Analyser:
                 for item in function.body
                 if isinstance(item, ast.Return) and isinstance(item.value, ast.Name)
             ]
-            positional = [*function.args.posonlyargs, *function.args.args]
-            found = nested.get(returned[-1]) if returned and positional else None
+            found = nested.get(returned[-1]) if returned else None
             self._wrappers[key] = found
         return self._wrappers[key]
 
@@ -4535,20 +4535,33 @@ class Analyser:
     ) -> tuple[Analyser, ast.FunctionDef, dict[str, object]] | None:
         """For a function of this module decorated by a project decorator that
         returns a wrapper (see :meth:`returned_wrapper`): the decorator's module,
-        the wrapper, and the decorator's names (its parameter is the function)."""
+        the wrapper, and the decorator's names (its parameter is the function).
+        A decorator made by a call (``@with_settings(DEBUG=True)``) has the
+        names of that call too."""
         followed = self.project.parametric
         for decorator in function.decorator_list:
-            name = dotted(decorator)
+            func = decorator.func if isinstance(decorator, ast.Call) else decorator
+            name = dotted(func)
             if name is None or name.rpartition(".")[2] not in followed:
                 continue
-            target = self._callee(decorator)
+            target = self._callee(func)
             if target is None:
                 continue
             owner, made_by = target
+            frame: dict[str, object] = {}
+            if isinstance(decorator, ast.Call):
+                # with_settings(**overrides) returns the decorator itself.
+                bound = self._bind_arguments(decorator, owner, made_by)
+                inner = owner.returned_wrapper(made_by)
+                if bound is None or inner is None:
+                    continue
+                frame.update(bound)
+                made_by = inner
             wrapper = owner.returned_wrapper(made_by)
-            if wrapper is not None:
-                parameter = [*made_by.args.posonlyargs, *made_by.args.args][0].arg
-                return owner, wrapper, {parameter: Closure(self, function, {})}
+            positional = [*made_by.args.posonlyargs, *made_by.args.args]
+            if wrapper is not None and positional:
+                frame[positional[0].arg] = Closure(self, function, {})
+                return owner, wrapper, frame
         return None
 
     def _follow_wrapper(self, node: ast.FunctionDef) -> None:

@@ -1,0 +1,4 @@
+# expect: clean
+from storefront import build_site
+
+application = build_site()
