@@ -108,14 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'tool':34}{'seconds':>9}{'lines/s':>11}  findings")
     bin_dir = Path(sys.executable).parent
     scan_command = [
-            sys.executable,
-            "-m",
-            "flask_prodguard.scan",
-            str(tree),
-            "--format",
-            "json",
-            "--allow-skipped",
-        ]
+        sys.executable,
+        "-m",
+        "flask_prodguard.scan",
+        str(tree),
+        "--format",
+        "json",
+        "--allow-skipped",
+    ]
     tools = {
         # As users run it: one process per CPU for a tree this large.
         "flask prodguard scan": scan_command,

@@ -51,11 +51,8 @@ def prodguard(
 # -- scan: ignore comments as the compiler counts lines ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP: _ignored() tokenizes io.StringIO(source).readline, which splits at \\n "
-    "only; the compiler also ends a line at a lone \\r, so the two line counts differ",
-)
+# Closed: _ignored() read comments with io.StringIO(source).readline, which
+# splits at \n only, while the compiler also ends a line at a lone \r.
 @pytest.mark.parametrize(
     ("data", "line"),
     [

@@ -67,6 +67,10 @@ DOTENV_FILES = (".env", ".flaskenv")
 #: The most files other than modules the scan reads to tell whether a
 #: setting of the project is named anywhere (see ``_Loader.mentions``).
 _MAX_OTHER_FILES = 5_000
+#: The most bytes of them held at once (the whole tree's settings, not its data).
+_MAX_OTHER_BYTES = 64 * 1024 * 1024
+#: Version control directories: history, not settings.
+_VCS = frozenset({".git", ".hg", ".svn", ".bzr"})
 #: Files that set no setting of an app: documents, web assets, images.
 _NOT_SETTINGS = (
     ".md",
@@ -75,8 +79,6 @@ _NOT_SETTINGS = (
     ".html",
     ".htm",
     ".css",
-    ".js",
-    ".ts",
     ".map",
     ".svg",
     ".png",
@@ -198,27 +200,33 @@ def _python_files(
             raise FileNotFoundError(f"no such file or directory: {raw}")
 
 
-def _other_files(root: Path) -> list[bytes] | None:
-    """The bytes of the files under ``root`` that are neither Python modules (where
-    :func:`_python_files` looks) nor documents or web assets (which set nothing,
-    see :data:`_NOT_SETTINGS`), or ``None`` where there are more than
-    :data:`_MAX_OTHER_FILES` or one could not be read (a file of more than
-    :data:`MAX_DATA_BYTES` is left out: it is no settings file)."""
+def _other_files(root: Path, known: set[Path]) -> list[bytes] | None:
+    """The bytes of the files under ``root`` other than the modules of ``known``
+    (read already) and documents or web assets (which set nothing, see
+    :data:`_NOT_SETTINGS`): settings, compose files, Makefiles, other modules
+    beside a file scanned alone; hidden directories too (``.ebextensions``),
+    not a version control's. ``None`` where there are more than
+    :data:`_MAX_OTHER_FILES` or more than :data:`_MAX_OTHER_BYTES` in all. A
+    file that is not regular or not readable, or of more than
+    :data:`MAX_DATA_BYTES`, is left out (it is no settings file)."""
     found: list[bytes] = []
+    size = 0
     for directory, subdirectories, names in os.walk(root):
         subdirectories[:] = [
-            d for d in subdirectories if not d.startswith(".") and d not in _SKIPPED_DIRECTORIES
+            d for d in subdirectories if d not in _SKIPPED_DIRECTORIES and d not in _VCS
         ]
         for name in names:
-            if name.endswith(".py") or name.lower().endswith(_NOT_SETTINGS):
+            path = Path(directory, name)
+            if path in known or name.lower().endswith(_NOT_SETTINGS):
                 continue
             if len(found) >= _MAX_OTHER_FILES:
                 return None
-            data, why = _read_regular(Path(directory, name), MAX_DATA_BYTES)
+            data, _ = _read_regular(path, MAX_DATA_BYTES)
             if data is not None:
+                size += len(data)
+                if size > _MAX_OTHER_BYTES:
+                    return None
                 found.append(data)
-            elif why.startswith("cannot"):
-                return None
     return found
 
 
@@ -293,6 +301,7 @@ class _Loader:
         self.parsed: dict[Path, Module | None] = {}
         #: The files it could not analyse, in the order found.
         self.skipped: list[SkippedFile] = []
+        self._skipped: set[tuple[str, str]] = set()
         self.order: list[str] = []
         stems: dict[str, list[str]] = {}
         self._stems = stems
@@ -308,10 +317,17 @@ class _Loader:
         if source is not None:
             self.report.lines += source.count("\n") + (not source.endswith("\n"))
         name, _ = _module_name(self.root, file)
-        if name not in self.files:
-            self.files[name] = (file, source, why)
-            self._stems.setdefault(name.rpartition(".")[2], []).append(name)
-            self.order.append(name)
+        if name in self.files:
+            # app.py beside app/__init__.py: imports find one, but either can
+            # run (python app.py). The second is scanned under a name no
+            # import can ask for.
+            key = f"{name}\x00{len(self.files)}"
+            self.files[key] = (file, source, why)
+            self.order.append(key)
+            return
+        self.files[name] = (file, source, why)
+        self._stems.setdefault(name.rpartition(".")[2], []).append(name)
+        self.order.append(name)
 
     def knows(self, name: str) -> bool:
         return name in self.files or len(self._stems.get(name, ())) == 1
@@ -352,13 +368,13 @@ class _Loader:
 
     def mentions(self, text: str) -> int:
         """How many times the tree's files hold ``text``: its Python modules, and
-        every other file of at most :data:`MAX_DATA_BYTES` (settings, a
-        Makefile, a compose file) where the tree has at most
-        :data:`_MAX_OTHER_FILES` of them (else as many as can be)."""
+        the other files :func:`_other_files` reads (settings, a Makefile, a
+        compose file); as many as can be where it cannot read them all."""
         if text in self._mentions:
             return self._mentions[text]
         if not self._others_read:
-            self._others, self._others_read = _other_files(self.root), True
+            known = {file for file, _, _ in self.files.values()}
+            self._others, self._others_read = _other_files(self.root, known), True
         if self._others is None:
             count = 2**31
         else:
@@ -368,8 +384,17 @@ class _Loader:
         self._mentions[text] = count
         return count
 
+    def reset(self) -> None:
+        """Forget what was parsed and skipped (the files read stay)."""
+        self.parsed.clear()
+        self.skipped.clear()
+        self._skipped.clear()
+
     def skip(self, file: Path, reason: str) -> None:
-        self.skipped.append(SkippedFile(str(file), reason))
+        entry = (str(file), reason)
+        if entry not in self._skipped:  # a module too costly is asked for again
+            self._skipped.add(entry)
+            self.skipped.append(SkippedFile(*entry))
 
     def read_data(self, path: Path) -> str | None:
         """The text of a data file a module loads (``settings.cfg``, ``config.json``):
@@ -495,6 +520,13 @@ def _analyse(
     analysers: list[Analyser] = []
     ready: list[str] = []
     pending: list[str] = []
+    # First, in the tree's order, the modules that change sys.path: where the
+    # other modules' imports are found depends on them (in every share alike).
+    for name in loader.order:
+        source = loader.files[name][1]
+        if source is not None and ("sys.path" in source or "addsitedir" in source):
+            if _may_hold_a_finding(source):
+                _collect(loader, project, name)
     for name in loader.order:
         if share is not None and name not in share:
             continue

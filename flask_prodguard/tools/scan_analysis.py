@@ -787,9 +787,10 @@ def _lines_matching(source: str, words: Iterable[str]) -> list[int]:
 
 def _str_call(text: str, method: str, arguments: list[object]) -> object:
     """``text.method(*arguments)`` for a method of :data:`_STR_CALLS` over known
-    arguments of the types ``str`` takes; :data:`UNKNOWN` for anything else or a
-    result longer than :data:`_MAX_TEXT`."""
-    if any(a is UNKNOWN for a in arguments):
+    arguments of the types ``str`` takes; :data:`UNKNOWN` for anything else, a
+    text or a result longer than :data:`_MAX_TEXT` (a method read again and
+    again over a huge constant would cost each time)."""
+    if any(a is UNKNOWN for a in arguments) or len(text) > _MAX_TEXT:
         return UNKNOWN
     if method == "join":
         if len(arguments) != 1 or not isinstance(arguments[0], list | tuple | set):
@@ -812,7 +813,7 @@ def _str_call(text: str, method: str, arguments: list[object]) -> object:
             return UNKNOWN
     try:
         result = getattr(text, method)(*arguments)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, MemoryError):
         return UNKNOWN
     return list(result) if isinstance(result, list) else result
 
@@ -1807,6 +1808,9 @@ class Analyser:
             return UNKNOWN
         elif type(node.op) is ast.Pow and abs(right) > 64:
             return UNKNOWN
+        if isinstance(left, str | list) and isinstance(right, str | list):
+            if len(left) + len(right) > _MAX_TEXT:
+                return UNKNOWN  # a constant doubled name after name grows without end
         try:
             return operation(left, right)
         except (ArithmeticError, ValueError, TypeError):
@@ -3642,7 +3646,9 @@ class Analyser:
             if values & _PROD_VALUES:
                 return True  # debug unless told production: fails open
             if values & _DEV_VALUES:
-                return default_text is not None and default_text not in values
+                # Debug unless told development: on where it is unset, unless
+                # the default says development.
+                return default_text not in values
             return None
         return None
 
@@ -3662,7 +3668,9 @@ class Analyser:
         if self._ignores is None:
             self._ignores = {}
             if "prodguard" in self.module.source:
-                readline = io.StringIO(self.module.source).readline
+                # newline=None: a lone \r ends a line, as it does for the parser
+                # (else one stray \r would move every comment below it up a line).
+                readline = io.StringIO(self.module.source, newline=None).readline
                 try:
                     for token in tokenize.generate_tokens(readline):
                         if token.type == tokenize.COMMENT:
@@ -4081,6 +4089,11 @@ class Analyser:
                     if dropped:
                         gone = {id(f) for f in dropped}
                         self.findings = [f for f in self.findings if id(f) not in gone]
+                        # The place may be reached again (another call of the
+                        # same function) where nothing turns it off.
+                        self._reported.difference_update(
+                            (f.line, f.column - 1, f.rule) for f in dropped
+                        )
                 elif on:
                     live[slot] = [f for f in self.findings[start:] if f.rule == slot[0]]
                 else:
@@ -4521,13 +4534,35 @@ class Analyser:
             nested = {
                 item.name: item for item in function.body if isinstance(item, ast.FunctionDef)
             }
-            returned = [
-                item.value.id
+            # Every return of the body (nested functions aside) must give the
+            # wrapper: a decorator that returns the function itself on some path
+            # (``if not DEV: return build``) may never wrap it.
+            returns: list[ast.Return] = []
+            stack: list[ast.AST] = list(function.body)
+            while stack:
+                node = stack.pop()
+                if isinstance(node, ast.Return):
+                    returns.append(node)
+                elif not isinstance(
+                    node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+                ):
+                    stack.extend(ast.iter_child_nodes(node))
+            names = {r.value.id if isinstance(r.value, ast.Name) else "" for r in returns}
+            found = nested.get(names.pop()) if len(names) == 1 else None
+            targets = [
+                target
                 for item in function.body
-                if isinstance(item, ast.Return) and isinstance(item.value, ast.Name)
+                for target in (
+                    item.targets
+                    if isinstance(item, ast.Assign)
+                    else [item.target]
+                    if isinstance(item, ast.AugAssign | ast.AnnAssign)
+                    else []
+                )
             ]
-            found = nested.get(returned[-1]) if returned else None
-            self._wrappers[key] = found
+            # inner = build; return inner: the name no longer holds the wrapper.
+            rebound = found is not None and any(found.name in _stored_names(t) for t in targets)
+            self._wrappers[key] = None if rebound else found
         return self._wrappers[key]
 
     def wrapper_of(

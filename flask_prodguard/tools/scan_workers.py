@@ -96,8 +96,7 @@ def analyse_tree(
         except _ShareFailed:
             # Again from the start, alone: nothing parsed so far is reused
             # (its modules belong to the project that failed).
-            loader.parsed.clear()
-            loader.skipped.clear()
+            loader.reset()
     findings = analyse(loader, None, lambda sinks: sinks)
     return findings, list(loader.skipped), len(_analysed(loader))
 
