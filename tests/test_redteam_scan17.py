@@ -194,7 +194,7 @@ def costly_tree(root: Path) -> Path:
 
 
 @needs_fork
-@hole(
+@closed(
     "the 100,000-step budget of a file (Project.work) pays for what an Analyser caches "
     "(app_made of another module): with one process a_first pays for b_app's app, in a "
     "share c_second pays for it too and goes over: 'too costly', its finding dropped. "
@@ -209,7 +209,7 @@ def test_a_decision_cached_by_another_share_costs_the_same(
 
 
 @needs_fork
-@hole(
+@closed(
     "same cause as test_a_decision_cached_by_another_share_costs_the_same: with "
     "--allow-skipped the gate is green with --jobs 4 (the finding dropped as 'too costly') "
     "and red with --jobs 1. Fix: as there."

@@ -440,7 +440,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None = None) ->
     ``site-packages`` are not entered; symlinked directories are not followed.
 
     A large tree is shared among processes, one per CPU (see
-    :mod:`.scan_workers`); the report is the same as from one process.
+    :mod:`.scan_workers`); the findings are the same as from one process.
 
     :param paths: Python files and directories.
     :param jobs: How many processes may share a large tree: ``None`` for one

@@ -1474,10 +1474,21 @@ class Analyser:
         if name in self._apps:
             return self._apps[name]
         self._apps[name] = None  # while deciding: ``app = app`` is no app
-        for assignment in self.assignments.get(name, ()):
-            if self._is_app(assignment.value):
-                self._apps[name] = assignment
-                break
+        # Decided once and kept, it costs the file that asks nothing: with the
+        # tree shared among processes, another file may be the first to ask,
+        # and a file's budget must not depend on that (see .scan_workers).
+        project = self.project
+        spent, project.work = project.work, 0
+        try:
+            for assignment in self.assignments.get(name, ()):
+                if self._is_app(assignment.value):
+                    self._apps[name] = assignment
+                    break
+        except TooCostly:
+            del self._apps[name]  # not decided: whoever asks again pays again
+            raise
+        finally:
+            project.work = spent
         return self._apps[name]
 
     def _is_flask_call(self, node: ast.AST) -> bool:

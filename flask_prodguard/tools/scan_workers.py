@@ -13,7 +13,12 @@ The shares meet once: the names of the functions with a sink on a parameter
 before any module runs. Every share reads the whole tree's writes of
 ``os.environ`` itself, in the tree's order. The findings are then merged,
 the first of a place kept (the share that comes first in the tree's order,
-as one process would find it first), so the report is the same.
+as one process would find it first), so the report is the same: the same
+findings and files not analysed (a finding that modules of two shares reach
+may show the other route in its chain: known, tests/test_redteam_scan17.py).
+A decision a module caches for the others (whether a name is an app) costs
+the file that asks nothing, so no file's budget depends on which process
+asked first.
 
 Anything that goes wrong with a share's process (it dies, sends nothing, or
 sends what is not a report) starts the tree again in this process alone: a
