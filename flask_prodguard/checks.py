@@ -631,6 +631,9 @@ _KEY_TYPES = (str, bytes, bytearray)
 #: would take any iterable, but a ``str`` or ``bytes`` there is one key per
 #: character or byte, and an iterator is used up by the first request.
 _FALLBACK_CONTAINERS = (list, tuple, set, frozenset)
+#: What Flask takes keys out of (``keys.extend(fallbacks)``): a dict gives its
+#: keys, which are then graded like any key (PG309 still says it is no list).
+_KEY_SOURCES = (*_FALLBACK_CONTAINERS, dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -727,7 +730,7 @@ def _secret_keys(ctx: CheckContext) -> Iterator[_Key]:
         if key.length:  # empty, Flask has no fallbacks
             yield key
         return
-    if not isinstance(fallbacks, _FALLBACK_CONTAINERS):
+    if not isinstance(fallbacks, _KEY_SOURCES):
         return
     try:
         entries = _fallback_entries(fallbacks)

@@ -160,11 +160,8 @@ def write_guarded_app(directory: Path, config: str) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP: Flask takes a dict's keys as fallback keys ({'changeme': 1} signs with "
-    "'changeme'), but check grades it PG309 error, not a critical placeholder",
-)
+# Closed: Flask takes a dict's keys as fallback keys ({'changeme': 1} signs with
+# 'changeme'); check graded it PG309 error only, not a critical placeholder.
 def test_a_dict_of_fallbacks_holding_a_placeholder_is_critical(tmp_path: Path) -> None:
     """SECRET_KEY_FALLBACKS = {"changeme": 1}: critical, so --fail-level critical exits 1."""
     write_guarded_app(tmp_path, "app.config['SECRET_KEY_FALLBACKS'] = {'changeme': 1}\n")
