@@ -78,11 +78,8 @@ def test_a_lone_cr_cannot_move_an_ignore_comment_onto_a_finding(
 # -- scan: nothing in the tree is passed over in silence --------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP: a symlinked directory inside the tree is neither followed nor listed as "
-    "not analysed: its app is never read and the scan exits 0",
-)
+# Closed: a symlinked directory inside the tree was neither followed nor listed
+# as not analysed: its app was never read and the scan exited 0.
 def test_a_symlinked_directory_in_the_tree_is_scanned_or_reported(tmp_path: Path) -> None:
     """A linked package with debug on: a finding or a file not analysed, never exit 0."""
     (tmp_path / "shared" / "web").mkdir(parents=True)

@@ -291,12 +291,15 @@ def test_a_dangling_or_looping_symlink_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(30)
 def test_symlinked_directories_are_not_followed(tmp_path: Path) -> None:
-    """A directory link (maybe to /, maybe a loop) is not entered."""
+    """A directory link (maybe to /, maybe a loop) is not entered, but listed as not
+    analysed: a gate passes over no package in silence."""
     (tmp_path / "app.py").write_text(BAD)
     (tmp_path / "root").symlink_to("/")
     (tmp_path / "self").symlink_to(tmp_path)
     report = scan([tmp_path])
     assert report.files == 1 and len(report.findings) == 1
+    assert sorted(Path(s.path).name for s in report.skipped) == ["root", "self"]
+    assert all("a link to a directory, not followed" in s.reason for s in report.skipped)
 
 
 @pytest.mark.timeout(60)

@@ -90,6 +90,13 @@ _NOT_SETTINGS = (
     ".woff2",
     ".pdf",
 )
+#: Why a link to a directory is listed as not analysed: the scan does not
+#: follow it (it may lead out of the tree, or round in a loop), and a gate
+#: must not pass over a package in silence.
+_LINKED_DIRECTORY = (
+    "a link to a directory, not followed: scan its target as a path of its own"
+    " (or pass --allow-skipped)"
+)
 #: Directories never entered.
 _SKIPPED_DIRECTORIES = frozenset(
     {"venv", ".venv", "node_modules", "__pycache__", "site-packages"}
@@ -191,6 +198,9 @@ def _python_files(
                     for d in subdirectories
                     if not d.startswith(".") and d not in _SKIPPED_DIRECTORIES
                 )
+                for name in subdirectories:
+                    if os.path.islink(os.path.join(directory, name)):
+                        yield path, Path(directory, name)  # not entered: said so
                 for name in sorted(names):
                     if name.endswith(".py") or name in DOTENV_FILES:
                         yield path, Path(directory, name)
@@ -437,7 +447,8 @@ def scan(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None = None) ->
     constants. Test code (see :func:`_is_test_path`) is read for its values
     but not reported on, except its ``if __name__ == "__main__":`` block.
     Hidden directories, ``venv``, ``.venv``, ``node_modules`` and
-    ``site-packages`` are not entered; symlinked directories are not followed.
+    ``site-packages`` are not entered; a symlinked directory is not followed but
+    listed as not analysed.
 
     A large tree is shared among processes, one per CPU (see
     :mod:`.scan_workers`); the findings are the same as from one process.
@@ -484,7 +495,11 @@ def _scan(paths: Iterable[str | os.PathLike[str]], jobs: int) -> ScanReport:
     report = ScanReport(findings=[], skipped=[])
     loaders: dict[Path, _Loader] = {}
     dotenv: list[tuple[Path, Path]] = []
+    links: list[SkippedFile] = []
     for root, file in _python_files(paths):
+        if file.is_symlink() and file.is_dir():
+            links.append(SkippedFile(str(file), _LINKED_DIRECTORY))
+            continue
         if file.name in DOTENV_FILES:
             dotenv.append((root, file))
             continue
@@ -498,6 +513,7 @@ def _scan(paths: Iterable[str | os.PathLike[str]], jobs: int) -> ScanReport:
         findings.extend(found)
         report.skipped.extend(skipped)
         report.analysed += analysed
+    report.skipped.extend(links)
     readers = {root: loaders.get(root) or _Loader(root, report) for root, _ in dotenv}
     findings.extend(_dotenv_findings([(readers[root], file) for root, file in dotenv]))
     report.findings = sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule))
