@@ -22,7 +22,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .events.processors import REDACTED
 from .events.processors import pattern_error
+from .events.processors import secret_name
 from .exceptions import ConfigurationError
 from .policy import DEFAULT_STRICTNESS
 from .policy import Environment
@@ -385,6 +387,14 @@ def _did_you_mean(suggestion: str | None) -> str:
     return f" Did you mean {suggestion}?" if suggestion else ""
 
 
+def _shown(name: str, value: object) -> str:
+    """A mistyped setting's value as an error shows it: ``repr``, or
+    :data:`~.events.processors.REDACTED` when the name says it is a secret,
+    whatever its type (``b"..."``, a list or a dict would slip past a pattern
+    over the text)."""
+    return repr(REDACTED if secret_name(name) else value)
+
+
 def check_unknown_keys(config: Mapping[str, object]) -> None:
     """Raise :exc:`ConfigurationError` for a ``PRODGUARD_*`` key nobody declared.
 
@@ -395,7 +405,8 @@ def check_unknown_keys(config: Mapping[str, object]) -> None:
         if isinstance(name, str) and name.startswith(PREFIX) and name not in KEYS:
             suggestion = _closest(name, list(KEYS))
             raise ConfigurationError(
-                f"Unknown configuration key {name} = {config[name]!r} in app.config."
+                f"Unknown configuration key {name} = {_shown(name, config[name])} in"
+                " app.config."
                 f" Known keys: {', '.join(KEYS)}.{_did_you_mean(suggestion)}",
                 key=name,
                 value=config[name],
@@ -455,7 +466,7 @@ def check_unknown_arguments(overrides: Mapping[str, object]) -> None:
         if name not in arguments:
             suggestion = _closest(name.lower(), list(arguments))
             raise ConfigurationError(
-                f"Unknown argument ProdGuard({name}={overrides[name]!r})."
+                f"Unknown argument ProdGuard({name}={_shown(name, overrides[name])})."
                 f" Known arguments: {', '.join(arguments)}.{_did_you_mean(suggestion)}",
                 key=name,
                 value=overrides[name],

@@ -344,6 +344,15 @@ def compile_pattern(pattern: str) -> Any:
     return re2.compile(escape_surrogates(pattern), _OPTIONS)
 
 
+def secret_name(name: str) -> bool:
+    """Whether a name (a setting's, a field's) says its value is a secret
+    (``PRODGUARD_SECRET_TOKN``, ``api_key``): its value is never shown.
+
+    :param name: The name.
+    """
+    return _NAME_WORD.search(name) is not None
+
+
 def pattern_error(pattern: str) -> str | None:
     """Why RE2 cannot compile ``pattern``, or ``None`` when it can."""
     try:
