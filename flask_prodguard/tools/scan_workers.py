@@ -106,10 +106,16 @@ def analyse_tree(
     return findings, list(loader.skipped), len(_analysed(loader))
 
 
+def _other_threads() -> bool:
+    """Whether another thread runs in this process: a fork would copy the locks
+    it holds, and the share's process could wait on one for ever."""
+    return threading.active_count() > 1
+
+
 def _shares(loader: _Loader, jobs: int, min_lines: int) -> list[frozenset[str]] | None:
     """The tree's module names in ``jobs`` contiguous shares of about the same
     weight, or ``None`` when the tree is scanned alone."""
-    if jobs < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
+    if jobs < 2 or not hasattr(os, "fork") or _other_threads():
         return None
     lines = 0
     weights: list[int] = []
