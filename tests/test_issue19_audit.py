@@ -112,12 +112,9 @@ def test_a_star_imported_module_that_does_not_parse_is_reported(tmp_path: Path) 
 # -- deploy-config: asks rather than guesses --------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP: for a bare --app MODULE, an app bound by 'import *' or by 'global app' "
-    "in a function is not seen: the gunicorn file calls create_app() while Flask "
-    "would serve the other app",
-)
+# Closed: for a bare --app MODULE, an app bound by 'import *' or by 'global app'
+# in a function was not seen: the gunicorn file called create_app() while Flask
+# would serve the other app.
 @pytest.mark.parametrize(
     "binding",
     [

@@ -544,6 +544,9 @@ def _find_app_name(reader: _SourceReader, module: str) -> str:
         raise ask(found)
     for name in ("app", "application"):
         if name not in found.bindings:
+            if "*" in found.bindings:
+                # from other import *: app may be the other module's.
+                raise ask(found.bindings["*"][0][1])
             continue
         kind, why = reader.kind_of(module, name)
         if kind in ("flask", "call"):
@@ -732,6 +735,12 @@ def _module_bindings(tree: ast.Module) -> dict[str, list[tuple[Any, ...]]]:
                 stored(statement, "bound by a statement whose value only running tells")
 
     visit(tree.body)
+    # A function that declares a name global binds it at the top level when it
+    # runs (def _setup(): global app; app = Flask(...)): the source cannot tell.
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            for name in node.names:
+                bind(name, ("unknown", f"it may be bound by 'global {name}' in a function"))
     return bindings
 
 
