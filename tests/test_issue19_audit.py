@@ -92,11 +92,9 @@ def test_a_symlinked_directory_in_the_tree_is_scanned_or_reported(tmp_path: Path
     assert run["runs"][0]["results"] or invocation["toolExecutionNotifications"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP: a module that does not parse and holds no sink word is never parsed, "
-    "even when another module star-imports it (docs: 'unless another module imports it')",
-)
+# Closed: a module that does not parse and holds no sink word was never parsed,
+# even when another module star-imports it (a name read from a star import of
+# a top-level module was not followed at all).
 def test_a_star_imported_module_that_does_not_parse_is_reported(tmp_path: Path) -> None:
     """``from legacy import *`` of a Python 2 module: listed as not analysed, exit 2."""
     (tmp_path / "legacy.py").write_text('print "legacy"\nVALUE = True\n')

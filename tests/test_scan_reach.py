@@ -550,3 +550,19 @@ def test_a_fifo_or_a_link_to_dev_zero_among_other_files_is_not_read(tmp_path: Pa
     os.mkfifo(tmp_path / "settings.cfg")
     (tmp_path / "zero.cfg").symlink_to("/dev/zero")
     assert rules(tmp_path) == [("PGS101", 12)]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("True", [("PGS101", 4)]), ("False", [])])
+def test_a_name_from_a_star_import_of_a_sibling(
+    tmp_path: Path, value: str, expected: list[tuple[str, int]]
+) -> None:
+    """``from legacy import *`` then ``debug=VALUE``: the sibling's value decides."""
+    write(
+        tmp_path,
+        {
+            "legacy.py": f"VALUE = {value}\n",
+            "app.py": "from flask import Flask\nfrom legacy import *\napp = Flask(__name__)\n"
+            "app.run(debug=VALUE)\n",
+        },
+    )
+    assert rules(tmp_path) == expected

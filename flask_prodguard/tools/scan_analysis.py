@@ -1873,6 +1873,15 @@ class Analyser:
         if assigned is None or assigned is node:
             if name in self.classes:
                 return ClassRef(self, name)
+            if (
+                assigned is None
+                and self.star_imports
+                and name not in self.bound
+                and name not in self.parameters
+                and name not in self._module_candidates
+            ):
+                # from legacy import *: a name this module never binds itself.
+                return self.global_value(name, depth + 1)
             return UNKNOWN
         if id(assigned) in self._following:
             return UNKNOWN  # ``x = x or ...`` outside a function: what x was is unknown
