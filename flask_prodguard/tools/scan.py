@@ -46,13 +46,13 @@ from . import scan_workers
 from .scan_analysis import IGNORE_COMMENT
 from .scan_analysis import MAX_WORK
 from .scan_analysis import RULES
-from .scan_analysis import SINK_WORDS
 from .scan_analysis import Analyser
 from .scan_analysis import ChainStep
 from .scan_analysis import Module
 from .scan_analysis import Project
 from .scan_analysis import TooCostly
 from .scan_analysis import flask_debug_on
+from .scan_analysis import may_hold_a_finding
 from .scan_analysis import parse_dotenv
 from .scan_workers import Exchange
 
@@ -434,10 +434,6 @@ class _Loader:
 _ENVIRON_WRITE = re.compile(r"environ\s*(?:\[|\.\s*(?:update|setdefault)\b)")
 
 
-def _may_hold_a_finding(source: str) -> bool:
-    return any(word in source for word in SINK_WORDS)
-
-
 def scan(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None = None) -> ScanReport:
     """Scan files and directories: findings sorted by path, line, column and rule,
     and the files that could not be analysed.
@@ -541,13 +537,12 @@ def _analyse(
     for name in loader.order:
         source = loader.files[name][1]
         if source is not None and ("sys.path" in source or "addsitedir" in source):
-            if _may_hold_a_finding(source):
-                _collect(loader, project, name)
+            _collect(loader, project, name)
     for name in loader.order:
         if share is not None and name not in share:
             continue
         source = loader.files[name][1]
-        if source is not None and not _may_hold_a_finding(source):
+        if source is not None and not may_hold_a_finding(source):
             pending.append(name)
         elif _collect(loader, project, name):
             ready.append(name)

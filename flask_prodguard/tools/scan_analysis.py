@@ -77,6 +77,14 @@ SINK_WORDS = (
     "os.system",
     "set_defaults",  # an argparse subcommand's handler, run with its defaults
 )
+
+
+def may_hold_a_finding(source: str) -> bool:
+    """Whether a module's text holds a word of :data:`SINK_WORDS` (one without
+    any cannot hold a finding, and is parsed only if another module imports it)."""
+    return any(word in source for word in SINK_WORDS)
+
+
 #: The words of a line where a function's parameter can decide a sink.
 _PARAMETRIC_WORDS = ("ebug", "EBUG", ".run(", "run_simple", "from_object", "from_mapping")
 #: The same for a decorator's wrapper, which may also load settings it was given.

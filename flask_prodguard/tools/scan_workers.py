@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 from typing import NoReturn
 from typing import cast
 
-from .scan_analysis import SINK_WORDS
+from .scan_analysis import may_hold_a_finding
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -123,8 +123,7 @@ def _shares(loader: _Loader, jobs: int, min_lines: int) -> list[frozenset[str]] 
         source = loader.files[name][1] or ""
         lines += source.count("\n")
         # A module that cannot hold a sink is only searched for calls.
-        held = any(word in source for word in SINK_WORDS)
-        weights.append(len(source) if held else len(source) // 20)
+        weights.append(len(source) if may_hold_a_finding(source) else len(source) // 20)
     jobs = min(jobs, len(loader.order))
     if lines < min_lines or jobs < 2:
         return None
@@ -172,11 +171,12 @@ def _in_parallel(
         findings = analyse(loader, shares[0], exchange)
         results: list[Result] = [(findings, list(loader.skipped), _analysed(loader))]
         results.extend(_receive_result(c) for c in connections)
-        for pid, _ in children:
+        while children:
+            pid, connection = children.pop(0)
+            connection.close()
             _, status = os.waitpid(pid, 0)
             if status != 0:
                 raise _ShareFailed(f"a share's process ended with status {status}")
-        children.clear()
     except (OSError, EOFError, pickle.UnpicklingError) as error:
         raise _ShareFailed(str(error)) from error
     finally:
