@@ -267,3 +267,25 @@ def debugger_patched() -> Callable[[], bool]:
         return getattr(call, "__module__", None) == "flask_prodguard.wsgi.debugger"
 
     return patched
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Share even a small tree among processes, and count the processes forked (the
+    test process, which may run other tests' threads, stands in for one with one
+    thread, as a CI runner's scan is)."""
+    from flask_prodguard.tools import scan_workers
+
+    monkeypatch.setattr(scan_workers, "PARALLEL_LINES", 0)
+    monkeypatch.setattr(scan_workers, "_other_threads", lambda: False)
+    made: list[int] = []
+    fork = os.fork
+
+    def counting_fork() -> int:
+        pid = fork()
+        if pid:
+            made.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    return made

@@ -29,7 +29,6 @@ import pytest
 from click.testing import CliRunner
 from flask_prodguard.tools import scan as scan_module
 from flask_prodguard.tools import scan_analysis
-from flask_prodguard.tools import scan_workers
 from flask_prodguard.tools.cli import scan_command
 from flask_prodguard.tools.scan import ScanReport
 from flask_prodguard.tools.scan import scan
@@ -80,26 +79,6 @@ def seen(report: ScanReport) -> tuple[object, ...]:
 def found(report: ScanReport) -> list[tuple[str, str, int]]:
     """(file name, rule, line) of every finding."""
     return [(Path(f.path).name, f.rule, f.line) for f in report.findings]
-
-
-@pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Share even a small tree among processes, and count the processes forked (the
-    test process, which may run other tests' threads, stands in for one with one
-    thread, as a CI runner's scan is)."""
-    monkeypatch.setattr(scan_workers, "PARALLEL_LINES", 0)
-    monkeypatch.setattr(scan_workers, "_other_threads", lambda: False)
-    made: list[int] = []
-    fork = os.fork
-
-    def counting_fork() -> int:
-        pid = fork()
-        if pid:
-            made.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counting_fork)
-    return made
 
 
 def by_jobs(root: Path, forks: list[int]) -> dict[int, tuple[object, ...]]:

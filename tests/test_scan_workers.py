@@ -24,26 +24,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Share even a small tree, and count the processes forked for it. The test
-    process may run other tests' threads (servers, log sinks): it stands in for a
-    process with one thread here, as a CI runner's scan is."""
-    monkeypatch.setattr(scan_workers, "PARALLEL_LINES", 0)
-    monkeypatch.setattr(scan_workers, "_other_threads", lambda: False)
-    made: list[int] = []
-    fork = os.fork
-
-    def counting_fork() -> int:
-        pid = fork()
-        if pid:
-            made.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counting_fork)
-    return made
-
-
 def report_of(report: ScanReport) -> tuple[object, ...]:
     """What a user sees of a report (not the time it took)."""
     return (report.findings, report.skipped, report.files, report.lines, report.analysed)
