@@ -19,6 +19,7 @@ replacement callback makes it on the matched part only. The two patterns on
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -350,7 +351,12 @@ def secret_name(name: str) -> bool:
 
     :param name: The name.
     """
-    return _NAME_WORD.search(name) is not None
+    # NFKC folds fullwidth and other compatibility letters (ＳＥＣＲＥＴ); format
+    # characters (a zero-width space inside the word) are dropped.
+    folded = "".join(
+        c for c in unicodedata.normalize("NFKC", name) if unicodedata.category(c) != "Cf"
+    )
+    return _NAME_WORD.search(folded) is not None
 
 
 def pattern_error(pattern: str) -> str | None:

@@ -735,12 +735,20 @@ def _module_bindings(tree: ast.Module) -> dict[str, list[tuple[Any, ...]]]:
                 stored(statement, "bound by a statement whose value only running tells")
 
     visit(tree.body)
-    # A function that declares a name global binds it at the top level when it
-    # runs (def _setup(): global app; app = Flask(...)): the source cannot tell.
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Global):
-            for name in node.names:
-                bind(name, ("unknown", f"it may be bound by 'global {name}' in a function"))
+    # A function that declares a name global and assigns it binds it at the top
+    # level when it runs (def _setup(): global app; app = Flask(...)): the
+    # source cannot tell.
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        declared = {n for s in ast.walk(function) if isinstance(s, ast.Global) for n in s.names}
+        assigned = {
+            n.id
+            for n in ast.walk(function)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in declared
+        }
+        for name in sorted(assigned):
+            bind(name, ("unknown", f"bound by 'global {name}' in {function.name}()"))
     return bindings
 
 

@@ -1095,6 +1095,8 @@ class Analyser:
         #: A decorator's wrapper, by id of the decorator (see :meth:`returned_wrapper`).
         self._wrappers: dict[int, ast.FunctionDef | None] = {}
         self._sink_lines: list[int] | None = None
+        #: Whether a star import binds a name (see :meth:`defines`).
+        self._star_defines: dict[str, bool] = {}
         #: The expression :meth:`decide` is deciding (see :meth:`_gate`).
         self._deciding: ast.AST | None = None
         self._reported: set[tuple[int, int, str]] = set()
@@ -1985,12 +1987,19 @@ class Analyser:
             return True
         if depth > _MAX_DEPTH:
             return False
+        known = self._star_defines.get(name)
+        if known is not None:
+            return known
+        # Decided once per name: star imports in a circle would otherwise try
+        # every path round it, level after level (exponential).
+        self._star_defines[name] = False
         for _, module_name in self.star_imports:
             module = self.project.lookup(module_name)
             other = module.analyser if module is not None else None
             if other is not None and other is not self and other.defines(name, depth + 1):
-                return True
-        return False
+                self._star_defines[name] = True
+                break
+        return self._star_defines[name]
 
     def _attribute_value(self, node: ast.Attribute, depth: int) -> object:
         """``settings.DEBUG`` of a scanned module (any alias), ``Config.DEBUG``, an
